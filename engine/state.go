@@ -1,9 +1,6 @@
 package engine
 
-// OWNER: commands helper. The exported API below is the contract the fsm and
-// server packages are written against; bodies are stubs to be replaced.
-
-import "io"
+import "strings"
 
 // NumDBs is the number of logical databases, as in Redis.
 const NumDBs = 16
@@ -23,52 +20,175 @@ type Ctx struct {
 	Signal func(db int, key string)
 }
 
+// signal reports a changed key to blocked-reader bookkeeping.
+func (c *Ctx) signal(db int, key string) {
+	if c.Signal != nil {
+		c.Signal(db, key)
+	}
+}
+
 // State is the whole replicated state: NumDBs keyspaces of streams, the
 // replicated configuration and the state-machine clock.
-type State struct{}
+type State struct {
+	dbs   [NumDBs]*keyspace
+	clock int64
+	cfg   config
+}
 
 // NewState returns an empty state with default configuration.
-func NewState() *State { panic("TODO") }
+func NewState() *State {
+	s := &State{cfg: defaultConfig()}
+	for i := range s.dbs {
+		s.dbs[i] = newKeyspace()
+	}
+	return s
+}
 
 // AdvanceClock moves the state clock to max(clock, ms) and returns it.
-func (s *State) AdvanceClock(ms int64) int64 { panic("TODO") }
+func (s *State) AdvanceClock(ms int64) int64 {
+	if ms > s.clock {
+		s.clock = ms
+	}
+	return s.clock
+}
 
 // Clock returns the state clock in Unix milliseconds.
-func (s *State) Clock() int64 { panic("TODO") }
+func (s *State) Clock() int64 { return s.clock }
 
 // Exec runs one command (argv[0] is the name, any case) against the state and
 // writes its reply to ctx.W. Arity is checked by the caller with the Spec;
 // everything else (syntax, state-dependent errors) is checked here.
 // Exec must be deterministic: same state + same ctx.Now + same argv gives
 // the same resulting state and reply.
-func (s *State) Exec(ctx *Ctx, argv [][]byte) { panic("TODO") }
+//
+// Exec also re-checks arity and the database index so that no input can
+// make it panic; it accepts `CONFIG SET name value ...` for the replicated
+// parameters (see ConfigParams) although CONFIG has no Spec here.
+func (s *State) Exec(ctx *Ctx, argv [][]byte) {
+	if len(argv) > 0 && argIs(argv[0], "config") {
+		if err := checkConfig(argv); err != "" {
+			ctx.W.WriteError(err)
+			return
+		}
+		s.execConfigSet(ctx, argv)
+		return
+	}
+	c, err := resolve(argv)
+	if err != "" {
+		ctx.W.WriteError(err)
+		return
+	}
+	if ctx.DB < 0 || ctx.DB >= NumDBs {
+		ctx.W.WriteError(errDBRange)
+		return
+	}
+	c.exec(s, ctx, argv)
+}
 
 // Check validates argv's syntax without looking at state. It returns "" if
 // the command may be proposed to the log, or the full error reply text
 // (e.g. "ERR syntax error") that Exec would have given for the same argv
 // regardless of state. Writes are checked before they enter the log so that
 // malformed commands are never logged.
-func Check(argv [][]byte) string { panic("TODO") }
+func Check(argv [][]byte) string {
+	if len(argv) > 0 && argIs(argv[0], "config") {
+		return checkConfig(argv)
+	}
+	c, err := resolve(argv)
+	if err != "" {
+		return err
+	}
+	if c.check == nil {
+		return ""
+	}
+	return c.check(argv)
+}
+
+// resolve finds argv's command and checks its arity.
+func resolve(argv [][]byte) (*command, string) {
+	if len(argv) == 0 {
+		return nil, errUnknownCommand(argv)
+	}
+	c := lookupCommand(argv[0])
+	if c == nil {
+		return nil, errUnknownCommand(argv)
+	}
+	if !arityOK(c.spec.Arity, len(argv)) {
+		return nil, errArity(c.spec.Name)
+	}
+	return c, ""
+}
+
+// db returns the keyspace selected by ctx.
+func (s *State) db(ctx *Ctx) *keyspace { return s.dbs[ctx.DB] }
+
+// lookupWrite returns the live entry for key, first deleting it if it has
+// expired at ctx.Now, as Redis's lookupKeyWrite does. The deletion is part
+// of the write and therefore deterministic.
+func (s *State) lookupWrite(ctx *Ctx, db int, key string) *entry {
+	ks := s.dbs[db]
+	e := ks.get(key)
+	if e == nil {
+		return nil
+	}
+	if e.expired(ctx.Now) {
+		ks.remove(e)
+		ctx.signal(db, key)
+		return nil
+	}
+	return e
+}
 
 // ExpireKeys deletes every key whose TTL is at or before now (the leader's
 // clock, carried in a log entry) and returns how many were deleted.
-func (s *State) ExpireKeys(now int64) int { panic("TODO") }
+func (s *State) ExpireKeys(now int64) int { return s.ExpireKeysNotify(now, nil) }
+
+// ExpireKeysNotify is ExpireKeys that also calls signal (if not nil) for
+// each deleted key, so that blocked readers can be woken.
+func (s *State) ExpireKeysNotify(now int64, signal func(db int, key string)) int {
+	n := 0
+	for db, ks := range s.dbs {
+		for {
+			it, ok := ks.expires.Min()
+			if !ok || it.at > now {
+				break
+			}
+			e := ks.get(it.key)
+			if e == nil {
+				ks.expires.Delete(it) // cannot happen; keeps the loop finite
+				continue
+			}
+			ks.remove(e)
+			n++
+			if signal != nil {
+				signal(db, it.key)
+			}
+		}
+	}
+	return n
+}
 
 // NextExpiry returns the earliest TTL deadline in any database.
-func (s *State) NextExpiry() (ms int64, ok bool) { panic("TODO") }
+func (s *State) NextExpiry() (ms int64, ok bool) {
+	for _, ks := range s.dbs {
+		if it, found := ks.expires.Min(); found && (!ok || it.at < ms) {
+			ms, ok = it.at, true
+		}
+	}
+	return ms, ok
+}
 
 // Clone returns a copy-on-write snapshot of the state: later changes to s
 // are not visible in the clone. It costs O(keys), not O(entries), and must be
 // called while no command runs; the clone may then be read (e.g. by
 // WriteSnapshot) concurrently with further commands on s.
-func (s *State) Clone() *State { panic("TODO") }
-
-// WriteSnapshot writes the whole state to w in a deterministic binary form:
-// two states reached by the same commands give identical bytes.
-func (s *State) WriteSnapshot(w io.Writer) error { panic("TODO") }
-
-// ReadSnapshot rebuilds a state written by WriteSnapshot.
-func ReadSnapshot(r io.Reader) (*State, error) { panic("TODO") }
+func (s *State) Clone() *State {
+	c := &State{clock: s.clock, cfg: s.cfg}
+	for i, ks := range s.dbs {
+		c.dbs[i] = ks.clone()
+	}
+	return c
+}
 
 // Info is what INFO keyspace and memory report.
 type Info struct {
@@ -80,40 +200,32 @@ type Info struct {
 	Bytes   int64
 }
 
-// Info reports keyspace and memory figures.
-func (s *State) Info() Info { panic("TODO") }
-
-// Config names the replicated settings (CONFIG GET/SET); they change through
-// the log via `CONFIG SET name value [name value ...]` passed to Exec.
-var ConfigParams = []string{"stream-node-max-bytes", "stream-node-max-entries"}
-
-// ConfigGet returns the current value of a replicated setting.
-func (s *State) ConfigGet(name string) (string, bool) { panic("TODO") }
-
-// Flag is a command property, named as COMMAND INFO shows it.
-type Flag string
-
-// Spec describes one command or subcommand for routing, arity checks and
-// COMMAND INFO/DOCS.
-type Spec struct {
-	// Name is lower case; subcommands are "container|sub", e.g. "xgroup|create".
-	Name string
-	// Arity follows Redis: positive is exact, negative is a minimum.
-	Arity int
-	// Flags as Redis reports them, e.g. "write", "denyoom", "fast", "readonly", "blocking".
-	Flags []Flag
-	// FirstKey, LastKey, Step locate key arguments (Redis legacy key spec).
-	FirstKey, LastKey, Step int
-	// Write is true when the command changes state and so goes through the log.
-	Write bool
-	// Group, Since and Summary feed COMMAND DOCS.
-	Group, Since, Summary string
-	// Subcommands of a container command (XGROUP, XINFO).
-	Subcommands []*Spec
+// Info reports keyspace and memory figures. Like Redis's INFO keyspace it
+// counts keys that have expired but are not yet deleted. It is O(keys).
+func (s *State) Info() Info {
+	var in Info
+	for i, ks := range s.dbs {
+		in.Keys[i] = int64(ks.keys.Len())
+		in.Expires[i] = int64(ks.expires.Len())
+		ks.keys.Scan(func(sl slot) bool {
+			in.Entries += sl.e.val.Len()
+			in.Bytes += sl.e.val.MemoryUsage()
+			return true
+		})
+	}
+	return in
 }
 
-// Specs returns the specs of every command the engine executes, sorted by name.
-func Specs() []*Spec { panic("TODO") }
+// ConfigParams names the replicated settings (CONFIG GET/SET); they change
+// through the log via `CONFIG SET name value [name value ...]` passed to Exec.
+var ConfigParams = []string{"stream-node-max-bytes", "stream-node-max-entries"}
 
-// Lookup returns the spec for a command name (any case), or nil.
-func Lookup(name []byte) *Spec { panic("TODO") }
+// ConfigGet returns the current value of a replicated setting (name in any
+// case) formatted as CONFIG GET shows it.
+func (s *State) ConfigGet(name string) (string, bool) {
+	p := configParamByName(strings.ToLower(name))
+	if p == nil {
+		return "", false
+	}
+	return string(appendInt(nil, p.get(&s.cfg))), true
+}

@@ -1,0 +1,292 @@
+package engine
+
+import "math"
+
+// Trimming strategies of XADD and XTRIM.
+const (
+	trimNone = iota
+	trimMaxLen
+	trimMinID
+)
+
+// addTrimArgs is what XADD and XTRIM options parse into, like Redis's
+// streamAddTrimArgs. The LIMIT default depends on the replicated config and
+// is resolved at execution time, which keeps parsing state-free.
+type addTrimArgs struct {
+	strategy   int
+	approx     bool
+	maxLen     int64
+	minID      ID
+	limit      int64
+	limitGiven bool
+
+	// XADD only.
+	noMkStream bool
+	idAuto     bool // "*"
+	seqAuto    bool // "<ms>-*"
+	id         ID   // explicit ID (seq meaningless if seqAuto)
+	fieldPos   int  // index of the first field
+}
+
+// Messages of streamParseAddOrTrimArgsOrReply and xaddCommand.
+const (
+	errTrimBoth       = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+	errMaxLenNeg      = "ERR The MAXLEN argument must be >= 0."
+	errLimitNeg       = "ERR The LIMIT argument must be >= 0."
+	errLimitNoTrim    = "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+	errXTrimNoTrim    = "ERR syntax error, XTRIM must be called with a trimming strategy"
+	errLimitNoApprox  = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+	errXAddIDZero     = "ERR The ID specified in XADD must be greater than 0-0"
+	errXAddExhausted  = "ERR The stream has exhausted the last possible ID, unable to add more items"
+	errXAddIDTooSmall = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+	errXAddTooLarge   = "ERR Elements are too large to be stored"
+)
+
+// maxEntryBytes is Redis's STREAM_LISTPACK_MAX_SIZE: an entry whose fields
+// and values add up to more cannot be stored.
+const maxEntryBytes = 1 << 30
+
+// parseAddTrim parses the options of XADD (xadd true) or XTRIM following the
+// key, in Redis's order, with its errors. For XADD it stops at the ID.
+func parseAddTrim(argv [][]byte, xadd bool) (addTrimArgs, string) {
+	var a addTrimArgs
+	i := 2
+	idFound := false
+	for ; i < len(argv); i++ {
+		more := len(argv) - 1 - i
+		opt := argv[i]
+		switch {
+		case xadd && len(opt) > 0 && opt[0] == '*' && (len(opt) == 1 || opt[1] == 0):
+			a.idAuto, idFound = true, true
+		case argIs(opt, "maxlen") && more > 0:
+			if a.strategy != trimNone {
+				return a, errTrimBoth
+			}
+			i = parseTrimOperator(argv, i, more, &a)
+			n, ok := parseLL(argv[i+1])
+			if !ok {
+				return a, errNotInt
+			}
+			if n < 0 {
+				return a, errMaxLenNeg
+			}
+			a.maxLen, a.strategy = n, trimMaxLen
+			i++
+		case argIs(opt, "minid") && more > 0:
+			if a.strategy != trimNone {
+				return a, errTrimBoth
+			}
+			i = parseTrimOperator(argv, i, more, &a)
+			id, ok := ParseID(argv[i+1])
+			if !ok {
+				return a, errInvalidID
+			}
+			a.minID, a.strategy = id, trimMinID
+			i++
+		case argIs(opt, "limit") && more > 0:
+			n, ok := parseLL(argv[i+1])
+			if !ok {
+				return a, errNotInt
+			}
+			if n < 0 {
+				return a, errLimitNeg
+			}
+			a.limit, a.limitGiven = n, true
+			i++
+		case xadd && argIs(opt, "nomkstream"):
+			a.noMkStream = true
+		case isLaterXAddOption(opt):
+			// Redis 8.2 KEEPREF/DELREF/ACKED and 8.6 IDMP/IDMPAUTO need
+			// consumer groups; until then they are rejected up front rather
+			// than misread as an ID.
+			return a, errSyntax
+		case xadd:
+			ms, seq, seqAuto, auto, ok := ParseAddID(opt)
+			if !ok {
+				return a, errInvalidID
+			}
+			a.idAuto, a.seqAuto, a.id = auto, seqAuto, ID{ms, seq}
+			idFound = true
+		default:
+			return a, errSyntax
+		}
+		if idFound {
+			break
+		}
+	}
+	// Redis tests the LIMIT value here, not whether LIMIT was given.
+	if a.limit != 0 && a.strategy == trimNone {
+		return a, errLimitNoTrim
+	}
+	if !xadd && a.strategy == trimNone {
+		return a, errXTrimNoTrim
+	}
+	if a.limitGiven && !a.approx {
+		return a, errLimitNoApprox
+	}
+	a.fieldPos = i + 1
+	return a, ""
+}
+
+// parseTrimOperator consumes an optional "~" or "=" after MAXLEN/MINID at
+// argv[i] and returns the index just before the threshold.
+func parseTrimOperator(argv [][]byte, i, more int, a *addTrimArgs) int {
+	a.approx = false
+	if more >= 2 {
+		if next := argv[i+1]; argEq(next, "~") {
+			a.approx = true
+			return i + 1
+		} else if argEq(next, "=") {
+			return i + 1
+		}
+	}
+	return i
+}
+
+// isLaterXAddOption matches options newer Redis versions accept in XADD or
+// XTRIM that raftstream does not implement yet.
+func isLaterXAddOption(opt []byte) bool {
+	return argIs(opt, "keepref") || argIs(opt, "delref") || argIs(opt, "acked") ||
+		argIs(opt, "idmp") || argIs(opt, "idmpauto")
+}
+
+// parseXAdd parses a whole XADD and applies every state-free check.
+func parseXAdd(argv [][]byte) (addTrimArgs, string) {
+	a, err := parseAddTrim(argv, true)
+	if err != "" {
+		return a, err
+	}
+	if n := len(argv) - a.fieldPos; n < 2 || n%2 == 1 {
+		return a, errArity("xadd")
+	}
+	if !a.idAuto && !a.seqAuto && a.id.IsZero() {
+		return a, errXAddIDZero
+	}
+	return a, ""
+}
+
+func checkXAdd(argv [][]byte) string {
+	_, err := parseXAdd(argv)
+	return err
+}
+
+// execXAdd is Redis's xaddCommand with the ID taken from ctx.Now.
+func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
+	a, err := parseXAdd(argv)
+	if err != "" {
+		ctx.W.WriteError(err)
+		return
+	}
+	key := string(argv[1])
+	e := s.lookupWrite(ctx, ctx.DB, key)
+	var st *Stream
+	if e != nil {
+		st = e.val
+	} else {
+		if a.noMkStream {
+			ctx.W.WriteNull()
+			return
+		}
+		// The key is created below only once the entry is known to fit.
+		st = NewStream()
+	}
+	last := st.LastID()
+	if last == MaxID {
+		ctx.W.WriteError(errXAddExhausted)
+		return
+	}
+	id, ok := nextAddID(last, &a, ctx.Now)
+	if !ok {
+		ctx.W.WriteError(errXAddIDTooSmall)
+		return
+	}
+	fv := argv[a.fieldPos:]
+	var total int64
+	for _, b := range fv {
+		total += int64(len(b))
+	}
+	if total > maxEntryBytes {
+		ctx.W.WriteError(errXAddTooLarge)
+		return
+	}
+	if e == nil {
+		e = s.db(ctx).add(key, st)
+	}
+	lim := s.cfg.limits()
+	st.Append(id, fv, lim)
+	var buf [44]byte
+	ctx.W.WriteBulk(id.Append(buf[:0]))
+	s.trim(st, &a, lim)
+	ctx.signal(ctx.DB, key)
+}
+
+// nextAddID picks the new entry's ID as Redis's streamAppendItem does, with
+// now standing in for the server clock. It reports false when the ID would
+// not be greater than last.
+func nextAddID(last ID, a *addTrimArgs, now int64) (ID, bool) {
+	var id ID
+	switch {
+	case a.idAuto:
+		ms := uint64(0)
+		if now > 0 {
+			ms = uint64(now)
+		}
+		if ms > last.Ms {
+			id = ID{ms, 0}
+		} else {
+			// last is not MaxID (checked by the caller), so this succeeds.
+			id, _ = last.Incr()
+		}
+	case a.seqAuto:
+		if a.id.Ms == last.Ms {
+			if last.Seq == math.MaxUint64 {
+				return ID{}, false
+			}
+			id = ID{last.Ms, last.Seq + 1}
+		} else {
+			id = ID{a.id.Ms, 0}
+		}
+	default:
+		id = a.id
+	}
+	return id, last.Less(id)
+}
+
+// trim applies a parsed MAXLEN/MINID to st and returns the number of
+// entries removed.
+func (s *State) trim(st *Stream, a *addTrimArgs, lim NodeLimits) int64 {
+	limit := int64(0)
+	if a.approx {
+		limit = a.limit
+		if !a.limitGiven {
+			limit = s.cfg.approxTrimLimit()
+		}
+	}
+	switch a.strategy {
+	case trimMaxLen:
+		return st.TrimMaxLen(a.maxLen, a.approx, limit, lim)
+	case trimMinID:
+		return st.TrimMinID(a.minID, a.approx, limit, lim)
+	}
+	return 0
+}
+
+func checkXTrim(argv [][]byte) string {
+	_, err := parseAddTrim(argv, false)
+	return err
+}
+
+// execXTrim is Redis's xtrimCommand.
+func (s *State) execXTrim(ctx *Ctx, argv [][]byte) {
+	a, err := parseAddTrim(argv, false)
+	if err != "" {
+		ctx.W.WriteError(err)
+		return
+	}
+	e := s.lookupWrite(ctx, ctx.DB, string(argv[1]))
+	if e == nil {
+		ctx.W.WriteInt(0)
+		return
+	}
+	ctx.W.WriteInt(s.trim(e.val, &a, s.cfg.limits()))
+}

@@ -1,0 +1,240 @@
+package engine
+
+import "math"
+
+// XREAD errors (Redis 8 wording).
+const (
+	errXReadUnbalanced = "ERR Unbalanced 'xread' list of streams: for each stream key an ID, '+', or '$' must be specified."
+	errXReadGroup      = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+	errXReadNoAck      = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+	errXReadGT         = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
+	errTimeoutNotInt   = "ERR timeout is not an integer or out of range"
+	errTimeoutNeg      = "ERR timeout is negative"
+	errTimeoutRange    = "ERR timeout is out of range"
+)
+
+// XReadIDKind says how an XREAD stream ID was given.
+type XReadIDKind uint8
+
+// XREAD ID forms.
+const (
+	// XReadExplicit is an ID given by the client: entries after it are read.
+	XReadExplicit XReadIDKind = iota
+	// XReadDollar is "$": only entries added after the call.
+	XReadDollar
+	// XReadPlus is "+": the last entry of the stream (Redis 7.4+).
+	XReadPlus
+)
+
+// XReadID is one stream's starting point in an XREAD.
+type XReadID struct {
+	Kind XReadIDKind
+	// ID is meaningful for XReadExplicit.
+	ID ID
+}
+
+// XReadArgs is a parsed XREAD.
+type XReadArgs struct {
+	// Count caps the entries returned per stream; 0 means no cap.
+	Count int64
+	// Block is set when BLOCK was given; Timeout is its value in
+	// milliseconds (0: wait forever), relative to the time of the call.
+	Block   bool
+	Timeout int64
+	Keys    [][]byte
+	IDs     []XReadID
+}
+
+// ParseXRead parses an XREAD command line (argv[0] included) without
+// looking at state, returning Redis's error text on failure. The one
+// BLOCK error that depends on the clock ("timeout is out of range": the
+// deadline would overflow) is left to Exec.
+func ParseXRead(argv [][]byte) (XReadArgs, string) {
+	a, err, _ := parseXRead(argv, 0, false)
+	return a, err
+}
+
+// parseXRead is ParseXRead that, when withClock is set, also applies the
+// "timeout is out of range" check against now at the point Redis does,
+// which gives Exec Redis's error precedence. clockDependent reports a BLOCK
+// timeout so large that this check could fire for some clock value.
+func parseXRead(argv [][]byte, now int64, withClock bool) (a XReadArgs, err string, clockDependent bool) {
+	if len(argv) < 4 {
+		return a, errArity("xread"), false
+	}
+	streamsArg := 0
+	for i := 1; i < len(argv); i++ {
+		more := len(argv) - 1 - i
+		o := argv[i]
+		switch {
+		case argIs(o, "block") && more > 0:
+			i++
+			n, ok := parseLL(argv[i])
+			if !ok {
+				return a, errTimeoutNotInt, clockDependent
+			}
+			if n < 0 {
+				return a, errTimeoutNeg, false
+			}
+			if n > math.MaxInt64/2 {
+				clockDependent = true
+			}
+			if withClock && n > 0 && now > 0 && n > math.MaxInt64-now {
+				return a, errTimeoutRange, false
+			}
+			a.Block, a.Timeout = true, n
+		case argIs(o, "count") && more > 0:
+			i++
+			n, ok := parseLL(argv[i])
+			if !ok {
+				return a, errNotInt, clockDependent
+			}
+			if n < 0 {
+				n = 0
+			}
+			a.Count = n
+		case argIs(o, "streams") && more > 0:
+			streamsArg = i + 1
+			i = len(argv) // stop parsing options
+		case argIs(o, "group") && more >= 2:
+			return a, errXReadGroup, clockDependent
+		case argIs(o, "noack"):
+			return a, errXReadNoAck, clockDependent
+		default:
+			return a, errSyntax, clockDependent
+		}
+	}
+	if streamsArg == 0 {
+		return a, errSyntax, clockDependent
+	}
+	n := len(argv) - streamsArg
+	if n%2 != 0 {
+		return a, errXReadUnbalanced, clockDependent
+	}
+	n /= 2
+	a.Keys = argv[streamsArg : streamsArg+n]
+	a.IDs = make([]XReadID, n)
+	for j := range a.IDs {
+		arg := argv[streamsArg+n+j]
+		switch {
+		case argEq(arg, "$"):
+			a.IDs[j].Kind = XReadDollar
+		case argEq(arg, "+"):
+			a.IDs[j].Kind = XReadPlus
+		case argEq(arg, ">"):
+			return a, errXReadGT, clockDependent
+		default:
+			id, ok := ParseID(arg)
+			if !ok {
+				return a, errInvalidID, clockDependent
+			}
+			a.IDs[j].ID = id
+		}
+	}
+	return a, "", clockDependent
+}
+
+// checkXRead leaves absurd BLOCK timeouts to Exec: whether they overflow
+// the deadline depends on the clock, and that error precedes others.
+func checkXRead(argv [][]byte) string {
+	_, err, clockDependent := parseXRead(argv, 0, false)
+	if clockDependent {
+		return ""
+	}
+	return err
+}
+
+// execXRead runs XREAD without blocking: with BLOCK and nothing to read it
+// answers as a timed-out read would (null); the server does the waiting.
+func (s *State) execXRead(ctx *Ctx, argv [][]byte) {
+	a, err, _ := parseXRead(argv, ctx.Now, true)
+	if err != "" {
+		ctx.W.WriteError(err)
+		return
+	}
+	s.XRead(ctx, &a)
+}
+
+// ResolveXRead replaces each "$" in a with the current last ID of its stream
+// (0-0 for a missing key), as Redis rewrites the command before blocking, so
+// that re-running the read later returns only entries added since. It only
+// reads the state. An out-of-range ctx.DB leaves a unchanged.
+func (s *State) ResolveXRead(ctx *Ctx, a *XReadArgs) {
+	if ctx.DB < 0 || ctx.DB >= NumDBs {
+		return
+	}
+	ks := s.db(ctx)
+	for j := range a.IDs {
+		if a.IDs[j].Kind != XReadDollar {
+			continue
+		}
+		id := ID{}
+		if e := ks.lookupRead(string(a.Keys[j]), ctx.Now); e != nil {
+			id = e.val.LastID()
+		}
+		a.IDs[j] = XReadID{Kind: XReadExplicit, ID: id}
+	}
+}
+
+// XRead serves a parsed XREAD from the current state and writes the reply
+// to ctx.W: for each stream with entries after its ID, [key, entries] (a
+// map key -> entries in RESP3), or a null array if none has any. It reports
+// whether any entries were returned.
+func (s *State) XRead(ctx *Ctx, a *XReadArgs) bool {
+	if ctx.DB < 0 || ctx.DB >= NumDBs {
+		ctx.W.WriteError(errDBRange)
+		return false
+	}
+	ks := s.db(ctx)
+	type served struct {
+		st    *Stream
+		key   []byte
+		start ID
+	}
+	var out []served
+	for j, k := range a.Keys {
+		if j >= len(a.IDs) {
+			break // not from ParseXRead; read only what is well-formed
+		}
+		e := ks.lookupRead(string(k), ctx.Now)
+		if e == nil {
+			continue
+		}
+		var gt ID
+		switch a.IDs[j].Kind {
+		case XReadExplicit:
+			gt = a.IDs[j].ID
+		case XReadDollar:
+			gt = e.val.LastID()
+		case XReadPlus:
+			// Read from just before the last entry so that it is returned.
+			if top, ok := lastEntryID(e.val); ok {
+				gt, _ = top.Decr()
+			}
+		}
+		top, ok := lastEntryID(e.val)
+		if !ok || !gt.Less(top) {
+			continue
+		}
+		start, _ := gt.Incr() // gt < top, so gt is not MaxID
+		out = append(out, served{st: e.val, key: k, start: start})
+	}
+	if len(out) == 0 {
+		ctx.W.WriteNullArray()
+		return false
+	}
+	resp3 := ctx.W.Proto() == 3
+	if resp3 {
+		ctx.W.WriteMap(len(out))
+	} else {
+		ctx.W.WriteArray(len(out))
+	}
+	for _, sv := range out {
+		if !resp3 {
+			ctx.W.WriteArray(2)
+		}
+		ctx.W.WriteBulk(sv.key)
+		writeRange(ctx.W, sv.st, sv.start, MaxID, a.Count, false)
+	}
+	return true
+}

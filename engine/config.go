@@ -1,0 +1,221 @@
+package engine
+
+import "math"
+
+// config is the replicated configuration. It lives in the state (and its
+// snapshots) rather than in per-node settings because it shapes stream
+// nodes, which decides what "~" trimming removes: every replica must agree.
+type config struct {
+	nodeMaxBytes   int64
+	nodeMaxEntries int64
+}
+
+func defaultConfig() config { return config{nodeMaxBytes: 4096, nodeMaxEntries: 100} }
+
+// limits returns the node limits streams are built with.
+func (c *config) limits() NodeLimits {
+	return NodeLimits{MaxBytes: c.nodeMaxBytes, MaxEntries: c.nodeMaxEntries}
+}
+
+// approxTrimLimit is the default LIMIT of a "~" trim: 100 nodes' worth of
+// entries, clamped to [10000 when 0, 1000000] as Redis 7.4+ does.
+func (c *config) approxTrimLimit() int64 {
+	switch {
+	case c.nodeMaxEntries <= 0:
+		return 10000
+	case c.nodeMaxEntries > 1000000/100:
+		return 1000000
+	}
+	return 100 * c.nodeMaxEntries
+}
+
+// configParam describes one replicated setting and how CONFIG SET parses it.
+type configParam struct {
+	name string
+	// memory values accept k/kb/m/mb/g/gb suffixes (Redis MEMORY_CONFIG).
+	memory   bool
+	min, max int64
+	get      func(*config) int64
+	set      func(*config, int64)
+}
+
+var configParamList = []*configParam{
+	{name: "stream-node-max-bytes", memory: true, min: 0, max: math.MaxInt64,
+		get: func(c *config) int64 { return c.nodeMaxBytes },
+		set: func(c *config, v int64) { c.nodeMaxBytes = v }},
+	{name: "stream-node-max-entries", min: 0, max: math.MaxInt64,
+		get: func(c *config) int64 { return c.nodeMaxEntries },
+		set: func(c *config, v int64) { c.nodeMaxEntries = v }},
+}
+
+// configParamByName finds a parameter by its lower-case name.
+func configParamByName(name string) *configParam {
+	for _, p := range configParamList {
+		if p.name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// configParamByArg finds a parameter named by a client argument (any case).
+func configParamByArg(arg []byte) *configParam {
+	for _, p := range configParamList {
+		if argIs(arg, p.name) {
+			return p
+		}
+	}
+	return nil
+}
+
+// parse converts a CONFIG SET value, returning Redis's reason on failure.
+func (p *configParam) parse(v []byte) (int64, string) {
+	var n int64
+	if p.memory {
+		u, ok := memToULL(cStr(v))
+		if !ok {
+			return 0, "argument must be a memory value"
+		}
+		// Redis stores these as size_t and checks bounds unsigned.
+		if u > uint64(p.max) || u < uint64(p.min) {
+			return 0, p.boundsErr()
+		}
+		n = int64(u)
+	} else {
+		var ok bool
+		if n, ok = parseLL(v); !ok {
+			return 0, "argument couldn't be parsed into an integer"
+		}
+		if n < p.min || n > p.max {
+			return 0, p.boundsErr()
+		}
+	}
+	return n, ""
+}
+
+func (p *configParam) boundsErr() string {
+	return "argument must be between " + string(appendInt(nil, p.min)) + " and " +
+		string(appendInt(nil, p.max)) + " inclusive"
+}
+
+// memToULL is Redis's memtoull: digits then an optional unit (b, k, kb, m,
+// mb, g, gb in any case; k/m/g are powers of 1000, kb/mb/gb of 1024).
+// Like strtoull it accepts an empty digit string as 0.
+func memToULL(b []byte) (uint64, bool) {
+	if len(b) > 0 && b[0] == '-' {
+		return 0, false
+	}
+	i := 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	var mul uint64
+	switch unit := b[i:]; {
+	case len(unit) == 0 || argIs(unit, "b"):
+		mul = 1
+	case argIs(unit, "k"):
+		mul = 1000
+	case argIs(unit, "kb"):
+		mul = 1024
+	case argIs(unit, "m"):
+		mul = 1000 * 1000
+	case argIs(unit, "mb"):
+		mul = 1024 * 1024
+	case argIs(unit, "g"):
+		mul = 1000 * 1000 * 1000
+	case argIs(unit, "gb"):
+		mul = 1024 * 1024 * 1024
+	default:
+		return 0, false
+	}
+	if i >= 128 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b[:i] {
+		d := uint64(c - '0')
+		if v > (math.MaxUint64-d)/10 {
+			// strtoull saturates at ULLONG_MAX on overflow and memtoull
+			// does not look at ERANGE.
+			v = math.MaxUint64
+			break
+		}
+		v = v*10 + d
+	}
+	if v > math.MaxUint64/mul {
+		return 0, false
+	}
+	return v * mul, true
+}
+
+// checkConfig validates `CONFIG SET name value [name value ...]` for the
+// replicated parameters, with Redis's error texts and precedence.
+func checkConfig(argv [][]byte) string {
+	if len(argv) < 2 {
+		return errArity("config")
+	}
+	if !argIs(argv[1], "set") {
+		sub := cStr(argv[1])
+		if len(sub) > 128 {
+			sub = sub[:128]
+		}
+		return "ERR unknown subcommand '" + string(sub) + "'. Try CONFIG HELP."
+	}
+	if len(argv) < 4 {
+		return errArity("config|set")
+	}
+	if len(argv)%2 != 0 {
+		return errSyntax
+	}
+	var (
+		unknown        string
+		invalid        bool // an unknown name or a duplicate was seen
+		errArg, errStr string
+	)
+	seen := make([]*configParam, 0, 2)
+	for i := 2; i < len(argv); i += 2 {
+		p := configParamByArg(argv[i])
+		if p == nil {
+			if !invalid {
+				unknown, invalid = string(cStr(argv[i])), true
+			}
+			continue
+		}
+		if invalid {
+			continue
+		}
+		for _, q := range seen {
+			if q == p {
+				errArg, errStr, invalid = string(cStr(argv[i])), "duplicate parameter", true
+				break
+			}
+		}
+		seen = append(seen, p)
+	}
+	if invalid && errStr == "" {
+		return "ERR Unknown option or number of arguments for CONFIG SET - '" + unknown + "'"
+	}
+	if errStr == "" {
+		for i := 2; i < len(argv); i += 2 {
+			p := configParamByArg(argv[i])
+			if _, reason := p.parse(argv[i+1]); reason != "" {
+				errArg, errStr = p.name, reason
+				break
+			}
+		}
+	}
+	if errStr != "" {
+		return "ERR CONFIG SET failed (possibly related to argument '" + errArg + "') - " + errStr
+	}
+	return ""
+}
+
+// execConfigSet applies a CONFIG SET that checkConfig accepted.
+func (s *State) execConfigSet(ctx *Ctx, argv [][]byte) {
+	for i := 2; i < len(argv); i += 2 {
+		p := configParamByArg(argv[i])
+		v, _ := p.parse(argv[i+1])
+		p.set(&s.cfg, v)
+	}
+	ctx.W.WriteStatus("OK")
+}

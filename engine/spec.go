@@ -1,0 +1,218 @@
+package engine
+
+import "sort"
+
+// Flag is a command property, named as COMMAND INFO shows it.
+type Flag string
+
+// Spec describes one command or subcommand for routing, arity checks and
+// COMMAND INFO/DOCS.
+type Spec struct {
+	// Name is lower case; subcommands are "container|sub", e.g. "xgroup|create".
+	Name string
+	// Arity follows Redis: positive is exact, negative is a minimum.
+	Arity int
+	// Flags as Redis reports them, e.g. "write", "denyoom", "fast", "readonly", "blocking".
+	Flags []Flag
+	// FirstKey, LastKey, Step locate key arguments (Redis legacy key spec).
+	FirstKey, LastKey, Step int
+	// Write is true when the command changes state and so goes through the log.
+	Write bool
+	// Group, Since and Summary feed COMMAND DOCS.
+	Group, Since, Summary string
+	// Subcommands of a container command (XGROUP, XINFO).
+	Subcommands []*Spec
+}
+
+// command binds a spec to its implementation. check validates what can be
+// validated without state (nil: nothing beyond arity); exec runs the
+// command. Both use the same argument parser, so a command Check accepts
+// can only fail in Exec for reasons that depend on state.
+type command struct {
+	spec  *Spec
+	check func(argv [][]byte) string
+	exec  func(s *State, ctx *Ctx, argv [][]byte)
+}
+
+// Command flags as COMMAND INFO reports them.
+const (
+	flagWrite       Flag = "write"
+	flagReadonly    Flag = "readonly"
+	flagDenyOOM     Flag = "denyoom"
+	flagFast        Flag = "fast"
+	flagBlocking    Flag = "blocking"
+	flagMovableKeys Flag = "movablekeys"
+)
+
+// Arity, flags and key positions follow COMMAND INFO of a real
+// redis-server; group, since and summary follow Redis's command JSON files
+// (the 7.2+ wording that Redis 8 keeps).
+var commandTable = map[string]*command{
+	"xadd": {spec: &Spec{Name: "xadd", Arity: -5, Flags: []Flag{flagWrite, flagDenyOOM, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
+		Summary: "Appends a new message to a stream. Creates the key if it doesn't exist."},
+		check: checkXAdd, exec: (*State).execXAdd},
+	"xlen": {spec: &Spec{Name: "xlen", Arity: 2, Flags: []Flag{flagReadonly, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Group: "stream", Since: "5.0.0",
+		Summary: "Return the number of messages in a stream."},
+		exec: (*State).execXLen},
+	"xrange": {spec: &Spec{Name: "xrange", Arity: -4, Flags: []Flag{flagReadonly},
+		FirstKey: 1, LastKey: 1, Step: 1, Group: "stream", Since: "5.0.0",
+		Summary: "Returns the messages from a stream within a range of IDs."},
+		check: checkXRange, exec: (*State).execXRange},
+	"xrevrange": {spec: &Spec{Name: "xrevrange", Arity: -4, Flags: []Flag{flagReadonly},
+		FirstKey: 1, LastKey: 1, Step: 1, Group: "stream", Since: "5.0.0",
+		Summary: "Returns the messages from a stream within a range of IDs in reverse order."},
+		check: checkXRange, exec: (*State).execXRange},
+	"xdel": {spec: &Spec{Name: "xdel", Arity: -3, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
+		Summary: "Returns the number of messages after removing them from a stream."},
+		exec: (*State).execXDel},
+	"xtrim": {spec: &Spec{Name: "xtrim", Arity: -4, Flags: []Flag{flagWrite},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
+		Summary: "Deletes messages from the beginning of a stream."},
+		check: checkXTrim, exec: (*State).execXTrim},
+	"xsetid": {spec: &Spec{Name: "xsetid", Arity: -3, Flags: []Flag{flagWrite, flagDenyOOM, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
+		Summary: "An internal command for replicating stream values."},
+		check: checkXSetID, exec: (*State).execXSetID},
+	"xread": {spec: &Spec{Name: "xread", Arity: -4, Flags: []Flag{flagReadonly, flagBlocking, flagMovableKeys},
+		Group: "stream", Since: "5.0.0",
+		Summary: "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise."},
+		check: checkXRead, exec: (*State).execXRead},
+
+	"del": {spec: &Spec{Name: "del", Arity: -2, Flags: []Flag{flagWrite},
+		FirstKey: 1, LastKey: -1, Step: 1, Write: true, Group: "generic", Since: "1.0.0",
+		Summary: "Deletes one or more keys."},
+		exec: (*State).execDel},
+	"unlink": {spec: &Spec{Name: "unlink", Arity: -2, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: -1, Step: 1, Write: true, Group: "generic", Since: "4.0.0",
+		Summary: "Asynchronously deletes one or more keys."},
+		exec: (*State).execDel},
+	"exists": {spec: &Spec{Name: "exists", Arity: -2, Flags: []Flag{flagReadonly, flagFast},
+		FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
+		Summary: "Determines whether one or more keys exist."},
+		exec: (*State).execExists},
+	"type": {spec: &Spec{Name: "type", Arity: 2, Flags: []Flag{flagReadonly, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+		Summary: "Determines the type of value stored at a key."},
+		exec: (*State).execType},
+	"keys": {spec: &Spec{Name: "keys", Arity: 2, Flags: []Flag{flagReadonly},
+		Group: "generic", Since: "1.0.0",
+		Summary: "Returns all key names that match a pattern."},
+		exec: (*State).execKeys},
+	"scan": {spec: &Spec{Name: "scan", Arity: -2, Flags: []Flag{flagReadonly},
+		Group: "generic", Since: "2.8.0",
+		Summary: "Iterates over the key names in the database."},
+		check: checkScan, exec: (*State).execScan},
+	"dbsize": {spec: &Spec{Name: "dbsize", Arity: 1, Flags: []Flag{flagReadonly, flagFast},
+		Group: "server", Since: "1.0.0",
+		Summary: "Returns the number of keys in the database."},
+		exec: (*State).execDBSize},
+	"flushdb": {spec: &Spec{Name: "flushdb", Arity: -1, Flags: []Flag{flagWrite},
+		Write: true, Group: "server", Since: "1.0.0",
+		Summary: "Remove all keys from the current database."},
+		check: checkFlush, exec: (*State).execFlushDB},
+	"flushall": {spec: &Spec{Name: "flushall", Arity: -1, Flags: []Flag{flagWrite},
+		Write: true, Group: "server", Since: "1.0.0",
+		Summary: "Removes all keys from all databases."},
+		check: checkFlush, exec: (*State).execFlushAll},
+
+	"expire": {spec: &Spec{Name: "expire", Arity: -3, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "generic", Since: "1.0.0",
+		Summary: "Sets the expiration time of a key in seconds."},
+		check: checkExpire, exec: (*State).execExpire},
+	"pexpire": {spec: &Spec{Name: "pexpire", Arity: -3, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "generic", Since: "2.6.0",
+		Summary: "Sets the expiration time of a key in milliseconds."},
+		check: checkExpire, exec: (*State).execExpire},
+	"expireat": {spec: &Spec{Name: "expireat", Arity: -3, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "generic", Since: "1.2.0",
+		Summary: "Sets the expiration time of a key to a Unix timestamp."},
+		check: checkExpire, exec: (*State).execExpire},
+	"pexpireat": {spec: &Spec{Name: "pexpireat", Arity: -3, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "generic", Since: "2.6.0",
+		Summary: "Sets the expiration time of a key to a Unix milliseconds timestamp."},
+		check: checkExpire, exec: (*State).execExpire},
+	"ttl": {spec: &Spec{Name: "ttl", Arity: 2, Flags: []Flag{flagReadonly, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+		Summary: "Returns the expiration time in seconds of a key."},
+		exec: (*State).execTTL},
+	"pttl": {spec: &Spec{Name: "pttl", Arity: 2, Flags: []Flag{flagReadonly, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+		Summary: "Returns the expiration time in milliseconds of a key."},
+		exec: (*State).execTTL},
+	"expiretime": {spec: &Spec{Name: "expiretime", Arity: 2, Flags: []Flag{flagReadonly, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0",
+		Summary: "Returns the expiration time of a key as a Unix timestamp."},
+		exec: (*State).execTTL},
+	"pexpiretime": {spec: &Spec{Name: "pexpiretime", Arity: 2, Flags: []Flag{flagReadonly, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0",
+		Summary: "Returns the expiration time of a key as a Unix milliseconds timestamp."},
+		exec: (*State).execTTL},
+	"persist": {spec: &Spec{Name: "persist", Arity: 2, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "generic", Since: "2.2.0",
+		Summary: "Removes the expiration time of a key."},
+		exec: (*State).execPersist},
+	"rename": {spec: &Spec{Name: "rename", Arity: 3, Flags: []Flag{flagWrite},
+		FirstKey: 1, LastKey: 2, Step: 1, Write: true, Group: "generic", Since: "1.0.0",
+		Summary: "Renames a key and overwrites the destination."},
+		exec: (*State).execRename},
+	"renamenx": {spec: &Spec{Name: "renamenx", Arity: 3, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 2, Step: 1, Write: true, Group: "generic", Since: "1.0.0",
+		Summary: "Renames a key only when the target key name doesn't exist."},
+		exec: (*State).execRename},
+	"copy": {spec: &Spec{Name: "copy", Arity: -3, Flags: []Flag{flagWrite, flagDenyOOM},
+		FirstKey: 1, LastKey: 2, Step: 1, Write: true, Group: "generic", Since: "6.2.0",
+		Summary: "Copies the value of a key to a new key."},
+		check: checkCopy, exec: (*State).execCopy},
+}
+
+// sortedSpecs is the spec list in name order, built once.
+var sortedSpecs = func() []*Spec {
+	out := make([]*Spec, 0, len(commandTable))
+	for _, c := range commandTable {
+		out = append(out, c.spec)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}()
+
+// Specs returns the specs of every command the engine executes, sorted by
+// name. The specs are shared: callers must not modify them.
+func Specs() []*Spec {
+	out := make([]*Spec, len(sortedSpecs))
+	copy(out, sortedSpecs)
+	return out
+}
+
+// Lookup returns the spec for a command name (any case), or nil.
+func Lookup(name []byte) *Spec {
+	if c := lookupCommand(name); c != nil {
+		return c.spec
+	}
+	return nil
+}
+
+// lookupCommand finds a command by name in any case without allocating.
+func lookupCommand(name []byte) *command {
+	var buf [16]byte
+	if len(name) > len(buf) {
+		return nil // no command name is this long
+	}
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return commandTable[string(buf[:len(name)])]
+}
+
+// arityOK reports whether argc satisfies a Redis arity.
+func arityOK(arity, argc int) bool {
+	if arity >= 0 {
+		return argc == arity
+	}
+	return argc >= -arity
+}
