@@ -1,9 +1,14 @@
 package fsm
 
-// OWNER: raft/fsm helper. Exported API below is the contract the cluster and
-// server packages use; bodies are stubs to be replaced.
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
 
-import "github.com/raftstream/raftstream/engine"
+	"github.com/hashicorp/raft"
+
+	"github.com/raftstream/raftstream/engine"
+)
 
 // Command is one client command carried in a log entry.
 type Command struct {
@@ -15,16 +20,73 @@ type Command struct {
 	Argv [][]byte
 }
 
+// Result is what applying one log entry returns through raft's
+// ApplyFuture.Response on the node that proposed it.
+type Result struct {
+	// Replies holds the encoded RESP reply of each command of an
+	// EntryCommands entry, in order; nil for other entry types.
+	Replies [][]byte
+	// Err is set when the entry could not be decoded. No command ran, and
+	// every node reached the same verdict.
+	Err error
+}
+
+// SignalFunc is told about every key whose stream gained entries, was
+// deleted or replaced. It runs on the apply path with the state locked, so
+// it must not block and must not call Read.
+type SignalFunc func(db int, key string)
+
 // FSM is the replicated state machine: it implements raft.BatchingFSM and
 // guards the engine state against concurrent reads.
-type FSM struct{}
+type FSM struct {
+	log *slog.Logger
 
-// New returns an FSM holding an empty state.
-func New() *FSM { panic("TODO") }
+	// mu guards st: applies and restores take it for writing, Read for
+	// reading.
+	mu sync.RWMutex
+	st *engine.State
+
+	applied atomic.Uint64
+	signal  atomic.Pointer[SignalFunc]
+
+	// waitMu guards waitCh, which is closed (and cleared) whenever the
+	// applied index moves, waking WaitApplied callers. It is only created
+	// when someone waits, so the apply path allocates nothing otherwise.
+	waitMu sync.Mutex
+	waitCh chan struct{}
+}
+
+var _ raft.BatchingFSM = (*FSM)(nil)
+
+// New returns an FSM holding an empty state; it logs through slog.Default.
+func New() *FSM { return NewWithLogger(nil) }
+
+// NewWithLogger returns an FSM holding an empty state that logs to l
+// (slog.Default if nil).
+func NewWithLogger(l *slog.Logger) *FSM {
+	if l == nil {
+		l = slog.Default()
+	}
+	return &FSM{log: l, st: engine.NewState()}
+}
 
 // Read runs fn with the state under a read lock. fn must not retain the
 // state or anything it points into after returning.
-func (f *FSM) Read(fn func(st *engine.State)) { panic("TODO") }
+func (f *FSM) Read(fn func(st *engine.State)) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	fn(f.st)
+}
 
 // AppliedIndex is the index of the last log entry applied.
-func (f *FSM) AppliedIndex() uint64 { panic("TODO") }
+func (f *FSM) AppliedIndex() uint64 { return f.applied.Load() }
+
+// SetSignal installs fn to be called for every key a command touches in a
+// way that can unblock readers (see engine.Ctx.Signal). nil removes it.
+func (f *FSM) SetSignal(fn SignalFunc) {
+	if fn == nil {
+		f.signal.Store(nil)
+		return
+	}
+	f.signal.Store(&fn)
+}

@@ -1,0 +1,101 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// BenchmarkProposeXADD measures group commit: 50 closed-loop clients each
+// proposing one XADD and waiting for its reply, on a single fsyncing node.
+// Run: go test ./cluster -run XXX -bench ProposeXADD -benchtime 100000x
+func BenchmarkProposeXADD(b *testing.B) {
+	for _, clients := range []int{1, 50} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			benchPropose(b, clients, func(*Config) {})
+		})
+	}
+}
+
+func benchPropose(b *testing.B, clients int, tune func(*Config)) {
+	cfg := testConfig(b, "bench", b.TempDir())
+	tune(&cfg)
+	n := openNode(b, cfg)
+	defer n.Close()
+	waitLeader(b, n)
+	// Warm up and pay the term barrier outside the measurement.
+	write(b, n, xadd("warm", 0))
+	startIndex := n.Status().LastLogIndex
+
+	var next atomic.Int64
+	lat := make([][]time.Duration, clients)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			key := "s" + strconv.Itoa(c)
+			ctx := context.Background()
+			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+				t0 := time.Now()
+				if _, err := n.Propose(xadd(key, int(i))).Wait(ctx); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[c] = append(lat[c], time.Since(t0))
+			}
+		}(c)
+	}
+	wg.Wait()
+	b.StopTimer()
+	entries := n.Status().LastLogIndex - startIndex
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cmds/s")
+	if entries > 0 {
+		b.ReportMetric(float64(b.N)/float64(entries), "cmds/entry")
+	}
+	if len(all) > 0 {
+		b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
+	}
+}
+
+// BenchmarkReadBarrier measures linearizable read points with 50
+// concurrent readers on a single node.
+func BenchmarkReadBarrier(b *testing.B) {
+	n := openNode(b, testConfig(b, "bench", b.TempDir()))
+	defer n.Close()
+	waitLeader(b, n)
+	write(b, n, xadd("warm", 0))
+	b.SetParallelism(25) // 2 CPUs x 25 = 50 goroutines
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			if err := n.ReadBarrier(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reads/s")
+}
+
+// BenchmarkProposeInflight compares in-flight entry caps under 50 clients.
+func BenchmarkProposeInflight(b *testing.B) {
+	for _, inflight := range []int{1, 2, 4, 64} {
+		b.Run(fmt.Sprintf("inflight=%d", inflight), func(b *testing.B) {
+			benchPropose(b, 50, func(c *Config) { c.MaxInflight = inflight })
+		})
+	}
+}

@@ -1,0 +1,194 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// startCluster starts founding members n1..nN over loopback TCP.
+func startCluster(t *testing.T, size int) []*Node {
+	nodes, _ := startClusterConfigs(t, size, func(*Config) {})
+	return nodes
+}
+
+// startClusterConfigs is startCluster with a config hook; it also returns
+// the configs (without listeners) for restarting nodes on their addresses.
+func startClusterConfigs(t *testing.T, size int, tune func(*Config)) ([]*Node, []Config) {
+	t.Helper()
+	lns := loopbackListeners(t, size)
+	var peers []Peer
+	for i, ln := range lns {
+		peers = append(peers, Peer{ID: "n" + strconv.Itoa(i+1), Addr: ln.Addr().String()})
+	}
+	nodes := make([]*Node, size)
+	cfgs := make([]Config, size)
+	for i := range nodes {
+		cfg := testConfig(t, peers[i].ID, t.TempDir())
+		// Slower than the single-node tests: three nodes under -race on a
+		// shared machine must not flap.
+		cfg.HeartbeatTimeout = 500 * time.Millisecond
+		cfg.ElectionTimeout = 500 * time.Millisecond
+		cfg.LeaderLeaseTimeout = 500 * time.Millisecond
+		cfg.RaftAddr = ""
+		cfg.Listener = lns[i]
+		cfg.Peers = peers
+		tune(&cfg)
+		nodes[i] = openNode(t, cfg)
+		cfg.Listener = nil
+		cfg.RaftAddr = peers[i].Addr
+		cfgs[i] = cfg
+	}
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			_ = n.Close()
+		}
+	})
+	return nodes, cfgs
+}
+
+// waitConverged waits until every node has applied what the leader has,
+// then checks that their states are byte-identical.
+func waitConverged(t *testing.T, leader *Node, nodes []*Node) {
+	t.Helper()
+	want := leader.FSM().AppliedIndex()
+	waitFor(t, 10*time.Second, fmt.Sprintf("all nodes to apply index %d", want), func() bool {
+		for _, n := range nodes {
+			if n.FSM().AppliedIndex() < want {
+				return false
+			}
+		}
+		return true
+	})
+	ref := digest(t, leader)
+	for _, n := range nodes {
+		if got := digest(t, n); !bytes.Equal(got, ref) {
+			t.Fatalf("%s state differs from leader %s (%d vs %d bytes)", n.cfg.NodeID, leader.cfg.NodeID, len(got), len(ref))
+		}
+	}
+}
+
+func writeConcurrently(t *testing.T, n *Node, writers, perWriter int, prefix string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			for i := 0; i < perWriter; i++ {
+				if _, err := n.Propose(xadd(prefix+strconv.Itoa(w%3), i)).Wait(ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func TestThreeNodeReplication(t *testing.T) {
+	nodes := startCluster(t, 3)
+	leader := waitLeader(t, nodes...)
+	var followers []*Node
+	for _, n := range nodes {
+		if n != leader {
+			followers = append(followers, n)
+		}
+	}
+
+	// Followers refuse writes and linearizable reads: nothing forwards yet.
+	if _, err := followers[0].Propose(xadd("s", 0)).Wait(context.Background()); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("Propose on follower: %v, want ErrNotLeader", err)
+	}
+	if err := followers[0].ReadBarrier(context.Background()); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("ReadBarrier on follower: %v, want ErrNotLeader", err)
+	}
+
+	writeConcurrently(t, leader, 12, 25, "a")
+	if got := linearRead(t, leader, "XLEN", "a0"); got != ":100\r\n" {
+		t.Fatalf("XLEN a0 on leader = %q", got)
+	}
+	waitConverged(t, leader, nodes)
+	for _, f := range followers {
+		if got := read(f, 0, "XLEN", "a0"); got != ":100\r\n" {
+			t.Fatalf("XLEN a0 on %s = %q", f.cfg.NodeID, got)
+		}
+		if st := f.Status(); st.State != "follower" || st.LeaderID != leader.cfg.NodeID {
+			t.Fatalf("follower status %+v", st)
+		}
+	}
+
+	// Raft snapshots on every node hold the same state.
+	for _, n := range nodes {
+		if err := n.Snapshot(context.Background()); err != nil {
+			t.Fatalf("Snapshot on %s: %v", n.cfg.NodeID, err)
+		}
+	}
+
+	// Fail the leader over; the survivors keep a quorum and converge again.
+	if err := leader.Close(); err != nil {
+		t.Fatal(err)
+	}
+	leader2 := waitLeader(t, followers...)
+	writeConcurrently(t, leader2, 6, 10, "b")
+	if got := linearRead(t, leader2, "XLEN", "a1"); got != ":100\r\n" {
+		t.Fatalf("XLEN a1 after failover = %q", got)
+	}
+	waitConverged(t, leader2, followers)
+}
+
+// A follower that missed more than the trailing log catches up through
+// InstallSnapshot, i.e. the FSM's Restore on a live cluster.
+func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
+	nodes, cfgs := startClusterConfigs(t, 3, func(c *Config) {
+		c.TrailingLogs = 2
+		c.SnapshotThreshold = 8
+	})
+	leader := waitLeader(t, nodes...)
+	writeConcurrently(t, leader, 3, 5, "a")
+	waitConverged(t, leader, nodes)
+
+	lag := 0
+	for i, n := range nodes {
+		if n != leader {
+			lag = i
+			break
+		}
+	}
+	if err := nodes[lag].Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeConcurrently(t, leader, 3, 20, "b")
+	if err := leader.Snapshot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	first, err := leader.store.FirstIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := nodes[lag].Status(); first <= st.LastLogIndex+1 {
+		t.Fatalf("leader log starts at %d, lagging follower has up to %d: no snapshot needed", first, st.LastLogIndex)
+	}
+
+	nodes[lag] = openNode(t, cfgs[lag])
+	waitConverged(t, leader, nodes)
+	if got := read(nodes[lag], 0, "XLEN", "b0"); got != ":20\r\n" {
+		t.Fatalf("XLEN b0 on restarted follower = %q", got)
+	}
+	// Raft records the installed snapshot just after the FSM restored it.
+	waitFor(t, 10*time.Second, "the follower to record the installed snapshot", func() bool {
+		return nodes[lag].Status().LastSnapshotIndex >= first-1
+	})
+}

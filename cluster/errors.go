@@ -1,0 +1,41 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/raft"
+)
+
+// Errors returned by Wait and ReadBarrier. Test them with errors.Is: they
+// are wrapped with the underlying cause.
+var (
+	// ErrNotLeader: this node is not the leader, so the command was not
+	// appended to the log. Safe to retry against the leader (-TRYAGAIN).
+	ErrNotLeader = errors.New("cluster: not the leader")
+	// ErrUnknownOutcome: the command was handed to Raft but leadership was
+	// lost, the node shut down or the caller stopped waiting before it
+	// applied. It may or may not have been committed; do not blindly retry.
+	ErrUnknownOutcome = errors.New("cluster: command outcome unknown")
+	// ErrClosed: the node is shut down. Proposals made after Close were not
+	// appended; for earlier ones it comes wrapped in ErrUnknownOutcome.
+	ErrClosed = errors.New("cluster: node closed")
+)
+
+// mapApplyErr turns a raft future error into one of ours, deciding from
+// raft's documented semantics whether the entry may have been appended.
+func mapApplyErr(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader),
+		errors.Is(err, raft.ErrLeadershipTransferInProgress),
+		errors.Is(err, raft.ErrEnqueueTimeout),
+		errors.Is(err, raft.ErrAbortedByRestore):
+		// Rejected before it entered the log.
+		return fmt.Errorf("%w: %w", ErrNotLeader, err)
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return fmt.Errorf("%w: %w", ErrUnknownOutcome, ErrClosed)
+	default:
+		// ErrLeadershipLost and anything unexpected: it may have committed.
+		return fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+	}
+}

@@ -1,0 +1,64 @@
+package cluster
+
+import (
+	"errors"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/fsm"
+)
+
+// minExpiryGap separates consecutive expiry cycles, so a key that stays due
+// after a cycle (whatever the reason) cannot turn the loop into a busy
+// stream of log entries.
+const minExpiryGap = 10 * time.Millisecond
+
+// expiryLoop is active expiry: keys are deleted by a replicated entry that
+// carries the leader's clock, never by a replica's own timer, so every
+// replica deletes the same keys at the same point of the log.
+func (n *Node) expiryLoop() {
+	timer := time.NewTimer(n.cfg.ExpiryInterval)
+	defer timer.Stop()
+	for {
+		wait := n.cfg.ExpiryInterval
+		if n.raft.State() == raft.Leader {
+			if due, next := n.expiryDue(); due {
+				if _, err := n.control(n.ctx, fsm.EntryExpire); err != nil && !errors.Is(err, ErrClosed) {
+					n.log.Debug("expiry cycle failed", "err", err)
+				}
+				wait = minExpiryGap
+			} else if next > 0 && next < wait {
+				wait = next
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-timer.C:
+		case <-n.ctx.Done():
+			return
+		}
+	}
+}
+
+// expiryDue reports whether some key is due now, or else how long until
+// the earliest one is (0 if none).
+func (n *Node) expiryDue() (due bool, next time.Duration) {
+	var at, clock int64
+	var ok bool
+	n.fsm.Read(func(st *engine.State) {
+		at, ok = st.NextExpiry()
+		clock = st.Clock()
+	})
+	if !ok {
+		return false, 0
+	}
+	// The state clock can be ahead of ours after a failover to a node with
+	// a slower clock; the FSM expires at max(entry clock, state clock).
+	now := max(n.now(), clock)
+	if at <= now {
+		return true, 0
+	}
+	return false, max(time.Duration(at-now)*time.Millisecond, time.Millisecond)
+}

@@ -1,0 +1,220 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// Connection kinds on the Raft port: a dialer writes one of these bytes
+// first, and the Mux hands the connection to the matching sub-listener.
+const (
+	// MuxRaft carries hashicorp/raft's RPCs.
+	MuxRaft byte = 1
+	// MuxForward is reserved for the leader-forwarding RPC.
+	MuxForward byte = 2
+)
+
+// muxHeaderTimeout bounds how long an accepted connection may take to send
+// its kind byte, so a silent peer cannot pin a goroutine forever.
+const muxHeaderTimeout = 10 * time.Second
+
+// errMuxClosed is returned by Accept once the mux or sub-listener closed.
+var errMuxClosed = errors.New("cluster: listener closed")
+
+// Mux shares one TCP listener between several protocols, told apart by
+// the first byte of each connection (as rqlite, Consul and Nomad do).
+// One port per node keeps the address the Raft configuration stores usable
+// for every node-to-node protocol.
+type Mux struct {
+	ln  net.Listener
+	log *slog.Logger
+
+	mu     sync.Mutex
+	subs   map[byte]*subListener
+	closed bool
+	// pending holds connections still sending their kind byte, so Close
+	// can cut them short instead of waiting out muxHeaderTimeout.
+	pending map[net.Conn]struct{}
+
+	wg sync.WaitGroup
+}
+
+// NewMux starts demultiplexing connections accepted on ln.
+func NewMux(ln net.Listener, log *slog.Logger) *Mux {
+	m := &Mux{ln: ln, log: log, subs: make(map[byte]*subListener), pending: make(map[net.Conn]struct{})}
+	m.wg.Add(1)
+	go m.acceptLoop()
+	return m
+}
+
+// Addr is the shared listener's address.
+func (m *Mux) Addr() net.Addr { return m.ln.Addr() }
+
+// Listen returns the listener for connections of the given kind. It must be
+// called once per kind, before peers dial that kind.
+func (m *Mux) Listen(kind byte) (net.Listener, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errMuxClosed
+	}
+	if _, ok := m.subs[kind]; ok {
+		return nil, fmt.Errorf("cluster: mux kind %d already registered", kind)
+	}
+	s := &subListener{mux: m, kind: kind, conns: make(chan net.Conn), done: make(chan struct{})}
+	m.subs[kind] = s
+	return s, nil
+}
+
+// Close stops accepting, closes every sub-listener and waits for the mux
+// goroutines to exit.
+func (m *Mux) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	subs := make([]*subListener, 0, len(m.subs))
+	for _, s := range m.subs {
+		subs = append(subs, s)
+	}
+	for c := range m.pending {
+		_ = c.Close()
+	}
+	m.mu.Unlock()
+	err := m.ln.Close()
+	for _, s := range subs {
+		s.close()
+	}
+	m.wg.Wait()
+	return err
+}
+
+func (m *Mux) acceptLoop() {
+	defer m.wg.Done()
+	for {
+		conn, err := m.ln.Accept()
+		if err != nil {
+			m.mu.Lock()
+			closed := m.closed
+			m.mu.Unlock()
+			if closed || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Temporary failures (EMFILE...): back off instead of spinning.
+			m.log.Warn("raft port accept failed", "err", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			_ = conn.Close()
+			return
+		}
+		m.pending[conn] = struct{}{}
+		m.mu.Unlock()
+		m.wg.Add(1)
+		go m.route(conn)
+	}
+}
+
+// route reads the kind byte and hands conn to its sub-listener.
+func (m *Mux) route(conn net.Conn) {
+	defer m.wg.Done()
+	var kind [1]byte
+	_ = conn.SetReadDeadline(time.Now().Add(muxHeaderTimeout))
+	_, err := io.ReadFull(conn, kind[:])
+	_ = conn.SetReadDeadline(time.Time{})
+	m.mu.Lock()
+	delete(m.pending, conn)
+	closed := m.closed
+	s := m.subs[kind[0]]
+	m.mu.Unlock()
+	if err != nil || closed {
+		_ = conn.Close()
+		return
+	}
+	if s == nil {
+		m.log.Warn("raft port: unknown connection kind", "kind", kind[0], "remote", conn.RemoteAddr().String())
+		_ = conn.Close()
+		return
+	}
+	select {
+	case s.conns <- conn:
+	case <-s.done:
+		_ = conn.Close()
+	}
+}
+
+// subListener is the net.Listener of one connection kind.
+type subListener struct {
+	mux   *Mux
+	kind  byte
+	conns chan net.Conn
+	once  sync.Once
+	done  chan struct{}
+}
+
+func (s *subListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-s.conns:
+		return c, nil
+	case <-s.done:
+		return nil, errMuxClosed
+	}
+}
+
+// Close stops this kind only; the shared port stays open for the others.
+func (s *subListener) Close() error {
+	s.close()
+	return nil
+}
+
+func (s *subListener) close() { s.once.Do(func() { close(s.done) }) }
+
+func (s *subListener) Addr() net.Addr { return s.mux.Addr() }
+
+// streamLayer is raft's StreamLayer over the mux: it accepts MuxRaft
+// connections and prefixes outgoing ones with the MuxRaft byte.
+type streamLayer struct {
+	net.Listener
+	advertise net.Addr
+}
+
+var _ raft.StreamLayer = (*streamLayer)(nil)
+
+// Dial connects to a peer's Raft port as a Raft connection.
+func (l *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	return DialKind(string(addr), MuxRaft, timeout)
+}
+
+// Addr is what raft advertises as this node's address.
+func (l *streamLayer) Addr() net.Addr {
+	if l.advertise != nil {
+		return l.advertise
+	}
+	return l.Listener.Addr()
+}
+
+// DialKind connects to a peer's Raft port for connections of the given
+// kind (MuxRaft, MuxForward).
+func DialKind(addr string, kind byte, timeout time.Duration) (net.Conn, error) {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Write([]byte{kind}); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("write mux header to %s: %w", addr, err)
+	}
+	return conn, nil
+}

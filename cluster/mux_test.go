@@ -1,0 +1,119 @@
+package cluster
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+func TestMuxRoutesByKind(t *testing.T) {
+	base := runtime.NumGoroutine()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMux(ln, testLogger())
+	raftLn, err := m.Listen(MuxRaft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fwdLn, err := m.Listen(MuxForward)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Listen(MuxRaft); err == nil {
+		t.Fatal("registering a kind twice succeeded")
+	}
+
+	// A silent connection and one of an unknown kind must not disturb the
+	// others.
+	silent, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	unknown, err := DialKind(ln.Addr().String(), 99, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unknown.Close()
+
+	for _, tc := range []struct {
+		kind byte
+		ln   net.Listener
+		msg  string
+	}{
+		{MuxForward, fwdLn, "forward"},
+		{MuxRaft, raftLn, "raft"},
+	} {
+		c, err := DialKind(ln.Addr().String(), tc.kind, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write([]byte(tc.msg)); err != nil {
+			t.Fatal(err)
+		}
+		s, err := tc.ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(tc.msg))
+		if _, err := io.ReadFull(s, got); err != nil || string(got) != tc.msg {
+			t.Fatalf("kind %d read %q, %v; want %q", tc.kind, got, err, tc.msg)
+		}
+		c.Close()
+		s.Close()
+	}
+	// The unknown kind was dropped by the mux.
+	_ = unknown.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := unknown.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("unknown kind connection: read error %v, want EOF", err)
+	}
+
+	// Close returns promptly despite the silent connection, and unblocks
+	// Accept.
+	accepted := make(chan error, 1)
+	go func() {
+		_, err := raftLn.Accept()
+		accepted <- err
+	}()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-accepted; err == nil {
+		t.Fatal("Accept after Close succeeded")
+	}
+	if _, err := m.Listen(3); err == nil {
+		t.Fatal("Listen after Close succeeded")
+	}
+	checkNoGoroutineLeak(t, base)
+}
+
+func TestHclogAdapter(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	h := newHclog(l, "raft", hclog.Info).Named("snap").With("peer", "n2")
+	h.Debug("hidden by slog level")
+	h.Info("configuration", "servers", hclog.Fmt("%d voters", 3))
+	h.Warn("careful")
+	out := buf.String()
+	if strings.Contains(out, "hidden") {
+		t.Fatalf("debug record leaked: %s", out)
+	}
+	for _, want := range []string{`msg=configuration`, `component=raft.snap`, `peer=n2`, `servers="3 voters"`, `level=WARN msg=careful`} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if h.IsDebug() || !h.IsInfo() {
+		t.Fatal("level predicates disagree with the slog handler")
+	}
+}

@@ -1,0 +1,316 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+
+	"github.com/raftstream/raftstream/fsm"
+)
+
+const (
+	defaultMaxBatch         = 1024
+	defaultMaxBatchBytes    = 1 << 20
+	defaultMaxInflight      = 64
+	defaultQueueSize        = 16384
+	defaultMaxAppendEntries = 256
+	defaultExpiryInterval   = 100 * time.Millisecond
+	defaultDrainTimeout     = 10 * time.Second
+	snapshotsRetained       = 2
+	logCacheSize            = 1024
+	transportMaxPool        = 3
+	transportTimeout        = 10 * time.Second
+)
+
+func (c Config) withDefaults() (Config, error) {
+	if c.NodeID == "" {
+		return c, errors.New("cluster: NodeID is required")
+	}
+	if c.DataDir == "" {
+		return c, errors.New("cluster: DataDir is required")
+	}
+	if c.RaftAddr == "" && c.Listener == nil {
+		return c, errors.New("cluster: RaftAddr or Listener is required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	setDefault(&c.MaxBatch, defaultMaxBatch)
+	setDefault(&c.MaxBatchBytes, defaultMaxBatchBytes)
+	setDefault(&c.MaxInflight, defaultMaxInflight)
+	setDefault(&c.QueueSize, defaultQueueSize)
+	setDefault(&c.MaxAppendEntries, defaultMaxAppendEntries)
+	setDefault(&c.ExpiryInterval, defaultExpiryInterval)
+	setDefault(&c.DrainTimeout, defaultDrainTimeout)
+	return c, nil
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// raftConfig maps our Config onto raft's, leaving raft's defaults where
+// ours are unset.
+func (c Config) raftConfig(logger hclog.Logger) *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(c.NodeID)
+	rc.Logger = logger
+	rc.MaxAppendEntries = c.MaxAppendEntries
+	// Our proposer already batches and caps what is in flight; an
+	// unbuffered applyCh lets raft's back-pressure reach it, so commands
+	// accumulate into bigger entries while a disk write is running.
+	rc.BatchApplyCh = false
+	rc.NoLegacyTelemetry = true
+	if c.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = c.SnapshotThreshold
+	}
+	if c.SnapshotInterval > 0 {
+		rc.SnapshotInterval = c.SnapshotInterval
+	}
+	if c.TrailingLogs > 0 {
+		rc.TrailingLogs = c.TrailingLogs
+	}
+	if c.HeartbeatTimeout > 0 {
+		rc.HeartbeatTimeout = c.HeartbeatTimeout
+	}
+	if c.ElectionTimeout > 0 {
+		rc.ElectionTimeout = c.ElectionTimeout
+	}
+	if c.LeaderLeaseTimeout > 0 {
+		rc.LeaderLeaseTimeout = c.LeaderLeaseTimeout
+	}
+	if c.CommitTimeout > 0 {
+		rc.CommitTimeout = c.CommitTimeout
+	}
+	// Keep raft's invariants when only some timeouts are set: the lease
+	// may not exceed the heartbeat timeout, the election timeout may not
+	// undercut it.
+	if c.LeaderLeaseTimeout <= 0 {
+		rc.LeaderLeaseTimeout = min(rc.LeaderLeaseTimeout, rc.HeartbeatTimeout)
+	}
+	if c.ElectionTimeout <= 0 {
+		rc.ElectionTimeout = max(rc.ElectionTimeout, rc.HeartbeatTimeout)
+	}
+	return rc
+}
+
+// Open starts a node; a fresh data dir bootstraps a single-node cluster
+// (or the Peers configuration).
+func Open(cfg Config) (n *Node, err error) {
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger.With("node", cfg.NodeID)
+	hlog := newHclog(log, "raft", hclog.Info)
+
+	var cleanup []func()
+	defer func() {
+		if err != nil {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
+		}
+	}()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	store, err := raftboltdb.New(raftboltdb.Options{
+		Path:   filepath.Join(cfg.DataDir, "raft.db"),
+		NoSync: cfg.NoSync,
+		BoltOptions: &bbolt.Options{
+			// Without a timeout a second process on the same dir hangs
+			// forever on the file lock.
+			Timeout:        time.Second,
+			NoFreelistSync: true,
+			FreelistType:   bbolt.FreelistMapType,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open raft log store %s: %w", cfg.DataDir, err)
+	}
+	cleanup = append(cleanup, func() { _ = store.Close() })
+	logs, err := raft.NewLogCache(logCacheSize, store)
+	if err != nil {
+		return nil, fmt.Errorf("create log cache: %w", err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, snapshotsRetained, hlog)
+	if err != nil {
+		return nil, fmt.Errorf("open snapshot store: %w", err)
+	}
+
+	ln := cfg.Listener
+	if ln == nil {
+		ln, err = net.Listen("tcp", cfg.RaftAddr)
+		if err != nil {
+			return nil, fmt.Errorf("listen for raft on %s: %w", cfg.RaftAddr, err)
+		}
+	}
+	mux := NewMux(ln, log)
+	cleanup = append(cleanup, func() { _ = mux.Close() })
+	advertise, err := advertiseAddr(cfg.RaftAdvertise, ln.Addr())
+	if err != nil {
+		return nil, err
+	}
+	raftLn, err := mux.Listen(MuxRaft)
+	if err != nil {
+		return nil, err
+	}
+	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream:  &streamLayer{Listener: raftLn, advertise: advertise},
+		MaxPool: transportMaxPool,
+		Timeout: transportTimeout,
+		Logger:  hlog.Named("transport"),
+	})
+	cleanup = append(cleanup, func() { _ = trans.Close() })
+
+	existing, err := raft.HasExistingState(logs, store, snaps)
+	if err != nil {
+		return nil, fmt.Errorf("inspect raft state: %w", err)
+	}
+	f := fsm.NewWithLogger(log)
+	r, err := raft.NewRaft(cfg.raftConfig(hlog), f, logs, store, snaps, trans)
+	if err != nil {
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	cleanup = append(cleanup, func() { _ = r.Shutdown().Error() })
+	if !existing {
+		conf := bootstrapConfig(cfg, trans.LocalAddr())
+		if err := r.BootstrapCluster(conf).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+			return nil, fmt.Errorf("bootstrap cluster: %w", err)
+		}
+		log.Info("bootstrapped new cluster", "voters", len(conf.Servers))
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	n = &Node{
+		cfg:         cfg,
+		log:         log,
+		fsm:         f,
+		raft:        r,
+		store:       store,
+		mux:         mux,
+		addr:        string(trans.LocalAddr()),
+		queue:       make(chan *Pending, cfg.QueueSize),
+		ctrl:        make(chan *ctrlReq),
+		inflight:    make(chan inflight, cfg.MaxInflight),
+		slots:       make(chan struct{}, cfg.MaxInflight),
+		stopPropose: make(chan struct{}),
+		completed:   make(chan struct{}),
+		ctx:         ctx,
+		cancel:      cancel,
+		dead:        make(chan struct{}),
+	}
+	go n.proposeLoop()
+	go n.completeLoop()
+	n.spawn(n.expiryLoop)
+	log.Info("raft node started", "raft_addr", n.addr, "data_dir", cfg.DataDir, "existing_state", existing)
+	return n, nil
+}
+
+func bootstrapConfig(cfg Config, self raft.ServerAddress) raft.Configuration {
+	if len(cfg.Peers) == 0 {
+		return raft.Configuration{Servers: []raft.Server{{
+			Suffrage: raft.Voter, ID: raft.ServerID(cfg.NodeID), Address: self,
+		}}}
+	}
+	var conf raft.Configuration
+	for _, p := range cfg.Peers {
+		conf.Servers = append(conf.Servers, raft.Server{
+			Suffrage: raft.Voter, ID: raft.ServerID(p.ID), Address: raft.ServerAddress(p.Addr),
+		})
+	}
+	return conf
+}
+
+// advertiseAddr picks the address stored in the Raft configuration: peers
+// dial it, so a wildcard bind address is useless there.
+func advertiseAddr(advertise string, bound net.Addr) (net.Addr, error) {
+	if advertise != "" {
+		a, err := net.ResolveTCPAddr("tcp", advertise)
+		if err != nil {
+			return nil, fmt.Errorf("resolve raft advertise address %q: %w", advertise, err)
+		}
+		return a, nil
+	}
+	if tcp, ok := bound.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return nil, fmt.Errorf("raft address %s is not advertisable; set an advertise address", bound)
+	}
+	return bound, nil
+}
+
+// spawn runs fn in a goroutine that Close waits for; after Close it does
+// nothing and returns false.
+func (n *Node) spawn(fn func()) bool {
+	n.goMu.Lock()
+	defer n.goMu.Unlock()
+	if n.goClosed {
+		return false
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		fn()
+	}()
+	return true
+}
+
+// Close shuts the node down, waiting for in-flight writes to finish or fail.
+// Proposals made after Close starts fail with ErrClosed; ones queued before
+// are still submitted and answered. Close is idempotent.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() { n.closeErr = n.close() })
+	return n.closeErr
+}
+
+func (n *Node) close() error {
+	n.proposeMu.Lock()
+	n.closed = true
+	n.proposeMu.Unlock()
+	n.cancel()
+	n.goMu.Lock()
+	n.goClosed = true
+	n.goMu.Unlock()
+	close(n.stopPropose)
+
+	// Let raft finish what was handed to it while it still runs: futures
+	// still pending at Shutdown may never resolve (hashicorp/raft#498).
+	drained := true
+	select {
+	case <-n.completed:
+	case <-time.After(n.cfg.DrainTimeout):
+		drained = false
+		n.log.Warn("in-flight writes did not finish before the drain timeout; their outcome is unknown", "timeout", n.cfg.DrainTimeout)
+	}
+	n.wg.Wait()
+
+	var errs []error
+	if err := n.raft.Shutdown().Error(); err != nil {
+		errs = append(errs, fmt.Errorf("raft shutdown: %w", err))
+	}
+	// Everything still waiting now returns ErrUnknownOutcome.
+	close(n.dead)
+	if err := n.mux.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		errs = append(errs, fmt.Errorf("close raft listener: %w", err))
+	}
+	if err := n.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close raft log store: %w", err))
+	}
+	if drained {
+		n.log.Info("raft node stopped")
+	}
+	return errors.Join(errs...)
+}

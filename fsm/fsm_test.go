@@ -1,0 +1,378 @@
+package fsm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/engine/resp"
+)
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// logOf encodes e as the data of a command log at index.
+func logOf(t testing.TB, index uint64, e Entry) *raft.Log {
+	t.Helper()
+	b, err := AppendEntry(nil, &e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &raft.Log{Index: index, Term: 1, Type: raft.LogCommand, Data: b}
+}
+
+func cmd(db uint8, proto uint8, args ...string) Command {
+	return Command{DB: db, Proto: proto, Argv: argv(args...)}
+}
+
+// workload is a fixed sequence of entries mixing many stream commands
+// (whatever the engine does with each, it must do it identically), clock
+// steps forwards and backwards, expiry cycles and a configuration entry.
+func workload(t testing.TB) []*raft.Log {
+	t.Helper()
+	var logs []*raft.Log
+	idx := uint64(0)
+	add := func(e Entry) {
+		idx++
+		logs = append(logs, logOf(t, idx, e))
+	}
+	now := int64(1_700_000_000_000)
+	for i := 0; i < 40; i++ {
+		now += int64(i % 3) // several entries share a millisecond
+		if i == 20 {
+			now -= 5000 // a new leader with a slower clock
+		}
+		k := "s" + strconv.Itoa(i%4)
+		cmds := []Command{
+			cmd(0, 2, "XADD", k, "*", "n", strconv.Itoa(i)),
+			cmd(uint8(i%3), 3, "XADD", k, "MAXLEN", "~", "10", "*", "a", "b", "c", "d"),
+			cmd(0, 2, "XLEN", k),
+		}
+		switch i % 10 {
+		case 1:
+			cmds = append(cmds, cmd(0, 2, "XGROUP", "CREATE", k, "g", "0", "MKSTREAM"))
+		case 2:
+			cmds = append(cmds, cmd(0, 3, "XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", k, ">"))
+		case 3:
+			cmds = append(cmds, cmd(0, 2, "XAUTOCLAIM", k, "g", "bob", "0", "0-0"))
+		case 4:
+			cmds = append(cmds, cmd(0, 2, "XTRIM", k, "MAXLEN", "5"))
+		case 5:
+			cmds = append(cmds, cmd(0, 2, "XDEL", k, "1-1"), cmd(0, 2, "XADD", k, "99999999999999-5", "x", "y"))
+		case 6:
+			cmds = append(cmds, cmd(1, 2, "PEXPIREAT", k, strconv.FormatInt(now+3, 10)))
+		case 7:
+			cmds = append(cmds, cmd(2, 2, "DEL", k))
+		case 8:
+			cmds = append(cmds, cmd(0, 2, "XADD", k, "bad-id", "f", "v"))
+		}
+		add(Entry{Type: EntryCommands, Now: now, Commands: cmds})
+		if i%7 == 6 {
+			add(Entry{Type: EntryExpire, Now: now + 10})
+		}
+		if i == 30 {
+			idx++
+			logs = append(logs, &raft.Log{Index: idx, Term: 1, Type: raft.LogConfiguration})
+		}
+	}
+	add(Entry{Type: EntryNoop, Now: now})
+	return logs
+}
+
+func snapshotBytes(t testing.TB, f *FSM) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := f.WriteSnapshot(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// replies flattens the Results of an apply into one comparable list.
+func replies(t testing.TB, results []interface{}) []string {
+	t.Helper()
+	var out []string
+	for _, r := range results {
+		if r == nil {
+			out = append(out, "<nil>")
+			continue
+		}
+		res := r.(*Result)
+		if res.Err != nil {
+			out = append(out, "err:"+res.Err.Error())
+		}
+		for _, rep := range res.Replies {
+			out = append(out, string(rep))
+		}
+	}
+	return out
+}
+
+func applyInChunks(f *FSM, logs []*raft.Log, chunk int) []interface{} {
+	var out []interface{}
+	for len(logs) > 0 {
+		n := min(chunk, len(logs))
+		if n == 1 {
+			out = append(out, f.Apply(logs[0]))
+		} else {
+			out = append(out, f.ApplyBatch(logs[:n])...)
+		}
+		logs = logs[n:]
+	}
+	return out
+}
+
+func TestDeterminism(t *testing.T) {
+	logs := workload(t)
+	a, b := NewWithLogger(quietLogger()), NewWithLogger(quietLogger())
+	// The same entries in different batchings: one by one versus raft's
+	// ApplyBatch in odd-sized groups.
+	ra := applyInChunks(a, logs, 1)
+	rb := applyInChunks(b, logs, 7)
+	if got, want := replies(t, rb), replies(t, ra); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("replies differ between batchings:\n%q\n%q", got, want)
+	}
+	snapA, snapB := snapshotBytes(t, a), snapshotBytes(t, b)
+	if !bytes.Equal(snapA, snapB) {
+		t.Fatal("snapshots of FSMs fed the same entries differ")
+	}
+	if got, want := a.AppliedIndex(), logs[len(logs)-1].Index; got != want {
+		t.Fatalf("AppliedIndex = %d, want %d", got, want)
+	}
+
+	// Restore then re-snapshot gives the same bytes.
+	c := NewWithLogger(quietLogger())
+	if err := c.Restore(io.NopCloser(bytes.NewReader(snapA))); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(snapshotBytes(t, c), snapA) {
+		t.Fatal("re-snapshot after Restore differs")
+	}
+	if got, want := c.AppliedIndex(), a.AppliedIndex(); got != want {
+		t.Fatalf("AppliedIndex after Restore = %d, want %d", got, want)
+	}
+
+	// Replies after the restore equal replies without it.
+	more := workload(t)
+	for _, l := range more {
+		l.Index += uint64(len(logs))
+	}
+	ra2 := applyInChunks(a, more, 5)
+	rc2 := applyInChunks(c, more, 3)
+	if got, want := replies(t, rc2), replies(t, ra2); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("replies after restore differ:\n%q\n%q", got, want)
+	}
+	if !bytes.Equal(snapshotBytes(t, a), snapshotBytes(t, c)) {
+		t.Fatal("snapshots differ after applying the same entries on a restored FSM")
+	}
+}
+
+func TestApplyReplies(t *testing.T) {
+	f := NewWithLogger(quietLogger())
+	res := f.Apply(logOf(t, 1, Entry{Type: EntryCommands, Now: 1000, Commands: []Command{
+		cmd(0, 2, "XADD", "s", "*", "f", "v"),
+		cmd(0, 3, "XADD", "s", "*", "f", "v"),
+		cmd(0, 2, "XLEN", "s"),
+	}})).(*Result)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	// Both XADDs run at the entry's clock: the second gets the next
+	// sequence number in the same millisecond (Redis's ID rule).
+	want := []string{"$6\r\n1000-0\r\n", "$6\r\n1000-1\r\n", ":2\r\n"}
+	if got := replies(t, []interface{}{res}); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("replies = %q, want %q", got, want)
+	}
+	var clock int64
+	f.Read(func(st *engine.State) { clock = st.Clock() })
+	if clock != 1000 {
+		t.Fatalf("clock = %d, want 1000", clock)
+	}
+	// An older leader stamp must not move the clock back.
+	f.Apply(logOf(t, 2, Entry{Type: EntryNoop, Now: 10}))
+	f.Read(func(st *engine.State) { clock = st.Clock() })
+	if clock != 1000 {
+		t.Fatalf("clock after older stamp = %d, want 1000", clock)
+	}
+}
+
+func TestApplyUndecodableEntry(t *testing.T) {
+	f := NewWithLogger(quietLogger())
+	before := snapshotBytes(t, f)
+	out := f.ApplyBatch([]*raft.Log{
+		{Index: 1, Type: raft.LogCommand, Data: []byte("garbage")},
+		{Index: 2, Type: raft.LogConfiguration, Data: []byte{1, 2, 3}},
+	})
+	if len(out) != 2 {
+		t.Fatalf("got %d results for 2 logs", len(out))
+	}
+	res, ok := out[0].(*Result)
+	if !ok || !errors.Is(res.Err, ErrBadEntry) {
+		t.Fatalf("result for garbage = %#v, want Result with ErrBadEntry", out[0])
+	}
+	if out[1] != nil {
+		t.Fatalf("result for configuration entry = %#v, want nil", out[1])
+	}
+	if got := f.AppliedIndex(); got != 2 {
+		t.Fatalf("AppliedIndex = %d, want 2", got)
+	}
+	// The snapshot header carries the applied index; compare the state.
+	if after := snapshotBytes(t, f); !bytes.Equal(after[snapshotHeaderLen:], before[snapshotHeaderLen:]) {
+		t.Fatal("state changed after an undecodable entry")
+	}
+}
+
+func TestRestoreRejectsForeignSnapshot(t *testing.T) {
+	f := NewWithLogger(quietLogger())
+	for _, b := range [][]byte{nil, []byte("short"), []byte("NOTOURSxxxxxxxxxxxxxxxx")} {
+		if err := f.Restore(io.NopCloser(bytes.NewReader(b))); !errors.Is(err, ErrBadSnapshot) {
+			t.Fatalf("Restore(%q) = %v, want ErrBadSnapshot", b, err)
+		}
+	}
+}
+
+// memSink is an in-memory raft.SnapshotSink.
+type memSink struct {
+	bytes.Buffer
+	closed, cancelled bool
+}
+
+func (s *memSink) ID() string    { return "mem" }
+func (s *memSink) Cancel() error { s.cancelled = true; return nil }
+func (s *memSink) Close() error  { s.closed = true; return nil }
+
+func TestSnapshotIsPointInTime(t *testing.T) {
+	logs := workload(t)
+	f := NewWithLogger(quietLogger())
+	half := len(logs) / 2
+	f.ApplyBatch(logs[:half])
+	want := snapshotBytes(t, f)
+
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Release()
+	// Apply the rest while the snapshot is persisted concurrently, as raft
+	// does; the snapshot must still show the state at Snapshot time.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		applyInChunks(f, logs[half:], 3)
+	}()
+	sink := &memSink{}
+	if err := snap.Persist(sink); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if !sink.closed || sink.cancelled {
+		t.Fatalf("sink closed=%v cancelled=%v, want closed only", sink.closed, sink.cancelled)
+	}
+	if !bytes.Equal(sink.Bytes(), want) {
+		t.Fatal("persisted snapshot does not match the state at Snapshot time")
+	}
+}
+
+func TestSignal(t *testing.T) {
+	f := NewWithLogger(quietLogger())
+	type sig struct {
+		db  int
+		key string
+	}
+	var got []sig
+	f.SetSignal(func(db int, key string) { got = append(got, sig{db, key}) })
+	f.Apply(logOf(t, 1, Entry{Type: EntryCommands, Now: 5, Commands: []Command{
+		cmd(3, 2, "XADD", "k", "*", "f", "v"),
+	}}))
+	if len(got) == 0 || got[0] != (sig{3, "k"}) {
+		t.Fatalf("signals = %v, want [{3 k}]", got)
+	}
+	f.SetSignal(nil)
+	got = nil
+	f.Apply(logOf(t, 2, Entry{Type: EntryCommands, Now: 5, Commands: []Command{
+		cmd(3, 2, "XADD", "k", "*", "f", "v"),
+	}}))
+	if len(got) != 0 {
+		t.Fatalf("signals after SetSignal(nil) = %v", got)
+	}
+}
+
+func TestWaitApplied(t *testing.T) {
+	f := NewWithLogger(quietLogger())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f.WaitApplied(ctx, 3) }()
+	for i := uint64(1); i <= 3; i++ {
+		f.Apply(logOf(t, i, Entry{Type: EntryNoop, Now: 1}))
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("WaitApplied = %v", err)
+	}
+	short, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if err := f.WaitApplied(short, 4); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WaitApplied on cancelled ctx = %v", err)
+	}
+}
+
+func BenchmarkApplyBatch(b *testing.B) {
+	const perEntry = 64
+	f := NewWithLogger(quietLogger())
+	cmds := make([]Command, perEntry)
+	for i := range cmds {
+		cmds[i] = cmd(0, 2, "XADD", "bench", "*", "field", "value")
+	}
+	data, err := AppendEntry(nil, &Entry{Type: EntryCommands, Now: 1, Commands: cmds})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f.Apply(&raft.Log{Index: uint64(i + 1), Type: raft.LogCommand, Data: data})
+	}
+	b.ReportMetric(float64(b.N*perEntry)/b.Elapsed().Seconds(), "cmds/s")
+}
+
+func TestExpireEntry(t *testing.T) {
+	f := NewWithLogger(quietLogger())
+	var signalled []string
+	f.SetSignal(func(db int, key string) { signalled = append(signalled, strconv.Itoa(db)+"/"+key) })
+	f.Apply(logOf(t, 1, Entry{Type: EntryCommands, Now: 1000, Commands: []Command{
+		cmd(2, 2, "XADD", "k", "*", "f", "v"),
+		cmd(2, 2, "PEXPIREAT", "k", "1005"),
+	}}))
+	exists := func() string {
+		var out string
+		f.Read(func(st *engine.State) {
+			w := resp.NewWriter(2)
+			st.Exec(&engine.Ctx{DB: 2, Now: st.Clock(), W: w}, argv("EXISTS", "k"))
+			out = string(w.Buf)
+		})
+		return out
+	}
+	// An expiry cycle stamped before the deadline deletes nothing.
+	signalled = nil
+	f.Apply(logOf(t, 2, Entry{Type: EntryExpire, Now: 1004}))
+	if got := exists(); got != ":1\r\n" || len(signalled) != 0 {
+		t.Fatalf("before deadline: EXISTS = %q, signals %v", got, signalled)
+	}
+	f.Apply(logOf(t, 3, Entry{Type: EntryExpire, Now: 1005}))
+	if got := exists(); got != ":0\r\n" {
+		t.Fatalf("after deadline: EXISTS = %q, want :0", got)
+	}
+	if len(signalled) != 1 || signalled[0] != "2/k" {
+		t.Fatalf("signals = %v, want [2/k]", signalled)
+	}
+}
