@@ -124,14 +124,6 @@ func xaddCases() []cmdCase {
 			c("XADD u 1700000000000-"+u64max+" f v", bs("1700000000000-"+u64max)),
 			c("XADD u * f v", bs("1700000000001-0")),
 		}},
-		{name: "xadd/later-options-rejected", ownOnly: true, steps: []step{
-			c("XADD s KEEPREF 1-1 f v", er(errSyntax)),
-			c("XADD s MAXLEN 1 DELREF 1-1 f v", er(errSyntax)),
-			c("XADD s ACKED * f v", er(errSyntax)),
-			c("XADD s IDMP p i * f v", er(errSyntax)),
-			c("XADD s IDMPAUTO p * f v", er(errSyntax)),
-			c("XTRIM s MAXLEN 1 KEEPREF", er(errSyntax)),
-		}},
 	}
 }
 

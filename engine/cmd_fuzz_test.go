@@ -21,6 +21,17 @@ func FuzzExec(f *testing.F) {
 	}
 	f.Add([]byte("\x05XADD s * a b\nXADD s MAXLEN ~ 1 * c d\nEXPIRE s 0\nXREAD STREAMS s +"))
 	f.Add([]byte("\xffCONFIG SET stream-node-max-entries 1\nXADD s 1-* a b\nXADD s 1-* a b\nXTRIM s MINID ~ 2"))
+	// Consumer-group vocabulary, clock shifts included: the first byte
+	// moves the clock and every line runs 1 ms later.
+	f.Add([]byte("\x10XADD s * a b\nXGROUP CREATE s g 0\nXREADGROUP GROUP g c COUNT 1 STREAMS s >\n" +
+		"XADD s * c d\nXREADGROUP GROUP g d CLAIM 0 STREAMS s >\nXNACK s g FAIL IDS 1 0-1\n" +
+		"XAUTOCLAIM s g e 0 0 COUNT 1\nXPENDING s g - + 10\nXINFO STREAM s FULL"))
+	f.Add([]byte("\x80XGROUP CREATE s g $ MKSTREAM\nXADD s IDMP p i * a b\nXADD s IDMP p i * a b\n" +
+		"XREADGROUP GROUP g c NOACK STREAMS s >\nXCLAIM s g c 0 0-1 FORCE\nXACKDEL s g ACKED IDS 1 0-1\n" +
+		"XDELEX s DELREF IDS 1 0-1\nXTRIM s MAXLEN ~ 0 ACKED\nXGROUP SETID s g 0\nXCFGSET s IDMP-MAXSIZE 1"))
+	f.Add([]byte("\x01XADD s 1-1 a b\nXADD s 2-1 a b\nXGROUP CREATE s g 0\nXREADGROUP GROUP g c STREAMS s >\n" +
+		"XDEL s 1-1\nXREADGROUP GROUP g c STREAMS s 0\nXCLAIM s g d 0 1-1 2-1\nXGROUP DELCONSUMER s g d\n" +
+		"XINFO CONSUMERS s g\nXINFO GROUPS s\nCOPY s t\nRENAME t u\nXGROUP DESTROY u g"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return

@@ -20,12 +20,18 @@ type addTrimArgs struct {
 	limit      int64
 	limitGiven bool
 
+	// refPolicy is KEEPREF/DELREF/ACKED (Redis 8.2), refDefault if none.
+	refPolicy int
+
 	// XADD only.
 	noMkStream bool
-	idAuto     bool // "*"
-	seqAuto    bool // "<ms>-*"
-	id         ID   // explicit ID (seq meaningless if seqAuto)
-	fieldPos   int  // index of the first field
+	// idmpPID is IDMP's or IDMPAUTO's producer ID (Redis 8.6), nil if
+	// neither was given; idmpIID the IDMP idempotent ID, nil for IDMPAUTO.
+	idmpPID, idmpIID []byte
+	idAuto           bool // "*"
+	seqAuto          bool // "<ms>-*"
+	id               ID   // explicit ID (seq meaningless if seqAuto)
+	fieldPos         int  // index of the first field
 }
 
 // Messages of streamParseAddOrTrimArgsOrReply and xaddCommand.
@@ -40,6 +46,12 @@ const (
 	errXAddExhausted  = "ERR The stream has exhausted the last possible ID, unable to add more items"
 	errXAddIDTooSmall = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
 	errXAddTooLarge   = "ERR Elements are too large to be stored"
+
+	errIDMPTwice      = "ERR syntax error, IDMP/IDMPAUTO specified multiple times"
+	errIDMPAutoNoPID  = "ERR syntax error, IDMPAUTO requires a non-empty producer ID"
+	errIDMPNoPID      = "ERR syntax error, IDMP requires a non-empty producer ID"
+	errIDMPNoIID      = "ERR syntax error, IDMP requires a non-empty idempotent ID"
+	errIDMPExplicitID = "ERR syntax error, IDMP/IDMPAUTO can be used only with auto-generated IDs"
 )
 
 // maxEntryBytes is Redis's STREAM_LISTPACK_MAX_SIZE: an entry whose fields
@@ -93,17 +105,43 @@ func parseAddTrim(argv [][]byte, xadd bool) (addTrimArgs, string) {
 			}
 			a.limit, a.limitGiven = n, true
 			i++
+		case argIs(opt, "keepref") && a.refPolicy == refDefault:
+			a.refPolicy = refKeep
+		case argIs(opt, "delref") && a.refPolicy == refDefault:
+			a.refPolicy = refDelete
+		case argIs(opt, "acked") && a.refPolicy == refDefault:
+			a.refPolicy = refAcked
 		case xadd && argIs(opt, "nomkstream"):
 			a.noMkStream = true
-		case isLaterXAddOption(opt):
-			// Redis 8.2 KEEPREF/DELREF/ACKED and 8.6 IDMP/IDMPAUTO need
-			// consumer groups; until then they are rejected up front rather
-			// than misread as an ID.
-			return a, errSyntax
+		case xadd && argIs(opt, "idmpauto") && more > 0:
+			if a.idmpPID != nil {
+				return a, errIDMPTwice
+			}
+			if len(argv[i+1]) == 0 {
+				return a, errIDMPAutoNoPID
+			}
+			a.idmpPID = argv[i+1]
+			i++
+		case xadd && argIs(opt, "idmp") && more >= 2:
+			if a.idmpPID != nil {
+				return a, errIDMPTwice
+			}
+			if len(argv[i+1]) == 0 {
+				return a, errIDMPNoPID
+			}
+			if len(argv[i+2]) == 0 {
+				return a, errIDMPNoIID
+			}
+			a.idmpPID, a.idmpIID = argv[i+1], argv[i+2]
+			i += 2
 		case xadd:
 			ms, seq, seqAuto, auto, ok := ParseAddID(opt)
 			if !ok {
 				return a, errInvalidID
+			}
+			if a.idmpPID != nil {
+				// "*" itself never gets here: it ends the options above.
+				return a, errIDMPExplicitID
 			}
 			a.idAuto, a.seqAuto, a.id = auto, seqAuto, ID{ms, seq}
 			idFound = true
@@ -141,13 +179,6 @@ func parseTrimOperator(argv [][]byte, i, more int, a *addTrimArgs) int {
 		}
 	}
 	return i
-}
-
-// isLaterXAddOption matches options newer Redis versions accept in XADD or
-// XTRIM that raftstream does not implement yet.
-func isLaterXAddOption(opt []byte) bool {
-	return argIs(opt, "keepref") || argIs(opt, "delref") || argIs(opt, "acked") ||
-		argIs(opt, "idmp") || argIs(opt, "idmpauto")
 }
 
 // parseXAdd parses a whole XADD and applies every state-free check.
@@ -190,6 +221,24 @@ func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
 		// The key is created below only once the entry is known to fit.
 		st = NewStream()
 	}
+	fv := argv[a.fieldPos:]
+	var pid, iid string
+	if a.idmpPID != nil {
+		pid = string(a.idmpPID)
+		if a.idmpIID != nil {
+			iid = string(a.idmpIID)
+		} else {
+			iid = idmpAutoIID(fv)
+		}
+		st.idmpExpire(ctx.Now)
+		if id, ok := st.idmpLookup(pid, iid); ok {
+			// A retry: answer the entry the first XADD added. (A stream
+			// created by this XADD has no IDMP entries, so e is set.)
+			st.idmpDuplicate()
+			writeID(ctx.W, id)
+			return
+		}
+	}
 	last := st.LastID()
 	if last == MaxID {
 		ctx.W.WriteError(errXAddExhausted)
@@ -200,7 +249,6 @@ func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
 		ctx.W.WriteError(errXAddIDTooSmall)
 		return
 	}
-	fv := argv[a.fieldPos:]
 	var total int64
 	for _, b := range fv {
 		total += int64(len(b))
@@ -214,9 +262,11 @@ func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
 	}
 	lim := s.cfg.limits()
 	st.Append(id, fv, lim)
-	var buf [44]byte
-	ctx.W.WriteBulk(id.Append(buf[:0]))
-	s.trim(st, &a, lim)
+	writeID(ctx.W, id)
+	if a.idmpPID != nil {
+		st.idmpRecord(pid, iid, id)
+	}
+	s.trim(st, &a)
 	ctx.signal(ctx.DB, key)
 }
 
@@ -254,7 +304,7 @@ func nextAddID(last ID, a *addTrimArgs, now int64) (ID, bool) {
 
 // trim applies a parsed MAXLEN/MINID to st and returns the number of
 // entries removed.
-func (s *State) trim(st *Stream, a *addTrimArgs, lim NodeLimits) int64 {
+func (s *State) trim(st *Stream, a *addTrimArgs) int64 {
 	limit := int64(0)
 	if a.approx {
 		limit = a.limit
@@ -262,13 +312,22 @@ func (s *State) trim(st *Stream, a *addTrimArgs, lim NodeLimits) int64 {
 			limit = s.cfg.approxTrimLimit()
 		}
 	}
+	t := TrimArgs{MaxLen: a.maxLen, MinID: a.minID, Approx: a.approx, Limit: limit}
 	switch a.strategy {
 	case trimMaxLen:
-		return st.TrimMaxLen(a.maxLen, a.approx, limit, lim)
+		t.By = TrimByMaxLen
 	case trimMinID:
-		return st.TrimMinID(a.minID, a.approx, limit, lim)
+		t.By = TrimByMinID
+	default:
+		return 0
 	}
-	return 0
+	switch a.refPolicy {
+	case refAcked:
+		t.Keep = st.entryReferenced
+	case refDelete:
+		t.Removed = st.dropReferences
+	}
+	return st.Trim(t)
 }
 
 func checkXTrim(argv [][]byte) string {
@@ -288,5 +347,5 @@ func (s *State) execXTrim(ctx *Ctx, argv [][]byte) {
 		ctx.W.WriteInt(0)
 		return
 	}
-	ctx.W.WriteInt(s.trim(e.val, &a, s.cfg.limits()))
+	ctx.W.WriteInt(s.trim(e.val, &a))
 }

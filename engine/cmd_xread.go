@@ -7,6 +7,7 @@ const (
 	errXReadUnbalanced = "ERR Unbalanced 'xread' list of streams: for each stream key an ID, '+', or '$' must be specified."
 	errXReadGroup      = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
 	errXReadNoAck      = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+	errXReadClaim      = "ERR The CLAIM option is only supported by XREADGROUP. You called XREAD instead."
 	errXReadGT         = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
 	errTimeoutNotInt   = "ERR timeout is not an integer or out of range"
 	errTimeoutNeg      = "ERR timeout is negative"
@@ -96,6 +97,8 @@ func parseXRead(argv [][]byte, now int64, withClock bool) (a XReadArgs, err stri
 		case argIs(o, "streams") && more > 0:
 			streamsArg = i + 1
 			i = len(argv) // stop parsing options
+		case argIs(o, "claim") && more > 0:
+			return a, errXReadClaim, clockDependent
 		case argIs(o, "group") && more >= 2:
 			return a, errXReadGroup, clockDependent
 		case argIs(o, "noack"):

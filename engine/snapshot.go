@@ -22,10 +22,12 @@ import (
 //
 // Config is stored by name so that a parameter added later reads back as
 // its default from older snapshots. The key order is the tree order, so
-// equal states give equal bytes.
+// equal states give equal bytes. Version 2 streams carry consumer groups
+// and IDMP state (stream_snapshot_groups.go); version 1 snapshots, whose
+// streams have none, still load.
 const (
 	snapshotMagic   = "RSTRSNAP"
-	snapshotVersion = 1
+	snapshotVersion = 2
 	snapFlagTTL     = 1
 )
 
@@ -113,7 +115,7 @@ func ReadSnapshot(r io.Reader) (*State, error) {
 		return nil, fmt.Errorf("%w: checksum mismatch", errSnapshot)
 	}
 	d := stateDecoder{b: body[len(snapshotMagic):]}
-	if v := d.uvarint(); d.err == nil && v != snapshotVersion {
+	if v := d.uvarint(); d.err == nil && v != 1 && v != snapshotVersion {
 		return nil, fmt.Errorf("%w: unsupported version %d", errSnapshot, v)
 	}
 	s := NewState()

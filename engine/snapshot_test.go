@@ -40,6 +40,31 @@ func buildWorkload(t *testing.T, s *State) {
 	run(0, "RENAME stream:4 renamed")
 	run(5, "XADD other 1-1 x y")
 	run(5, "COPY other copied DB 6")
+	buildGroups(run)
+}
+
+// buildGroups adds consumer-group and IDMP state to the workload: several
+// groups and consumers, acknowledged, claimed, released (XNACK) and
+// deleted-while-pending entries, and IDMP producers.
+func buildGroups(run func(db int, line string)) {
+	run(0, "XGROUP CREATE big g1 0")
+	run(0, "XGROUP CREATE big g2 $")
+	run(0, "XGROUP CREATE stream:5 g0 0 ENTRIESREAD 1")
+	run(0, "XREADGROUP GROUP g1 alice COUNT 4 STREAMS big >")
+	run(0, "XREADGROUP GROUP g1 bob COUNT 3 STREAMS big >")
+	run(0, "XADD big * a b")
+	run(0, "XREADGROUP GROUP g2 carol STREAMS big >")
+	run(0, "XGROUP CREATECONSUMER big g1 idle")
+	run(0, "XAUTOCLAIM big g1 bob 0 0 COUNT 2")
+	run(0, "XREADGROUP GROUP g1 bob NOACK COUNT 1 STREAMS big >")
+	run(0, "XREADGROUP GROUP g1 bob CLAIM 0 COUNT 2 STREAMS big >")
+	run(0, "XREADGROUP GROUP g0 x STREAMS stream:5 >")
+	run(0, "XDEL stream:5 0-1")
+	run(0, "XADD big IDMP p1 i1 * a b")
+	run(0, "XADD big IDMPAUTO p2 * a c")
+	run(0, "XADD big IDMP p1 i1 * a b")
+	run(0, "XCFGSET stream:6 IDMP-DURATION 50")
+	run(0, "XADD stream:6 IDMP p i * k v")
 }
 
 func snapshotBytes(t *testing.T, s *State) []byte {
@@ -78,11 +103,41 @@ func TestSnapshotDeterministic(t *testing.T) {
 		t.Fatalf("info after restore %+v, want %+v", ri, ai)
 	}
 	// The restored state answers like the original.
-	for _, line := range []string{"XRANGE big - +", "XLEN stream:0", "KEYS *", "SCAN 0 COUNT 3", "TTL renamed"} {
+	for _, line := range []string{"XRANGE big - +", "XLEN stream:0", "KEYS *", "SCAN 0 COUNT 3", "TTL renamed",
+		"XINFO STREAM big FULL COUNT 0", "XPENDING big g1 - + 100", "XINFO CONSUMERS big g1",
+		"XINFO GROUPS stream:5", "XINFO STREAM stream:6"} {
 		if x, y := runOwn(a, 3, testNow, strings.Fields(line)), runOwn(r, 3, testNow, strings.Fields(line)); x != y {
 			t.Fatalf("%s: original %q, restored %q", line, x, y)
 		}
 	}
+	// The workload left real group state behind.
+	if got := runOwn(r, 2, testNow, strings.Fields("XPENDING big g1")); !strings.HasPrefix(got, "*4\r\n:") || strings.HasPrefix(got, "*4\r\n:0") {
+		t.Fatalf("XPENDING big g1 = %q, want pending entries", got)
+	}
+	// And the restored state evolves exactly like the original, including
+	// the delivery order that XREADGROUP CLAIM follows.
+	for _, x := range []*State{a, r} {
+		for i, line := range []string{
+			"XREADGROUP GROUP g1 zed CLAIM 0 STREAMS big >", "XNACK big g1 FAIL IDS 1 " + firstPending(t, x),
+			"XREADGROUP GROUP g1 zed CLAIM 0 COUNT 3 STREAMS big >", "XADD big IDMP p1 i1 * x y",
+		} {
+			runOwn(x, 2, testNow+int64(100000+i), strings.Fields(line))
+		}
+	}
+	if !bytes.Equal(snapshotBytes(t, a), snapshotBytes(t, r)) {
+		t.Fatal("restored state diverged from the original under identical commands")
+	}
+}
+
+// firstPending returns the first pending ID of big's group g1.
+func firstPending(t *testing.T, s *State) string {
+	t.Helper()
+	g := s.dbs[0].get("big").val.group("g1")
+	e, ok := g.pel.Min()
+	if !ok {
+		t.Fatal("no pending entry in big/g1")
+	}
+	return e.id.String()
 }
 
 func TestSnapshotEmpty(t *testing.T) {
@@ -149,11 +204,19 @@ func TestCloneIsolation(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		for _, line := range []string{
 			"XADD big * k v", "XADD stream:5 * k v", "XDEL stream:6 0-1",
+			"XREADGROUP GROUP g1 dave COUNT 2 STREAMS big >",
+			"XAUTOCLAIM big g1 erin 0 0 COUNT 3", "XACK big g1 0-1 0-2",
+			"XREADGROUP GROUP g1 bob CLAIM 0 COUNT 1 STREAMS big >",
+			"XCLAIM big g2 frank 0 0-1 FORCE", "XGROUP CREATECONSUMER big g2 new",
+			"XREADGROUP GROUP g0 y STREAMS stream:5 0",
+			"XADD big IDMP p1 i1 * x y", "XADD stream:6 IDMPAUTO q * k v",
 			"XTRIM big MAXLEN 3", "EXPIRE stream:0 5", "DEL renamed",
 		} {
 			runOwn(s, 2, testNow+int64(1000+i), strings.Fields(line))
 		}
 	}
+	runOwn(s, 2, testNow+5000, []string{"XGROUP", "DESTROY", "big", "g1"})
+	runOwn(s, 2, testNow+5000, []string{"XCFGSET", "stream:6", "IDMP-MAXSIZE", "7"})
 	runOwn(s, 2, testNow+5000, []string{"FLUSHALL"})
 	wg.Wait()
 	if cloneErr != nil {

@@ -28,10 +28,14 @@ type Spec struct {
 // validated without state (nil: nothing beyond arity); exec runs the
 // command. Both use the same argument parser, so a command Check accepts
 // can only fail in Exec for reasons that depend on state.
+//
+// A container (XGROUP, XINFO) has subs instead, keyed by lower-case
+// subcommand name; argv[1] selects one.
 type command struct {
 	spec  *Spec
 	check func(argv [][]byte) string
 	exec  func(s *State, ctx *Ctx, argv [][]byte)
+	subs  map[string]*command
 }
 
 // Command flags as COMMAND INFO reports them.
@@ -42,7 +46,38 @@ const (
 	flagFast        Flag = "fast"
 	flagBlocking    Flag = "blocking"
 	flagMovableKeys Flag = "movablekeys"
+	flagLoading     Flag = "loading"
+	flagStale       Flag = "stale"
 )
+
+// container builds a container command whose spec lists the subcommands.
+func container(spec *Spec, subs ...*command) *command {
+	c := &command{spec: spec, subs: make(map[string]*command, len(subs))}
+	for _, sub := range subs {
+		name := sub.spec.Name[len(spec.Name)+1:]
+		c.subs[name] = sub
+		spec.Subcommands = append(spec.Subcommands, sub.spec)
+	}
+	sort.Slice(spec.Subcommands, func(i, j int) bool {
+		return spec.Subcommands[i].Name < spec.Subcommands[j].Name
+	})
+	return c
+}
+
+// lookupSub finds a container's subcommand by name in any case.
+func (c *command) lookupSub(name []byte) *command {
+	var buf [16]byte
+	if len(name) > len(buf) {
+		return nil
+	}
+	for i, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf[i] = ch
+	}
+	return c.subs[string(buf[:len(name)])]
+}
 
 // Arity, flags and key positions follow COMMAND INFO of a real
 // redis-server; group, since and summary follow Redis's command JSON files
@@ -80,6 +115,89 @@ var commandTable = map[string]*command{
 		Group: "stream", Since: "5.0.0",
 		Summary: "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise."},
 		check: checkXRead, exec: (*State).execXRead},
+
+	"xreadgroup": {spec: &Spec{Name: "xreadgroup", Arity: -7, Flags: []Flag{flagWrite, flagBlocking, flagMovableKeys},
+		Write: true, Group: "stream", Since: "5.0.0",
+		Summary: "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise."},
+		check: checkXReadGroup, exec: (*State).execXReadGroup},
+	"xack": {spec: &Spec{Name: "xack", Arity: -4, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
+		Summary: "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream."},
+		exec: (*State).execXAck},
+	"xpending": {spec: &Spec{Name: "xpending", Arity: -3, Flags: []Flag{flagReadonly},
+		FirstKey: 1, LastKey: 1, Step: 1, Group: "stream", Since: "5.0.0",
+		Summary: "Returns the information and entries from a stream consumer group's pending entries list."},
+		check: checkXPending, exec: (*State).execXPending},
+	"xclaim": {spec: &Spec{Name: "xclaim", Arity: -6, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
+		Summary: "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member."},
+		exec: (*State).execXClaim},
+	"xautoclaim": {spec: &Spec{Name: "xautoclaim", Arity: -6, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "6.2.0",
+		Summary: "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member."},
+		check: checkXAutoClaim, exec: (*State).execXAutoClaim},
+	"xdelex": {spec: &Spec{Name: "xdelex", Arity: -5, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "8.2.0",
+		Summary: "Deletes one or multiple entries from the stream."},
+		check: checkXDelEx, exec: (*State).execXDelEx},
+	"xackdel": {spec: &Spec{Name: "xackdel", Arity: -6, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "8.2.0",
+		Summary: "Acknowledges and deletes one or multiple messages for a stream consumer group."},
+		check: checkXAckDel, exec: (*State).execXAckDel},
+	"xnack": {spec: &Spec{Name: "xnack", Arity: -7, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "8.8.0",
+		Summary: "Releases pending messages of a consumer group without acknowledging them."},
+		exec: (*State).execXNack},
+	"xcfgset": {spec: &Spec{Name: "xcfgset", Arity: -2, Flags: []Flag{flagWrite, flagFast},
+		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "8.6.0",
+		Summary: "Sets the IDMP configuration parameters of a stream."},
+		exec: (*State).execXCfgSet},
+	"xgroup": container(&Spec{Name: "xgroup", Arity: -2, Group: "stream", Since: "5.0.0",
+		Summary: "A container for consumer groups commands."},
+		&command{spec: &Spec{Name: "xgroup|create", Arity: -5, Flags: []Flag{flagWrite, flagDenyOOM},
+			FirstKey: 2, LastKey: 2, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
+			Summary: "Creates a consumer group."},
+			check: checkXGroup, exec: (*State).execXGroup},
+		&command{spec: &Spec{Name: "xgroup|setid", Arity: -5, Flags: []Flag{flagWrite},
+			FirstKey: 2, LastKey: 2, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
+			Summary: "Sets the last-delivered ID of a consumer group."},
+			check: checkXGroup, exec: (*State).execXGroup},
+		&command{spec: &Spec{Name: "xgroup|destroy", Arity: 4, Flags: []Flag{flagWrite},
+			FirstKey: 2, LastKey: 2, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
+			Summary: "Destroys a consumer group."},
+			exec: (*State).execXGroup},
+		&command{spec: &Spec{Name: "xgroup|createconsumer", Arity: 5, Flags: []Flag{flagWrite, flagDenyOOM},
+			FirstKey: 2, LastKey: 2, Step: 1, Write: true, Group: "stream", Since: "6.2.0",
+			Summary: "Creates a consumer in a consumer group."},
+			exec: (*State).execXGroup},
+		&command{spec: &Spec{Name: "xgroup|delconsumer", Arity: 5, Flags: []Flag{flagWrite},
+			FirstKey: 2, LastKey: 2, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
+			Summary: "Deletes a consumer from a consumer group."},
+			exec: (*State).execXGroup},
+		&command{spec: &Spec{Name: "xgroup|help", Arity: 2, Flags: []Flag{flagLoading, flagStale},
+			Group: "stream", Since: "5.0.0",
+			Summary: "Returns helpful text about the different subcommands."},
+			exec: (*State).execXGroupHelp},
+	),
+	"xinfo": container(&Spec{Name: "xinfo", Arity: -2, Group: "stream", Since: "5.0.0",
+		Summary: "A container for stream introspection commands."},
+		&command{spec: &Spec{Name: "xinfo|stream", Arity: -3, Flags: []Flag{flagReadonly},
+			FirstKey: 2, LastKey: 2, Step: 1, Group: "stream", Since: "5.0.0",
+			Summary: "Returns information about a stream."},
+			exec: (*State).execXInfoStream},
+		&command{spec: &Spec{Name: "xinfo|groups", Arity: 3, Flags: []Flag{flagReadonly},
+			FirstKey: 2, LastKey: 2, Step: 1, Group: "stream", Since: "5.0.0",
+			Summary: "Returns a list of the consumer groups of a stream."},
+			exec: (*State).execXInfoGroups},
+		&command{spec: &Spec{Name: "xinfo|consumers", Arity: 4, Flags: []Flag{flagReadonly},
+			FirstKey: 2, LastKey: 2, Step: 1, Group: "stream", Since: "5.0.0",
+			Summary: "Returns a list of the consumers in a consumer group."},
+			exec: (*State).execXInfoConsumers},
+		&command{spec: &Spec{Name: "xinfo|help", Arity: 2, Flags: []Flag{flagLoading, flagStale},
+			Group: "stream", Since: "5.0.0",
+			Summary: "Returns helpful text about the different subcommands."},
+			exec: (*State).execXInfoHelp},
+	),
 
 	"del": {spec: &Spec{Name: "del", Arity: -2, Flags: []Flag{flagWrite},
 		FirstKey: 1, LastKey: -1, Step: 1, Write: true, Group: "generic", Since: "1.0.0",

@@ -113,6 +113,13 @@ func resolve(argv [][]byte) (*command, string) {
 	if c == nil {
 		return nil, errUnknownCommand(argv)
 	}
+	if c.subs != nil && len(argv) >= 2 {
+		sub := c.lookupSub(argv[1])
+		if sub == nil {
+			return nil, errUnknownSubcommand(argv)
+		}
+		c = sub
+	}
 	if !arityOK(c.spec.Arity, len(argv)) {
 		return nil, errArity(c.spec.Name)
 	}

@@ -344,7 +344,7 @@ func TestSpecs(t *testing.T) {
 			t.Errorf("%s: incomplete spec %+v", sp.Name, sp)
 		}
 	}
-	for _, name := range []string{"", "config", "xreadgroup", "averyveryverylongcommandname"} {
+	for _, name := range []string{"", "config", "xgroup|create", "averyveryverylongcommandname"} {
 		if Lookup([]byte(name)) != nil {
 			t.Errorf("Lookup(%q) found a spec", name)
 		}

@@ -74,7 +74,8 @@ type NodeLimits struct {
 const lpMaxSize = 1 << 30
 
 // Stream is one stream value: entries in packed nodes plus the metadata
-// Redis keeps (last ID, max deleted ID, entries added).
+// Redis keeps (last ID, max deleted ID, entries added), its consumer groups
+// and its IDMP table.
 //
 // A Stream is not safe for concurrent use, except that a Clone may be read
 // concurrently with mutations of the Stream it was cloned from (and vice
@@ -87,6 +88,12 @@ type Stream struct {
 	last         ID // Redis last_id
 	maxDeleted   ID // Redis max_deleted_entry_id
 	entriesAdded uint64
+	// groups holds the consumer groups by name, nil until the first one
+	// (stream_groups.go).
+	groups *btree.BTreeG[*group]
+	// idmp is the XADD IDMP deduplication state, nil while it has never
+	// been configured or used (stream_idmp.go).
+	idmp *idmpState
 	// tailHint speeds up replacing the last node on append; only writers
 	// use it, so concurrent readers of a clone never touch it.
 	tailHint btree.PathHint
@@ -143,16 +150,22 @@ func (s *Stream) MemoryUsage() int64 {
 		total += int64(cap(n.data)) + nodeOverhead
 		return true
 	})
-	return total
+	return total + s.groupsMemory() + s.idmp.memory()
 }
 
-// Clone returns a copy-on-write copy in O(1): later mutations of either
-// stream are invisible to the other, and the clone may be read concurrently
+// Clone returns a copy-on-write copy in O(1), consumer groups and IDMP
+// state included: later mutations of either stream are invisible to the
+// other, and the clone may be read concurrently
 // with mutations of s. Clone itself must not run concurrently with anything
 // else on s.
 func (s *Stream) Clone() *Stream {
 	c := *s
 	c.tree = s.tree.Copy()
+	if s.groups != nil {
+		// Groups and consumers are shared until either side writes them
+		// (mutGroup, mutConsumer); the IDMP state likewise (mutIDMP).
+		c.groups = s.groups.Copy()
+	}
 	c.own = new(cowToken)
 	s.own = new(cowToken)
 	return &c

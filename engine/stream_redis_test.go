@@ -367,6 +367,9 @@ func compareState(t *testing.T, c *redisConn, key string, s *Stream, op int) {
 	if got, want := int64(s.NodeCount()), info["radix-tree-keys"].(int64); got != want {
 		t.Fatalf("after op %d: %d nodes, redis radix-tree-keys %d", op, got, want)
 	}
+	if got, want := s.RadixTreeNodes(), info["radix-tree-nodes"].(int64); got != want {
+		t.Fatalf("after op %d: %d radix tree nodes, redis radix-tree-nodes %d", op, got, want)
+	}
 	if got, want := serializedLength(s), redisSerializedLength(t, c, key); got != want {
 		t.Fatalf("after op %d: serialized length %d, redis %d (listpack sizes differ)", op, got, want)
 	}

@@ -9,7 +9,9 @@ import (
 )
 
 // streamSnapshotVersion tags the stream encoding so it can evolve.
-const streamSnapshotVersion = 1
+// Version 2 added consumer groups and IDMP state; version 1 (no groups)
+// still decodes.
+const streamSnapshotVersion = 2
 
 // errShortStream reports a truncated stream encoding.
 var errShortStream = errors.New("stream snapshot: truncated")
@@ -17,7 +19,8 @@ var errShortStream = errors.New("stream snapshot: truncated")
 // AppendSnapshot appends a deterministic binary encoding of the stream to b:
 //
 //	version byte, last ID, max deleted ID, entries added, node count,
-//	then per node: master ID, data length, data bytes
+//	then per node: master ID, data length, data bytes,
+//	then the consumer groups and IDMP state (appendGroups, appendIDMP)
 //
 // with IDs as two uvarints. Node bytes are written verbatim, deleted entries
 // included, so a decoded stream has the same nodes and trims, appends and
@@ -34,7 +37,8 @@ func (s *Stream) AppendSnapshot(b []byte) []byte {
 		b = append(b, n.data...)
 		return true
 	})
-	return b
+	b = s.appendGroups(b)
+	return s.appendIDMP(b)
 }
 
 func appendID(b []byte, id ID) []byte {
@@ -47,8 +51,9 @@ func appendID(b []byte, id ID) []byte {
 // an error rather than a stream that panics later. The result does not alias b.
 func DecodeStream(b []byte) (*Stream, []byte, error) {
 	r := snapReader{b: b}
-	if v := r.byte(); r.err == nil && v != streamSnapshotVersion {
-		return nil, nil, fmt.Errorf("stream snapshot: unknown version %d", v)
+	version := r.byte()
+	if r.err == nil && version != 1 && version != streamSnapshotVersion {
+		return nil, nil, fmt.Errorf("stream snapshot: unknown version %d", version)
 	}
 	s := NewStream()
 	s.last = r.id()
@@ -81,6 +86,14 @@ func DecodeStream(b []byte) (*Stream, []byte, error) {
 		s.length += int64(n.live)
 	}
 	s.updateFirst()
+	if version >= 2 {
+		if err := r.readGroups(s); err != nil {
+			return nil, nil, fmt.Errorf("stream snapshot: groups: %w", err)
+		}
+		if err := r.readIDMP(s); err != nil {
+			return nil, nil, fmt.Errorf("stream snapshot: idmp: %w", err)
+		}
+	}
 	return s, r.b[r.off:], nil
 }
 

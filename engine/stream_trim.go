@@ -113,10 +113,13 @@ func (s *Stream) TrimMinID(minID ID, approx bool, limit int64, lim NodeLimits) i
 //
 // Trimming never changes MaxDeletedID or LastID; the first ID is refreshed.
 //
-// With Keep or Removed set (Redis 8.2 ACKED/DELREF), a removable node is
-// walked entry by entry: entries Keep wants stay, the node goes only if none
-// stays, and the walk continues to the next removable node. That part is a
-// reconstruction of Redis 8.2 not yet checked against a real 8.2 server.
+// With Keep or Removed set (Redis 8.2 ACKED/DELREF, streamTrim's
+// non-KEEPREF delete strategies), every node is walked entry by entry:
+// entries Keep wants stay, a removable node goes only if none stays and the
+// walk continues to the next node, and "~" no longer stops the walk at the
+// first node that cannot go whole (that node is trimmed like an exact
+// trim). This follows Redis 8.2+ t_stream.c; no 8.x server was available
+// to compare with.
 func (s *Stream) Trim(a TrimArgs) int64 {
 	if a.By != TrimByMaxLen && a.By != TrimByMinID {
 		return 0
@@ -143,16 +146,17 @@ func (s *Stream) Trim(a TrimArgs) int64 {
 		} else {
 			removable = n.lastID().Less(a.MinID)
 		}
-		if removable && a.Keep == nil {
-			if a.Removed != nil {
-				s.eachLive(n, a.Removed)
-			}
+		keepRef := a.Keep == nil && a.Removed == nil
+		if removable && keepRef {
 			s.tree.Delete(n)
 			s.length -= entries
 			deleted += entries
 			continue
 		}
-		if a.Approx && !removable {
+		// Redis 8.2: "~" stops at the first node that cannot go whole only
+		// under KEEPREF; with a reference policy that node is trimmed
+		// entry by entry like an exact trim.
+		if a.Approx && keepRef {
 			break
 		}
 		removed, next := s.trimInNode(n, removable, &a)
@@ -228,16 +232,4 @@ func (s *Stream) trimInNode(n node, removable bool, a *TrimArgs) (int64, bool) {
 		s.tree.Set(n)
 	}
 	return removed, removable
-}
-
-// eachLive calls fn with the ID of every live entry of n.
-func (s *Stream) eachLive(n node, fn func(ID)) {
-	nm := n.nmaster()
-	for off := int(n.hdr); off < len(n.data); {
-		flags, id, body := n.entryID(off)
-		if flags&flagDeleted == 0 {
-			fn(id)
-		}
-		off = n.skipEntry(flags, body, nm)
-	}
 }

@@ -1,0 +1,76 @@
+package engine
+
+import "strconv"
+
+// XCFGSET errors (Redis 8.6).
+const (
+	errCfgDurationTwice = "ERR IDMP-DURATION specified multiple times"
+	errCfgMaxSizeTwice  = "ERR IDMP-MAXSIZE specified multiple times"
+	errCfgNoParam       = "ERR At least one parameter must be specified"
+)
+
+var (
+	errCfgDurationRange = "ERR IDMP-DURATION must be between " + strconv.Itoa(idmpMinDuration) +
+		" and " + strconv.Itoa(idmpMaxDuration) + " seconds"
+	errCfgMaxSizeRange = "ERR IDMP-MAXSIZE must be between " + strconv.Itoa(idmpMinMaxSize) +
+		" and " + strconv.Itoa(idmpMaxMaxSize) + " entries"
+)
+
+// execXCfgSet is Redis 8.6's xcfgsetCommand: XCFGSET key
+// [IDMP-DURATION seconds] [IDMP-MAXSIZE n] on an existing stream. Changing
+// a value clears the stream's IDMP entries; setting the same value again
+// keeps them.
+func (s *State) execXCfgSet(ctx *Ctx, argv [][]byte) {
+	e := s.lookupWrite(ctx, ctx.DB, string(argv[1]))
+	if e == nil {
+		ctx.W.WriteError(errNoSuchKey)
+		return
+	}
+	duration, maxSize := int64(-1), int64(-1)
+	for i := 2; i < len(argv); i++ {
+		more := len(argv) - 1 - i
+		switch {
+		case argIs(argv[i], "idmp-duration") && more > 0:
+			if duration != -1 {
+				ctx.W.WriteError(errCfgDurationTwice)
+				return
+			}
+			i++
+			n, ok := parseLL(argv[i])
+			if !ok {
+				ctx.W.WriteError(errNotInt)
+				return
+			}
+			if n < idmpMinDuration || n > idmpMaxDuration {
+				ctx.W.WriteError(errCfgDurationRange)
+				return
+			}
+			duration = n
+		case argIs(argv[i], "idmp-maxsize") && more > 0:
+			if maxSize != -1 {
+				ctx.W.WriteError(errCfgMaxSizeTwice)
+				return
+			}
+			i++
+			n, ok := parseLL(argv[i])
+			if !ok {
+				ctx.W.WriteError(errNotInt)
+				return
+			}
+			if n < idmpMinMaxSize || n > idmpMaxMaxSize {
+				ctx.W.WriteError(errCfgMaxSizeRange)
+				return
+			}
+			maxSize = n
+		default:
+			ctx.W.WriteError(errSyntax)
+			return
+		}
+	}
+	if duration == -1 && maxSize == -1 {
+		ctx.W.WriteError(errCfgNoParam)
+		return
+	}
+	e.val.idmpConfigure(duration, maxSize)
+	ctx.W.WriteStatus("OK")
+}
