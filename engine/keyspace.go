@@ -87,7 +87,7 @@ func (ks *keyspace) get(key string) *entry {
 }
 
 // expired reports whether e's deadline has passed at now.
-func (e *entry) expired(now int64) bool { return e.volatile && e.expireAt <= now }
+func (e *entry) expired(now int64) bool { return e.volatile && e.expireAt < now }
 
 // lookupRead returns the live entry for key at now. It never modifies the
 // keyspace: an expired key is only hidden, so reads may run concurrently.
@@ -140,7 +140,7 @@ func (ks *keyspace) persist(e *entry) bool {
 func (ks *keyspace) countExpired(now int64) int {
 	n := 0
 	ks.expires.Scan(func(it expItem) bool {
-		if it.at > now {
+		if it.at >= now {
 			return false
 		}
 		n++

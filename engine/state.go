@@ -146,7 +146,7 @@ func (s *State) lookupWrite(ctx *Ctx, db int, key string) *entry {
 	return e
 }
 
-// ExpireKeys deletes every key whose TTL is at or before now (the leader's
+// ExpireKeys deletes every key whose deadline has passed (deadline < now, as Redis's keyIsExpired; the leader's
 // clock, carried in a log entry) and returns how many were deleted.
 func (s *State) ExpireKeys(now int64) int { return s.ExpireKeysNotify(now, nil) }
 
@@ -157,7 +157,7 @@ func (s *State) ExpireKeysNotify(now int64, signal func(db int, key string)) int
 	for db, ks := range s.dbs {
 		for {
 			it, ok := ks.expires.Min()
-			if !ok || it.at > now {
+			if !ok || it.at >= now {
 				break
 			}
 			e := ks.get(it.key)
