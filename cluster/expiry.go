@@ -57,8 +57,9 @@ func (n *Node) expiryDue() (due bool, next time.Duration) {
 	// The state clock can be ahead of ours after a failover to a node with
 	// a slower clock; the FSM expires at max(entry clock, state clock).
 	now := max(n.now(), clock)
-	if at <= now {
+	// A key lives through its deadline millisecond (Redis: now > when).
+	if at < now {
 		return true, 0
 	}
-	return false, max(time.Duration(at-now)*time.Millisecond, time.Millisecond)
+	return false, time.Duration(at-now+1) * time.Millisecond
 }
