@@ -74,6 +74,45 @@ type Config struct {
 	DrainTimeout time.Duration
 	// NoSync skips fsync on the log store. Unsafe: only for benchmarks.
 	NoSync bool
+
+	// ClientAddr is the RESP address clients and other nodes should use
+	// for this node. It is replicated as member metadata so that every
+	// node can name the leader's client address (RAFT LEADER, redirects).
+	ClientAddr string
+	// Join lists client addresses (host:port) of existing members. Only
+	// read when the data dir is fresh: the node then starts without a
+	// configuration and asks a seed, over RESP (`RAFT ADD`), to add it; it
+	// joins as a non-voter and is promoted once caught up.
+	Join []string
+	// JoinPassword is sent with AUTH to the seeds' client port, if set.
+	JoinPassword string
+	// BootstrapExpect, with Discover, forms a new cluster of this many
+	// voters from nodes started at once (see discover.go). Only read when
+	// the data dir is fresh.
+	BootstrapExpect int
+	// Discover returns the Raft addresses of candidate peers (e.g. a
+	// headless Service's DNS records; see DNSDiscovery). Required with
+	// BootstrapExpect.
+	Discover func(ctx context.Context) ([]string, error)
+	// ClusterSecret authenticates every connection between nodes (Raft
+	// and forwarding). Optional, but when set every node must share it.
+	ClusterSecret string
+	// LeaderWait is how long Propose, ReadBarrier and the membership calls
+	// wait for a leader to appear before failing with ErrNoLeader.
+	// Default 5s.
+	LeaderWait time.Duration
+	// ForwardTimeout is how long a write forwarded to the leader may go
+	// unanswered, retries included, before it fails with
+	// ErrUnknownOutcome. Default LeaderWait + 10s.
+	ForwardTimeout time.Duration
+	// PromoteInterval is how often the leader checks whether non-voters
+	// have caught up; PromoteLag how many log entries behind the leader's
+	// commit index a non-voter may be to be promoted. Defaults 500ms, 64.
+	PromoteInterval time.Duration
+	PromoteLag      uint64
+	// ClockOffset is added to this node's clock when it stamps entries as
+	// leader. A test hook: real nodes leave it 0.
+	ClockOffset time.Duration
 }
 
 // Peer is a founding member of the cluster.
@@ -84,13 +123,14 @@ type Peer struct {
 
 // Node is a running Raft member with its state machine.
 type Node struct {
-	cfg   Config
-	log   *slog.Logger
-	fsm   *fsm.FSM
-	raft  *raft.Raft
-	store *raftboltdb.BoltStore
-	mux   *Mux
-	addr  string
+	cfg    Config
+	log    *slog.Logger
+	fsm    *fsm.FSM
+	raft   *raft.Raft
+	store  *raftboltdb.BoltStore
+	mux    *Mux
+	stream *streamLayer
+	addr   string
 
 	// proposeMu orders Propose against Close: Propose holds it shared
 	// while enqueueing, Close takes it exclusively to set closed, after
@@ -98,7 +138,7 @@ type Node struct {
 	proposeMu sync.RWMutex
 	closed    bool
 
-	queue       chan *Pending
+	queue       chan qitem
 	ctrl        chan *ctrlReq
 	inflight    chan inflight
 	slots       chan struct{} // one per entry handed to raft, not yet resolved
@@ -125,8 +165,54 @@ type Node struct {
 	verifyCur  *verifyRound
 	verifyNext *verifyRound
 
+	// Cluster RPC: pool of client connections to peers, the server for
+	// MuxForward connections, and the forwarder of follower writes.
+	pool *rpcPool
+	rpc  *rpcServer
+	fwd  *forwarder
+
+	// leaderMu guards leaderCh, closed and replaced at every leader change
+	// raft reports (leaderWatch).
+	leaderMu sync.Mutex
+	leaderCh chan struct{}
+
+	// incarnation identifies this data dir (see NodeInfo.Incarnation).
+	incarnation string
+	// clientAddr is the advertised client address (SetClientAddr);
+	// metaPoke wakes metaLoop when it changes.
+	clientAddr atomic.Pointer[string]
+	metaPoke   chan struct{}
+
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// Incarnation is the random identity of this node's data dir, made when
+// the dir was first used.
+func (n *Node) Incarnation() string { return n.incarnation }
+
+// Info is what this node sends when it joins a cluster.
+func (n *Node) Info() NodeInfo {
+	return NodeInfo{ID: n.cfg.NodeID, RaftAddr: n.addr, ClientAddr: n.ClientAddr(), Incarnation: n.incarnation}
+}
+
+// ClientAddr is the client address this node advertises.
+func (n *Node) ClientAddr() string {
+	if p := n.clientAddr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// SetClientAddr changes the advertised client address, e.g. once the
+// client listener is bound when Config.ClientAddr could not be known in
+// advance (port 0). The replicated metadata follows shortly.
+func (n *Node) SetClientAddr(addr string) {
+	n.clientAddr.Store(&addr)
+	select {
+	case n.metaPoke <- struct{}{}:
+	default:
+	}
 }
 
 // FSM returns the node's state machine, for reads.
@@ -178,16 +264,26 @@ func (p *Pending) finish(reply []byte, err error) {
 
 // Status is a point-in-time view of the node for INFO and RAFT commands.
 type Status struct {
-	NodeID            string
-	State             string // "leader", "follower", "candidate", "shutdown"
-	Term              uint64
-	LeaderID          string
-	LeaderAddr        string
+	NodeID     string
+	ClientAddr string // this node's advertised client address
+	RaftAddr   string // this node's advertised Raft address
+	State      string // "leader", "follower", "candidate", "shutdown"
+	// Suffrage is this node's vote in the latest configuration: "voter",
+	// "nonvoter", or "" when it is not (yet) a member.
+	Suffrage   string
+	Term       uint64
+	LeaderID   string
+	LeaderAddr string // the leader's Raft address
+	// LeaderClientAddr is the leader's client address from the replicated
+	// member metadata; "" if unknown.
+	LeaderClientAddr  string
 	CommitIndex       uint64
 	AppliedIndex      uint64
 	LastLogIndex      uint64
 	LastSnapshotIndex uint64
 	LastSnapshotTerm  uint64
+	// Members is the number of servers in the latest configuration.
+	Members int
 }
 
 // Status reports the node's Raft state.
@@ -195,6 +291,8 @@ func (n *Node) Status() Status {
 	addr, id := n.raft.LeaderWithID()
 	st := Status{
 		NodeID:       n.cfg.NodeID,
+		ClientAddr:   n.ClientAddr(),
+		RaftAddr:     n.addr,
 		State:        strings.ToLower(n.raft.State().String()),
 		Term:         n.raft.CurrentTerm(),
 		LeaderID:     string(id),
@@ -203,10 +301,71 @@ func (n *Node) Status() Status {
 		AppliedIndex: n.fsm.AppliedIndex(),
 		LastLogIndex: n.raft.LastIndex(),
 	}
+	if id != "" {
+		if m, ok := n.fsm.Member(string(id)); ok {
+			st.LeaderClientAddr = m.ClientAddr
+		}
+	}
+	if conf, err := n.configuration(); err == nil {
+		st.Members = len(conf.Servers)
+		for _, s := range conf.Servers {
+			if string(s.ID) == n.cfg.NodeID {
+				st.Suffrage = suffrageName(s.Suffrage)
+			}
+		}
+	}
 	stats := n.raft.Stats()
 	st.LastSnapshotIndex, _ = strconv.ParseUint(stats["last_snapshot_index"], 10, 64)
 	st.LastSnapshotTerm, _ = strconv.ParseUint(stats["last_snapshot_term"], 10, 64)
 	return st
+}
+
+// Member is one server of the cluster configuration, for RAFT NODES.
+type Member struct {
+	ID         string
+	RaftAddr   string
+	ClientAddr string // from the replicated metadata; "" if not known
+	Suffrage   string // "voter" or "nonvoter"
+	// State is "leader" for the leader and "follower" for the others, as
+	// far as this node knows; this node's own entry has its exact Raft
+	// state ("candidate", "shutdown", ...).
+	State string
+	Self  bool
+}
+
+// NodeInfo identifies a node joining a cluster.
+type NodeInfo struct {
+	ID         string
+	RaftAddr   string
+	ClientAddr string
+	// Incarnation is random per data dir (Node.Incarnation). It lets the
+	// leader tell a retried join (same incarnation: nothing to do) from a
+	// node that lost its data and comes back under its old ID (a new
+	// incarnation: its old entry is removed, it rejoins as a non-voter).
+	// Optional: "" never replaces an entry with the same ID and address.
+	Incarnation string
+}
+
+// ReadBarrierStale is the barrier of a stale read (READONLY): none. The
+// local state may lag the leader by the replication delay, and on a
+// partitioned node by much more; it never goes backwards. It only fails
+// once the node is closed.
+func (n *Node) ReadBarrierStale() error {
+	if n.ctx.Err() != nil {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Digest is a hash (40 hex digits) of the whole replicated state, equal
+// on replicas that applied the same log prefix; all zeros for an empty
+// keyspace, like Redis's DEBUG DIGEST. O(data): for debugging and tests.
+func (n *Node) Digest() (string, error) { return n.fsm.Digest() }
+
+// DigestKeys hashes each key's value in database db (DEBUG DIGEST-VALUE):
+// 40 hex digits, all zeros for a missing key. O(data).
+func (n *Node) DigestKeys(db int, keys []string) ([]string, error) {
+	return n.fsm.DigestKeys(db, keys)
 }
 
 // IsLeader reports whether this node currently believes it is the leader.

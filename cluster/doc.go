@@ -1,6 +1,8 @@
 // Package cluster runs a Raft node (hashicorp/raft) around the fsm state
 // machine and gives the server three operations: Propose a write and Wait
-// for its reply, ReadBarrier before a linearizable read, and Status.
+// for its reply, ReadBarrier before a linearizable read, and Status; plus
+// the membership and debugging calls behind the RAFT and DEBUG commands.
+// Every operation works on every node: a follower forwards to the leader.
 //
 // # Storage and transport
 //
@@ -14,11 +16,76 @@
 // Peers configuration; raft.HasExistingState decides.
 //
 // Raft traffic runs on our own StreamLayer over a Mux: every connection to
-// the Raft port starts with one byte naming its protocol (MuxRaft now,
-// MuxForward reserved for forwarding commands to the leader). One port
-// per node means the address in the Raft configuration reaches every
-// node-to-node service, so a follower never needs a second address map to
-// find the leader's forwarding endpoint.
+// the Raft port starts with a handshake naming its protocol (MuxRaft, or
+// MuxForward for the cluster RPC). One port per node means the address in
+// the Raft configuration reaches every node-to-node service, so a
+// follower never needs a second address map to find the leader's
+// forwarding endpoint. The handshake is a mutual HMAC challenge on the
+// cluster secret (auth.go): neither side sends anything else before the
+// other has proven it holds the secret, which never crosses the wire. The
+// stream layer tracks the connections it hands raft and closes them at
+// shutdown (raft's transport leaves its pooled connections open).
+//
+// # Forwarding (followers serve writes and linearizable reads)
+//
+// The cluster RPC (rpc_wire.go) is length-prefixed frames with request
+// IDs, pipelined on one long-lived connection per peer (rpcPool); never a
+// connection per command. On a follower, the proposer hands each batch it
+// drains to the forwarder as one request (origin, seq) carrying the
+// encoded commands; the leader's RPC server queues it, in arrival order,
+// into the same queue as its own clients' commands, so it rides the
+// normal group commit (several followers' batches and the leader's own
+// commands share one entry and one fsync), and the replies go back when
+// the entry applies. A forwarded write costs one extra round trip.
+//
+// Retries are safe because the state machine dedupes requests: an entry
+// records which of its commands form which request, and a second copy of
+// an applied (origin, seq) gets the saved replies instead of running
+// again (fsm/dedupe.go; the table is replicated, bounded, expired by log
+// time, and in the snapshot). So when a forward fails before its answer
+// (connection lost, leader stepped down or died, outcome unknown), the
+// forwarder resends every unanswered request, in seq order, to the next
+// leader; if this node became the leader, it proposes them itself, and
+// new local commands queue behind them until they are answered, which
+// keeps one client's pipelined writes in order across the failover.
+// Origin is the node ID plus a random per-process nonce, so a restarted
+// node never collides with its past self; each request carries the
+// lowest seq still unanswered, which lets the state machine drop saved
+// replies the origin no longer needs. A request that was certainly never
+// applied fails with ErrNoLeader after LeaderWait; one that may have been
+// applied fails with ErrUnknownOutcome after ForwardTimeout.
+//
+// A follower's ReadBarrier asks the leader for a read index (the
+// leader's ReadIndex steps below, over the RPC) and waits until its own
+// state machine has applied it; the read then runs locally. READONLY
+// (stale) reads skip the barrier (ReadBarrierStale). With no leader,
+// Propose, ReadBarrier and the membership calls wait up to LeaderWait and
+// then fail with ErrNoLeader, which also matches ErrNotLeader (nothing
+// was appended), so the server's existing TRYAGAIN mapping applies.
+//
+// # Membership
+//
+// Raft's configuration says who votes; an EntryMember log entry records
+// each member's client address (and data-dir incarnation) for every node,
+// so RAFT NODES/LEADER can name client addresses anywhere. AddMember,
+// RemoveMember and TransferLeadership run on the leader and are forwarded
+// there from any other node. New members always join as non-voters; the
+// leader's promote loop asks each non-voter for its applied index over the
+// RPC and makes it a voter once it has applied its own addition and is
+// within PromoteLag entries of the commit index (an empty voter could
+// otherwise help elect a leader that lacks committed entries).
+//
+// A fresh node forms or finds its cluster in one of three ways: no
+// options bootstraps a single node (or the Peers configuration); Join
+// sends `RAFT ADD id raft-addr client-addr incarnation` to a seed's
+// client port (join.go; the server implements it with AddMember); and
+// BootstrapExpect with Discover forms one cluster from nodes started at
+// once (discover.go: all founders bootstrap the identical configuration
+// of the N lowest IDs, which hashicorp/raft accepts). A node with state
+// just restarts. The incarnation (random, stored with the log) makes a
+// wiped node rejoining under its old ID distinguishable from one asking
+// twice: the leader removes the old entry and re-adds it as a non-voter,
+// and it catches up by snapshot install.
 //
 // # Group commit
 //
@@ -54,12 +121,13 @@
 // not be compared with the commit index); then each read takes the commit
 // index, confirms leadership with VerifyLeader, checks the term did not
 // change, and waits (on a channel, not by polling) until the FSM has
-// applied that index. Followers answer ErrNotLeader for now.
+// applied that index. Followers get the index from the leader (above).
 //
 // # Time and expiry
 //
 // Only the leader reads a clock: it stamps each entry, and the FSM derives
-// all time from the stamps. Active expiry is an expire-cycle entry the
+// all time from the stamps (Config.ClockOffset skews it, for tests of a
+// failover to a leader whose clock is behind). Active expiry is an expire-cycle entry the
 // leader proposes when the earliest TTL is due (checked at that deadline,
 // at least every ExpiryInterval), so every replica deletes the same keys
 // at the same log position.
@@ -68,8 +136,10 @@
 //
 // hashicorp/raft futures may never resolve after Shutdown (raft#498), so
 // Close first stops new proposals, lets the proposer submit what is
-// queued and waits (up to DrainTimeout) for every in-flight entry to
-// resolve while raft still runs, and only then shuts raft down. Every
+// queued and waits (up to DrainTimeout) for every in-flight entry and
+// forwarded request to resolve while raft still runs, then fails what is
+// left of the forwarded ones, stops the RPC server, and only then shuts
+// raft down. Every
 // wait in this package also selects on the node's shutdown, so nothing
 // blocks past Close. If the drain times out, the stuck waits return
 // ErrUnknownOutcome and the completer goroutine may stay parked on its

@@ -20,6 +20,10 @@ var (
 	// ErrClosed: the node is shut down. Proposals made after Close were not
 	// appended; for earlier ones it comes wrapped in ErrUnknownOutcome.
 	ErrClosed = errors.New("cluster: node closed")
+	// ErrNoLeader: no leader could be reached within Config.LeaderWait
+	// (an election is running, or this node is cut off from the
+	// majority). Nothing was appended: safe to retry (-TRYAGAIN).
+	ErrNoLeader = errors.New("cluster: no Raft leader available")
 )
 
 // mapApplyErr turns a raft future error into one of ours, deciding from

@@ -3,7 +3,6 @@ package cluster
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -12,17 +11,19 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// Connection kinds on the Raft port: a dialer writes one of these bytes
-// first, and the Mux hands the connection to the matching sub-listener.
+// Connection kinds on the Raft port: a dialer names one of these in its
+// handshake (auth.go), and the Mux hands the connection to the matching
+// sub-listener.
 const (
 	// MuxRaft carries hashicorp/raft's RPCs.
 	MuxRaft byte = 1
-	// MuxForward is reserved for the leader-forwarding RPC.
+	// MuxForward carries the cluster RPC: forwarded writes, read indexes,
+	// membership requests and status (rpc.go).
 	MuxForward byte = 2
 )
 
-// muxHeaderTimeout bounds how long an accepted connection may take to send
-// its kind byte, so a silent peer cannot pin a goroutine forever.
+// muxHeaderTimeout bounds how long an accepted connection may take to
+// complete its handshake, so a silent peer cannot pin a goroutine forever.
 const muxHeaderTimeout = 10 * time.Second
 
 // errMuxClosed is returned by Accept once the mux or sub-listener closed.
@@ -33,8 +34,9 @@ var errMuxClosed = errors.New("cluster: listener closed")
 // One port per node keeps the address the Raft configuration stores usable
 // for every node-to-node protocol.
 type Mux struct {
-	ln  net.Listener
-	log *slog.Logger
+	ln     net.Listener
+	log    *slog.Logger
+	secret []byte
 
 	mu     sync.Mutex
 	subs   map[byte]*subListener
@@ -46,9 +48,10 @@ type Mux struct {
 	wg sync.WaitGroup
 }
 
-// NewMux starts demultiplexing connections accepted on ln.
-func NewMux(ln net.Listener, log *slog.Logger) *Mux {
-	m := &Mux{ln: ln, log: log, subs: make(map[byte]*subListener), pending: make(map[net.Conn]struct{})}
+// NewMux starts demultiplexing connections accepted on ln; every
+// connection must authenticate with secret (see auth.go).
+func NewMux(ln net.Listener, log *slog.Logger, secret string) *Mux {
+	m := &Mux{ln: ln, log: log, secret: []byte(secret), subs: make(map[byte]*subListener), pending: make(map[net.Conn]struct{})}
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m
@@ -127,24 +130,26 @@ func (m *Mux) acceptLoop() {
 	}
 }
 
-// route reads the kind byte and hands conn to its sub-listener.
+// route authenticates conn and hands it to its kind's sub-listener.
 func (m *Mux) route(conn net.Conn) {
 	defer m.wg.Done()
-	var kind [1]byte
-	_ = conn.SetReadDeadline(time.Now().Add(muxHeaderTimeout))
-	_, err := io.ReadFull(conn, kind[:])
-	_ = conn.SetReadDeadline(time.Time{})
+	_ = conn.SetDeadline(time.Now().Add(muxHeaderTimeout))
+	kind, err := acceptHandshake(conn, m.secret)
+	_ = conn.SetDeadline(time.Time{})
 	m.mu.Lock()
 	delete(m.pending, conn)
 	closed := m.closed
-	s := m.subs[kind[0]]
+	s := m.subs[kind]
 	m.mu.Unlock()
+	if errors.Is(err, errAuth) {
+		m.log.Warn("raft port: rejected connection with a wrong cluster secret", "remote", conn.RemoteAddr().String())
+	}
 	if err != nil || closed {
 		_ = conn.Close()
 		return
 	}
 	if s == nil {
-		m.log.Warn("raft port: unknown connection kind", "kind", kind[0], "remote", conn.RemoteAddr().String())
+		m.log.Warn("raft port: unknown connection kind", "kind", kind, "remote", conn.RemoteAddr().String())
 		_ = conn.Close()
 		return
 	}
@@ -185,16 +190,79 @@ func (s *subListener) Addr() net.Addr { return s.mux.Addr() }
 
 // streamLayer is raft's StreamLayer over the mux: it accepts MuxRaft
 // connections and prefixes outgoing ones with the MuxRaft byte.
+//
+// It also tracks every connection it hands to raft: raft's transport does
+// not close its pooled connections on Close, which would leave the peer's
+// handler goroutine (and ours, for accepted ones) blocked on a dead node's
+// socket; closeAll ends them.
 type streamLayer struct {
 	net.Listener
 	advertise net.Addr
+	secret    string
+
+	mu     sync.Mutex
+	conns  map[*trackedConn]struct{}
+	closed bool
 }
 
 var _ raft.StreamLayer = (*streamLayer)(nil)
 
+func newStreamLayer(ln net.Listener, advertise net.Addr, secret string) *streamLayer {
+	return &streamLayer{Listener: ln, advertise: advertise, secret: secret, conns: map[*trackedConn]struct{}{}}
+}
+
 // Dial connects to a peer's Raft port as a Raft connection.
 func (l *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	return DialKind(string(addr), MuxRaft, timeout)
+	c, err := DialKind(string(addr), MuxRaft, timeout, l.secret)
+	if err != nil {
+		return nil, err
+	}
+	return l.track(c)
+}
+
+// Accept returns the next inbound Raft connection.
+func (l *streamLayer) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return l.track(c)
+}
+
+func (l *streamLayer) track(c net.Conn) (net.Conn, error) {
+	tc := &trackedConn{Conn: c, l: l}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		_ = c.Close()
+		return nil, errMuxClosed
+	}
+	l.conns[tc] = struct{}{}
+	return tc, nil
+}
+
+// closeAll closes every Raft connection, now and from now on.
+func (l *streamLayer) closeAll() {
+	l.mu.Lock()
+	l.closed = true
+	conns := l.conns
+	l.conns = map[*trackedConn]struct{}{}
+	l.mu.Unlock()
+	for c := range conns {
+		_ = c.Conn.Close()
+	}
+}
+
+type trackedConn struct {
+	net.Conn
+	l *streamLayer
+}
+
+func (c *trackedConn) Close() error {
+	c.l.mu.Lock()
+	delete(c.l.conns, c)
+	c.l.mu.Unlock()
+	return c.Conn.Close()
 }
 
 // Addr is what raft advertises as this node's address.
@@ -206,15 +274,17 @@ func (l *streamLayer) Addr() net.Addr {
 }
 
 // DialKind connects to a peer's Raft port for connections of the given
-// kind (MuxRaft, MuxForward).
-func DialKind(addr string, kind byte, timeout time.Duration) (net.Conn, error) {
+// kind (MuxRaft, MuxForward), authenticating with the cluster secret;
+// timeout bounds the dial and the handshake.
+func DialKind(addr string, kind byte, timeout time.Duration, secret string) (net.Conn, error) {
+	deadline := time.Now().Add(timeout)
 	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Write([]byte{kind}); err != nil {
+	if err := dialHandshake(conn, kind, []byte(secret), deadline); err != nil {
 		_ = conn.Close()
-		return nil, fmt.Errorf("write mux header to %s: %w", addr, err)
+		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
 	return conn, nil
 }

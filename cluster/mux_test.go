@@ -20,7 +20,7 @@ func TestMuxRoutesByKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewMux(ln, testLogger())
+	m := NewMux(ln, testLogger(), "s3cret")
 	raftLn, err := m.Listen(MuxRaft)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func TestMuxRoutesByKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer silent.Close()
-	unknown, err := DialKind(ln.Addr().String(), 99, time.Second)
+	unknown, err := DialKind(ln.Addr().String(), 99, time.Second, "s3cret")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestMuxRoutesByKind(t *testing.T) {
 		{MuxForward, fwdLn, "forward"},
 		{MuxRaft, raftLn, "raft"},
 	} {
-		c, err := DialKind(ln.Addr().String(), tc.kind, time.Second)
+		c, err := DialKind(ln.Addr().String(), tc.kind, time.Second, "s3cret")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,6 +72,28 @@ func TestMuxRoutesByKind(t *testing.T) {
 		c.Close()
 		s.Close()
 	}
+	// A dialer with another secret is refused, and learns it.
+	if c, err := DialKind(ln.Addr().String(), MuxRaft, time.Second, "other"); err == nil {
+		c.Close()
+		t.Fatal("dial with a wrong secret succeeded")
+	} else if !errors.Is(err, errAuth) {
+		t.Fatalf("dial with a wrong secret: %v, want errAuth", err)
+	}
+	// An acceptor with another secret is refused too: the dialer checks
+	// the acceptor's proof before sending anything.
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2 := NewMux(ln2, testLogger(), "")
+	if c, err := DialKind(ln2.Addr().String(), MuxRaft, time.Second, "s3cret"); err == nil {
+		c.Close()
+		t.Fatal("dial to a peer with another secret succeeded")
+	}
+	if err := m2.Close(); err != nil {
+		t.Fatal(err)
+	}
+
 	// The unknown kind was dropped by the mux.
 	_ = unknown.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := unknown.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {

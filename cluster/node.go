@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +28,9 @@ const (
 	defaultMaxAppendEntries = 256
 	defaultExpiryInterval   = 100 * time.Millisecond
 	defaultDrainTimeout     = 10 * time.Second
+	defaultLeaderWait       = 5 * time.Second
+	defaultPromoteInterval  = 500 * time.Millisecond
+	defaultPromoteLag       = 64
 	snapshotsRetained       = 2
 	logCacheSize            = 1024
 	transportMaxPool        = 3
@@ -52,6 +57,21 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.MaxAppendEntries, defaultMaxAppendEntries)
 	setDefault(&c.ExpiryInterval, defaultExpiryInterval)
 	setDefault(&c.DrainTimeout, defaultDrainTimeout)
+	setDefault(&c.LeaderWait, defaultLeaderWait)
+	setDefault(&c.ForwardTimeout, c.LeaderWait+10*time.Second)
+	setDefault(&c.PromoteInterval, defaultPromoteInterval)
+	if c.PromoteLag == 0 {
+		c.PromoteLag = defaultPromoteLag
+	}
+	if c.BootstrapExpect > 0 && c.Discover == nil {
+		return c, errors.New("cluster: BootstrapExpect needs Discover")
+	}
+	if c.BootstrapExpect > 0 && len(c.Join) > 0 {
+		return c, errors.New("cluster: BootstrapExpect and Join are exclusive")
+	}
+	if len(c.Peers) > 0 && (c.BootstrapExpect > 0 || len(c.Join) > 0) {
+		return c, errors.New("cluster: Peers cannot be combined with Join or BootstrapExpect")
+	}
 	return c, nil
 }
 
@@ -106,8 +126,10 @@ func (c Config) raftConfig(logger hclog.Logger) *raft.Config {
 	return rc
 }
 
-// Open starts a node; a fresh data dir bootstraps a single-node cluster
-// (or the Peers configuration).
+// Open starts a node. An existing data dir resumes its cluster. A fresh
+// one bootstraps a single-node cluster (or the Peers configuration),
+// unless Join or BootstrapExpect is set: then the node starts without a
+// configuration and joins or forms a cluster in the background.
 func Open(cfg Config) (n *Node, err error) {
 	cfg, err = cfg.withDefaults()
 	if err != nil {
@@ -159,7 +181,7 @@ func Open(cfg Config) (n *Node, err error) {
 			return nil, fmt.Errorf("listen for raft on %s: %w", cfg.RaftAddr, err)
 		}
 	}
-	mux := NewMux(ln, log)
+	mux := NewMux(ln, log, cfg.ClusterSecret)
 	cleanup = append(cleanup, func() { _ = mux.Close() })
 	advertise, err := advertiseAddr(cfg.RaftAdvertise, ln.Addr())
 	if err != nil {
@@ -169,8 +191,14 @@ func Open(cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
+	rpcLn, err := mux.Listen(MuxForward)
+	if err != nil {
+		return nil, err
+	}
+	stream := newStreamLayer(raftLn, advertise, cfg.ClusterSecret)
+	cleanup = append(cleanup, stream.closeAll)
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream:  &streamLayer{Listener: raftLn, advertise: advertise},
+		Stream:  stream,
 		MaxPool: transportMaxPool,
 		Timeout: transportTimeout,
 		Logger:  hlog.Named("transport"),
@@ -181,13 +209,18 @@ func Open(cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
+	incarnation, err := loadIncarnation(store)
+	if err != nil {
+		return nil, err
+	}
 	f := fsm.NewWithLogger(log)
 	r, err := raft.NewRaft(cfg.raftConfig(hlog), f, logs, store, snaps, trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	cleanup = append(cleanup, func() { _ = r.Shutdown().Error() })
-	if !existing {
+	formLater := len(cfg.Join) > 0 || cfg.BootstrapExpect > 0
+	if !existing && !formLater {
 		conf := bootstrapConfig(cfg, trans.LocalAddr())
 		if err := r.BootstrapCluster(conf).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
 			return nil, fmt.Errorf("bootstrap cluster: %w", err)
@@ -203,8 +236,9 @@ func Open(cfg Config) (n *Node, err error) {
 		raft:        r,
 		store:       store,
 		mux:         mux,
+		stream:      stream,
 		addr:        string(trans.LocalAddr()),
-		queue:       make(chan *Pending, cfg.QueueSize),
+		queue:       make(chan qitem, cfg.QueueSize),
 		ctrl:        make(chan *ctrlReq),
 		inflight:    make(chan inflight, cfg.MaxInflight),
 		slots:       make(chan struct{}, cfg.MaxInflight),
@@ -213,11 +247,28 @@ func Open(cfg Config) (n *Node, err error) {
 		ctx:         ctx,
 		cancel:      cancel,
 		dead:        make(chan struct{}),
+		leaderCh:    make(chan struct{}),
+		incarnation: incarnation,
+		metaPoke:    make(chan struct{}, 1),
 	}
+	n.clientAddr.Store(&cfg.ClientAddr)
+	n.pool = newRPCPool(cfg.ClusterSecret, log)
+	n.startLeaderWatch()
+	n.fwd = newForwarder(n)
+	n.rpc = newRPCServer(n, rpcLn)
 	go n.proposeLoop()
 	go n.completeLoop()
 	n.spawn(n.expiryLoop)
-	log.Info("raft node started", "raft_addr", n.addr, "data_dir", cfg.DataDir, "existing_state", existing)
+	n.spawn(n.promoteLoop)
+	n.spawn(n.metaLoop)
+	switch {
+	case existing:
+	case len(cfg.Join) > 0:
+		n.spawn(n.joinLoop)
+	case cfg.BootstrapExpect > 0:
+		n.spawn(n.discoverLoop)
+	}
+	log.Info("raft node started", "raft_addr", n.addr, "client_addr", cfg.ClientAddr, "data_dir", cfg.DataDir, "existing_state", existing)
 	return n, nil
 }
 
@@ -250,6 +301,42 @@ func advertiseAddr(advertise string, bound net.Addr) (net.Addr, error) {
 		return nil, fmt.Errorf("raft address %s is not advertisable; set an advertise address", bound)
 	}
 	return bound, nil
+}
+
+// incarnationKey holds the data dir's incarnation in the stable store.
+var incarnationKey = []byte("raftstream/incarnation")
+
+// loadIncarnation returns the data dir's incarnation, creating it on
+// first use.
+func loadIncarnation(store raft.StableStore) (string, error) {
+	v, err := store.Get(incarnationKey)
+	if err != nil && !errors.Is(err, raftboltdb.ErrKeyNotFound) {
+		return "", fmt.Errorf("read incarnation: %w", err)
+	}
+	if len(v) > 0 {
+		return string(v), nil
+	}
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("make incarnation: %w", err)
+	}
+	inc := hex.EncodeToString(b[:])
+	if err := store.Set(incarnationKey, []byte(inc)); err != nil {
+		return "", fmt.Errorf("store incarnation: %w", err)
+	}
+	return inc, nil
+}
+
+// waitUntil waits for ch to close, or the deadline.
+func waitUntil(ch <-chan struct{}, deadline time.Time) bool {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // spawn runs fn in a goroutine that Close waits for; after Close it does
@@ -286,21 +373,27 @@ func (n *Node) close() error {
 	n.goMu.Unlock()
 	close(n.stopPropose)
 
-	// Let raft finish what was handed to it while it still runs: futures
-	// still pending at Shutdown may never resolve (hashicorp/raft#498).
-	drained := true
-	select {
-	case <-n.completed:
-	case <-time.After(n.cfg.DrainTimeout):
-		drained = false
+	// Let raft (and the leader, for forwarded writes) finish what was
+	// handed over while everything still runs: futures still pending at
+	// Shutdown may never resolve (hashicorp/raft#498).
+	deadline := time.Now().Add(n.cfg.DrainTimeout)
+	drained := waitUntil(n.completed, deadline) && n.fwd.waitIdle(deadline)
+	// Whatever is still forwarded fails now, which also unblocks a
+	// proposer waiting for forwarding room.
+	n.fwd.shutdown(deadline)
+	drained = drained && waitUntil(n.completed, deadline.Add(time.Second))
+	if !drained {
 		n.log.Warn("in-flight writes did not finish before the drain timeout; their outcome is unknown", "timeout", n.cfg.DrainTimeout)
 	}
+	n.rpc.close()
 	n.wg.Wait()
+	n.pool.close()
 
 	var errs []error
 	if err := n.raft.Shutdown().Error(); err != nil {
 		errs = append(errs, fmt.Errorf("raft shutdown: %w", err))
 	}
+	n.stream.closeAll()
 	// Everything still waiting now returns ErrUnknownOutcome.
 	close(n.dead)
 	if err := n.mux.Close(); err != nil && !errors.Is(err, net.ErrClosed) {

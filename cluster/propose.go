@@ -22,23 +22,65 @@ import (
 type inflight struct {
 	future   raft.ApplyFuture
 	pendings []*Pending
-	ctrl     *ctrlReq
+	// remotes are batches forwarded by followers, after the pendings in
+	// the entry; each one's Request says where its commands are.
+	remotes []*remoteProp
+	ctrl    *ctrlReq
 }
 
 // ctrlReq asks the proposer for a non-command entry (expiry cycle, read
-// barrier) and reports its outcome.
+// barrier, member metadata) and reports its outcome.
 type ctrlReq struct {
-	typ   fsm.EntryType
-	done  chan struct{}
-	index uint64
-	err   error
+	typ    fsm.EntryType
+	member *fsm.MemberChange
+	done   chan struct{}
+	index  uint64
+	err    error
+}
+
+// remoteProp is a batch a follower forwarded to this node (the leader).
+type remoteProp struct {
+	cmds    []fsm.Command
+	req     fsm.Request
+	size    int
+	respond func(replies [][]byte, err error)
+}
+
+// qitem is one queued proposal: a local client command or a forwarded
+// batch. One queue for both keeps arrival order and one back-pressure.
+type qitem struct {
+	p *Pending
+	r *remoteProp
+}
+
+func (q qitem) size() int {
+	if q.p != nil {
+		return q.p.size
+	}
+	return q.r.size
+}
+
+func (q qitem) count() int {
+	if q.p != nil {
+		return 1
+	}
+	return len(q.r.cmds)
+}
+
+func (q qitem) fail(err error) {
+	if q.p != nil {
+		q.p.finish(nil, err)
+	} else {
+		q.r.respond(nil, err)
+	}
 }
 
 func wrapUnknown(err error) error { return fmt.Errorf("%w: %w", ErrUnknownOutcome, err) }
 
 // Propose queues cmd for the next log entry without waiting (group commit).
-// Commands proposed by one goroutine are applied in the order proposed.
-// Propose blocks only while the queue is full.
+// On a follower the batch it lands in is forwarded to the leader (see
+// forward.go). Commands proposed by one goroutine are applied in the order
+// proposed. Propose blocks only while the queue is full.
 func (n *Node) Propose(cmd fsm.Command) *Pending {
 	p := &Pending{node: n, cmd: cmd, done: make(chan struct{})}
 	if err := cmd.Validate(); err != nil {
@@ -46,23 +88,33 @@ func (n *Node) Propose(cmd fsm.Command) *Pending {
 		return p
 	}
 	p.size = fsm.CommandSize(&cmd)
+	if err := n.enqueue(qitem{p: p}); err != nil {
+		p.finish(nil, err)
+	}
+	return p
+}
+
+// enqueue hands it to the proposer, or fails with ErrClosed after Close.
+func (n *Node) enqueue(it qitem) error {
 	n.proposeMu.RLock()
+	defer n.proposeMu.RUnlock()
 	if n.closed {
-		n.proposeMu.RUnlock()
-		p.finish(nil, ErrClosed)
-		return p
+		return ErrClosed
 	}
 	// The proposer drains the queue until Close has set closed, which
 	// needs this lock released, so blocking here cannot deadlock.
-	n.queue <- p
-	n.proposeMu.RUnlock()
-	return p
+	n.queue <- it
+	return nil
 }
 
 // control proposes a non-command entry and waits until it is applied. It
 // returns the entry's log index.
 func (n *Node) control(ctx context.Context, typ fsm.EntryType) (uint64, error) {
-	c := &ctrlReq{typ: typ, done: make(chan struct{})}
+	return n.controlEntry(ctx, &ctrlReq{typ: typ})
+}
+
+func (n *Node) controlEntry(ctx context.Context, c *ctrlReq) (uint64, error) {
+	c.done = make(chan struct{})
 	select {
 	case n.ctrl <- c:
 	case <-n.ctx.Done():
@@ -80,94 +132,156 @@ func (n *Node) control(ctx context.Context, typ fsm.EntryType) (uint64, error) {
 	}
 }
 
+// batch is what the proposer drained for one entry.
+type batch struct {
+	pendings []*Pending
+	remotes  []*remoteProp
+	count    int // commands
+	size     int // encoded bytes
+}
+
+func (b *batch) add(it qitem) {
+	if it.p != nil {
+		b.pendings = append(b.pendings, it.p)
+	} else {
+		b.remotes = append(b.remotes, it.r)
+	}
+	b.count += it.count()
+	b.size += it.size()
+}
+
+func (b *batch) reset() {
+	clear(b.pendings)
+	clear(b.remotes)
+	*b = batch{pendings: b.pendings[:0], remotes: b.remotes[:0]}
+}
+
 func (n *Node) proposeLoop() {
 	defer close(n.inflight)
-	batch := make([]*Pending, 0, n.cfg.MaxBatch)
-	cmds := make([]fsm.Command, 0, n.cfg.MaxBatch)
-	var carry *Pending
-	stopping := false
+	var b batch
+	var carry qitem
+	hasCarry, stopping := false, false
+	var cmds []fsm.Command
 	for {
-		first := carry
-		carry = nil
-		if first == nil {
-			if stopping {
-				// Close: nothing new can be queued; submit what is left so
-				// writes accepted before Close still get their answer.
-				select {
-				case first = <-n.queue:
-				default:
-					return
-				}
-			} else {
-				select {
-				case first = <-n.queue:
-				case c := <-n.ctrl:
-					n.submitCtrl(c)
-					continue
-				case <-n.stopPropose:
-					stopping = true
-					continue
-				}
+		var first qitem
+		switch {
+		case hasCarry:
+			first, hasCarry = carry, false
+		case stopping:
+			// Close: nothing new can be queued; submit what is left so
+			// writes accepted before Close still get their answer.
+			select {
+			case first = <-n.queue:
+			default:
+				return
+			}
+		default:
+			select {
+			case first = <-n.queue:
+			case c := <-n.ctrl:
+				n.submitCtrl(c)
+				continue
+			case <-n.stopPropose:
+				stopping = true
+				continue
 			}
 		}
 		// Wait for an in-flight slot before filling the batch: whatever
 		// arrives meanwhile joins this entry instead of queueing one more.
 		n.slots <- struct{}{}
-		batch = append(batch[:0], first)
-		size := first.size
+		b.reset()
+		b.add(first)
 	fill:
-		for len(batch) < n.cfg.MaxBatch {
+		for b.count < n.cfg.MaxBatch {
 			select {
-			case p := <-n.queue:
-				if size+p.size > n.cfg.MaxBatchBytes {
-					carry = p
+			case it := <-n.queue:
+				if b.size+it.size() > n.cfg.MaxBatchBytes {
+					carry, hasCarry = it, true
 					break fill
 				}
-				batch = append(batch, p)
-				size += p.size
+				b.add(it)
 			default:
 				break fill
 			}
 		}
-		cmds = n.submit(batch, cmds)
-		clear(batch)
+		cmds = n.dispatch(&b, cmds)
 	}
 }
 
-// submit encodes batch as one entry and hands it to raft. cmds is scratch
-// space, returned for reuse.
-func (n *Node) submit(batch []*Pending, cmds []fsm.Command) []fsm.Command {
-	if n.raft.State() != raft.Leader {
-		<-n.slots
-		err := fmt.Errorf("%w: %w", ErrNotLeader, raft.ErrNotLeader)
-		for _, p := range batch {
-			p.finish(nil, err)
-		}
-		return cmds
+// dispatch sends a drained batch on its way. The proposer holds one
+// in-flight slot, which an entry handed to raft keeps.
+//
+//   - Leader: one entry with everything.
+//   - Follower: local commands go to the forwarder as one request;
+//     forwarded batches (from a node that thought we led) are refused
+//     with ErrNotLeader, and their sender retries at the real leader.
+//   - Leader whose forwarder still has requests from when it was a
+//     follower: local commands queue behind them in the forwarder, which
+//     now applies them itself, so they stay in order.
+func (n *Node) dispatch(b *batch, cmds []fsm.Command) []fsm.Command {
+	leader := n.raft.State() == raft.Leader
+	local := b.pendings
+	var forward []*Pending
+	if !leader || n.fwd.busy() {
+		local, forward = nil, b.pendings
 	}
+	remotes := b.remotes
+	if !leader {
+		err := fmt.Errorf("%w: %w", ErrNotLeader, raft.ErrNotLeader)
+		for _, r := range remotes {
+			r.respond(nil, err)
+		}
+		remotes = nil
+	}
+	if len(local) > 0 || len(remotes) > 0 {
+		cmds = n.submit(local, remotes, cmds)
+	} else {
+		<-n.slots
+	}
+	if len(forward) > 0 {
+		n.fwd.submit(forward)
+	}
+	return cmds
+}
+
+// submit encodes local commands and forwarded batches as one entry and
+// hands it to raft. cmds is scratch space, returned for reuse.
+func (n *Node) submit(pendings []*Pending, remotes []*remoteProp, cmds []fsm.Command) []fsm.Command {
 	cmds = cmds[:0]
-	for _, p := range batch {
+	for _, p := range pendings {
 		cmds = append(cmds, p.cmd)
 	}
-	e := fsm.Entry{Type: fsm.EntryCommands, Now: n.now(), Commands: cmds}
+	var reqs []fsm.Request
+	for _, r := range remotes {
+		r.req.Start, r.req.Count = len(cmds), len(r.cmds)
+		reqs = append(reqs, r.req)
+		cmds = append(cmds, r.cmds...)
+	}
+	e := fsm.Entry{Type: fsm.EntryCommands, Now: n.now(), Commands: cmds, Requests: reqs}
 	data, err := fsm.AppendEntry(make([]byte, 0, fsm.EncodedSize(&e)), &e)
 	clear(cmds) // drop argv references held by the scratch slice
 	if err != nil {
-		// Propose validated every command, so this is a bug; fail the
-		// batch rather than the node.
+		// Propose and the RPC server validated every command, so this is
+		// a bug; fail the batch rather than the node.
 		n.log.Error("cannot encode command batch", "err", err)
 		<-n.slots
-		for _, p := range batch {
+		for _, p := range pendings {
 			p.finish(nil, err)
+		}
+		for _, r := range remotes {
+			r.respond(nil, err)
 		}
 		return cmds
 	}
-	pendings := append([]*Pending(nil), batch...)
-	for _, p := range pendings {
+	in := inflight{pendings: append([]*Pending(nil), pendings...), remotes: append([]*remoteProp(nil), remotes...)}
+	for _, p := range in.pendings {
 		p.cmd = fsm.Command{} // encoded; let the client's buffers go
 	}
-	f := n.raft.Apply(data, 0)
-	n.inflight <- inflight{future: f, pendings: pendings}
+	for _, r := range in.remotes {
+		r.cmds = nil
+	}
+	in.future = n.raft.Apply(data, 0)
+	n.inflight <- in
 	return cmds
 }
 
@@ -177,7 +291,7 @@ func (n *Node) submitCtrl(c *ctrlReq) {
 		close(c.done)
 		return
 	}
-	data, err := fsm.AppendEntry(nil, &fsm.Entry{Type: c.typ, Now: n.now()})
+	data, err := fsm.AppendEntry(nil, &fsm.Entry{Type: c.typ, Now: n.now(), Member: c.member})
 	if err != nil {
 		c.err = err
 		close(c.done)
@@ -212,8 +326,12 @@ func (n *Node) completeLoop() {
 			close(in.ctrl.done)
 			continue
 		}
-		if err == nil && len(res.Replies) != len(in.pendings) {
-			err = fmt.Errorf("cluster: %d replies for %d commands", len(res.Replies), len(in.pendings))
+		want := len(in.pendings)
+		for _, r := range in.remotes {
+			want += r.req.Count
+		}
+		if err == nil && len(res.Replies) != want {
+			err = fmt.Errorf("cluster: %d replies for %d commands", len(res.Replies), want)
 		}
 		for i, p := range in.pendings {
 			if err != nil {
@@ -222,11 +340,19 @@ func (n *Node) completeLoop() {
 				p.finish(res.Replies[i], nil)
 			}
 		}
+		for _, r := range in.remotes {
+			if err != nil {
+				r.respond(nil, err)
+			} else {
+				r.respond(res.Replies[r.req.Start:r.req.Start+r.req.Count], nil)
+			}
+		}
 	}
 }
 
-// now is the leader clock stamped into entries.
-func (n *Node) now() int64 { return time.Now().UnixMilli() }
+// now is the leader clock stamped into entries (plus the test hook's
+// offset).
+func (n *Node) now() int64 { return time.Now().Add(n.cfg.ClockOffset).UnixMilli() }
 
 // waitFuture waits for a raft future without trusting it to resolve after
 // shutdown (hashicorp/raft#498): ctx and Close both end the wait.

@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -31,8 +33,12 @@ type termBarrier struct {
 }
 
 // ReadBarrier returns once the local state reflects every write committed
-// before the call (linearizable read point). On a follower it returns
-// ErrNotLeader.
+// before the call (linearizable read point). On the leader it runs the
+// ReadIndex steps itself; on a follower it asks the leader for a read
+// index over the cluster RPC (one round trip, plus the leader's heartbeat
+// round) and waits until its own state machine has applied that index, so
+// the read then runs locally. With no leader it waits up to LeaderWait,
+// then fails with ErrNoLeader (which matches ErrNotLeader too).
 func (n *Node) ReadBarrier(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -40,24 +46,87 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 	stop := context.AfterFunc(n.ctx, cancel)
 	defer stop()
 
+	deadline := time.Now().Add(n.cfg.LeaderWait)
+	var lastErr error
+	for {
+		changed := n.leaderChanged()
+		var index uint64
+		var err error
+		if n.raft.State() == raft.Leader {
+			index, err = n.leaderReadIndex(ctx)
+		} else {
+			index, err = n.remoteReadIndex(ctx)
+		}
+		if err == nil {
+			if err := n.fsm.WaitApplied(ctx, index); err != nil {
+				return n.readErr(ctx, err)
+			}
+			return nil
+		}
+		// Only "not the leader (any more)" is worth another try, at
+		// whoever leads next.
+		if !errors.Is(err, ErrNotLeader) || errors.Is(err, ErrNoLeader) {
+			return err
+		}
+		lastErr = err
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("%w: %w", errNoLeader(n.cfg.LeaderWait), lastErr)
+		}
+		if !n.retryWait(ctx, changed, retryBackoffMax) {
+			return n.readErr(ctx, ctx.Err())
+		}
+	}
+}
+
+// remoteReadIndex asks the leader for a read index.
+func (n *Node) remoteReadIndex(ctx context.Context) (uint64, error) {
+	id, addr, err := n.awaitLeader(ctx)
+	if err != nil {
+		return 0, n.readErr(ctx, err)
+	}
+	if id == n.cfg.NodeID {
+		// Raft names us leader but is not in the leader state yet, or
+		// no longer: try again shortly.
+		return 0, fmt.Errorf("%w: leadership in transition", ErrNotLeader)
+	}
+	status, body, err := n.pool.call(ctx, addr, opReadIndex, nil)
+	if err != nil {
+		if ctx.Err() != nil || n.ctx.Err() != nil {
+			return 0, n.readErr(ctx, err)
+		}
+		return 0, fmt.Errorf("%w: read index from %s: %w", ErrNotLeader, id, err)
+	}
+	if err := statusError(status, body); err != nil {
+		if errors.Is(err, ErrUnknownOutcome) {
+			// A read changes nothing: an unknown outcome is a failure.
+			return 0, fmt.Errorf("%w: %w", ErrNotLeader, err)
+		}
+		return 0, err
+	}
+	r := rbuf{b: body}
+	index := r.uvarint()
+	return index, r.end()
+}
+
+// leaderReadIndex runs the leader's ReadIndex steps and returns an index
+// such that a state that applied it reflects every write committed
+// before the call.
+func (n *Node) leaderReadIndex(ctx context.Context) (uint64, error) {
 	if n.raft.State() != raft.Leader {
-		return fmt.Errorf("%w: %w", ErrNotLeader, raft.ErrNotLeader)
+		return 0, fmt.Errorf("%w: %w", ErrNotLeader, raft.ErrNotLeader)
 	}
 	term := n.raft.CurrentTerm()
 	if err := n.awaitTermBarrier(ctx, term); err != nil {
-		return err
+		return 0, err
 	}
 	commit := n.raft.CommitIndex()
 	if err := n.verifyLeader(ctx); err != nil {
-		return n.readErr(ctx, err)
+		return 0, n.readErr(ctx, err)
 	}
 	if n.raft.CurrentTerm() != term {
-		return fmt.Errorf("%w: term changed during read", ErrNotLeader)
+		return 0, fmt.Errorf("%w: term changed during read", ErrNotLeader)
 	}
-	if err := n.fsm.WaitApplied(ctx, commit); err != nil {
-		return n.readErr(ctx, err)
-	}
-	return nil
+	return commit, nil
 }
 
 // readErr classifies a failed read wait: a read has no side effects, so

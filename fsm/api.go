@@ -41,10 +41,12 @@ type SignalFunc func(db int, key string)
 type FSM struct {
 	log *slog.Logger
 
-	// mu guards st: applies and restores take it for writing, Read for
-	// reading.
-	mu sync.RWMutex
-	st *engine.State
+	// mu guards st, members and sessions: applies and restores take it
+	// for writing, Read for reading.
+	mu       sync.RWMutex
+	st       *engine.State
+	members  map[string]NodeMeta
+	sessions sessions
 
 	applied atomic.Uint64
 	signal  atomic.Pointer[SignalFunc]
@@ -67,7 +69,29 @@ func NewWithLogger(l *slog.Logger) *FSM {
 	if l == nil {
 		l = slog.Default()
 	}
-	return &FSM{log: l, st: engine.NewState()}
+	return &FSM{log: l, st: engine.NewState(), members: map[string]NodeMeta{}, sessions: sessions{}}
+}
+
+// Members returns the replicated member metadata, sorted by ID.
+func (f *FSM) Members() []NodeMeta {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return sortedMembers(f.members)
+}
+
+// Member returns the replicated metadata of member id.
+func (f *FSM) Member(id string) (NodeMeta, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	m, ok := f.members[id]
+	return m, ok
+}
+
+// SessionCount is the number of forwarding sessions in the dedupe table.
+func (f *FSM) SessionCount() int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return len(f.sessions)
 }
 
 // Read runs fn with the state under a read lock. fn must not retain the

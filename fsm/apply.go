@@ -52,45 +52,100 @@ func (f *FSM) applyLocked(l *raft.Log) interface{} {
 		f.log.Error("skipping undecodable log entry", "index", l.Index, "term", l.Term, "len", len(l.Data), "err", err)
 		return &Result{Err: fmt.Errorf("log entry %d: %w", l.Index, err)}
 	}
-	f.st.AdvanceClock(e.Now)
+	prev := f.st.Clock()
+	now := f.st.AdvanceClock(e.Now)
+	f.sessions.sweep(prev, now)
 	switch e.Type {
 	case EntryCommands:
-		return f.execBatch(l.Index, e.Commands)
+		return f.execBatch(l.Index, e.Commands, e.Requests)
 	case EntryExpire:
-		f.st.ExpireKeysNotify(f.st.Clock(), f.signalFunc())
+		f.st.ExpireKeysNotify(now, f.signalFunc())
+	case EntryMember:
+		m := e.Member
+		if m.Op == MemberSet {
+			f.members[m.Meta.ID] = m.Meta
+		} else {
+			delete(f.members, m.Meta.ID)
+		}
 	}
 	return &Result{}
 }
 
 // execBatch runs the commands of one entry at the state clock. All replies
 // go into one buffer, sliced per command at the end, to keep the apply
-// path to a couple of allocations per entry.
-func (f *FSM) execBatch(index uint64, cmds []Command) *Result {
+// path to a couple of allocations per entry. Commands of a forwarded
+// request already applied are not run again: they get the saved replies.
+// Requests are decided in order, each just before its first command, so a
+// request repeated within one entry is still applied once.
+func (f *FSM) execBatch(index uint64, cmds []Command, reqs []Request) *Result {
 	w := resp.Writer{Buf: make([]byte, 0, 32*len(cmds))}
-	ctx := engine.Ctx{Now: f.st.Clock(), W: &w, Signal: f.signalFunc()}
+	now := f.st.Clock()
+	ctx := engine.Ctx{Now: now, W: &w, Signal: f.signalFunc()}
+	// starts[i]/ends[i] delimit command i's reply in w.Buf; a negative
+	// start means its reply is already in res (a repeat or a refused copy).
+	starts := make([]int, len(cmds))
 	ends := make([]int, len(cmds))
-	for i := range cmds {
-		c := &cmds[i]
-		ctx.DB = int(c.DB)
-		w.Version = int(c.Proto)
-		start := len(w.Buf)
-		if p := f.exec(&ctx, c.Argv); p != nil {
-			// A panic is an engine bug. Recovering keeps every replica up
-			// and, since they all run the same code on the same input, in
-			// the same state; the client gets an error instead of a reply.
-			w.Buf = w.Buf[:start]
-			w.WriteError(internalError)
-			f.log.Error("command panicked", "index", index, "command", string(c.Argv[0]), "panic", p, "stack", string(debug.Stack()))
-		}
-		ends[i] = len(w.Buf)
-	}
 	res := &Result{Replies: make([][]byte, len(cmds))}
-	start := 0
-	for i, end := range ends {
-		res.Replies[i] = w.Buf[start:end:end]
-		start = end
+	i := 0
+	run := func(to int) {
+		for ; i < to; i++ {
+			starts[i] = len(w.Buf)
+			f.execOne(&ctx, &w, index, &cmds[i])
+			ends[i] = len(w.Buf)
+		}
+	}
+	for k := range reqs {
+		r := &reqs[k]
+		run(r.Start)
+		state, saved := f.sessions.begin(r, now)
+		if state == requestNew {
+			run(r.Start + r.Count)
+			out := make([][]byte, r.Count)
+			for j := range out {
+				out[j] = w.Buf[starts[r.Start+j]:ends[r.Start+j]]
+			}
+			f.sessions.save(r, copyReplies(out))
+			continue
+		}
+		for ; i < r.Start+r.Count; i++ {
+			starts[i] = -1
+			if j := i - r.Start; state == requestDuplicate && j < len(saved) {
+				res.Replies[i] = saved[j]
+			} else {
+				res.Replies[i] = staleReply(int(cmds[i].Proto))
+			}
+		}
+	}
+	run(len(cmds))
+	for i := range cmds {
+		if starts[i] >= 0 {
+			res.Replies[i] = w.Buf[starts[i]:ends[i]:ends[i]]
+		}
 	}
 	return res
+}
+
+// execOne runs one command, turning an engine panic into an error reply.
+func (f *FSM) execOne(ctx *engine.Ctx, w *resp.Writer, index uint64, c *Command) {
+	ctx.DB = int(c.DB)
+	w.Version = int(c.Proto)
+	start := len(w.Buf)
+	if p := f.exec(ctx, c.Argv); p != nil {
+		// A panic is an engine bug. Recovering keeps every replica up
+		// and, since they all run the same code on the same input, in
+		// the same state; the client gets an error instead of a reply.
+		w.Buf = w.Buf[:start]
+		w.WriteError(internalError)
+		f.log.Error("command panicked", "index", index, "command", string(c.Argv[0]), "panic", p, "stack", string(debug.Stack()))
+	}
+}
+
+// staleReply is the reply of a command in a refused stale request copy.
+// Nobody normally waits for it: its origin had already given up on it.
+func staleReply(proto int) []byte {
+	w := resp.Writer{Version: proto}
+	w.WriteError(staleRequestMessage)
+	return w.Buf
 }
 
 func (f *FSM) signalFunc() func(int, string) {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/raftstream/raftstream/engine"
 )
@@ -16,8 +17,8 @@ const EntryVersion = 1
 // EntryType says what a log entry asks the state machine to do.
 type EntryType uint8
 
-// Entry types. Values not listed are reserved for future use (membership
-// metadata, forwarded-session markers, ...) and rejected by DecodeEntry.
+// Entry types. Values not listed are reserved for future use and rejected
+// by DecodeEntry.
 const (
 	// EntryCommands carries a batch of client commands (group commit).
 	EntryCommands EntryType = 1
@@ -27,9 +28,12 @@ const (
 	// EntryNoop only advances the clock and the applied index; a new leader
 	// proposes one as its read barrier.
 	EntryNoop EntryType = 3
+	// EntryMember records or removes a cluster member's metadata (its
+	// client address), so every node can name the leader's client address.
+	EntryMember EntryType = 4
 )
 
-func (t EntryType) valid() bool { return t >= EntryCommands && t <= EntryNoop }
+func (t EntryType) valid() bool { return t >= EntryCommands && t <= EntryMember }
 
 // String names the type for logs.
 func (t EntryType) String() string {
@@ -40,6 +44,8 @@ func (t EntryType) String() string {
 		return "expire"
 	case EntryNoop:
 		return "noop"
+	case EntryMember:
+		return "member"
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
@@ -47,12 +53,15 @@ func (t EntryType) String() string {
 // Header flag bits. Unknown bits are rejected rather than ignored: an old
 // node must not silently apply an entry whose meaning it does not know.
 const (
-	flagReqID = 1 << 0
-	knownFlag = flagReqID
+	flagRequests = 1 << 0
+	knownFlag    = flagRequests
 )
 
-// MaxReqIDLen bounds Entry.ReqID.
-const MaxReqIDLen = 64
+// MaxOriginLen bounds Request.Origin.
+const MaxOriginLen = 128
+
+// MaxMemberFieldLen bounds each string of a MemberChange.
+const MaxMemberFieldLen = 1024
 
 // ErrBadEntry is wrapped by every DecodeEntry and AppendEntry error.
 var ErrBadEntry = errors.New("fsm: malformed log entry")
@@ -60,19 +69,68 @@ var ErrBadEntry = errors.New("fsm: malformed log entry")
 // Entry is one Raft log entry's payload.
 type Entry struct {
 	Type EntryType
-	// ReqID, if not empty, identifies the proposal so that a retried
-	// forward can be recognised and deduplicated. Not interpreted yet.
-	ReqID []byte
+	// Requests marks runs of Commands that were forwarded by another node
+	// as one request, so that a retried forward is recognised and answered
+	// with the original replies (see Request). EntryCommands only.
+	Requests []Request
 	// Now is the proposing leader's clock in Unix milliseconds.
 	Now int64
 	// Commands is the batch of an EntryCommands entry; empty otherwise.
 	Commands []Command
+	// Member is the change an EntryMember entry makes; nil otherwise.
+	Member *MemberChange
+}
+
+// Request identifies a forwarded batch of commands: Commands[Start :
+// Start+Count] of the entry. Origin is a session (one per forwarding
+// process), Seq numbers its requests from 1. A request whose (Origin, Seq)
+// was already applied is not executed again: it gets the saved replies.
+type Request struct {
+	Origin string
+	Seq    uint64
+	// Ack is the origin's promise that every request of the session below
+	// Ack has been answered, so their saved replies can be dropped and any
+	// later copy of them refused. 0 <= Ack <= Seq.
+	Ack   uint64
+	Start int
+	Count int
+}
+
+// MemberOp says what an EntryMember entry does.
+type MemberOp uint8
+
+// Member operations.
+const (
+	// MemberSet records (or replaces) a member's metadata.
+	MemberSet MemberOp = 1
+	// MemberRemove forgets a member's metadata; only ID is used.
+	MemberRemove MemberOp = 2
+)
+
+// MemberChange is the payload of an EntryMember entry.
+type MemberChange struct {
+	Op   MemberOp
+	Meta NodeMeta
+}
+
+// NodeMeta is what the cluster knows about a member beyond Raft's own
+// configuration: the address clients use to reach it, and the incarnation
+// of its data dir (random, made when the dir was created), which tells a
+// wiped node rejoining under its old ID from the same node asking twice.
+type NodeMeta struct {
+	ID          string
+	RaftAddr    string
+	ClientAddr  string
+	Incarnation string
 }
 
 // Layout (all integers are varints, unsigned unless noted):
 //
-//	version:1 type:1 flags:1 [reqIDLen reqID] now(signed)
+//	version:1 type:1 flags:1
+//	[flagRequests: n { originLen origin seq ack start count }*]
+//	now(signed)
 //	EntryCommands only: count { db:1 proto:1 argc { len bytes }* }*
+//	EntryMember only:   op:1 id raftAddr clientAddr incarnation (each: len bytes)
 //
 // Command batches are the hot path: a few bytes of framing per argument,
 // no field names, no reflection, and decoding slices the arguments out of
@@ -90,46 +148,91 @@ func CommandSize(c *Command) int {
 // EncodedSize returns the exact length AppendEntry adds for e.
 func EncodedSize(e *Entry) int {
 	n := 3 + varintLen(e.Now)
-	if len(e.ReqID) > 0 {
-		n += uvarintLen(uint64(len(e.ReqID))) + len(e.ReqID)
+	if len(e.Requests) > 0 {
+		n += uvarintLen(uint64(len(e.Requests)))
+		for i := range e.Requests {
+			n += RequestSize(&e.Requests[i])
+		}
 	}
-	if e.Type == EntryCommands {
+	switch e.Type {
+	case EntryCommands:
 		n += uvarintLen(uint64(len(e.Commands)))
 		for i := range e.Commands {
 			n += CommandSize(&e.Commands[i])
 		}
+	case EntryMember:
+		if m := e.Member; m != nil {
+			n += 1 + stringSize(m.Meta.ID) + stringSize(m.Meta.RaftAddr) + stringSize(m.Meta.ClientAddr) + stringSize(m.Meta.Incarnation)
+		}
 	}
 	return n
+}
+
+// RequestSize returns the number of bytes r takes inside an entry.
+func RequestSize(r *Request) int {
+	return stringSize(r.Origin) + uvarintLen(r.Seq) + uvarintLen(r.Ack) +
+		uvarintLen(uint64(r.Start)) + uvarintLen(uint64(r.Count))
+}
+
+func stringSize(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
+
+// Validate reports whether e can be encoded: it fails, wrapping
+// ErrBadEntry, on anything DecodeEntry would reject.
+func (e *Entry) Validate() error {
+	if !e.Type.valid() {
+		return fmt.Errorf("%w: unknown type %d", ErrBadEntry, e.Type)
+	}
+	if e.Type != EntryCommands && (len(e.Commands) > 0 || len(e.Requests) > 0) {
+		return fmt.Errorf("%w: %s entry with commands", ErrBadEntry, e.Type)
+	}
+	if (e.Type == EntryMember) != (e.Member != nil) {
+		return fmt.Errorf("%w: member change on a %s entry", ErrBadEntry, e.Type)
+	}
+	for i := range e.Commands {
+		if err := checkCommand(&e.Commands[i]); err != nil {
+			return err
+		}
+	}
+	if err := checkRequests(e.Requests, len(e.Commands)); err != nil {
+		return err
+	}
+	if e.Member != nil {
+		return checkMember(e.Member)
+	}
+	return nil
 }
 
 // AppendEntry appends the encoding of e to dst. It fails, wrapping
 // ErrBadEntry, on anything DecodeEntry would reject, so that a malformed
 // entry never reaches the log.
 func AppendEntry(dst []byte, e *Entry) ([]byte, error) {
-	if !e.Type.valid() {
-		return dst, fmt.Errorf("%w: unknown type %d", ErrBadEntry, e.Type)
-	}
-	if len(e.ReqID) > MaxReqIDLen {
-		return dst, fmt.Errorf("%w: request ID of %d bytes", ErrBadEntry, len(e.ReqID))
-	}
-	if e.Type != EntryCommands && len(e.Commands) > 0 {
-		return dst, fmt.Errorf("%w: %s entry with commands", ErrBadEntry, e.Type)
-	}
-	for i := range e.Commands {
-		if err := checkCommand(&e.Commands[i]); err != nil {
-			return dst, err
-		}
+	if err := e.Validate(); err != nil {
+		return dst, err
 	}
 	var flags byte
-	if len(e.ReqID) > 0 {
-		flags |= flagReqID
+	if len(e.Requests) > 0 {
+		flags |= flagRequests
 	}
 	dst = append(dst, EntryVersion, byte(e.Type), flags)
-	if flags&flagReqID != 0 {
-		dst = binary.AppendUvarint(dst, uint64(len(e.ReqID)))
-		dst = append(dst, e.ReqID...)
+	if flags&flagRequests != 0 {
+		dst = binary.AppendUvarint(dst, uint64(len(e.Requests)))
+		for i := range e.Requests {
+			r := &e.Requests[i]
+			dst = appendString(dst, r.Origin)
+			dst = binary.AppendUvarint(dst, r.Seq)
+			dst = binary.AppendUvarint(dst, r.Ack)
+			dst = binary.AppendUvarint(dst, uint64(r.Start))
+			dst = binary.AppendUvarint(dst, uint64(r.Count))
+		}
 	}
 	dst = binary.AppendVarint(dst, e.Now)
+	if m := e.Member; m != nil {
+		dst = append(dst, byte(m.Op))
+		dst = appendString(dst, m.Meta.ID)
+		dst = appendString(dst, m.Meta.RaftAddr)
+		dst = appendString(dst, m.Meta.ClientAddr)
+		dst = appendString(dst, m.Meta.Incarnation)
+	}
 	if e.Type == EntryCommands {
 		dst = binary.AppendUvarint(dst, uint64(len(e.Commands)))
 		for i := range e.Commands {
@@ -143,6 +246,49 @@ func AppendEntry(dst []byte, e *Entry) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// checkRequests validates the request runs of an entry of n commands:
+// non-empty, in order, not overlapping, inside the batch.
+func checkRequests(reqs []Request, n int) error {
+	next := 0
+	for i := range reqs {
+		r := &reqs[i]
+		switch {
+		case r.Origin == "" || len(r.Origin) > MaxOriginLen:
+			return fmt.Errorf("%w: request origin of %d bytes", ErrBadEntry, len(r.Origin))
+		case r.Seq == 0 || r.Ack > r.Seq:
+			return fmt.Errorf("%w: request seq %d ack %d", ErrBadEntry, r.Seq, r.Ack)
+		case r.Count <= 0 || r.Start < next || r.Start > n || r.Count > n-r.Start:
+			return fmt.Errorf("%w: request commands [%d,+%d) in a batch of %d", ErrBadEntry, r.Start, r.Count, n)
+		}
+		next = r.Start + r.Count
+	}
+	return nil
+}
+
+func checkMember(m *MemberChange) error {
+	if m.Op != MemberSet && m.Op != MemberRemove {
+		return fmt.Errorf("%w: member op %d", ErrBadEntry, m.Op)
+	}
+	if m.Meta.ID == "" {
+		return fmt.Errorf("%w: member without ID", ErrBadEntry)
+	}
+	if m.Op == MemberRemove && (m.Meta.RaftAddr != "" || m.Meta.ClientAddr != "" || m.Meta.Incarnation != "") {
+		// One encoding per entry: a removal carries the ID only.
+		return fmt.Errorf("%w: member removal with addresses", ErrBadEntry)
+	}
+	for _, s := range []string{m.Meta.ID, m.Meta.RaftAddr, m.Meta.ClientAddr, m.Meta.Incarnation} {
+		if len(s) > MaxMemberFieldLen {
+			return fmt.Errorf("%w: member field of %d bytes", ErrBadEntry, len(s))
+		}
+	}
+	return nil
 }
 
 // Validate reports whether c can be put in a log entry: a database in
@@ -183,19 +329,24 @@ func DecodeEntry(b []byte) (Entry, error) {
 	if flags&^knownFlag != 0 {
 		return Entry{}, fmt.Errorf("%w: unknown flags %#x", ErrBadEntry, flags)
 	}
-	if flags&flagReqID != 0 {
-		n := d.uvarint()
-		if d.err == nil && (n == 0 || n > MaxReqIDLen) {
-			return Entry{}, fmt.Errorf("%w: request ID of %d bytes", ErrBadEntry, n)
+	if flags&flagRequests != 0 {
+		if e.Type != EntryCommands {
+			return Entry{}, fmt.Errorf("%w: requests on a %s entry", ErrBadEntry, e.Type)
 		}
-		e.ReqID = d.bytes(n)
+		e.Requests = d.requests()
 	}
 	e.Now = d.varint()
-	if e.Type == EntryCommands {
+	switch e.Type {
+	case EntryCommands:
 		e.Commands = d.commands()
+	case EntryMember:
+		e.Member = d.member()
 	}
 	if d.err != nil {
 		return Entry{}, d.err
+	}
+	if err := checkRequests(e.Requests, len(e.Commands)); err != nil {
+		return Entry{}, err
 	}
 	if len(d.b) != 0 {
 		return Entry{}, fmt.Errorf("%w: %d trailing bytes", ErrBadEntry, len(d.b))
@@ -281,6 +432,68 @@ func (d *decoder) bytes(n uint64) []byte {
 	s := d.b[:n:n]
 	d.b = d.b[n:]
 	return s
+}
+
+// minRequestSize is the smallest encoded request: a one-byte origin and
+// four one-byte varints.
+const minRequestSize = 6
+
+func (d *decoder) requests() []Request {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if n == 0 {
+		d.fail("empty request list")
+		return nil
+	}
+	if n > uint64(len(d.b)/minRequestSize) {
+		d.fail("%d requests in %d bytes", n, len(d.b))
+		return nil
+	}
+	reqs := make([]Request, n)
+	for i := range reqs {
+		r := &reqs[i]
+		r.Origin = d.string(MaxOriginLen)
+		r.Seq, r.Ack = d.uvarint(), d.uvarint()
+		start, count := d.uvarint(), d.uvarint()
+		if d.err != nil {
+			return nil
+		}
+		// Bounded by the batch size, checked once the commands are read.
+		if start > math.MaxInt32 || count > math.MaxInt32 {
+			d.fail("request range %d+%d", start, count)
+			return nil
+		}
+		r.Start, r.Count = int(start), int(count)
+	}
+	return reqs
+}
+
+func (d *decoder) member() *MemberChange {
+	m := &MemberChange{Op: MemberOp(d.byte())}
+	m.Meta.ID = d.string(MaxMemberFieldLen)
+	m.Meta.RaftAddr = d.string(MaxMemberFieldLen)
+	m.Meta.ClientAddr = d.string(MaxMemberFieldLen)
+	m.Meta.Incarnation = d.string(MaxMemberFieldLen)
+	if d.err != nil {
+		return nil
+	}
+	if err := checkMember(m); err != nil {
+		d.err = err
+		return nil
+	}
+	return m
+}
+
+// string reads a length-prefixed string of at most max bytes (copied: it
+// outlives the entry buffer in the FSM's tables).
+func (d *decoder) string(max uint64) string {
+	n := d.uvarint()
+	if d.err == nil && n > max {
+		d.fail("string of %d bytes", n)
+	}
+	return string(d.bytes(n))
 }
 
 // minCommandSize is the smallest encoded command: db, proto, argc=1, one

@@ -28,11 +28,17 @@ func TestEntryRoundTrip(t *testing.T) {
 		{"one command", Entry{Type: EntryCommands, Now: 42, Commands: []Command{
 			{DB: 0, Proto: 2, Argv: argv("XADD", "s", "*", "f", "v")},
 		}}},
-		{"batch with req id", Entry{Type: EntryCommands, Now: 7, ReqID: []byte("node1/99"), Commands: []Command{
+		{"batch with requests", Entry{Type: EntryCommands, Now: 7, Requests: []Request{
+			{Origin: "node1/ab12", Seq: 99, Ack: 97, Start: 0, Count: 2},
+			{Origin: "node2/cd34", Seq: 1, Ack: 1, Start: 3, Count: 1},
+		}, Commands: []Command{
 			{DB: 15, Proto: 3, Argv: argv("XADD", "s", "*", "f", "v")},
 			{DB: 3, Proto: 2, Argv: [][]byte{[]byte("SET"), {}, big}},
 			{DB: 0, Proto: 2, Argv: argv("PING")},
+			{DB: 0, Proto: 2, Argv: argv("PING")},
 		}}},
+		{"member set", Entry{Type: EntryMember, Now: 9, Member: &MemberChange{Op: MemberSet, Meta: NodeMeta{ID: "n1", RaftAddr: "10.0.0.1:7379", ClientAddr: "10.0.0.1:6379", Incarnation: "5f3a"}}}},
+		{"member remove", Entry{Type: EntryMember, Now: 9, Member: &MemberChange{Op: MemberRemove, Meta: NodeMeta{ID: "n1"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,8 +63,14 @@ func TestEntryRoundTrip(t *testing.T) {
 
 // entriesEqual treats nil and empty byte slices alike.
 func entriesEqual(a, b Entry) bool {
-	if a.Type != b.Type || a.Now != b.Now || !bytes.Equal(a.ReqID, b.ReqID) || len(a.Commands) != len(b.Commands) {
+	if a.Type != b.Type || a.Now != b.Now || len(a.Commands) != len(b.Commands) ||
+		!reflect.DeepEqual(a.Member, b.Member) || len(a.Requests) != len(b.Requests) {
 		return false
+	}
+	for i := range a.Requests {
+		if a.Requests[i] != b.Requests[i] {
+			return false
+		}
 	}
 	for i := range a.Commands {
 		x, y := a.Commands[i], b.Commands[i]
@@ -75,13 +87,27 @@ func entriesEqual(a, b Entry) bool {
 }
 
 func TestAppendEntryRejects(t *testing.T) {
+	ping := Command{Proto: 2, Argv: argv("PING")}
 	tests := []struct {
 		name string
 		e    Entry
 	}{
 		{"unknown type", Entry{Type: 9}},
 		{"zero type", Entry{}},
-		{"long req id", Entry{Type: EntryNoop, ReqID: make([]byte, MaxReqIDLen+1)}},
+		{"requests on noop", Entry{Type: EntryNoop, Requests: []Request{{Origin: "o", Seq: 1, Count: 1}}}},
+		{"long origin", Entry{Type: EntryCommands, Commands: []Command{ping}, Requests: []Request{{Origin: string(make([]byte, MaxOriginLen+1)), Seq: 1, Count: 1}}}},
+		{"empty origin", Entry{Type: EntryCommands, Commands: []Command{ping}, Requests: []Request{{Seq: 1, Count: 1}}}},
+		{"zero seq", Entry{Type: EntryCommands, Commands: []Command{ping}, Requests: []Request{{Origin: "o", Count: 1}}}},
+		{"ack above seq", Entry{Type: EntryCommands, Commands: []Command{ping}, Requests: []Request{{Origin: "o", Seq: 1, Ack: 2, Count: 1}}}},
+		{"empty request", Entry{Type: EntryCommands, Commands: []Command{ping}, Requests: []Request{{Origin: "o", Seq: 1}}}},
+		{"request past batch", Entry{Type: EntryCommands, Commands: []Command{ping}, Requests: []Request{{Origin: "o", Seq: 1, Count: 2}}}},
+		{"overlapping requests", Entry{Type: EntryCommands, Commands: []Command{ping, ping}, Requests: []Request{
+			{Origin: "o", Seq: 1, Count: 2}, {Origin: "o", Seq: 2, Start: 1, Count: 1}}}},
+		{"member missing", Entry{Type: EntryMember}},
+		{"member on noop", Entry{Type: EntryNoop, Member: &MemberChange{Op: MemberSet, Meta: NodeMeta{ID: "a"}}}},
+		{"member bad op", Entry{Type: EntryMember, Member: &MemberChange{Op: 7, Meta: NodeMeta{ID: "a"}}}},
+		{"member no id", Entry{Type: EntryMember, Member: &MemberChange{Op: MemberSet}}},
+		{"member removal with address", Entry{Type: EntryMember, Member: &MemberChange{Op: MemberRemove, Meta: NodeMeta{ID: "a", RaftAddr: "x"}}}},
 		{"commands on expire", Entry{Type: EntryExpire, Commands: []Command{{Proto: 2, Argv: argv("PING")}}}},
 		{"db out of range", Entry{Type: EntryCommands, Commands: []Command{{DB: 16, Proto: 2, Argv: argv("PING")}}}},
 		{"bad proto", Entry{Type: EntryCommands, Commands: []Command{{Proto: 1, Argv: argv("PING")}}}},
@@ -111,8 +137,12 @@ func TestDecodeEntryRejects(t *testing.T) {
 		{"unknown type", []byte{EntryVersion, 77, 0, 0}},
 		{"unknown flag", []byte{EntryVersion, byte(EntryNoop), 0x80, 0}},
 		{"missing clock", []byte{EntryVersion, byte(EntryNoop), 0}},
-		{"empty req id", []byte{EntryVersion, byte(EntryNoop), flagReqID, 0, 0}},
-		{"req id past end", []byte{EntryVersion, byte(EntryNoop), flagReqID, 9, 'a'}},
+		{"requests on noop", []byte{EntryVersion, byte(EntryNoop), flagRequests, 1, 1, 'o', 1, 0, 0, 1, 0}},
+		{"empty request list", []byte{EntryVersion, byte(EntryCommands), flagRequests, 0, 0, 1, 0, 2, 1, 0}},
+		{"request past end", []byte{EntryVersion, byte(EntryCommands), flagRequests, 1, 9, 'a'}},
+		{"request beyond batch", []byte{EntryVersion, byte(EntryCommands), flagRequests, 1, 1, 'o', 1, 0, 0, 2, 0, 1, 0, 2, 1, 0}},
+		{"member truncated", []byte{EntryVersion, byte(EntryMember), 0, 0, 1, 1, 'a', 0, 0}},
+		{"member bad op", []byte{EntryVersion, byte(EntryMember), 0, 0, 3, 1, 'a', 0, 0, 0}},
 		{"trailing bytes", append(append([]byte{}, valid...), 0)},
 		{"truncated", valid[:len(valid)-1]},
 		{"zero commands", []byte{EntryVersion, byte(EntryCommands), 0, 0, 0}},
@@ -152,7 +182,11 @@ func TestDecodedArgsDoNotOverlap(t *testing.T) {
 func FuzzDecodeEntry(f *testing.F) {
 	seeds := []Entry{
 		{Type: EntryExpire, Now: 1},
-		{Type: EntryNoop, Now: -1, ReqID: []byte("r")},
+		{Type: EntryNoop, Now: -1},
+		{Type: EntryMember, Now: 3, Member: &MemberChange{Op: MemberSet, Meta: NodeMeta{ID: "a", RaftAddr: "b", ClientAddr: "c"}}},
+		{Type: EntryCommands, Now: 2, Requests: []Request{{Origin: "o", Seq: 5, Ack: 4, Start: 1, Count: 1}}, Commands: []Command{
+			{Proto: 2, Argv: argv("PING")}, {Proto: 3, Argv: argv("XADD", "s", "*", "a", "b")},
+		}},
 		{Type: EntryCommands, Now: 1 << 40, Commands: []Command{
 			{DB: 1, Proto: 3, Argv: argv("XADD", "s", "*", "a", "b")},
 			{Proto: 2, Argv: [][]byte{{}}},

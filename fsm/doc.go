@@ -4,12 +4,30 @@
 // # Log entries
 //
 // An entry is a hand-written binary record (codec.go): version, type,
-// flags, an optional request ID, the leader's clock, then for a command
-// batch each command's db, protocol and length-prefixed arguments. A
-// generic encoding (msgpack, protobuf) would cost reflection or generated
-// code on the hottest path for no gain: the format has five fields, and a
+// flags, optional forwarded-request markers, the leader's clock, then for
+// a command batch each command's db, protocol and length-prefixed
+// arguments, or for a member entry the member's metadata. A generic
+// encoding (msgpack, protobuf) would cost reflection or generated code on
+// the hottest path for no gain: the format has a handful of fields, and a
 // version byte plus rejected-unless-known types and flags leave room to
-// grow (membership metadata, forwarded-request dedupe) without ambiguity.
+// grow without ambiguity.
+//
+// # Forwarded requests and member metadata
+//
+// A follower forwards a batch of its clients' commands to the leader as a
+// request (origin, seq); the leader packs several such requests and its
+// own commands into one entry, and Entry.Requests says which commands
+// belong to which request. The state machine keeps, per origin, the
+// replies of recently applied requests (dedupe.go): a copy of an applied
+// request (a retry after a lost answer, possibly through a new leader) is
+// answered from there and not executed again, which makes forwarding
+// retries exactly-once. The table is replicated state: driven by the log
+// clock only, bounded (the origin acknowledges answered requests; at most
+// 1024 saved per origin and 4096 origins; idle origins expire after
+// SessionTTL of log time) and in the snapshot. EntryMember entries keep
+// each member's client address and incarnation, so every node can name
+// the leader's client address. Both tables are part of the snapshot
+// (version 2; version 1 snapshots, without them, still restore).
 // Decoding is strict and total: every length is bounds-checked before it
 // is used, allocations are bounded by the input size, non-canonical
 // varints and trailing bytes are errors, and nothing panics on garbage
@@ -44,8 +62,11 @@
 // buffered writer while applies continue. The snapshot is a small header
 // (magic, version, applied index) followed by the engine's deterministic
 // encoding, so two replicas that applied the same entries produce the same
-// bytes, which doubles as a replica digest (WriteSnapshot). Restore swaps
-// in the decoded state wholesale.
+// bytes, which doubles as a replica digest (WriteSnapshot, Digest: a
+// SHA-1 of the snapshot without the applied index; DigestKeys hashes one
+// key's stream encoding, found by walking the engine's snapshot encoding
+// because the engine exports no per-key encoder, so it is O(data) and for
+// debugging only). Restore swaps in the decoded state wholesale.
 //
 // AppliedIndex counts only entries raft hands to the FSM (commands and
 // configuration changes; raft keeps its own barrier and no-op entries to

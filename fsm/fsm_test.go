@@ -75,7 +75,24 @@ func workload(t testing.TB) []*raft.Log {
 		case 8:
 			cmds = append(cmds, cmd(0, 2, "XADD", k, "bad-id", "f", "v"))
 		}
-		add(Entry{Type: EntryCommands, Now: now, Commands: cmds})
+		e := Entry{Type: EntryCommands, Now: now, Commands: cmds}
+		if i%5 == 4 {
+			// A forwarded request, and every other time a retried copy of
+			// the previous one next to it.
+			seq := uint64(i/5 + 1)
+			e.Requests = []Request{{Origin: "f1/x", Seq: seq, Ack: seq - 1, Start: 1, Count: 2}}
+			if seq%2 == 0 {
+				e.Commands = append(e.Commands, cmd(0, 2, "XADD", k, "*", "retry", "1"))
+				e.Requests = append(e.Requests, Request{Origin: "f1/x", Seq: seq - 1, Ack: seq - 1, Start: len(cmds), Count: 1})
+			}
+		}
+		add(e)
+		if i == 10 || i == 25 {
+			add(Entry{Type: EntryMember, Now: now, Member: &MemberChange{Op: MemberSet, Meta: NodeMeta{ID: "n" + strconv.Itoa(i), RaftAddr: "r", ClientAddr: "c"}}})
+		}
+		if i == 33 {
+			add(Entry{Type: EntryMember, Now: now, Member: &MemberChange{Op: MemberRemove, Meta: NodeMeta{ID: "n10"}}})
+		}
 		if i%7 == 6 {
 			add(Entry{Type: EntryExpire, Now: now + 10})
 		}
@@ -362,13 +379,14 @@ func TestExpireEntry(t *testing.T) {
 		})
 		return out
 	}
-	// An expiry cycle stamped before the deadline deletes nothing.
+	// An expiry cycle stamped at or before the deadline deletes nothing:
+	// as in Redis, a key expires once the clock is past its deadline.
 	signalled = nil
-	f.Apply(logOf(t, 2, Entry{Type: EntryExpire, Now: 1004}))
+	f.Apply(logOf(t, 2, Entry{Type: EntryExpire, Now: 1005}))
 	if got := exists(); got != ":1\r\n" || len(signalled) != 0 {
-		t.Fatalf("before deadline: EXISTS = %q, signals %v", got, signalled)
+		t.Fatalf("at deadline: EXISTS = %q, signals %v", got, signalled)
 	}
-	f.Apply(logOf(t, 3, Entry{Type: EntryExpire, Now: 1005}))
+	f.Apply(logOf(t, 3, Entry{Type: EntryExpire, Now: 1006}))
 	if got := exists(); got != ":0\r\n" {
 		t.Fatalf("after deadline: EXISTS = %q, want :0", got)
 	}

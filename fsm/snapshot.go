@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 
 	"github.com/hashicorp/raft"
 
@@ -14,13 +15,16 @@ import (
 )
 
 // snapshotMagic starts every snapshot; the byte after it is the format
-// version, then the applied index (8 bytes, big endian), then the engine's
-// own encoding.
+// version, then the applied index (8 bytes, big endian), then (version 2)
+// the cluster tables (uvarint length, then encodeTables), then the
+// engine's own encoding. Version 1 had no cluster tables.
 var snapshotMagic = []byte("RSFSMSNP")
 
 const (
-	snapshotVersion   = 1
+	snapshotVersion   = 2
 	snapshotHeaderLen = 8 + 1 + 8
+	// maxTablesLen bounds the cluster tables section read by Restore.
+	maxTablesLen = 1 << 30
 	// snapshotBufSize batches the small writes of the engine encoder into
 	// large sink writes (the file snapshot sink also buffers, but the
 	// network sink of InstallSnapshot does not).
@@ -33,8 +37,10 @@ var ErrBadSnapshot = errors.New("fsm: not a raftstream snapshot")
 // snapshot is a copy-on-write clone of the state, written out by Persist
 // while later entries are applied to the live state.
 type snapshot struct {
-	st      *engine.State
-	applied uint64
+	st       *engine.State
+	members  map[string]NodeMeta
+	sessions sessions
+	applied  uint64
 }
 
 // Snapshot captures the state for raft. It runs on the apply goroutine, so
@@ -43,7 +49,12 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	// The write lock, although raft guarantees no concurrent Apply: Clone
 	// may mark shared nodes, which must not race with readers.
 	f.mu.Lock()
-	s := &snapshot{st: f.st.Clone(), applied: f.applied.Load()}
+	s := &snapshot{
+		st:       f.st.Clone(),
+		members:  maps.Clone(f.members),
+		sessions: f.sessions.clone(),
+		applied:  f.applied.Load(),
+	}
 	f.mu.Unlock()
 	return s, nil
 }
@@ -69,6 +80,23 @@ func (s *snapshot) writeTo(w io.Writer) error {
 	if _, err := bw.Write(hdr[:]); err != nil {
 		return err
 	}
+	return s.writeBody(bw)
+}
+
+// writeBody writes everything after the header: the replicated state
+// without the applied index, identical on replicas that agree.
+func (s *snapshot) writeBody(w io.Writer) error {
+	bw, ok := w.(*bufio.Writer)
+	if !ok {
+		bw = bufio.NewWriterSize(w, snapshotBufSize)
+	}
+	tables := encodeTables(s.members, s.sessions)
+	if _, err := bw.Write(binary.AppendUvarint(nil, uint64(len(tables)))); err != nil {
+		return err
+	}
+	if _, err := bw.Write(tables); err != nil {
+		return err
+	}
 	if err := s.st.WriteSnapshot(bw); err != nil {
 		return err
 	}
@@ -76,7 +104,7 @@ func (s *snapshot) writeTo(w io.Writer) error {
 }
 
 // Release drops the clone.
-func (s *snapshot) Release() { s.st = nil }
+func (s *snapshot) Release() { s.st, s.members, s.sessions = nil, nil, nil }
 
 // WriteSnapshot writes the current state in the snapshot format to w. Two
 // FSMs that applied the same entries write identical bytes, which makes it
@@ -101,16 +129,30 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if !bytes.Equal(hdr[:8], snapshotMagic) {
 		return fmt.Errorf("%w: bad magic %q", ErrBadSnapshot, hdr[:8])
 	}
-	if hdr[8] != snapshotVersion {
+	if hdr[8] != 1 && hdr[8] != snapshotVersion {
 		return fmt.Errorf("%w: version %d", ErrBadSnapshot, hdr[8])
 	}
 	applied := binary.BigEndian.Uint64(hdr[9:])
+	members, sess := map[string]NodeMeta{}, sessions{}
+	if hdr[8] >= 2 {
+		n, err := binary.ReadUvarint(br)
+		if err != nil || n > maxTablesLen {
+			return fmt.Errorf("%w: cluster tables length %d: %v", ErrBadSnapshot, n, err)
+		}
+		tables := make([]byte, n)
+		if _, err := io.ReadFull(br, tables); err != nil {
+			return fmt.Errorf("%w: reading cluster tables: %w", ErrBadSnapshot, err)
+		}
+		if members, sess, err = decodeTables(tables); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadSnapshot, err)
+		}
+	}
 	st, err := engine.ReadSnapshot(br)
 	if err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
 	f.mu.Lock()
-	f.st = st
+	f.st, f.members, f.sessions = st, members, sess
 	f.mu.Unlock()
 	f.setApplied(applied)
 	f.log.Info("restored snapshot", "applied_index", applied)
