@@ -1,0 +1,222 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/raftstream/raftstream/cluster"
+	"github.com/raftstream/raftstream/server"
+)
+
+var (
+	// errHelp: --help was asked for and printed.
+	errHelp = errors.New("help requested")
+	// errUsage: bad command line, already explained on stderr.
+	errUsage = errors.New("usage error")
+)
+
+type options struct {
+	node      cluster.Config
+	server    server.Config
+	logLevel  string
+	logFormat string
+	// discoverDNS is --discover-dns; run turns it into node.Discover.
+	discoverDNS string
+}
+
+const usageHeader = `raftstream: Redis Streams over Raft.
+
+Usage: raftstream [flags]
+
+Runs one node. An existing --data-dir resumes its cluster (--peers, --join
+and --bootstrap-expect are then ignored). A fresh one:
+  - by default bootstraps a new cluster of this node alone (or of --peers);
+  - with --join, joins the cluster of any member given by client address;
+  - with --bootstrap-expect N --discover-dns NAME, forms one cluster of N
+    voters with the nodes NAME resolves to (Kubernetes headless Service),
+    or joins it if it exists already.
+Any node serves every command: writes and linearizable reads on a follower
+go to the leader over the Raft port. SIGTERM or SIGINT shuts down
+gracefully: no acknowledged write is lost.
+
+Flags:
+`
+
+// hiddenFlags are test hooks left out of --help.
+var hiddenFlags = map[string]bool{"clock-offset": true}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "raftstream"
+	}
+	fs := flag.NewFlagSet("raftstream", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHeader)
+		printDefaults(fs)
+	}
+
+	// Node identity and addresses.
+	fs.StringVar(&o.node.NodeID, "node-id", host, "unique, stable name of this node in the Raft cluster")
+	fs.StringVar(&o.node.DataDir, "data-dir", "./data", "directory for the Raft log (raft.db), stable store and snapshots")
+	fs.StringVar(&o.server.Addr, "listen", "127.0.0.1:6379", "client RESP address (host:port)")
+	fs.StringVar(&o.node.RaftAddr, "raft-listen", "127.0.0.1:7379", "Raft address (host:port) for node-to-node traffic")
+	fs.StringVar(&o.node.RaftAdvertise, "raft-advertise", "", "Raft address peers should dial, if not --raft-listen (required when listening on 0.0.0.0)")
+	peers := fs.String("peers", "", "founding voters as id=host:port,... (this node included); only read when --data-dir is fresh. Empty: a one-node cluster")
+	fs.StringVar(&o.node.ClientAddr, "advertise-client", "", "client address (host:port) other nodes and clients should use for this node, reported by RAFT NODES/LEADER (default: --listen, when it names a concrete host)")
+
+	// Forming and joining a cluster.
+	join := fs.String("join", "", "client addresses (host:port,...) of existing members; a fresh node asks one of them to add it (RAFT ADD) and catches up as a non-voter, then votes")
+	fs.StringVar(&o.node.JoinPassword, "join-password", "", "password for AUTH on the --join seeds (default: --requirepass)")
+	fs.IntVar(&o.node.BootstrapExpect, "bootstrap-expect", 0, "with --discover-dns: form a new cluster once this many fresh nodes are found (all start as voters), or join the existing one")
+	fs.StringVar(&o.discoverDNS, "discover-dns", "", "DNS name listing the cluster's nodes for --bootstrap-expect: SRV records (host:port of each Raft port), else A/AAAA records with this node's Raft port")
+	fs.StringVar(&o.node.ClusterSecret, "cluster-secret", "", "shared secret every node must present on the Raft port (mutual HMAC challenge; it is never sent). Empty: no secret, and nodes with one refuse this node")
+	fs.DurationVar(&o.node.LeaderWait, "leader-wait", 5*time.Second, "how long a command waits for a Raft leader to be elected before failing with TRYAGAIN")
+	fs.DurationVar(&o.node.ClockOffset, "clock-offset", 0, "test hook: offset added to this node's clock when it stamps log entries as leader")
+
+	// Log and snapshots.
+	fs.Uint64Var(&o.node.SnapshotThreshold, "snapshot-threshold", 8192, "log entries since the last snapshot that trigger a new one")
+	fs.DurationVar(&o.node.SnapshotInterval, "snapshot-interval", 0, "how often to check the snapshot threshold (0: raft's default, 2m)")
+	fs.Uint64Var(&o.node.TrailingLogs, "trailing-logs", 10240, "log entries kept after a snapshot, so a lagging follower can catch up without a full snapshot")
+
+	// Group commit and Raft tuning.
+	fs.IntVar(&o.node.MaxBatch, "max-batch", 1024, "most client commands packed into one Raft log entry")
+	fs.IntVar(&o.node.MaxBatchBytes, "max-batch-bytes", 1<<20, "most bytes of client commands packed into one Raft log entry")
+	fs.IntVar(&o.node.MaxInflight, "max-inflight", 64, "most log entries handed to Raft and not yet applied; beyond that commands wait and form bigger entries")
+	fs.IntVar(&o.node.MaxAppendEntries, "raft-max-append-entries", 256, "Raft entries per replication RPC, disk write and apply batch (at most 1024)")
+	fs.DurationVar(&o.node.HeartbeatTimeout, "raft-heartbeat-timeout", 0, "follower time without leader contact before an election (0: 1s)")
+	fs.DurationVar(&o.node.ElectionTimeout, "raft-election-timeout", 0, "candidate time without winning before a new election (0: 1s)")
+	fs.DurationVar(&o.node.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "leader time without quorum contact before stepping down (0: 500ms; at most the heartbeat timeout)")
+	fs.DurationVar(&o.node.CommitTimeout, "raft-commit-timeout", 0, "longest an idle leader waits before telling followers the commit index (0: 50ms)")
+
+	// Client protocol limits (the server package's, as in Redis).
+	fs.StringVar(&o.server.RequirePass, "requirepass", "", "password clients must give with AUTH or HELLO (empty: no authentication)")
+	fs.Int64Var(&o.server.MaxBulkLen, "proto-max-bulk-len", server.DefaultMaxBulkLen, "largest bulk argument accepted, in bytes")
+	fs.Int64Var(&o.server.MaxMultibulkLen, "max-multibulk-len", server.DefaultMaxMultibulkLen, "most arguments accepted in one command")
+	fs.Int64Var(&o.server.ClientQueryBufferLimit, "client-query-buffer-limit", server.DefaultClientQueryBufferLimit, "largest single request in bytes; a client going past it is disconnected")
+	fs.IntVar(&o.server.MaxClients, "maxclients", server.DefaultMaxClients, "most concurrent client connections")
+	fs.DurationVar(&o.server.CommandTimeout, "command-timeout", server.DefaultCommandTimeout, "longest a command waits for Raft (write commit or read barrier) before an error reply")
+
+	// Logging.
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, errHelp
+		}
+		return o, errUsage
+	}
+	bad := func(format string, a ...any) (options, error) {
+		fmt.Fprintf(stderr, "raftstream: "+format+"\n", a...)
+		fs.Usage()
+		return o, errUsage
+	}
+	if fs.NArg() > 0 {
+		return bad("unexpected arguments: %q", fs.Args())
+	}
+	if o.node.NodeID == "" {
+		return bad("--node-id must not be empty")
+	}
+	if o.node.Peers, err = parsePeers(*peers); err != nil {
+		return bad("--peers: %v", err)
+	}
+	if len(o.node.Peers) > 0 && !slices.ContainsFunc(o.node.Peers, func(p cluster.Peer) bool { return p.ID == o.node.NodeID }) {
+		return bad("--peers must include this node (--node-id %q)", o.node.NodeID)
+	}
+	for _, a := range strings.Split(*join, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				return bad("--join: %q is not host:port", a)
+			}
+			o.node.Join = append(o.node.Join, a)
+		}
+	}
+	if o.node.JoinPassword == "" {
+		o.node.JoinPassword = o.server.RequirePass
+	}
+	switch {
+	case o.node.BootstrapExpect < 0:
+		return bad("--bootstrap-expect must not be negative")
+	case (o.node.BootstrapExpect > 0) != (o.discoverDNS != ""):
+		return bad("--bootstrap-expect and --discover-dns go together")
+	case len(o.node.Join) > 0 && o.node.BootstrapExpect > 0:
+		return bad("--join and --bootstrap-expect are exclusive")
+	case len(o.node.Peers) > 0 && (len(o.node.Join) > 0 || o.node.BootstrapExpect > 0):
+		return bad("--peers cannot be combined with --join or --bootstrap-expect")
+	case o.node.LeaderWait <= 0:
+		return bad("--leader-wait must be positive")
+	}
+	if o.node.ClientAddr == "" {
+		o.node.ClientAddr = defaultClientAddr(o.server.Addr)
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return bad("--log-level %q: want debug, info, warn or error", o.logLevel)
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return bad("--log-format %q: want text or json", o.logFormat)
+	}
+	if o.node.MaxAppendEntries > 1024 {
+		return bad("--raft-max-append-entries %d: at most 1024", o.node.MaxAppendEntries)
+	}
+	return o, nil
+}
+
+// defaultClientAddr is --listen when other hosts can dial it as is; a
+// wildcard or port-0 address is not advertisable (run fills in the bound
+// port later).
+func defaultClientAddr(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil || port == "0" {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return ""
+	}
+	return listen
+}
+
+// printDefaults is flag.PrintDefaults without the hidden flags.
+func printDefaults(fs *flag.FlagSet) {
+	out := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	out.SetOutput(fs.Output())
+	fs.VisitAll(func(f *flag.Flag) {
+		if !hiddenFlags[f.Name] {
+			out.Var(f.Value, f.Name, f.Usage)
+			out.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	out.PrintDefaults()
+}
+
+// parsePeers reads "id=host:port,id=host:port".
+func parsePeers(s string) ([]cluster.Peer, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []cluster.Peer
+	seen := map[string]bool{}
+	for _, item := range strings.Split(s, ",") {
+		id, addr, ok := strings.Cut(strings.TrimSpace(item), "=")
+		if !ok || id == "" || addr == "" {
+			return nil, fmt.Errorf("%q is not id=host:port", item)
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("duplicate id %q", id)
+		}
+		seen[id] = true
+		out = append(out, cluster.Peer{ID: id, Addr: addr})
+	}
+	return out, nil
+}

@@ -1,0 +1,140 @@
+// Command raftstream runs one raftstream node: a Redis Streams compatible
+// RESP server whose writes are committed through a Raft log.
+//
+// Startup opens the Raft node (a fresh data dir bootstraps a cluster),
+// then serves clients. SIGTERM or SIGINT shuts down in the reverse order:
+// stop accepting clients and let every connection finish the commands it
+// is running, then drain the node's in-flight writes and close the log.
+// A write is acknowledged only once committed, so none is lost.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/raftstream/raftstream/cluster"
+	"github.com/raftstream/raftstream/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+		if !errors.Is(err, errUsage) && !errors.Is(err, errHelp) {
+			fmt.Fprintln(os.Stderr, "raftstream:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+func exitCode(err error) int {
+	if errors.Is(err, errHelp) {
+		return 0
+	}
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+// started is told the listening addresses once the node serves clients
+// (tests use it; main passes nil).
+type started func(clientAddr, raftAddr string)
+
+// run starts a node and serves until ctx is cancelled, then shuts down
+// gracefully.
+func run(ctx context.Context, args []string, stderr io.Writer, onStart started) error {
+	opts, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, opts.logLevel, opts.logFormat)
+	opts.node.Logger = logger
+	opts.server.Version = version
+	if opts.discoverDNS != "" {
+		opts.node.Discover = cluster.DNSDiscovery(opts.discoverDNS, raftPort(opts.node), nil)
+	}
+
+	node, err := cluster.Open(opts.node)
+	if err != nil {
+		return fmt.Errorf("open raft node: %w", err)
+	}
+	srv, err := server.New(opts.server, node, logger)
+	if err != nil {
+		return errors.Join(fmt.Errorf("start client server: %w", err), node.Close())
+	}
+	if opts.node.ClientAddr == "" {
+		// --listen had port 0 (or no advertise address): advertise what
+		// the listener got, if other hosts can dial it.
+		if a := defaultClientAddr(srv.Addr().String()); a != "" {
+			node.SetClientAddr(a)
+		} else {
+			logger.Warn("no advertised client address: set --advertise-client so other nodes can name this one to clients")
+		}
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve() }()
+	logger.Info("raftstream started", "version", version, "node_id", opts.node.NodeID,
+		"listen", srv.Addr().String(), "raft_listen", node.RaftAddr(), "data_dir", opts.node.DataDir)
+	if onStart != nil {
+		onStart(srv.Addr().String(), node.RaftAddr())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "reason", context.Cause(ctx))
+	case err := <-serveErr:
+		// Serve only returns early on a listener failure.
+		runErr = fmt.Errorf("client server stopped: %w", err)
+	}
+	// Clients first, so their in-flight writes still reach a live node;
+	// then the node, which drains what is left in the log pipeline.
+	if err := srv.Close(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("close client server: %w", err))
+	}
+	if runErr == nil {
+		if err := <-serveErr; err != nil {
+			runErr = fmt.Errorf("client server: %w", err)
+		}
+	}
+	if err := node.Close(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("close raft node: %w", err))
+	}
+	logger.Info("raftstream stopped")
+	return runErr
+}
+
+// raftPort is the port peers dial for Raft: the advertised one if set.
+func raftPort(c cluster.Config) string {
+	addr := c.RaftAddr
+	if c.RaftAdvertise != "" {
+		addr = c.RaftAdvertise
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	return port
+}
+
+// newLogger builds the process logger; parseFlags validated level and format.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	hopts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, hopts))
+	}
+	return slog.New(slog.NewTextHandler(w, hopts))
+}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/raftstream/raftstream/cluster"
+)
+
+func TestParseFlags(t *testing.T) {
+	o, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.node.DataDir != "./data" || o.server.Addr != "127.0.0.1:6379" || o.node.RaftAddr != "127.0.0.1:7379" || o.node.NodeID == "" {
+		t.Fatalf("defaults: %+v", o)
+	}
+	o, err = parseFlags([]string{"--node-id", "a", "--peers", "a=127.0.0.1:1, b=127.0.0.1:2", "--max-batch", "7", "--log-format", "json"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []cluster.Peer{{ID: "a", Addr: "127.0.0.1:1"}, {ID: "b", Addr: "127.0.0.1:2"}}
+	if fmt.Sprint(o.node.Peers) != fmt.Sprint(want) || o.node.MaxBatch != 7 || o.logFormat != "json" {
+		t.Fatalf("parsed %+v", o)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want error
+	}{
+		{[]string{"--help"}, errHelp},
+		{[]string{"--nope"}, errUsage},
+		{[]string{"extra"}, errUsage},
+		{[]string{"--log-level", "loud"}, errUsage},
+		{[]string{"--log-format", "xml"}, errUsage},
+		{[]string{"--node-id", "a", "--peers", "b=h:1"}, errUsage},
+		{[]string{"--node-id", "a", "--peers", "a=h:1,a=h:2"}, errUsage},
+		{[]string{"--node-id", "a", "--peers", "a"}, errUsage},
+		{[]string{"--raft-max-append-entries", "2000"}, errUsage},
+		{[]string{"--join", "nope"}, errUsage},
+		{[]string{"--bootstrap-expect", "3"}, errUsage},
+		{[]string{"--discover-dns", "rs.svc"}, errUsage},
+		{[]string{"--bootstrap-expect", "-1", "--discover-dns", "rs.svc"}, errUsage},
+		{[]string{"--join", "h:1", "--bootstrap-expect", "3", "--discover-dns", "rs.svc"}, errUsage},
+		{[]string{"--node-id", "a", "--peers", "a=h:1", "--join", "h:2"}, errUsage},
+		{[]string{"--leader-wait", "0s"}, errUsage},
+	} {
+		var stderr bytes.Buffer
+		if _, err := parseFlags(tc.args, &stderr); !errors.Is(err, tc.want) {
+			t.Errorf("parseFlags(%q) = %v, want %v", tc.args, err, tc.want)
+		}
+		if stderr.Len() == 0 {
+			t.Errorf("parseFlags(%q) printed nothing", tc.args)
+		}
+	}
+}
+
+func TestParseClusterFlags(t *testing.T) {
+	o, err := parseFlags([]string{"--join", "10.0.0.1:6379, 10.0.0.2:6379", "--requirepass", "pw",
+		"--cluster-secret", "s", "--leader-wait", "2s", "--clock-offset", "-1h", "--listen", "10.0.0.9:6379"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := o.node
+	if fmt.Sprint(n.Join) != "[10.0.0.1:6379 10.0.0.2:6379]" || n.JoinPassword != "pw" || n.ClusterSecret != "s" ||
+		n.LeaderWait != 2*time.Second || n.ClockOffset != -time.Hour || n.ClientAddr != "10.0.0.9:6379" {
+		t.Fatalf("parsed %+v", n)
+	}
+	o, err = parseFlags([]string{"--bootstrap-expect", "3", "--discover-dns", "rs.ns.svc", "--listen", "0.0.0.0:6379",
+		"--raft-listen", "0.0.0.0:7000", "--raft-advertise", "10.1.1.1:7001", "--advertise-client", "rs-0:6379"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.node.BootstrapExpect != 3 || o.discoverDNS != "rs.ns.svc" || o.node.ClientAddr != "rs-0:6379" || raftPort(o.node) != "7001" {
+		t.Fatalf("parsed %+v", o)
+	}
+	for listen, want := range map[string]string{"0.0.0.0:6379": "", "127.0.0.1:0": "", ":6379": "", "h:6379": "h:6379"} {
+		if got := defaultClientAddr(listen); got != want {
+			t.Errorf("defaultClientAddr(%q) = %q, want %q", listen, got, want)
+		}
+	}
+	var help bytes.Buffer
+	if _, err := parseFlags([]string{"--help"}, &help); !errors.Is(err, errHelp) {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"-join ", "-bootstrap-expect", "-discover-dns", "-advertise-client", "-cluster-secret", "-leader-wait"} {
+		if !strings.Contains(help.String(), f) {
+			t.Errorf("--help does not explain %s", f)
+		}
+	}
+	if strings.Contains(help.String(), "clock-offset") {
+		t.Error("--help shows the clock-offset test hook")
+	}
+}
+
+// respClient speaks just enough RESP for the test.
+type respClient struct {
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+func dial(t *testing.T, addr string) *respClient {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &respClient{conn: c, r: bufio.NewReader(c)}
+}
+
+// do sends a command and returns the first line of the reply.
+func (c *respClient) do(t *testing.T, args ...string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	_ = c.conn.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(c.conn, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	line, err := c.r.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line[0] == '$' && line != "$-1\r\n" {
+		body, err := c.r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		return line + body
+	}
+	return line
+}
+
+// untilOK retries a command until it stops answering TRYAGAIN (no leader
+// yet right after start).
+func (c *respClient) untilOK(t *testing.T, args ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		reply := c.do(t, args...)
+		if !strings.HasPrefix(reply, "-TRYAGAIN") {
+			return reply
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v: still %q", args, reply)
+		}
+		time.Sleep(20 * time.Millisecond) // leader election in progress
+	}
+}
+
+// startNode runs the binary's run() in the background and returns the
+// client address and a stop function that waits for a clean exit.
+func startNode(t *testing.T, dir string, extra ...string) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs := make(chan string, 1)
+	done := make(chan error, 1)
+	var logs syncBuffer
+	args := []string{
+		"--node-id", "n1", "--data-dir", dir,
+		"--listen", "127.0.0.1:0", "--raft-listen", "127.0.0.1:0",
+		"--raft-heartbeat-timeout", "100ms", "--raft-election-timeout", "100ms",
+		"--raft-leader-lease-timeout", "100ms", "--log-format", "json",
+	}
+	go func() {
+		done <- run(ctx, append(args, extra...), &logs, func(client, _ string) { addrs <- client })
+	}()
+	select {
+	case addr := <-addrs:
+		return addr, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("run: %v\nlogs:\n%s", err, logs.String())
+			}
+		}
+	case err := <-done:
+		cancel()
+		t.Fatalf("run exited early: %v\nlogs:\n%s", err, logs.String())
+	}
+	return "", nil
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// freePorts finds loopback ports nobody listens on (for --peers, which
+// must name every address before the nodes start).
+func freePorts(t *testing.T, n int) []string {
+	t.Helper()
+	var out []string
+	for i := 0; i < n; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		out = append(out, ln.Addr().String())
+	}
+	return out
+}
+
+// Three processes' worth of nodes: every node's client port takes writes
+// and linearizable reads, followers forwarding to the leader.
+func TestThreeNodesServeOnEveryNode(t *testing.T) {
+	raft := freePorts(t, 3)
+	peers := fmt.Sprintf("n1=%s,n2=%s,n3=%s", raft[0], raft[1], raft[2])
+	var clients []*respClient
+	for i := range raft {
+		addr, stop := startNode(t, t.TempDir(), "--node-id", fmt.Sprintf("n%d", i+1), "--raft-listen", raft[i],
+			"--peers", peers, "--raft-heartbeat-timeout", "300ms", "--raft-election-timeout", "300ms",
+			"--raft-leader-lease-timeout", "300ms", "--cluster-secret", "s")
+		defer stop()
+		clients = append(clients, dial(t, addr))
+	}
+	for i, c := range clients {
+		if reply := c.untilOK(t, "XADD", "s", "*", "node", fmt.Sprint(i)); !strings.HasPrefix(reply, "$") {
+			t.Fatalf("XADD via node %d: %q", i+1, reply)
+		}
+		if got := c.untilOK(t, "XLEN", "s"); got != fmt.Sprintf(":%d\r\n", i+1) {
+			t.Fatalf("XLEN via node %d right after its write = %q", i+1, got)
+		}
+	}
+}
+
+func TestRunShutdownAndRecover(t *testing.T) {
+	dir := t.TempDir()
+	addr, stop := startNode(t, dir)
+	c := dial(t, addr)
+	for i := 0; i < 5; i++ {
+		if reply := c.untilOK(t, "XADD", "s", "*", "i", fmt.Sprint(i)); !strings.HasPrefix(reply, "$") {
+			t.Fatalf("XADD reply %q", reply)
+		}
+	}
+	stop()
+
+	addr, stop = startNode(t, dir)
+	defer stop()
+	c = dial(t, addr)
+	if got := c.untilOK(t, "XLEN", "s"); got != ":5\r\n" {
+		t.Fatalf("XLEN after restart = %q, want :5", got)
+	}
+}

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/raftstream/raftstream/cluster"
+	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/fsm"
+)
+
+// backend is what the server needs from the Raft node. *cluster.Node
+// provides it through nodeBackend; tests substitute fakes to exercise
+// failure paths (lost leadership, timeouts) deterministically.
+type backend interface {
+	// Propose queues a write without waiting (group commit).
+	Propose(cmd fsm.Command) pendingWrite
+	// ReadBarrier returns once local state reflects every write committed
+	// before the call.
+	ReadBarrier(ctx context.Context) error
+	// Read runs fn with the state under a read lock.
+	Read(fn func(st *engine.State))
+	// Status reports the node's Raft state.
+	Status() cluster.Status
+}
+
+// pendingWrite is a proposed write whose reply is not known yet.
+type pendingWrite interface {
+	Wait(ctx context.Context) ([]byte, error)
+}
+
+// nodeBackend adapts *cluster.Node.
+type nodeBackend struct{ n *cluster.Node }
+
+func (b nodeBackend) Propose(cmd fsm.Command) pendingWrite  { return b.n.Propose(cmd) }
+func (b nodeBackend) ReadBarrier(ctx context.Context) error { return b.n.ReadBarrier(ctx) }
+func (b nodeBackend) Read(fn func(st *engine.State))        { b.n.FSM().Read(fn) }
+func (b nodeBackend) Status() cluster.Status                { return b.n.Status() }
+
+// writeError turns a failed proposal into the error reply the client gets.
+// Writes that certainly were not applied get TRYAGAIN, which clients may
+// retry; writes whose fate is unknown get ERR, which they do not retry on
+// their own, because a retry could apply the command twice.
+func writeError(err error, st cluster.Status) string {
+	switch {
+	case errors.Is(err, cluster.ErrNotLeader):
+		return "TRYAGAIN " + leaderHint(st) + "; the command was not applied"
+	case errors.Is(err, cluster.ErrClosed) && !errors.Is(err, cluster.ErrUnknownOutcome):
+		return "ERR the Raft node is shutting down; the command was not applied"
+	case errors.Is(err, cluster.ErrClosed):
+		return "ERR the Raft node shut down before the write was confirmed; it may or may not have been applied"
+	case errors.Is(err, raft.ErrLeadershipLost):
+		return "ERR the write's outcome is unknown: Raft leadership was lost before the commit was confirmed; it may or may not have been applied"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "ERR the write's outcome is unknown: no commit confirmation within the command timeout; it may or may not have been applied"
+	default:
+		// Anything else may have committed: never invite a blind retry.
+		return "ERR the write's outcome is unknown (" + sanitizeLine(err.Error()) + "); it may or may not have been applied"
+	}
+}
+
+// readError turns a failed read barrier into the error reply. Reads have
+// no effects and are safe to retry, hence TRYAGAIN.
+func readError(err error, st cluster.Status) string {
+	switch {
+	case errors.Is(err, cluster.ErrClosed):
+		return "TRYAGAIN the Raft node is shutting down; the read was not served"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "TRYAGAIN the read could not be confirmed as up to date within the command timeout"
+	default:
+		return "TRYAGAIN " + leaderHint(st) + "; the read was not served"
+	}
+}
+
+func leaderHint(st cluster.Status) string {
+	switch {
+	case st.LeaderID == "":
+		return "no Raft leader is available right now"
+	case st.State != "leader" && st.LeaderClientAddr != "":
+		return fmt.Sprintf("this node is not the Raft leader (the leader is %s, serving clients at %s)", st.LeaderID, st.LeaderClientAddr)
+	case st.State != "leader":
+		return fmt.Sprintf("this node is not the Raft leader (the leader is %s at Raft address %s)", st.LeaderID, st.LeaderAddr)
+	default:
+		return "the Raft leader could not confirm its leadership"
+	}
+}

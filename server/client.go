@@ -1,0 +1,166 @@
+package server
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/raftstream/raftstream/engine/resp"
+)
+
+// client is the state of one connection. The connection's own goroutine
+// owns it; fields that CLIENT LIST / KILL / INFO read from other goroutines
+// are atomics or guarded by mu.
+type client struct {
+	id      uint64
+	pc      *protoConn
+	conn    redcon.Conn
+	addr    string
+	laddr   string
+	created time.Time
+
+	authed     atomic.Bool
+	noEvict    atomic.Bool  // CLIENT NO-EVICT, shown in CLIENT LIST flags
+	noTouch    atomic.Bool  // CLIENT NO-TOUCH
+	killed     atomic.Bool  // CLIENT KILL'ed, hidden from CLIENT LIST
+	lastActive atomic.Int64 // unix nanoseconds of the last command
+	totCmds    atomic.Int64
+
+	mu      sync.Mutex
+	name    string
+	libName string
+	libVer  string
+	db      int
+	proto   int
+	lastCmd string // full name of the last command, for CLIENT LIST
+
+	// Used only by the connection goroutine.
+	w       *resp.Writer // scratch writer for replies built here
+	pending []slot       // replies of the current batch not yet written
+	arena   []byte       // ready replies queued behind pending writes
+	// barrierDone is set once a read barrier has been passed in the
+	// current batch; later reads in the batch reuse it.
+	barrierDone bool
+}
+
+func (c *client) getDB() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.db
+}
+
+func (c *client) setDB(db int) {
+	c.mu.Lock()
+	c.db = db
+	c.mu.Unlock()
+}
+
+func (c *client) getProto() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.proto
+}
+
+func (c *client) setProto(p int) {
+	c.mu.Lock()
+	c.proto = p
+	c.mu.Unlock()
+}
+
+func (c *client) getName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.name
+}
+
+func (c *client) setName(n string) {
+	c.mu.Lock()
+	c.name = n
+	c.mu.Unlock()
+}
+
+// writer returns the scratch writer, emptied, in the client's protocol.
+func (c *client) writer() *resp.Writer {
+	c.w.Reset()
+	c.w.Version = c.getProto()
+	return c.w
+}
+
+// registry tracks connected clients for CLIENT LIST/KILL and INFO.
+type registry struct {
+	mu      sync.Mutex
+	clients map[uint64]*client
+	// empty is closed when the registry becomes empty while waiting in
+	// waitEmpty.
+	empty chan struct{}
+}
+
+func newRegistry() *registry { return &registry{clients: make(map[uint64]*client)} }
+
+func (r *registry) add(c *client) {
+	r.mu.Lock()
+	r.clients[c.id] = c
+	r.mu.Unlock()
+}
+
+func (r *registry) remove(c *client) {
+	r.mu.Lock()
+	delete(r.clients, c.id)
+	if len(r.clients) == 0 && r.empty != nil {
+		close(r.empty)
+		r.empty = nil
+	}
+	r.mu.Unlock()
+}
+
+func (r *registry) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.clients)
+}
+
+func (r *registry) get(id uint64) *client {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.clients[id]
+}
+
+// list returns the clients ordered by ID, so CLIENT LIST is stable.
+func (r *registry) list() []*client {
+	r.mu.Lock()
+	out := make([]*client, 0, len(r.clients))
+	for _, c := range r.clients {
+		if !c.killed.Load() {
+			out = append(out, c)
+		}
+	}
+	r.mu.Unlock()
+	slices.SortFunc(out, func(a, b *client) int {
+		switch {
+		case a.id < b.id:
+			return -1
+		case a.id > b.id:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// waitEmpty returns a channel closed once no client is connected.
+func (r *registry) waitEmpty() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch := make(chan struct{})
+	if len(r.clients) == 0 {
+		close(ch)
+		return ch
+	}
+	if r.empty == nil {
+		r.empty = make(chan struct{})
+	}
+	return r.empty
+}

@@ -1,0 +1,217 @@
+package server
+
+import (
+	"strings"
+
+	"github.com/raftstream/raftstream/engine/resp"
+)
+
+func cmdCommand(x *call) {
+	t := x.s.table()
+	x.w.WriteArray(len(t.sorted))
+	for _, c := range t.sorted {
+		writeCommandInfo(x.w, c)
+	}
+}
+
+func cmdCommandCount(x *call) { x.w.WriteInt(int64(len(x.s.table().sorted))) }
+
+func cmdCommandInfo(x *call) {
+	t := x.s.table()
+	if len(x.argv) == 2 {
+		cmdCommand(x)
+		return
+	}
+	x.w.WriteArray(len(x.argv) - 2)
+	for _, name := range x.argv[2:] {
+		if c := t.lookup(name); c != nil {
+			writeCommandInfo(x.w, c)
+		} else {
+			x.w.WriteNull()
+		}
+	}
+}
+
+// writeCommandInfo writes one COMMAND INFO element in Redis 7's shape:
+// name, arity, flags, first/last key and step, ACL categories, tips, key
+// specs, subcommands. Flags, categories, tips, key specs and subcommands
+// are sets in RESP3, as Redis sends them.
+func writeCommandInfo(w *resp.Writer, c *command) {
+	w.WriteArray(10)
+	w.WriteBulkString(c.name)
+	w.WriteInt(int64(c.arity))
+	w.WriteSet(len(c.flags))
+	for _, f := range c.flags {
+		w.WriteStatus(f)
+	}
+	w.WriteInt(int64(c.firstKey))
+	w.WriteInt(int64(c.lastKey))
+	w.WriteInt(int64(c.step))
+	w.WriteSet(len(c.acl))
+	for _, a := range c.acl {
+		w.WriteStatus(a)
+	}
+	w.WriteSet(len(c.tips))
+	for _, tip := range c.tips {
+		w.WriteBulkString(tip)
+	}
+	w.WriteSet(len(c.keySpecs))
+	for _, ks := range c.keySpecs {
+		writeKeySpec(w, ks)
+	}
+	w.WriteSet(len(c.subs))
+	for _, s := range c.subs {
+		writeCommandInfo(w, s)
+	}
+}
+
+func writeKeySpec(w *resp.Writer, ks keySpec) {
+	w.WriteMap(3)
+	w.WriteBulkString("flags")
+	w.WriteSet(len(ks.flags))
+	for _, f := range ks.flags {
+		w.WriteStatus(f)
+	}
+	w.WriteBulkString("begin_search")
+	w.WriteMap(2)
+	w.WriteBulkString("type")
+	if ks.keyword != "" {
+		w.WriteBulkString("keyword")
+		w.WriteBulkString("spec")
+		w.WriteMap(2)
+		w.WriteBulkString("keyword")
+		w.WriteBulkString(ks.keyword)
+		w.WriteBulkString("startfrom")
+		w.WriteInt(int64(ks.index))
+	} else {
+		w.WriteBulkString("index")
+		w.WriteBulkString("spec")
+		w.WriteMap(1)
+		w.WriteBulkString("index")
+		w.WriteInt(int64(ks.index))
+	}
+	w.WriteBulkString("find_keys")
+	w.WriteMap(2)
+	w.WriteBulkString("type")
+	w.WriteBulkString("range")
+	w.WriteBulkString("spec")
+	w.WriteMap(3)
+	w.WriteBulkString("lastkey")
+	w.WriteInt(int64(ks.lastKey))
+	w.WriteBulkString("keystep")
+	w.WriteInt(int64(ks.keyStep))
+	w.WriteBulkString("limit")
+	w.WriteInt(int64(ks.limit))
+}
+
+func cmdCommandDocs(x *call) {
+	t := x.s.table()
+	var cmds []*command
+	if len(x.argv) == 2 {
+		cmds = t.sorted
+	} else {
+		for _, name := range x.argv[2:] {
+			if c := t.lookup(name); c != nil {
+				cmds = append(cmds, c)
+			}
+		}
+	}
+	x.w.WriteMap(len(cmds))
+	for _, c := range cmds {
+		x.w.WriteBulkString(c.name)
+		writeCommandDocs(x.w, c)
+	}
+}
+
+// writeCommandDocs writes a COMMAND DOCS entry: summary, since, group,
+// complexity when known, and subcommands. Argument descriptions are not
+// available for every command and are left out, which Redis's format
+// allows.
+func writeCommandDocs(w *resp.Writer, c *command) {
+	n := 3
+	if c.complexity != "" {
+		n++
+	}
+	if len(c.subs) > 0 {
+		n++
+	}
+	w.WriteMap(n)
+	w.WriteBulkString("summary")
+	w.WriteBulkString(c.summary)
+	w.WriteBulkString("since")
+	w.WriteBulkString(c.since)
+	w.WriteBulkString("group")
+	w.WriteBulkString(c.group)
+	if c.complexity != "" {
+		w.WriteBulkString("complexity")
+		w.WriteBulkString(c.complexity)
+	}
+	if len(c.subs) > 0 {
+		w.WriteBulkString("subcommands")
+		w.WriteMap(len(c.subs))
+		for _, s := range c.subs {
+			w.WriteBulkString(s.name)
+			writeCommandDocs(w, s)
+		}
+	}
+}
+
+func cmdCommandList(x *call) {
+	t := x.s.table()
+	keep := func(*command) bool { return true }
+	switch {
+	case len(x.argv) == 2:
+	case len(x.argv) == 5 && strings.EqualFold(string(x.argv[2]), "filterby"):
+		arg := string(x.argv[4])
+		switch strings.ToLower(string(x.argv[3])) {
+		case "module":
+			keep = func(*command) bool { return false }
+		case "aclcat":
+			cat := "@" + strings.ToLower(arg)
+			keep = func(c *command) bool {
+				for _, a := range c.acl {
+					if a == cat {
+						return true
+					}
+				}
+				return false
+			}
+		case "pattern":
+			keep = func(c *command) bool { return globMatch(arg, c.name, true) }
+		default:
+			x.w.WriteError(errSyntax)
+			return
+		}
+	default:
+		x.w.WriteError(errSyntax)
+		return
+	}
+	mark := x.w.BeginArray()
+	n := 0
+	t.all(func(c *command) {
+		if keep(c) {
+			x.w.WriteBulkString(c.name)
+			n++
+		}
+	})
+	x.w.EndArray(mark, n)
+}
+
+var commandHelp = []string{
+	"(no subcommand)",
+	"    Return details about all Redis commands.",
+	"COUNT",
+	"    Return the total number of commands in this Redis server.",
+	"LIST",
+	"    Return a list of all commands in this Redis server.",
+	"INFO [<command-name> ...]",
+	"    Return details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	"DOCS [<command-name> ...]",
+	"    Return documentation details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+}
+
+func cmdCommandHelp(x *call) { writeHelp(x.w, x.argv[0], commandHelp) }

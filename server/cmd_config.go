@@ -1,0 +1,235 @@
+package server
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/raftstream/raftstream/engine"
+)
+
+// localParam is a setting of this node only (not replicated): limits,
+// the password, and read-only facts about the deployment.
+type localParam struct {
+	get func(s *Server) string
+	// set validates and returns the function that applies v, or an error
+	// text in Redis's words ("argument must be ..."). nil means immutable.
+	set func(s *Server, v string) (apply func(), errText string)
+}
+
+func memoryParam(load func(s *Server) int64, store func(s *Server, v int64), minV int64) localParam {
+	return localParam{
+		get: func(s *Server) string { return strconv.FormatInt(load(s), 10) },
+		set: func(s *Server, v string) (func(), string) {
+			n, ok := parseMemory(v)
+			if !ok {
+				return nil, "argument must be a memory value"
+			}
+			if n < minV {
+				return nil, "argument must be between " + strconv.FormatInt(minV, 10) + " and 9223372036854775807 inclusive"
+			}
+			return func() { store(s, n) }, ""
+		},
+	}
+}
+
+// localParams are the node-local settings CONFIG GET/SET know, with the
+// bounds Redis applies to them.
+var localParams = map[string]localParam{
+	"maxclients": {
+		get: func(s *Server) string { return strconv.FormatInt(s.maxClients.Load(), 10) },
+		set: func(s *Server, v string) (func(), string) {
+			n, ok := parseInt64([]byte(v))
+			if !ok {
+				return nil, "argument couldn't be parsed into an integer"
+			}
+			if n < 1 || n > math.MaxUint32 {
+				return nil, "argument must be between 1 and 4294967295 inclusive"
+			}
+			return func() { s.maxClients.Store(n) }, ""
+		},
+	},
+	"proto-max-bulk-len": memoryParam(
+		func(s *Server) int64 { return s.maxBulk.Load() },
+		func(s *Server, v int64) { s.maxBulk.Store(v) }, 1<<20),
+	"client-query-buffer-limit": memoryParam(
+		func(s *Server) int64 { return s.queryLimit.Load() },
+		func(s *Server, v int64) { s.queryLimit.Store(v) }, 1<<20),
+	"requirepass": {
+		get: func(s *Server) string { return *s.requirePass.Load() },
+		set: func(s *Server, v string) (func(), string) {
+			return func() { s.requirePass.Store(&v) }, ""
+		},
+	},
+	// Facts about the deployment that clients and tools look up (job
+	// queues check that keys are never evicted, for instance). Every write
+	// is in the Raft log before it is acknowledged, the equivalent of an
+	// always-fsynced AOF, and nothing is ever evicted.
+	"databases":        {get: func(*Server) string { return strconv.Itoa(engine.NumDBs) }},
+	"appendonly":       {get: func(*Server) string { return "yes" }},
+	"save":             {get: func(*Server) string { return "" }},
+	"maxmemory":        {get: func(*Server) string { return "0" }},
+	"maxmemory-policy": {get: func(*Server) string { return "noeviction" }},
+}
+
+// isReplicatedParam reports whether name (lower case) is a setting of the
+// replicated state, changed through the log.
+func isReplicatedParam(name string) bool { return slices.Contains(engine.ConfigParams, name) }
+
+// configNames returns every setting name, sorted.
+func configNames() []string {
+	names := slices.Clone(engine.ConfigParams)
+	for n := range localParams {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+func cmdConfigGet(x *call) {
+	type match struct{ key, name string }
+	var matches []match
+	seen := make(map[string]bool)
+	all := configNames()
+	for _, p := range x.argv[2:] {
+		pat := string(p)
+		if !strings.ContainsAny(pat, "[*?") {
+			// A plain name is looked up directly and echoed as typed.
+			name := strings.ToLower(pat)
+			if !seen[name] && slices.Contains(all, name) {
+				seen[name] = true
+				matches = append(matches, match{pat, name})
+			}
+			continue
+		}
+		for _, name := range all {
+			if !seen[name] && globMatch(pat, name, true) {
+				seen[name] = true
+				matches = append(matches, match{name, name})
+			}
+		}
+	}
+	values := make([]string, len(matches))
+	var replicated []int
+	for i, m := range matches {
+		if p, ok := localParams[m.name]; ok {
+			values[i] = p.get(x.s)
+		} else {
+			replicated = append(replicated, i)
+		}
+	}
+	if len(replicated) > 0 {
+		x.s.be.Read(func(st *engine.State) {
+			for _, i := range replicated {
+				values[i], _ = st.ConfigGet(matches[i].name)
+			}
+		})
+	}
+	x.w.WriteMap(len(matches))
+	for i, m := range matches {
+		x.w.WriteBulkString(m.key)
+		x.w.WriteBulkString(values[i])
+	}
+}
+
+// cmdConfigSet applies settings atomically, as Redis does: every name and
+// local value is checked first; replicated settings are then committed
+// through the log as one CONFIG SET, and local ones applied only if that
+// commit succeeds.
+func cmdConfigSet(x *call) {
+	args := x.argv[2:]
+	if len(args)%2 != 0 {
+		x.w.WriteError(errSyntax)
+		return
+	}
+	var (
+		unknown    string
+		hasUnknown bool
+		errName    string
+		errText    string
+		seen       = make(map[string]bool)
+		applies    []func()
+		replicated = [][]byte{[]byte("CONFIG"), []byte("SET")}
+	)
+	for i := 0; i < len(args); i += 2 {
+		typed := string(args[i])
+		name := strings.ToLower(typed)
+		p, local := localParams[name]
+		if !local && !isReplicatedParam(name) {
+			if !hasUnknown && errText == "" {
+				unknown, hasUnknown = typed, true
+			}
+			continue
+		}
+		if hasUnknown || errText != "" {
+			continue
+		}
+		if local && p.set == nil {
+			errName, errText = typed, "can't set immutable config"
+			continue
+		}
+		if seen[name] {
+			errName, errText = typed, "duplicate parameter"
+			continue
+		}
+		seen[name] = true
+		if !local {
+			replicated = append(replicated, []byte(name), args[i+1])
+		}
+	}
+	if hasUnknown {
+		x.w.WriteError("ERR Unknown option or number of arguments for CONFIG SET - '" + truncate([]byte(unknown), len(unknown)) + "'")
+		return
+	}
+	if errText != "" {
+		x.w.WriteError("ERR CONFIG SET failed (possibly related to argument '" + truncate([]byte(errName), len(errName)) + "') - " + errText)
+		return
+	}
+	for i := 0; i < len(args); i += 2 {
+		name := strings.ToLower(string(args[i]))
+		p, local := localParams[name]
+		if !local {
+			continue
+		}
+		apply, msg := p.set(x.s, string(args[i+1]))
+		if msg != "" {
+			x.w.WriteError("ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + msg)
+			return
+		}
+		applies = append(applies, apply)
+	}
+	applyAll := func() {
+		for _, a := range applies {
+			a()
+		}
+	}
+	if len(replicated) > 2 {
+		x.write = replicated
+		x.onCommit = func(ok bool) {
+			if ok {
+				applyAll()
+			}
+		}
+		return
+	}
+	applyAll()
+	x.w.WriteStatus("OK")
+}
+
+var configHelp = []string{
+	"GET <pattern>",
+	"    Return parameters matching the glob-like <pattern> and their values.",
+	"SET <directive> <value>",
+	"    Set the configuration <directive> to <value>.",
+	"RESETSTAT",
+	"    Reset statistics reported by the INFO command.",
+}
+
+func cmdConfigHelp(x *call) { writeHelp(x.w, x.argv[0], configHelp) }
+
+func cmdConfigResetstat(x *call) {
+	x.s.stats.reset()
+	x.s.table().all(func(c *command) { c.stat.reset() })
+	x.w.WriteStatus("OK")
+}

@@ -1,0 +1,284 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/raftstream/raftstream/engine"
+)
+
+// infoSection is one INFO section: its name (as INFO takes it) and title.
+type infoSection struct {
+	name, title string
+	write       func(s *Server, b *infoBuilder, st *engineInfo)
+}
+
+// engineInfo is what the sections read from the state machine.
+type engineInfo struct {
+	info engine.Info
+}
+
+// infoSections returns the sections in the order INFO prints them.
+func infoSections() []infoSection {
+	return []infoSection{
+		{"server", "Server", (*Server).infoServer},
+		{"clients", "Clients", (*Server).infoClients},
+		{"memory", "Memory", (*Server).infoMemory},
+		{"persistence", "Persistence", (*Server).infoPersistence},
+		{"stats", "Stats", (*Server).infoStats},
+		{"replication", "Replication", (*Server).infoReplication},
+		{"commandstats", "Commandstats", (*Server).infoCommandstats},
+		{"errorstats", "Errorstats", (*Server).infoErrorstats},
+		{"cluster", "Cluster", (*Server).infoCluster},
+		{"keyspace", "Keyspace", (*Server).infoKeyspace},
+		{"raft", "Raft", (*Server).infoRaft},
+	}
+}
+
+// infoDefault are the sections of a bare INFO (and of "default"); "all"
+// and "everything" add commandstats, as in Redis.
+var infoDefault = setOf("server", "clients", "memory", "persistence", "stats", "replication",
+	"errorstats", "cluster", "keyspace", "raft")
+
+type infoBuilder struct{ strings.Builder }
+
+func (b *infoBuilder) kv(k string, v any) {
+	b.WriteString(k)
+	b.WriteByte(':')
+	fmt.Fprint(b, v)
+	b.WriteString("\r\n")
+}
+
+func cmdInfo(x *call) {
+	want := make(map[string]bool)
+	if len(x.argv) == 1 {
+		for k := range infoDefault {
+			want[k] = true
+		}
+	}
+	for _, a := range x.argv[1:] {
+		switch sec := strings.ToLower(string(a)); sec {
+		case "default":
+			for k := range infoDefault {
+				want[k] = true
+			}
+		case "all", "everything":
+			for _, s := range infoSections() {
+				want[s.name] = true
+			}
+		default:
+			want[sec] = true
+		}
+	}
+	var ei *engineInfo
+	if want["memory"] || want["keyspace"] {
+		ei = &engineInfo{}
+		x.s.be.Read(func(st *engine.State) { ei.info = st.Info() })
+	}
+	var b infoBuilder
+	for _, sec := range infoSections() {
+		if !want[sec.name] {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		b.WriteString("# " + sec.title + "\r\n")
+		sec.write(x.s, &b, ei)
+	}
+	x.w.WriteVerbatim(b.String())
+}
+
+func (s *Server) infoServer(b *infoBuilder, _ *engineInfo) {
+	now := time.Now()
+	uptime := int64(now.Sub(s.started) / time.Second)
+	port := 0
+	if a, ok := s.Addr().(*net.TCPAddr); ok {
+		port = a.Port
+	}
+	exe, _ := os.Executable()
+	b.kv("redis_version", s.cfg.RedisVersion)
+	b.kv("raftstream_version", s.cfg.Version)
+	b.kv("redis_git_sha1", "00000000")
+	b.kv("redis_git_dirty", 0)
+	b.kv("redis_mode", "standalone")
+	b.kv("os", runtime.GOOS+" "+runtime.GOARCH)
+	b.kv("arch_bits", strconv.Itoa(32<<(^uint(0)>>63)))
+	b.kv("go_version", runtime.Version())
+	b.kv("process_id", os.Getpid())
+	b.kv("run_id", s.runID)
+	b.kv("tcp_port", port)
+	b.kv("server_time_usec", now.UnixMicro())
+	b.kv("uptime_in_seconds", uptime)
+	b.kv("uptime_in_days", uptime/86400)
+	b.kv("executable", exe)
+	b.kv("config_file", "")
+}
+
+func (s *Server) infoClients(b *infoBuilder, _ *engineInfo) {
+	b.kv("connected_clients", s.clients.count())
+	b.kv("cluster_connections", 0)
+	b.kv("maxclients", s.maxClients.Load())
+	b.kv("client_recent_max_input_buffer", 0)
+	b.kv("client_recent_max_output_buffer", 0)
+	b.kv("blocked_clients", 0)
+	b.kv("tracking_clients", 0)
+	b.kv("pubsub_clients", 0)
+	b.kv("watching_clients", 0)
+	b.kv("clients_in_timeout_table", 0)
+	b.kv("total_watched_keys", 0)
+	b.kv("total_blocking_keys", s.waiters.blocked())
+}
+
+// humanBytes formats n like Redis's bytesToHuman.
+func humanBytes(n int64) string {
+	d := float64(n)
+	switch {
+	case n < 1024:
+		return strconv.FormatInt(n, 10) + "B"
+	case n < 1<<20:
+		return fmt.Sprintf("%.2fK", d/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.2fM", d/(1<<20))
+	case n < 1<<40:
+		return fmt.Sprintf("%.2fG", d/(1<<30))
+	default:
+		return fmt.Sprintf("%.2fT", d/(1<<40))
+	}
+}
+
+func (s *Server) infoMemory(b *infoBuilder, ei *engineInfo) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	used := int64(ms.HeapAlloc)
+	b.kv("used_memory", used)
+	b.kv("used_memory_human", humanBytes(used))
+	b.kv("used_memory_rss", int64(ms.Sys))
+	b.kv("used_memory_rss_human", humanBytes(int64(ms.Sys)))
+	if ei != nil {
+		b.kv("used_memory_dataset", ei.info.Bytes)
+		b.kv("stream_entries", ei.info.Entries)
+	}
+	b.kv("maxmemory", 0)
+	b.kv("maxmemory_human", "0B")
+	b.kv("maxmemory_policy", "noeviction")
+	b.kv("mem_allocator", "go")
+}
+
+func (s *Server) infoPersistence(b *infoBuilder, _ *engineInfo) {
+	st := s.be.Status()
+	b.kv("loading", 0)
+	b.kv("async_loading", 0)
+	b.kv("rdb_changes_since_last_save", 0)
+	b.kv("rdb_bgsave_in_progress", 0)
+	b.kv("rdb_last_save_time", s.started.Unix())
+	b.kv("rdb_last_bgsave_status", "ok")
+	// Every write is in the Raft log before it is acknowledged: the
+	// equivalent of an always-fsynced AOF.
+	b.kv("aof_enabled", 1)
+	b.kv("aof_rewrite_in_progress", 0)
+	b.kv("aof_rewrite_scheduled", 0)
+	b.kv("aof_last_write_status", "ok")
+	b.kv("raft_last_snapshot_index", st.LastSnapshotIndex)
+}
+
+func (s *Server) infoStats(b *infoBuilder, _ *engineInfo) {
+	ops, inK, outK := s.stats.inst.rates()
+	b.kv("total_connections_received", s.stats.connections.Load())
+	b.kv("total_commands_processed", s.stats.commands.Load())
+	b.kv("instantaneous_ops_per_sec", int64(ops+0.5))
+	b.kv("total_net_input_bytes", s.stats.netIn.Load())
+	b.kv("total_net_output_bytes", s.stats.netOut.Load())
+	b.kv("instantaneous_input_kbps", fmt.Sprintf("%.2f", inK))
+	b.kv("instantaneous_output_kbps", fmt.Sprintf("%.2f", outK))
+	b.kv("rejected_connections", s.stats.rejected.Load())
+	b.kv("expired_keys", 0)
+	b.kv("evicted_keys", 0)
+	b.kv("evicted_clients", 0)
+	b.kv("keyspace_hits", 0)
+	b.kv("keyspace_misses", 0)
+	b.kv("pubsub_channels", 0)
+	b.kv("pubsub_patterns", 0)
+	b.kv("total_error_replies", s.stats.errorReplies.Load())
+	b.kv("unexpected_error_replies", 0)
+}
+
+func (s *Server) infoReplication(b *infoBuilder, _ *engineInfo) {
+	st := s.be.Status()
+	if st.State == "leader" {
+		b.kv("role", "master")
+	} else {
+		b.kv("role", "slave")
+		if host, port, err := net.SplitHostPort(st.LeaderClientAddr); err == nil {
+			b.kv("master_host", host)
+			b.kv("master_port", port)
+		}
+		link := "up"
+		if st.LeaderID == "" {
+			link = "down"
+		}
+		b.kv("master_link_status", link)
+	}
+	b.kv("connected_slaves", 0)
+	b.kv("master_replid", s.runID)
+	b.kv("master_repl_offset", st.AppliedIndex)
+	b.kv("raft_state", st.State)
+	b.kv("raft_leader_id", st.LeaderID)
+	b.kv("raft_leader_addr", st.LeaderAddr)
+}
+
+func (s *Server) infoCommandstats(b *infoBuilder, _ *engineInfo) {
+	s.table().all(func(c *command) {
+		calls, rej, failed := c.stat.calls.Load(), c.stat.rejected.Load(), c.stat.failed.Load()
+		if calls == 0 && rej == 0 && failed == 0 {
+			return
+		}
+		usec := c.stat.usec.Load()
+		per := 0.0
+		if calls > 0 {
+			per = float64(usec) / float64(calls)
+		}
+		fmt.Fprintf(b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d\r\n",
+			c.name, calls, usec, per, rej, failed)
+	})
+}
+
+func (s *Server) infoErrorstats(b *infoBuilder, _ *engineInfo) {
+	codes, counts := s.stats.errorCounts()
+	for i, c := range codes {
+		fmt.Fprintf(b, "errorstat_%s:count=%d\r\n", c, counts[i])
+	}
+}
+
+func (s *Server) infoCluster(b *infoBuilder, _ *engineInfo) { b.kv("cluster_enabled", 0) }
+
+func (s *Server) infoKeyspace(b *infoBuilder, ei *engineInfo) {
+	for db := 0; db < engine.NumDBs; db++ {
+		if ei.info.Keys[db] == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=0,subexpiry=0\r\n", db, ei.info.Keys[db], ei.info.Expires[db])
+	}
+}
+
+func (s *Server) infoRaft(b *infoBuilder, _ *engineInfo) {
+	st := s.be.Status()
+	b.kv("raft_node_id", st.NodeID)
+	b.kv("raft_state", st.State)
+	b.kv("raft_term", st.Term)
+	b.kv("raft_leader_id", st.LeaderID)
+	b.kv("raft_leader_addr", st.LeaderAddr)
+	b.kv("raft_leader_client_addr", st.LeaderClientAddr)
+	b.kv("raft_suffrage", st.Suffrage)
+	b.kv("raft_members", st.Members)
+	b.kv("raft_commit_index", st.CommitIndex)
+	b.kv("raft_applied_index", st.AppliedIndex)
+	b.kv("raft_last_log_index", st.LastLogIndex)
+	b.kv("raft_last_snapshot_index", st.LastSnapshotIndex)
+	b.kv("raft_last_snapshot_term", st.LastSnapshotTerm)
+}

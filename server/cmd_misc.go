@@ -1,0 +1,43 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+func cmdTime(x *call) {
+	now := time.Now()
+	x.w.WriteArray(2)
+	x.w.WriteBulkString(strconv.FormatInt(now.Unix(), 10))
+	x.w.WriteBulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
+}
+
+// cmdFunctionFlush accepts FUNCTION FLUSH [ASYNC|SYNC]: there are no
+// functions to delete, but test suites and tools call it to reset a
+// server.
+func cmdFunctionFlush(x *call) {
+	if len(x.argv) == 3 {
+		switch strings.ToLower(string(x.argv[2])) {
+		case "async", "sync":
+		default:
+			x.w.WriteError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+			return
+		}
+	} else if len(x.argv) > 3 {
+		x.w.WriteError("ERR wrong number of arguments for 'function|flush' command")
+		return
+	}
+	x.w.WriteStatus("OK")
+}
+
+// errNoTransactions answers MULTI and WATCH until transactions exist.
+const errNoTransactions = "ERR transactions (MULTI/EXEC/WATCH) are not supported yet"
+
+func cmdMulti(x *call) { x.w.WriteError(errNoTransactions) }
+
+// Without MULTI there is never a transaction to run or discard, so EXEC and
+// DISCARD answer as Redis does outside one, and UNWATCH succeeds.
+func cmdExec(x *call)    { x.w.WriteError("ERR EXEC without MULTI") }
+func cmdDiscard(x *call) { x.w.WriteError("ERR DISCARD without MULTI") }
+func cmdUnwatch(x *call) { x.w.WriteStatus("OK") }

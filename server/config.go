@@ -1,0 +1,83 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Defaults, as in Redis.
+const (
+	DefaultMaxBulkLen             = 512 << 20   // proto-max-bulk-len
+	DefaultMaxMultibulkLen        = 1024 * 1024 // see Config.MaxMultibulkLen
+	DefaultClientQueryBufferLimit = 1 << 30     // client-query-buffer-limit
+	DefaultMaxClients             = 10000       // maxclients
+	DefaultRedisVersion           = "8.0.0"
+	DefaultCommandTimeout         = 10 * time.Second
+)
+
+// Config configures the client-facing RESP server.
+type Config struct {
+	// Addr is the TCP address clients connect to, e.g. ":6379"; ":0"
+	// picks a free port (see Server.Addr).
+	Addr string
+	// RequirePass, if set, makes clients authenticate (AUTH or HELLO AUTH)
+	// before running other commands, like Redis's requirepass.
+	RequirePass string
+	// MaxBulkLen is the largest bulk argument accepted (proto-max-bulk-len).
+	MaxBulkLen int64
+	// MaxMultibulkLen is the largest argument count accepted in a "*N"
+	// header. Redis 7+ allows up to INT_MAX (Redis 6 allowed 1024*1024,
+	// the default here): redcon's parser spends time proportional to the
+	// announced count on every attempt to parse an incomplete request, so
+	// a huge count costs seconds of CPU per read. At most math.MaxInt32.
+	MaxMultibulkLen int64
+	// ClientQueryBufferLimit caps the bytes of a single request; a client
+	// going past it is disconnected without a reply, as in Redis.
+	ClientQueryBufferLimit int64
+	// MaxClients caps concurrent client connections (maxclients).
+	MaxClients int
+	// Version is raftstream's own version, shown in INFO server.
+	Version string
+	// RedisVersion is the Redis version reported to clients (HELLO and INFO
+	// redis_version). Client libraries gate features on it, so it names
+	// the Redis release whose behaviour the server follows.
+	RedisVersion string
+	// CommandTimeout bounds how long a command waits for Raft (a write's
+	// commit, a read's barrier). Zero means DefaultCommandTimeout.
+	CommandTimeout time.Duration
+}
+
+// withDefaults returns cfg with zero fields set to their defaults, or an
+// error for values that make no sense.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.MaxBulkLen < 0 || cfg.MaxMultibulkLen < 0 || cfg.ClientQueryBufferLimit < 0 || cfg.MaxClients < 0 || cfg.CommandTimeout < 0 {
+		return cfg, errors.New("server config: limits must not be negative")
+	}
+	if cfg.MaxBulkLen == 0 {
+		cfg.MaxBulkLen = DefaultMaxBulkLen
+	}
+	if cfg.MaxMultibulkLen == 0 {
+		cfg.MaxMultibulkLen = DefaultMaxMultibulkLen
+	}
+	if cfg.MaxMultibulkLen > math.MaxInt32 {
+		return cfg, fmt.Errorf("server config: MaxMultibulkLen %d is above %d", cfg.MaxMultibulkLen, math.MaxInt32)
+	}
+	if cfg.ClientQueryBufferLimit == 0 {
+		cfg.ClientQueryBufferLimit = DefaultClientQueryBufferLimit
+	}
+	if cfg.MaxClients == 0 {
+		cfg.MaxClients = DefaultMaxClients
+	}
+	if cfg.RedisVersion == "" {
+		cfg.RedisVersion = DefaultRedisVersion
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	if cfg.CommandTimeout == 0 {
+		cfg.CommandTimeout = DefaultCommandTimeout
+	}
+	return cfg, nil
+}

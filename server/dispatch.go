@@ -1,0 +1,304 @@
+package server
+
+import (
+	"context"
+	"runtime/debug"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/engine/resp"
+	"github.com/raftstream/raftstream/fsm"
+)
+
+// call is one server command being executed.
+type call struct {
+	s    *Server
+	cl   *client
+	conn redcon.Conn
+	argv [][]byte
+	cmd  *command
+	// w receives the reply.
+	w *resp.Writer
+	// quit closes the connection once the reply has been written.
+	quit bool
+	// write, if set instead of a reply, is a command to commit through the
+	// log; the reply is the commit's. onCommit then learns the outcome.
+	write    [][]byte
+	onCommit func(ok bool)
+}
+
+// slot is a reply of the current batch that cannot be written yet because
+// an earlier write in the batch has not been committed: replies go out in
+// request order.
+type slot struct {
+	w        pendingWrite // nil for a ready reply, stored in client.arena[off:end]
+	off, end int
+	cmd      *command
+	start    time.Time
+	onCommit func(ok bool)
+}
+
+// handle is redcon's handler. redcon calls it for the first command of
+// each batch read from the socket; the rest of the batch is taken with
+// ReadPipeline, so consecutive writes are all proposed before any of them
+// is waited for (group commit), and replies are written in order.
+func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
+	cl, ok := conn.Context().(*client)
+	if !ok {
+		_ = conn.Close()
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("panic while executing a command; closing the connection",
+				"client", cl.id, "panic", r, "stack", string(debug.Stack()))
+			clear(cl.pending)
+			cl.pending = cl.pending[:0]
+			cl.arena = cl.arena[:0]
+			_ = conn.Close()
+		}
+	}()
+	rest := conn.ReadPipeline()
+	closeAfter := s.execute(conn, cl, first.Args)
+	for i := 0; i < len(rest) && !closeAfter; i++ {
+		closeAfter = s.execute(conn, cl, rest[i].Args)
+	}
+	s.drain(conn, cl)
+	cl.barrierDone = false
+	if closeAfter {
+		_ = conn.Close()
+	}
+}
+
+// execute routes one command. It reports whether the connection must be
+// closed once the replies so far are written (QUIT, or a request that
+// looks like a cross-protocol attack).
+func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
+	start := time.Now()
+	cl.lastActive.Store(start.UnixNano())
+	t := s.table()
+	cmd := t.lookup(argv[0])
+	if cmd == nil {
+		var name string
+		if len(argv[0]) <= 32 { // longer than any name checked below
+			name = lower(argv[0])
+		}
+		if name == "post" || name == "host:" {
+			// Redis's securityWarningCommand: an HTTP request sent to the
+			// port, e.g. by a browser tricked into it. Drop the client.
+			s.logger.Warn("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. " +
+				"This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.")
+			return true
+		}
+		if otherTypeCommands[name] {
+			s.reject(conn, cl, nil, unsupportedCommandError(argv[0]))
+			return false
+		}
+		s.reject(conn, cl, nil, unknownCommandError(argv))
+		return false
+	}
+	if len(cmd.subs) > 0 && len(argv) >= 2 {
+		sub := cmd.sub(argv[1])
+		if sub == nil {
+			s.reject(conn, cl, cmd, "ERR unknown subcommand '"+truncate(argv[1], 128)+"'. Try "+upper(argv[0])+" HELP.")
+			return false
+		}
+		cmd = sub
+	}
+	if !arityOK(cmd.arity, len(argv)) {
+		s.reject(conn, cl, cmd, "ERR wrong number of arguments for '"+cmd.name+"' command")
+		return false
+	}
+	if !cmd.noAuth && !cl.authed.Load() {
+		s.reject(conn, cl, cmd, "NOAUTH Authentication required.")
+		return false
+	}
+	cl.mu.Lock()
+	cl.lastCmd = cmd.name
+	cl.mu.Unlock()
+	cl.totCmds.Add(1)
+	s.stats.commands.Add(1)
+	switch {
+	case cmd.run != nil:
+		return s.runServerCommand(conn, cl, cmd, argv, start)
+	case cmd.write:
+		s.proposeWrite(conn, cl, cmd, argv, start, nil)
+	default:
+		s.runRead(conn, cl, cmd, argv, start)
+	}
+	return false
+}
+
+// runServerCommand executes a command implemented by the server.
+func (s *Server) runServerCommand(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time) bool {
+	if cmd.readsState {
+		s.drain(conn, cl)
+	}
+	x := &call{s: s, cl: cl, conn: conn, argv: argv, cmd: cmd, w: cl.writer()}
+	cmd.run(x)
+	if x.write != nil {
+		s.proposeWrite(conn, cl, cmd, x.write, start, x.onCommit)
+		return false
+	}
+	s.emit(conn, cl, cmd, start, x.w.Buf)
+	return x.quit
+}
+
+// proposeWrite checks a write's syntax and proposes it without waiting;
+// its reply slot is filled when the batch is drained.
+func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time, onCommit func(bool)) {
+	if msg := engine.Check(argv); msg != "" {
+		s.emit(conn, cl, cmd, start, errorBytes(msg))
+		if onCommit != nil {
+			onCommit(false)
+		}
+		return
+	}
+	cl.mu.Lock()
+	db, proto := cl.db, cl.proto
+	cl.mu.Unlock()
+	// argv needs no copy: redcon gives every request its own buffer and
+	// never reuses it.
+	p := s.be.Propose(fsm.Command{DB: uint8(db), Proto: uint8(proto), Argv: argv})
+	cl.pending = append(cl.pending, slot{w: p, cmd: cmd, start: start, onCommit: onCommit})
+}
+
+// runRead executes an engine read. Earlier writes of the batch are
+// committed first so the read sees them; one read barrier per batch makes
+// the batch's reads linearizable (every request in it arrived before the
+// barrier was taken).
+func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time) {
+	s.drain(conn, cl)
+	if !cl.barrierDone {
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
+		err := s.be.ReadBarrier(ctx)
+		cancel()
+		if err != nil {
+			s.emit(conn, cl, cmd, start, errorBytes(readError(err, s.be.Status())))
+			return
+		}
+		cl.barrierDone = true
+	}
+	w := cl.writer()
+	db := cl.getDB()
+	s.be.Read(func(st *engine.State) {
+		now := time.Now().UnixMilli()
+		if c := st.Clock(); c > now {
+			now = c
+		}
+		st.Exec(&engine.Ctx{DB: db, Now: now, W: w}, argv)
+	})
+	s.emit(conn, cl, cmd, start, w.Buf)
+}
+
+// emit sends the reply of an executed command, or queues it behind the
+// batch's uncommitted writes.
+func (s *Server) emit(conn redcon.Conn, cl *client, cmd *command, start time.Time, reply []byte) {
+	s.recordCall(cmd, start, reply)
+	s.send(conn, cl, reply)
+}
+
+// reject sends the error for a command refused before execution (unknown,
+// wrong arity, not authenticated). cmd is nil for unknown commands.
+func (s *Server) reject(conn redcon.Conn, cl *client, cmd *command, msg string) {
+	if cmd != nil {
+		cmd.stat.rejected.Add(1)
+	}
+	s.stats.recordError(errorCode(msg))
+	s.send(conn, cl, errorBytes(msg))
+}
+
+// send writes a ready reply, or queues it if writes are pending.
+func (s *Server) send(conn redcon.Conn, cl *client, reply []byte) {
+	if len(cl.pending) == 0 {
+		conn.WriteRaw(reply)
+		return
+	}
+	off := len(cl.arena)
+	cl.arena = append(cl.arena, reply...)
+	cl.pending = append(cl.pending, slot{off: off, end: len(cl.arena)})
+}
+
+// drain waits for the batch's proposed writes in order and writes every
+// queued reply.
+func (s *Server) drain(conn redcon.Conn, cl *client) {
+	if len(cl.pending) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
+	defer cancel()
+	for i := range cl.pending {
+		sl := &cl.pending[i]
+		if sl.w == nil {
+			conn.WriteRaw(cl.arena[sl.off:sl.end])
+			continue
+		}
+		reply, err := sl.w.Wait(ctx)
+		if err != nil {
+			reply = errorBytes(writeError(err, s.be.Status()))
+		}
+		s.recordCall(sl.cmd, sl.start, reply)
+		conn.WriteRaw(reply)
+		if sl.onCommit != nil {
+			sl.onCommit(err == nil && !isErrorReply(reply))
+		}
+	}
+	clear(cl.pending)
+	cl.pending = cl.pending[:0]
+	if cap(cl.arena) > 1<<20 {
+		cl.arena = nil
+	} else {
+		cl.arena = cl.arena[:0]
+	}
+}
+
+// recordCall updates INFO commandstats and errorstats for an executed
+// command.
+func (s *Server) recordCall(cmd *command, start time.Time, reply []byte) {
+	cmd.stat.calls.Add(1)
+	cmd.stat.usec.Add(time.Since(start).Microseconds())
+	if isErrorReply(reply) {
+		cmd.stat.failed.Add(1)
+		s.stats.recordError(errorCode(string(reply[1:])))
+	}
+}
+
+func isErrorReply(b []byte) bool { return len(b) > 0 && b[0] == '-' }
+
+// errorBytes encodes an error reply; msg starts with its code.
+func errorBytes(msg string) []byte {
+	b := make([]byte, 0, len(msg)+3)
+	b = append(b, '-')
+	b = append(b, sanitizeLine(msg)...)
+	return append(b, '\r', '\n')
+}
+
+// errorCode is the first word of an error message, e.g. "ERR", "NOGROUP".
+func errorCode(msg string) string {
+	for i := 0; i < len(msg); i++ {
+		if msg[i] == ' ' || msg[i] == '\r' || msg[i] == '\n' {
+			return msg[:i]
+		}
+	}
+	return msg
+}
+
+// unknownCommandError builds Redis's reply to an unknown command: the
+// name and the first arguments, each cut to fit 128 bytes in all.
+func unknownCommandError(argv [][]byte) string {
+	args := make([]byte, 0, 64)
+	for i := 1; i < len(argv) && len(args) < 128; i++ {
+		args = append(args, '\'')
+		args = append(args, truncate(argv[i], 128-len(args)+1)...)
+		args = append(args, '\'', ' ')
+	}
+	return "ERR unknown command '" + truncate(argv[0], 128) + "', with args beginning with: " + string(args)
+}
+
+// unsupportedCommandError is the reply to commands of Redis data types
+// other than streams.
+func unsupportedCommandError(name []byte) string {
+	return "ERR unsupported command '" + truncate(name, 128) + "': raftstream keys hold only streams"
+}

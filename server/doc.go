@@ -1,0 +1,89 @@
+// Package server is raftstream's RESP front end: it speaks the Redis
+// protocol (RESP2 and RESP3) to clients on top of tidwall/redcon and turns
+// their commands into Raft proposals (writes) or linearizable local reads.
+//
+// # Routing
+//
+// Every command is resolved once, the way Redis's processCommand does it:
+// look the name up (the server's own commands first, then the engine's
+// specs), resolve a container's subcommand ("client|list"), check arity,
+// then check authentication. Failures at each step produce Redis's exact
+// error texts in Redis's order (an unknown command or a wrong arity is
+// reported before NOAUTH). Commands of other Redis data types (GET, HSET,
+// LPUSH, ...) get "ERR unsupported command '<name>': raftstream keys hold
+// only streams" rather than "unknown command", since the data model, not a
+// typo, is the reason. The server itself implements connection and
+// introspection commands (PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET,
+// CLIENT, INFO, COMMAND, CONFIG, TIME, FUNCTION FLUSH); engine specs with
+// Write set go through the log, all others are reads.
+//
+// # Pipelining and group commit
+//
+// redcon calls the handler for the first command of each batch it reads
+// and flushes once the batch is done. The handler takes the rest of the
+// batch with ReadPipeline and walks it in order: writes are syntax-checked
+// (engine.Check, so malformed commands never reach the log) and proposed
+// without waiting; the node packs everything proposed close together into
+// one log entry. Replies that are ready while writes are outstanding
+// (errors, PING, ...) are queued behind them. Before a read — or a server
+// command that reads state — the outstanding writes are waited for in
+// order, so a read sees the writes pipelined before it. One read barrier
+// per batch makes the batch's reads linearizable: every request in the
+// batch arrived before the barrier was taken. The cost of this model is
+// that a pipeline interleaving writes and reads commits in several
+// rounds; pure write runs commit as one.
+//
+// Write failures are mapped by what is known about the outcome: "not
+// leader" means the command never entered the log and earns TRYAGAIN,
+// which clients may retry; lost leadership, shutdown or a commit timeout
+// mean the command may or may not have been applied, and earn an ERR that
+// says so, because a blind retry could apply it twice.
+//
+// # RESP3
+//
+// redcon only writes RESP2, so replies are encoded by engine/resp into a
+// per-connection buffer, in the protocol the connection negotiated with
+// HELLO, and sent with WriteRaw. Writes carry their client's protocol in
+// the log entry and the state machine encodes their replies; a HELLO in
+// the middle of a pipeline changes the protocol of the commands after it
+// only. INFO, CLIENT INFO and CLIENT LIST are verbatim strings in RESP3,
+// as in Redis.
+//
+// # Limits and malformed input
+//
+// redcon has no limits and its parser differs from Redis's in details, so
+// every accepted connection is wrapped (protoConn) and its bytes run
+// through a scanner before redcon sees them. The scanner follows the
+// framing incrementally, enforces proto-max-bulk-len, the multibulk count
+// limit, Redis's stricter limits for unauthenticated clients and the
+// client-query-buffer-limit before anything is buffered, and reproduces
+// Redis's protocol errors byte for byte (then the connection is closed,
+// after the replies to the requests before the bad bytes). Its output is
+// always well-formed multibulk: inline requests are parsed with Redis's
+// sdssplitargs rules and re-encoded, and what Redis tolerates (empty
+// requests, any two bytes after a payload) is normalized. Until a client
+// has authenticated, requests are scanned one at a time, because AUTH
+// changes the limits of the request after it. redcon re-parses its whole
+// buffer after every read and loops over the announced argument count
+// each time, so the wrapper hands it an incomplete request in as few,
+// large pieces as possible, and the default multibulk limit is Redis 6's
+// 1024*1024 rather than Redis 7's INT_MAX. A panic while serving a
+// connection is recovered and costs only that connection.
+//
+// # Shutdown
+//
+// Close stops accepting, closes idle connections at once and lets busy
+// ones finish the batch they are executing and flush its replies. redcon
+// closes every connection as soon as its accept loop ends, so the
+// listener wrapper holds that loop until the clients have drained.
+//
+// # Trade-offs and gaps
+//
+// Blocking reads (XREAD/XREADGROUP BLOCK) run as non-blocking commands for
+// now; waiters.go describes where they will plug in. MULTI/EXEC and WATCH
+// answer with an error. COMMAND DOCS has no argument descriptions, key
+// specs and ACL categories of engine commands are derived from their
+// flags, and CLIENT LIST reports Redis's buffer fields as zeros. CONFIG SET
+// of node-local settings (maxclients, limits, requirepass) changes only
+// this node; the stream settings are replicated through the log.
+package server

@@ -1,0 +1,260 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/raftstream/raftstream/cluster"
+	"github.com/raftstream/raftstream/engine/resp"
+)
+
+// Server is the RESP front end: it accepts Redis clients, routes their
+// commands to the Raft node (writes) or the local state machine (reads),
+// and answers connection and server commands itself.
+type Server struct {
+	cfg    Config
+	be     backend
+	logger *slog.Logger
+
+	ln      net.Listener
+	lnw     *listener
+	rs      *redcon.Server
+	started time.Time
+	runID   string
+
+	// Settings CONFIG SET may change at run time.
+	requirePass atomic.Pointer[string]
+	maxClients  atomic.Int64
+	maxBulk     atomic.Int64
+	queryLimit  atomic.Int64
+
+	clients *registry
+	nextID  atomic.Uint64
+	stats   *stats
+	waiters *waiterRegistry
+
+	tableOnce sync.Once
+	tab       *commandTable
+
+	serving   atomic.Bool
+	serveDone chan struct{}
+	closeOnce sync.Once
+	closing   atomic.Bool
+	// drained is closed once every client has gone after Close; the
+	// listener wrapper holds redcon's accept loop until then, because
+	// redcon closes all remaining connections as soon as that loop ends.
+	drained chan struct{}
+	// unhook removes the server's signal hook from the state machine.
+	unhook func()
+}
+
+// New returns a server for node, listening on cfg.Addr (call Serve to start
+// accepting clients).
+func New(cfg Config, node *cluster.Node, logger *slog.Logger) (*Server, error) {
+	if node == nil {
+		return nil, errors.New("server: nil cluster node")
+	}
+	s, err := newServer(cfg, nodeBackend{node}, logger)
+	if err != nil {
+		return nil, err
+	}
+	node.FSM().SetSignal(s.waiters.notify)
+	s.unhook = func() { node.FSM().SetSignal(nil) }
+	return s, nil
+}
+
+func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("server: listen on %q: %w", cfg.Addr, err)
+	}
+	var id [20]byte
+	_, _ = rand.Read(id[:])
+	s := &Server{
+		cfg:       cfg,
+		be:        be,
+		logger:    logger.With("component", "server"),
+		ln:        ln,
+		started:   time.Now(),
+		runID:     hex.EncodeToString(id[:]),
+		clients:   newRegistry(),
+		stats:     newStats(),
+		waiters:   newWaiterRegistry(),
+		serveDone: make(chan struct{}),
+		drained:   make(chan struct{}),
+	}
+	pass := cfg.RequirePass
+	s.requirePass.Store(&pass)
+	s.maxClients.Store(int64(cfg.MaxClients))
+	s.maxBulk.Store(cfg.MaxBulkLen)
+	s.queryLimit.Store(cfg.ClientQueryBufferLimit)
+	s.lnw = &listener{Listener: ln, s: s}
+	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, s.handle, s.accept, s.closed)
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts clients until Close is called. It returns nil after Close.
+func (s *Server) Serve() error {
+	if !s.serving.CompareAndSwap(false, true) {
+		return errors.New("server: Serve called twice")
+	}
+	defer close(s.serveDone)
+	if s.closing.Load() {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	samplerDone := make(chan struct{})
+	go func() {
+		defer close(samplerDone)
+		s.stats.runSampler(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-samplerDone
+	}()
+	s.logger.Info("serving RESP clients", "addr", s.Addr().String())
+	if err := s.rs.Serve(s.lnw); err != nil {
+		return fmt.Errorf("server: serve: %w", err)
+	}
+	return nil
+}
+
+// Close stops accepting clients, lets every connection finish the batch
+// of commands it is executing and flush the replies, then closes it. It
+// waits at most CommandTimeout plus a margin for busy connections before
+// closing them regardless.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.closing.Store(true)
+		err := s.ln.Close()
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			s.logger.Warn("closing the listener", "error", err)
+		}
+		for _, c := range s.clients.list() {
+			c.pc.shutdown()
+		}
+		select {
+		case <-s.clients.waitEmpty():
+		case <-time.After(s.cfg.CommandTimeout + 5*time.Second):
+			s.logger.Warn("clients still busy at shutdown; closing their connections")
+			for _, c := range s.clients.list() {
+				_ = c.pc.Conn.Close()
+			}
+		}
+		close(s.drained)
+		if s.serving.Load() {
+			<-s.serveDone
+		}
+		if s.unhook != nil {
+			s.unhook()
+		}
+	})
+	return nil
+}
+
+// accept is redcon's accept callback: it sets up the client state.
+func (s *Server) accept(conn redcon.Conn) bool {
+	pc, ok := conn.NetConn().(*protoConn)
+	if !ok {
+		return false
+	}
+	cl := &client{
+		id:      s.nextID.Add(1),
+		pc:      pc,
+		conn:    conn,
+		addr:    pc.RemoteAddr().String(),
+		laddr:   pc.LocalAddr().String(),
+		created: time.Now(),
+		proto:   2,
+		w:       resp.NewWriter(2),
+	}
+	cl.authed.Store(*s.requirePass.Load() == "")
+	cl.lastActive.Store(cl.created.UnixNano())
+	pc.cl = cl
+	conn.SetContext(cl)
+	s.clients.add(cl)
+	s.stats.connections.Add(1)
+	if s.closing.Load() {
+		pc.shutdown()
+	}
+	return true
+}
+
+// closed is redcon's callback for a finished connection.
+func (s *Server) closed(conn redcon.Conn, err error) {
+	cl, ok := conn.Context().(*client)
+	if !ok {
+		return
+	}
+	s.clients.remove(cl)
+	if err != nil && !errors.Is(err, errClosing) && !errors.Is(err, net.ErrClosed) {
+		s.logger.Debug("client connection ended", "client", cl.id, "addr", cl.addr, "error", err)
+	}
+}
+
+// scanLimits are the request limits in force.
+func (s *Server) scanLimits() scanLimits {
+	return scanLimits{
+		maxBulk:       s.maxBulk.Load(),
+		maxMultibulk:  s.cfg.MaxMultibulkLen,
+		maxQueryBytes: s.queryLimit.Load(),
+	}
+}
+
+// listener wraps the TCP listener: it refuses clients beyond maxclients
+// with Redis's error, wraps each connection in a protoConn, and after
+// Close holds redcon's accept loop until the clients have drained.
+type listener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			if l.s.closing.Load() {
+				<-l.s.drained
+				return nil, fmt.Errorf("server closed: %w", net.ErrClosed)
+			}
+			return nil, err
+		}
+		if int64(l.s.clients.count()) >= l.s.maxClients.Load() {
+			l.s.stats.rejected.Add(1)
+			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = c.Write([]byte("-ERR max number of clients reached\r\n"))
+			_ = c.Close()
+			continue
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+			_ = tc.SetKeepAlive(true)
+			_ = tc.SetKeepAlivePeriod(300 * time.Second)
+		}
+		return newProtoConn(l.s, c), nil
+	}
+}
+
+// Close is a no-op: the Server closes the real listener itself, and redcon
+// calls this only after its accept loop ended.
+func (l *listener) Close() error { return nil }

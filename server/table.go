@@ -1,0 +1,250 @@
+package server
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/raftstream/raftstream/engine"
+)
+
+// command is one routable command or subcommand: either executed here
+// (run is set) or by the engine (spec is set). The metadata feeds COMMAND
+// INFO/DOCS/LIST in Redis 7 reply shapes.
+type command struct {
+	name     string // lower case full name, e.g. "client|list"
+	arity    int
+	flags    []string
+	acl      []string
+	tips     []string
+	firstKey int
+	lastKey  int
+	step     int
+	keySpecs []keySpec
+	group    string
+	since    string
+	summary  string
+	// complexity is optional in COMMAND DOCS.
+	complexity string
+
+	subs      []*command // sorted by name
+	subByName map[string]*command
+	parent    *command
+
+	// noAuth commands may run before the client authenticates.
+	noAuth bool
+	// run executes a server command.
+	run func(x *call)
+	// readsState makes the server finish the pipeline's earlier writes
+	// before running this server command, so it sees them.
+	readsState bool
+
+	// spec is set for engine commands; write says they go through the log.
+	spec  *engine.Spec
+	write bool
+
+	stat cmdStat
+}
+
+// keySpec is a Redis 7 key specification (COMMAND INFO element 9).
+type keySpec struct {
+	flags     []string
+	keyword   string // begin_search keyword; "" means index
+	index     int    // begin_search index, or keyword startfrom
+	lastKey   int
+	keyStep   int
+	limit     int
+	hasSearch bool
+}
+
+// commandTable indexes every command by lower-case name. It is built on
+// first use because it includes the engine's specs.
+type commandTable struct {
+	byName map[string]*command
+	sorted []*command // top-level commands by name
+}
+
+func (t *commandTable) lookup(name []byte) *command {
+	if len(name) > 64 {
+		return nil
+	}
+	var buf [64]byte
+	for i, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return t.byName[string(buf[:len(name)])]
+}
+
+// sub finds a subcommand of a container by the name the client typed,
+// without allocating.
+func (c *command) sub(name []byte) *command {
+	if len(name) > 32 {
+		return nil
+	}
+	var buf [32]byte
+	for i, ch := range name {
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf[i] = ch
+	}
+	return c.subByName[string(buf[:len(name)])]
+}
+
+// all visits every command and subcommand in name order.
+func (t *commandTable) all(fn func(c *command)) {
+	for _, c := range t.sorted {
+		fn(c)
+		for _, s := range c.subs {
+			fn(s)
+		}
+	}
+}
+
+// table returns the server's command table, built on first use (it holds
+// the per-command statistics, so each Server has its own).
+func (s *Server) table() *commandTable {
+	s.tableOnce.Do(func() { s.tab = buildTable(serverCommands(), engine.Specs()) })
+	return s.tab
+}
+
+// buildTable merges the server's own commands with the engine's. A server
+// command wins a name clash: connection and server commands are handled
+// here even if the engine lists them.
+func buildTable(server []*command, specs []*engine.Spec) *commandTable {
+	t := &commandTable{byName: make(map[string]*command)}
+	add := func(c *command) {
+		if _, dup := t.byName[c.name]; dup {
+			return
+		}
+		t.byName[c.name] = c
+		t.sorted = append(t.sorted, c)
+		c.subByName = make(map[string]*command, len(c.subs))
+		for _, s := range c.subs {
+			s.parent = c
+			t.byName[s.name] = s
+			c.subByName[strings.TrimPrefix(s.name, c.name+"|")] = s
+		}
+	}
+	for _, c := range server {
+		add(c)
+	}
+	for _, sp := range specs {
+		add(fromSpec(sp))
+	}
+	slices.SortFunc(t.sorted, func(a, b *command) int { return strings.Compare(a.name, b.name) })
+	return t
+}
+
+// keywordKeys are the engine commands whose keys follow a keyword rather
+// than sit at fixed positions (Redis's key specs for them, as COMMAND INFO
+// on Redis 7 shows): the keyword and where the search for it starts.
+var keywordKeys = map[string]struct {
+	keyword   string
+	startFrom int
+}{
+	"xread":      {"STREAMS", 1},
+	"xreadgroup": {"STREAMS", 4},
+}
+
+// fromSpec converts an engine spec to a routable command, deriving the
+// Redis 7 metadata the spec does not carry (ACL categories, key specs).
+func fromSpec(sp *engine.Spec) *command {
+	c := &command{
+		name:     strings.ToLower(sp.Name),
+		arity:    sp.Arity,
+		firstKey: sp.FirstKey,
+		lastKey:  sp.LastKey,
+		step:     sp.Step,
+		group:    sp.Group,
+		since:    sp.Since,
+		summary:  sp.Summary,
+		spec:     sp,
+		write:    sp.Write,
+	}
+	for _, f := range sp.Flags {
+		c.flags = append(c.flags, string(f))
+	}
+	c.acl = aclCategories(c)
+	c.keySpecs = deriveKeySpecs(c)
+	for _, sub := range sp.Subcommands {
+		sc := fromSpec(sub)
+		if !strings.Contains(sc.name, "|") {
+			sc.name = c.name + "|" + sc.name
+		}
+		c.subs = append(c.subs, sc)
+	}
+	slices.SortFunc(c.subs, func(a, b *command) int { return strings.Compare(a.name, b.name) })
+	if len(c.subs) > 0 && len(c.acl) == 0 {
+		c.acl = []string{"@slow"}
+	}
+	return c
+}
+
+func hasFlag(flags []string, f string) bool { return slices.Contains(flags, f) }
+
+// aclCategories derives Redis ACL categories from a command's flags, in
+// the order Redis lists them.
+func aclCategories(c *command) []string {
+	if len(c.flags) == 0 {
+		return nil
+	}
+	var acl []string
+	stream := strings.HasPrefix(c.name, "x")
+	if !stream {
+		acl = append(acl, "@keyspace")
+	}
+	switch {
+	case hasFlag(c.flags, "write"):
+		acl = append(acl, "@write")
+	case hasFlag(c.flags, "readonly"):
+		acl = append(acl, "@read")
+	}
+	if stream {
+		acl = append(acl, "@stream")
+	}
+	if hasFlag(c.flags, "fast") {
+		acl = append(acl, "@fast")
+	} else {
+		acl = append(acl, "@slow")
+	}
+	if hasFlag(c.flags, "blocking") {
+		acl = append(acl, "@blocking")
+	}
+	return acl
+}
+
+// deriveKeySpecs builds key specs from the legacy first/last/step triple,
+// or from keywordKeys.
+func deriveKeySpecs(c *command) []keySpec {
+	flags := []string{"RO", "access"}
+	if c.write {
+		flags = []string{"RW", "update"}
+	}
+	if kw, ok := keywordKeys[c.name]; ok {
+		return []keySpec{{flags: flags, keyword: kw.keyword, index: kw.startFrom, lastKey: -1, keyStep: 1, limit: 2, hasSearch: true}}
+	}
+	if c.firstKey <= 0 {
+		return nil
+	}
+	last := c.lastKey
+	if last >= 0 {
+		last -= c.firstKey
+	}
+	step := c.step
+	if step == 0 {
+		step = 1
+	}
+	return []keySpec{{flags: flags, index: c.firstKey, lastKey: last, keyStep: step, hasSearch: true}}
+}
+
+// arityOK applies Redis's arity rule: positive is exact, negative a
+// minimum.
+func arityOK(arity, argc int) bool {
+	if arity > 0 {
+		return argc == arity
+	}
+	return argc >= -arity
+}
