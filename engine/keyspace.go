@@ -10,6 +10,9 @@ type entry struct {
 	// expireAt is the key's deadline in Unix ms; meaningful only if volatile.
 	expireAt int64
 	volatile bool
+	// ver is the keyspace's version counter at the key's last write, for
+	// WATCH (watch.go). Replicated: it is in the snapshot.
+	ver uint64
 }
 
 // slot is a key's place in the key tree. Keys are ordered by (hash, key):
@@ -51,6 +54,10 @@ func expLess(a, b expItem) bool {
 type keyspace struct {
 	keys    *btree.BTreeG[slot]
 	expires *btree.BTreeG[expItem]
+	// ver counts writes to the keyspace: each write stamps its keys with
+	// a new value. delVer is ver at the last key deletion (WATCH of a
+	// missing key). Both are in the snapshot.
+	ver, delVer uint64
 }
 
 var treeOpts = btree.Options{NoLocks: true}
@@ -101,7 +108,8 @@ func (ks *keyspace) lookupRead(key string, now int64) *entry {
 
 // add inserts a new key; the caller made sure it does not exist.
 func (ks *keyspace) add(key string, val *Stream) *entry {
-	e := &entry{key: key, val: val}
+	ks.ver++
+	e := &entry{key: key, val: val, ver: ks.ver}
 	ks.keys.Set(slot{hash: hashKey(key), key: key, e: e})
 	return e
 }
@@ -113,6 +121,8 @@ func (ks *keyspace) remove(e *entry) {
 		ks.expires.Delete(expItem{at: e.expireAt, hash: h, key: e.key})
 	}
 	ks.keys.Delete(slot{hash: h, key: e.key})
+	ks.ver++
+	ks.delVer = ks.ver
 }
 
 // setExpire gives e the deadline at (Unix ms), replacing any previous one.
@@ -160,7 +170,7 @@ func (ks *keyspace) clone() *keyspace {
 		keys.Load(sl)
 		return true
 	})
-	return &keyspace{keys: keys, expires: ks.expires.Copy()}
+	return &keyspace{keys: keys, expires: ks.expires.Copy(), ver: ks.ver, delVer: ks.delVer}
 }
 
 // flush deletes every key, calling fn (if set) for each first.
@@ -174,5 +184,9 @@ func (ks *keyspace) flush(fn func(key string)) int {
 	}
 	ks.keys.Clear()
 	ks.expires.Clear()
+	if n > 0 {
+		ks.ver++
+		ks.delVer = ks.ver
+	}
 	return n
 }

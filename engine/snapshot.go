@@ -18,16 +18,21 @@ import (
 //	             uvarint nkeys, then per key in keyspace order:
 //	               uvarint len, key, flags byte (bit 0: has TTL),
 //	               [varint expireAt], Stream.AppendSnapshot bytes
+//	versions   (v3) per db: uvarint ver, uvarint delVer, then per key in
+//	             keyspace order uvarint ver (WATCH versions, watch.go)
 //	checksum   4 bytes CRC-32C of everything before
 //
 // Config is stored by name so that a parameter added later reads back as
 // its default from older snapshots. The key order is the tree order, so
 // equal states give equal bytes. Version 2 streams carry consumer groups
 // and IDMP state (stream_snapshot_groups.go); version 1 snapshots, whose
-// streams have none, still load.
+// streams have none, still load. Version 3 appends the WATCH versions
+// (watch.go) after the databases, leaving the layout before them as it
+// was for readers that walk the keys; older snapshots load with all
+// versions 0.
 const (
 	snapshotMagic   = "RSTRSNAP"
-	snapshotVersion = 2
+	snapshotVersion = 3
 	snapFlagTTL     = 1
 )
 
@@ -69,6 +74,7 @@ func (s *State) WriteSnapshot(w io.Writer) error {
 			return sw.err
 		}
 	}
+	b = appendVersions(b, s)
 	b = sw.write(b)
 	b = binary.LittleEndian.AppendUint32(b, sw.crc)
 	sw.write(b)
@@ -115,7 +121,8 @@ func ReadSnapshot(r io.Reader) (*State, error) {
 		return nil, fmt.Errorf("%w: checksum mismatch", errSnapshot)
 	}
 	d := stateDecoder{b: body[len(snapshotMagic):]}
-	if v := d.uvarint(); d.err == nil && v != 1 && v != snapshotVersion {
+	v := d.uvarint()
+	if d.err == nil && (v < 1 || v > snapshotVersion) {
 		return nil, fmt.Errorf("%w: unsupported version %d", errSnapshot, v)
 	}
 	s := NewState()
@@ -133,6 +140,9 @@ func ReadSnapshot(r io.Reader) (*State, error) {
 		if err := d.readKeyspace(s.dbs[db]); err != nil {
 			return nil, fmt.Errorf("%w: db %d: %w", errSnapshot, db, err)
 		}
+	}
+	if v >= 3 && d.err == nil {
+		d.readVersions(s)
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("%w: %w", errSnapshot, d.err)
@@ -239,4 +249,29 @@ func (d *stateDecoder) readKeyspace(ks *keyspace) error {
 		}
 	}
 	return d.err
+}
+
+// appendVersions encodes the WATCH versions (watch.go).
+func appendVersions(b []byte, s *State) []byte {
+	for _, ks := range s.dbs {
+		b = binary.AppendUvarint(b, ks.ver)
+		b = binary.AppendUvarint(b, ks.delVer)
+		ks.keys.Scan(func(sl slot) bool {
+			b = binary.AppendUvarint(b, sl.e.ver)
+			return true
+		})
+	}
+	return b
+}
+
+// readVersions decodes what appendVersions wrote, into a state whose
+// keys were already read.
+func (d *stateDecoder) readVersions(s *State) {
+	for _, ks := range s.dbs {
+		ks.ver, ks.delVer = d.uvarint(), d.uvarint()
+		ks.keys.Scan(func(sl slot) bool {
+			sl.e.ver = d.uvarint()
+			return d.err == nil
+		})
+	}
 }

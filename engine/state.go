@@ -65,6 +65,10 @@ func (s *State) Clock() int64 { return s.clock }
 // make it panic; it accepts `CONFIG SET name value ...` for the replicated
 // parameters (see ConfigParams) although CONFIG has no Spec here.
 func (s *State) Exec(ctx *Ctx, argv [][]byte) {
+	if len(argv) > 0 && isTxn(argv[0]) {
+		s.execTxn(ctx, argv) // MULTI/EXEC: multi.go
+		return
+	}
 	if len(argv) > 0 && argIs(argv[0], "config") {
 		if err := checkConfig(argv); err != "" {
 			ctx.W.WriteError(err)
@@ -83,6 +87,9 @@ func (s *State) Exec(ctx *Ctx, argv [][]byte) {
 		return
 	}
 	c.exec(s, ctx, argv)
+	if c.spec.Write {
+		s.touchKeys(ctx, argv) // WATCH versions: watch.go
+	}
 }
 
 // Check validates argv's syntax without looking at state. It returns "" if
@@ -91,6 +98,9 @@ func (s *State) Exec(ctx *Ctx, argv [][]byte) {
 // regardless of state. Writes are checked before they enter the log so that
 // malformed commands are never logged.
 func Check(argv [][]byte) string {
+	if len(argv) > 0 && isTxn(argv[0]) {
+		return checkTxn(argv)
+	}
 	if len(argv) > 0 && argIs(argv[0], "config") {
 		return checkConfig(argv)
 	}

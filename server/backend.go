@@ -40,12 +40,49 @@ func (b nodeBackend) ReadBarrier(ctx context.Context) error { return b.n.ReadBar
 func (b nodeBackend) Read(fn func(st *engine.State))        { b.n.FSM().Read(fn) }
 func (b nodeBackend) Status() cluster.Status                { return b.n.Status() }
 
+// adminBackend is the part of the node behind RAFT, DEBUG DIGEST and
+// READONLY. It is separate from backend so that test fakes which only
+// exercise the data path need not implement it; commands that need it
+// answer with an error when the backend lacks it.
+type adminBackend interface {
+	Members() ([]cluster.Member, error)
+	AddMember(ctx context.Context, m cluster.NodeInfo) error
+	RemoveMember(ctx context.Context, id string) error
+	TransferLeadership(ctx context.Context, id string) error
+	Snapshot(ctx context.Context) error
+	Digest() (string, error)
+	ReadBarrierStale() error
+}
+
+func (b nodeBackend) Members() ([]cluster.Member, error) { return b.n.Members() }
+func (b nodeBackend) AddMember(ctx context.Context, m cluster.NodeInfo) error {
+	return b.n.AddMember(ctx, m)
+}
+func (b nodeBackend) RemoveMember(ctx context.Context, id string) error {
+	return b.n.RemoveMember(ctx, id)
+}
+func (b nodeBackend) TransferLeadership(ctx context.Context, id string) error {
+	return b.n.TransferLeadership(ctx, id)
+}
+func (b nodeBackend) Snapshot(ctx context.Context) error { return b.n.Snapshot(ctx) }
+func (b nodeBackend) Digest() (string, error)            { return b.n.Digest() }
+func (b nodeBackend) ReadBarrierStale() error            { return b.n.ReadBarrierStale() }
+
+// errNoLeader is the reply when no leader appeared within the leader
+// wait. cluster.ErrNoLeader also matches cluster.ErrNotLeader, so it must
+// be tested first.
+const errNoLeader = "TRYAGAIN no Raft leader was elected within the leader wait; the command was not applied"
+
 // writeError turns a failed proposal into the error reply the client gets.
 // Writes that certainly were not applied get TRYAGAIN, which clients may
 // retry; writes whose fate is unknown get ERR, which they do not retry on
 // their own, because a retry could apply the command twice.
 func writeError(err error, st cluster.Status) string {
 	switch {
+	case errors.Is(err, cluster.ErrNoLeader):
+		return errNoLeader
+	case errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return "TRYAGAIN Raft leadership is being transferred; the command was not applied"
 	case errors.Is(err, cluster.ErrNotLeader):
 		return "TRYAGAIN " + leaderHint(st) + "; the command was not applied"
 	case errors.Is(err, cluster.ErrClosed) && !errors.Is(err, cluster.ErrUnknownOutcome):
@@ -66,6 +103,8 @@ func writeError(err error, st cluster.Status) string {
 // no effects and are safe to retry, hence TRYAGAIN.
 func readError(err error, st cluster.Status) string {
 	switch {
+	case errors.Is(err, cluster.ErrNoLeader):
+		return "TRYAGAIN no Raft leader was elected within the leader wait; the read was not served"
 	case errors.Is(err, cluster.ErrClosed):
 		return "TRYAGAIN the Raft node is shutting down; the read was not served"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

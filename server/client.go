@@ -25,6 +25,7 @@ type client struct {
 	authed     atomic.Bool
 	noEvict    atomic.Bool  // CLIENT NO-EVICT, shown in CLIENT LIST flags
 	noTouch    atomic.Bool  // CLIENT NO-TOUCH
+	readOnly   atomic.Bool  // READONLY: reads skip the Raft read barrier
 	killed     atomic.Bool  // CLIENT KILL'ed, hidden from CLIENT LIST
 	lastActive atomic.Int64 // unix nanoseconds of the last command
 	totCmds    atomic.Int64
@@ -44,6 +45,8 @@ type client struct {
 	// barrierDone is set once a read barrier has been passed in the
 	// current batch; later reads in the batch reuse it.
 	barrierDone bool
+	// tx is the open MULTI transaction, nil outside one (multi.go).
+	tx *txState
 }
 
 func (c *client) getDB() int {

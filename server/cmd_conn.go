@@ -175,6 +175,7 @@ func cmdReset(x *call) {
 	cl.mu.Unlock()
 	cl.noEvict.Store(false)
 	cl.noTouch.Store(false)
+	cl.readOnly.Store(false) // RESET sets the connection to READWRITE mode
 	cl.authed.Store(*x.s.requirePass.Load() == "")
 	x.w.Version = 2
 	x.w.WriteStatus("RESET")

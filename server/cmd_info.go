@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
 )
 
@@ -208,25 +209,64 @@ func (s *Server) infoStats(b *infoBuilder, _ *engineInfo) {
 	b.kv("unexpected_error_replies", 0)
 }
 
+// infoReplication maps the Raft roles onto Redis's replication section,
+// so tools that read role/master_host/slaveN keep working: the leader is
+// the master and the other members its replicas. Per-follower replication
+// progress is not exposed by the cluster package, so the slaveN lines say
+// offset=0,lag=0 (see docs/operations.md); state=online means "in the
+// configuration", not "reachable".
 func (s *Server) infoReplication(b *infoBuilder, _ *engineInfo) {
 	st := s.be.Status()
+	var members []cluster.Member
+	if a, ok := s.be.(adminBackend); ok {
+		members, _ = a.Members()
+	}
 	if st.State == "leader" {
 		b.kv("role", "master")
+		var slaves []cluster.Member
+		for _, m := range members {
+			if !m.Self {
+				slaves = append(slaves, m)
+			}
+		}
+		b.kv("connected_slaves", len(slaves))
+		for i, m := range slaves {
+			host, port, err := net.SplitHostPort(m.ClientAddr)
+			if err != nil {
+				port = "0"
+			}
+			fmt.Fprintf(b, "slave%d:ip=%s,port=%s,state=online,offset=0,lag=0\r\n", i, host, port)
+		}
 	} else {
 		b.kv("role", "slave")
-		if host, port, err := net.SplitHostPort(st.LeaderClientAddr); err == nil {
-			b.kv("master_host", host)
-			b.kv("master_port", port)
+		host, port, err := net.SplitHostPort(st.LeaderClientAddr)
+		if err != nil {
+			host, port = "", "0"
 		}
+		b.kv("master_host", host)
+		b.kv("master_port", port)
 		link := "up"
 		if st.LeaderID == "" {
 			link = "down"
 		}
 		b.kv("master_link_status", link)
+		b.kv("master_sync_in_progress", 0)
+		b.kv("slave_read_repl_offset", st.CommitIndex)
+		b.kv("slave_repl_offset", st.AppliedIndex)
+		b.kv("slave_priority", 100)
+		b.kv("slave_read_only", 1)
+		b.kv("replica_announced", 1)
+		b.kv("connected_slaves", 0)
 	}
-	b.kv("connected_slaves", 0)
+	b.kv("master_failover_state", "no-failover")
 	b.kv("master_replid", s.runID)
+	b.kv("master_replid2", "0000000000000000000000000000000000000000")
 	b.kv("master_repl_offset", st.AppliedIndex)
+	b.kv("second_repl_offset", -1)
+	b.kv("repl_backlog_active", 0)
+	b.kv("repl_backlog_size", 0)
+	b.kv("repl_backlog_first_byte_offset", 0)
+	b.kv("repl_backlog_histlen", 0)
 	b.kv("raft_state", st.State)
 	b.kv("raft_leader_id", st.LeaderID)
 	b.kv("raft_leader_addr", st.LeaderAddr)
@@ -269,6 +309,8 @@ func (s *Server) infoKeyspace(b *infoBuilder, ei *engineInfo) {
 func (s *Server) infoRaft(b *infoBuilder, _ *engineInfo) {
 	st := s.be.Status()
 	b.kv("raft_node_id", st.NodeID)
+	b.kv("raft_addr", st.RaftAddr)
+	b.kv("raft_client_addr", st.ClientAddr)
 	b.kv("raft_state", st.State)
 	b.kv("raft_term", st.Term)
 	b.kv("raft_leader_id", st.LeaderID)

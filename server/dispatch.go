@@ -120,6 +120,13 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 	cl.mu.Unlock()
 	cl.totCmds.Add(1)
 	s.stats.commands.Add(1)
+	if cl.inMulti() && !txnControl(cmd) {
+		s.emit(conn, cl, cmd, start, s.queueTxn(cl, cmd, argv)) // multi.go
+		return false
+	}
+	if handled, closeConn := s.runBlocking(conn, cl, cmd, argv, start); handled {
+		return closeConn // XREAD/XREADGROUP BLOCK: block.go
+	}
 	switch {
 	case cmd.run != nil:
 		return s.runServerCommand(conn, cl, cmd, argv, start)
@@ -173,7 +180,7 @@ func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]by
 	s.drain(conn, cl)
 	if !cl.barrierDone {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
-		err := s.be.ReadBarrier(ctx)
+		err := s.readBarrier(ctx, cl)
 		cancel()
 		if err != nil {
 			s.emit(conn, cl, cmd, start, errorBytes(readError(err, s.be.Status())))
@@ -207,6 +214,7 @@ func (s *Server) reject(conn redcon.Conn, cl *client, cmd *command, msg string) 
 		cmd.stat.rejected.Add(1)
 	}
 	s.stats.recordError(errorCode(msg))
+	txnRejected(cl)
 	s.send(conn, cl, errorBytes(msg))
 }
 

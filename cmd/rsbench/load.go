@@ -22,7 +22,7 @@ const (
 	opXReadGroup opKind = "xreadgroup"
 )
 
-var knownOps = []opKind{opXAdd, opXRange, opXRevRange, opXLen, opXRead, opXReadGroup}
+var knownOps = []opKind{opXAdd, opXRange, opXRevRange, opXLen, opXRead, opXReadGroup, opXAddWait}
 
 // mixEntry is a command and its share of the clients.
 type mixEntry struct {
@@ -244,9 +244,12 @@ func (w *worker) loop(ctx context.Context, deadline time.Time, budget *atomic.In
 		}
 		t0 := time.Now()
 		var err error
-		if w.op == opXReadGroup {
+		switch w.op {
+		case opXReadGroup:
 			err = w.readGroup()
-		} else {
+		case opXAddWait:
+			err = w.batchWait(n)
+		default:
 			err = w.batch(n)
 		}
 		if err != nil {

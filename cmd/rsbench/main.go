@@ -59,7 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.pipeline, "pipeline", 1, "commands per round trip on each connection")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each run (load mode)")
 	fs.Int64Var(&o.requests, "requests", 0, "stop each run after this many commands instead of -duration (0: use -duration)")
-	fs.StringVar(&o.mix, "mix", "xadd", "commands, with weights assigning clients to them: e.g. xadd or xadd=8,xreadgroup=4 (xadd, xrange, xrevrange, xlen, xread, xreadgroup)")
+	fs.StringVar(&o.mix, "mix", "xadd", "commands, with weights assigning clients to them: e.g. xadd or xadd=8,xreadgroup=4 (xadd, xrange, xrevrange, xlen, xread, xreadgroup; xaddwait: each XADD followed by WAIT 1 0)")
 	fs.IntVar(&o.valueSize, "value-size", 16, "bytes in the XADD field value")
 	fs.IntVar(&o.keys, "keys", 1, "number of streams the clients spread over")
 	fs.IntVar(&o.proto, "proto", 2, "RESP version (2, or 3 via HELLO 3)")
@@ -95,8 +95,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-proto must be 2 or 3")
 	case o.format != "text" && o.format != "md":
 		return nil, errors.New("-format must be text or md")
-	case o.mode != "load" && o.mode != "memory":
-		return nil, errors.New("-mode must be load or memory")
+	case o.mode != "load" && o.mode != "memory" && o.mode != "queue":
+		return nil, errors.New("-mode must be load, memory or queue")
 	case o.valueSize < 0:
 		return nil, errors.New("-value-size must be >= 0")
 	}
@@ -122,6 +122,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.mode == "memory" {
 		return runMemoryMode(ctx, o, stdout, stderr)
+	}
+	if o.mode == "queue" {
+		return runQueueMode(ctx, o, stdout) // queue.go
 	}
 	return runLoadMode(ctx, o, stdout, stderr)
 }

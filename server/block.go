@@ -1,0 +1,253 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/engine/resp"
+	"github.com/raftstream/raftstream/fsm"
+)
+
+const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+
+// isNullReply reports whether reply is the null array a read with nothing
+// to serve (or a timed-out blocking read) answers, in either protocol.
+func isNullReply(reply []byte) bool {
+	return bytes.Equal(reply, []byte("*-1\r\n")) || bytes.Equal(reply, []byte("_\r\n"))
+}
+
+// blockSpec is what a blocking read needs beyond its argv.
+type blockSpec struct {
+	group   bool // XREADGROUP
+	timeout int64
+	keys    []string
+	grpName string
+	xread   engine.XReadArgs
+}
+
+// blockingForm parses argv as XREAD or XREADGROUP with BLOCK. ok is false
+// for any other command, a read without BLOCK, or a malformed one: those
+// run the ordinary way, which also produces the errors.
+func blockingForm(cmd *command, argv [][]byte) (b blockSpec, ok bool) {
+	switch cmd.name {
+	case "xread":
+		a, err := engine.ParseXRead(argv)
+		if err != "" || !a.Block {
+			return b, false
+		}
+		b.xread, b.timeout = a, a.Timeout
+		b.keys = keyStrings(a.Keys)
+	case "xreadgroup":
+		if engine.Check(argv) != "" {
+			return b, false
+		}
+		a, err := engine.ParseXReadGroup(argv)
+		if err != "" || !a.Block {
+			return b, false
+		}
+		b.group, b.timeout, b.grpName = true, a.Timeout, string(a.Group)
+		b.keys = keyStrings(a.Keys)
+	default:
+		return b, false
+	}
+	return b, true
+}
+
+func keyStrings(keys [][]byte) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = string(k)
+	}
+	return out
+}
+
+// runBlocking executes XREAD/XREADGROUP with BLOCK. handled is false
+// when argv is not a well-formed blocking read; closeConn reports that
+// the client went away (or was killed) while blocked.
+//
+// The client registers on its keys before its first look at the state, so
+// a signal between the look and the wait is never lost. XREAD re-reads
+// the local state on each wake-up, with "$" resolved once at the start.
+// XREADGROUP first asks the local state whether a proposal would serve
+// anything (XReadGroupWouldServe) and only then proposes the
+// non-blocking command through the log (forwarded to the leader on a
+// follower); a null answer means another consumer was faster, and the
+// client waits again.
+func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time) (handled, closeConn bool) {
+	b, ok := blockingForm(cmd, argv)
+	if !ok {
+		return false, false
+	}
+	s.drain(conn, cl)
+	if !cl.barrierDone {
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
+		err := s.readBarrier(ctx, cl)
+		cancel()
+		if err != nil {
+			s.emit(conn, cl, cmd, start, errorBytes(readError(err, s.be.Status())))
+			return true, false
+		}
+		cl.barrierDone = true
+	}
+	cl.mu.Lock()
+	db, proto := cl.db, cl.proto
+	cl.mu.Unlock()
+
+	w := s.waiters.register(cl.id, db, b.keys, b.grpName, b.group)
+	defer func() {
+		// Served or not (timeout, unblock, disconnect), the next client of
+		// the group re-checks: a wake-up this one consumed may be unused.
+		s.waiters.unregister(w)
+		s.waiters.passTurn(w)
+	}()
+	bl := &blocked{s: s, cl: cl, b: &b, argv: argv, db: db, proto: proto}
+
+	// The first attempt runs the command as given: errors (including the
+	// clock-dependent BLOCK range check) are the command's own.
+	reply, claimAt := bl.attempt(true)
+	if reply != nil {
+		s.emit(conn, cl, cmd, start, reply)
+		return true, false
+	}
+
+	// Blocking: what the pipeline answered so far must reach the client.
+	_ = redcon.BaseWriter(conn).Flush()
+	watch := cl.pc.watch()
+	defer watch.stop()
+
+	var timeout <-chan time.Time
+	if b.timeout > 0 {
+		t := time.NewTimer(time.Duration(b.timeout) * time.Millisecond)
+		defer t.Stop()
+		timeout = t.C
+	}
+	claim := time.NewTimer(time.Hour)
+	claim.Stop()
+	defer claim.Stop()
+	armClaim := func(at int64) {
+		claim.Stop()
+		if at > 0 {
+			claim.Reset(time.Duration(max(at-s.readNow(), 0)) * time.Millisecond)
+		}
+	}
+	armClaim(claimAt)
+	for {
+		select {
+		case <-w.wake:
+		case <-claim.C:
+		case <-timeout:
+			s.emit(conn, cl, cmd, start, nullReply(proto))
+			return true, false
+		case r := <-w.unblock:
+			if r == unblockError {
+				s.emit(conn, cl, cmd, start, errorBytes(errUnblocked))
+			} else {
+				s.emit(conn, cl, cmd, start, nullReply(proto))
+			}
+			return true, false
+		case <-watch.gone:
+			return true, true
+		}
+		reply, claimAt = bl.attempt(false)
+		if reply != nil {
+			s.emit(conn, cl, cmd, start, reply)
+			return true, false
+		}
+		armClaim(claimAt)
+	}
+}
+
+func nullReply(proto int) []byte {
+	if proto == 3 {
+		return []byte("_\r\n")
+	}
+	return []byte("*-1\r\n")
+}
+
+// readNow is the time reads run at: the local clock, but never behind the
+// state machine's.
+func (s *Server) readNow() int64 {
+	now := time.Now().UnixMilli()
+	s.be.Read(func(st *engine.State) {
+		if c := st.Clock(); c > now {
+			now = c
+		}
+	})
+	return now
+}
+
+// blocked is one blocked read in progress.
+type blocked struct {
+	s         *Server
+	cl        *client
+	b         *blockSpec
+	argv      [][]byte
+	db, proto int
+	resolved  bool
+}
+
+// attempt tries to serve the read. It returns the reply to send, or nil to
+// keep waiting, with the time (state ms, 0 for none) at which an
+// XREADGROUP CLAIM could next claim something.
+func (bl *blocked) attempt(first bool) (reply []byte, claimAt int64) {
+	if !bl.b.group {
+		return bl.attemptXRead(first), 0
+	}
+	var serve bool
+	bl.s.be.Read(func(st *engine.State) {
+		now := time.Now().UnixMilli()
+		if c := st.Clock(); c > now {
+			now = c
+		}
+		ctx := &engine.Ctx{DB: bl.db, Now: now, W: resp.NewWriter(bl.proto)}
+		serve = st.XReadGroupWouldServe(ctx, bl.argv)
+		if at, ok := st.XReadGroupClaimDeadline(ctx, bl.argv); ok {
+			claimAt = at
+		}
+	})
+	if !serve {
+		return nil, claimAt
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), bl.s.cfg.CommandTimeout)
+	defer cancel()
+	p := bl.s.be.Propose(fsm.Command{DB: uint8(bl.db), Proto: uint8(bl.proto), Argv: bl.argv})
+	reply, err := p.Wait(ctx)
+	if err != nil {
+		return errorBytes(writeError(err, bl.s.be.Status())), 0
+	}
+	if isNullReply(reply) {
+		return nil, claimAt
+	}
+	return reply, 0
+}
+
+// attemptXRead runs the XREAD against the local state. The first attempt
+// runs argv itself (so errors are the command's) and then pins "$" to the
+// streams' last IDs, under the same read lock.
+func (bl *blocked) attemptXRead(first bool) []byte {
+	w := bl.cl.writer()
+	w.Version = bl.proto
+	bl.s.be.Read(func(st *engine.State) {
+		now := time.Now().UnixMilli()
+		if c := st.Clock(); c > now {
+			now = c
+		}
+		ctx := &engine.Ctx{DB: bl.db, Now: now, W: w}
+		if first {
+			st.Exec(ctx, bl.argv)
+			if isNullReply(w.Buf) {
+				st.ResolveXRead(ctx, &bl.b.xread)
+			}
+			return
+		}
+		st.XRead(ctx, &bl.b.xread)
+	})
+	if isNullReply(w.Buf) {
+		return nil
+	}
+	return bytes.Clone(w.Buf)
+}
