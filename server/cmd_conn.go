@@ -176,6 +176,7 @@ func cmdReset(x *call) {
 	cl.noEvict.Store(false)
 	cl.noTouch.Store(false)
 	cl.readOnly.Store(false) // RESET sets the connection to READWRITE mode
+	cl.tx = nil              // and discards MULTI and every WATCH
 	cl.authed.Store(*x.s.requirePass.Load() == "")
 	x.w.Version = 2
 	x.w.WriteStatus("RESET")

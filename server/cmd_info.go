@@ -127,7 +127,7 @@ func (s *Server) infoClients(b *infoBuilder, _ *engineInfo) {
 	b.kv("maxclients", s.maxClients.Load())
 	b.kv("client_recent_max_input_buffer", 0)
 	b.kv("client_recent_max_output_buffer", 0)
-	b.kv("blocked_clients", 0)
+	b.kv("blocked_clients", s.waiters.blockedClients())
 	b.kv("tracking_clients", 0)
 	b.kv("pubsub_clients", 0)
 	b.kv("watching_clients", 0)

@@ -367,7 +367,8 @@ func TestClientCommands(t *testing.T) {
 	c.expect(":0\r\n", "CLIENT", "KILL", "ID", strconv.Itoa(id))
 	c.expect(":1\r\n", "CLIENT", "KILL", "ID", strconv.Itoa(otherID))
 	other.expectClosed()
-	if r := c.do("CLIENT", "HELP"); !strings.HasPrefix(r, "*41\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n") ||
+	if r := c.do("CLIENT", "HELP"); !strings.HasPrefix(r, "*43\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n") ||
+		!strings.Contains(r, "+UNBLOCK <clientid> [TIMEOUT|ERROR]\r\n") ||
 		!strings.HasSuffix(r, "+HELP\r\n+    Print this help.\r\n") {
 		t.Errorf("CLIENT HELP: %q", r)
 	}

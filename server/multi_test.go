@@ -81,6 +81,12 @@ func TestMultiExecMatchesRedis(t *testing.T) {
 		{"XLEN", "s"},
 		{"MULTI"},
 		{"EXEC"},
+		// RESET discards an open transaction.
+		{"MULTI"},
+		{"XADD", "s", "9-1", "a", "1"},
+		{"RESET"},
+		{"EXEC"},
+		{"XLEN", "s"},
 		{"HELLO", "3"},
 		{"MULTI"},
 		{"XINFO", "STREAM", "nokey"},
