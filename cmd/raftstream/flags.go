@@ -35,6 +35,9 @@ type options struct {
 const usageHeader = `raftstream: Redis Streams over Raft.
 
 Usage: raftstream [flags]
+       raftstream health [--addr host:port] [--require-leader]     (see raftstream health --help)
+       raftstream transfer-leadership [--addr host:port] [--to id] (see raftstream transfer-leadership --help)
+       raftstream version
 
 Runs one node. An existing --data-dir resumes its cluster (--peers, --join
 and --bootstrap-expect are then ignored). A fresh one:
@@ -47,6 +50,10 @@ Any node serves every command: writes and linearizable reads on a follower
 go to the leader over the Raft port. SIGTERM or SIGINT shuts down
 gracefully: no acknowledged write is lost.
 
+Every flag can also be set by an environment variable RAFTSTREAM_<FLAG>,
+upper case with '_' for '-' (--leader-wait: RAFTSTREAM_LEADER_WAIT); a flag
+given on the command line wins.
+
 Flags:
 `
 
@@ -54,6 +61,12 @@ Flags:
 var hiddenFlags = map[string]bool{"clock-offset": true}
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
+	return parseFlagsEnv(args, stderr, os.LookupEnv)
+}
+
+// parseFlagsEnv is parseFlags with the environment given as lookup (nil:
+// none), so tests need not touch the process environment.
+func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string, bool)) (options, error) {
 	var o options
 	host, err := os.Hostname()
 	if err != nil || host == "" {
@@ -121,6 +134,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		fmt.Fprintf(stderr, "raftstream: "+format+"\n", a...)
 		fs.Usage()
 		return o, errUsage
+	}
+	if err := applyEnv(fs, lookup); err != nil {
+		return bad("%v", err)
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected arguments: %q", fs.Args())

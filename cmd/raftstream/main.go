@@ -6,6 +6,16 @@
 // stop accepting clients and let every connection finish the commands it
 // is running, then drain the node's in-flight writes and close the log.
 // A write is acknowledged only once committed, so none is lost.
+//
+// The same binary is its own container tooling: `raftstream health` and
+// `raftstream transfer-leadership` talk to a node over RESP (a few lines
+// of client, no library), so images need no shell or redis-cli for
+// probes and hooks. Every flag can also come from a RAFTSTREAM_<FLAG>
+// environment variable, the natural shape for ConfigMaps and Secrets,
+// and the subcommands read the same variables to find their node. With
+// --raft-advertise the node binds the Raft port itself so that the
+// advertised name, not the IP it resolves to today, goes into the Raft
+// configuration (raftlisten.go).
 package main
 
 import (
@@ -29,7 +39,7 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+	if err := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv); err != nil {
 		if !errors.Is(err, errUsage) && !errors.Is(err, errHelp) {
 			fmt.Fprintln(os.Stderr, "raftstream:", err)
 		}
@@ -45,6 +55,24 @@ func exitCode(err error) int {
 		return 2
 	}
 	return 1
+}
+
+// dispatch runs a client subcommand if the first argument names one, else
+// a node. Subcommands are words, flags start with '-', so the two cannot
+// be confused.
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, lookup func(string) (string, bool)) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "health":
+			return runHealth(ctx, args[1:], stdout, stderr, lookup)
+		case "transfer-leadership":
+			return runTransfer(ctx, args[1:], stdout, stderr, lookup)
+		case "version":
+			fmt.Fprintln(stdout, "raftstream", version)
+			return nil
+		}
+	}
+	return run(ctx, args, stderr, nil)
 }
 
 // started is told the listening addresses once the node serves clients
@@ -65,8 +93,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 		opts.node.Discover = cluster.DNSDiscovery(opts.discoverDNS, raftPort(opts.node), nil)
 	}
 
+	raftLn, err := listenAdvertised(&opts.node)
+	if err != nil {
+		return err
+	}
 	node, err := cluster.Open(opts.node)
 	if err != nil {
+		if raftLn != nil {
+			_ = raftLn.Close() // Open may fail before taking it over
+		}
 		return fmt.Errorf("open raft node: %w", err)
 	}
 	srv, err := server.New(opts.server, node, logger)

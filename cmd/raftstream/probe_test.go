@@ -1,0 +1,469 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestApplyEnv(t *testing.T) {
+	env := map[string]string{
+		"RAFTSTREAM_NODE_ID":     "from-env",
+		"RAFTSTREAM_LEADER_WAIT": "7s",
+		"RAFTSTREAM_LISTEN":      "0.0.0.0:6400",
+		"RAFTSTREAM_E2E_RACE":    "1", // no such flag: ignored
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	o, err := parseFlagsEnv([]string{"--listen", "127.0.0.1:6500"}, io.Discard, lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.node.NodeID != "from-env" || o.node.LeaderWait != 7*time.Second {
+		t.Errorf("env not applied: node %+v", o.node)
+	}
+	if o.server.Addr != "127.0.0.1:6500" {
+		t.Errorf("--listen %q: the command line must win over RAFTSTREAM_LISTEN", o.server.Addr)
+	}
+	env["RAFTSTREAM_LEADER_WAIT"] = "soon"
+	var stderr bytes.Buffer
+	if _, err := parseFlagsEnv(nil, &stderr, lookup); !errors.Is(err, errUsage) || !strings.Contains(stderr.String(), "RAFTSTREAM_LEADER_WAIT") {
+		t.Errorf("bad env value: err %v, stderr %q", err, stderr.String())
+	}
+	env["RAFTSTREAM_LEADER_WAIT"] = "0s" // validated like the flag
+	if _, err := parseFlagsEnv(nil, io.Discard, lookup); !errors.Is(err, errUsage) {
+		t.Errorf("RAFTSTREAM_LEADER_WAIT=0s: err %v, want usage error", err)
+	}
+}
+
+func TestLocalAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"0.0.0.0:6379":   "127.0.0.1:6379",
+		":6380":          "127.0.0.1:6380",
+		"[::]:6379":      "[::1]:6379",
+		"10.1.2.3:6379":  "10.1.2.3:6379",
+		"rs-0.svc:6379":  "rs-0.svc:6379",
+		"not-an-address": "not-an-address",
+	} {
+		if got := localAddr(in); got != want {
+			t.Errorf("localAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestReadReply(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    string // fmt of the value
+		wantErr string
+	}{
+		{in: "+OK\r\n", want: "+OK"},
+		{in: ":-12\r\n", want: ":-12"},
+		{in: "$5\r\nhe\r\no\r\n", want: "$he\r\no"},
+		{in: "$-1\r\n", want: "$nil"},
+		{in: "*2\r\n$1\r\na\r\n*1\r\n:1\r\n", want: "*[$a *[:1]]"},
+		{in: "*-1\r\n", want: "*nil"},
+		{in: "-ERR unknown command 'RAFT'\r\n", wantErr: "ERR unknown command 'RAFT'"},
+		{in: "$3\r\nabcd\r\n", wantErr: "not terminated"},
+		{in: "$999999999999\r\n", wantErr: "bad bulk length"},
+		{in: "*99999999\r\n", wantErr: "bad array length"},
+		{in: ":x\r\n", wantErr: "bad integer"},
+		{in: "%1\r\n", wantErr: "unexpected reply type"},
+		{in: "+OK\n", wantErr: "malformed"},
+		{in: "+OK", wantErr: "unexpected EOF"},
+		{in: strings.Repeat("*1\r\n", maxReplyDepth+2) + ":1\r\n", wantErr: "nested"},
+	} {
+		v, err := readReply(bufio.NewReader(strings.NewReader(tc.in)), 0)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("readReply(%q) error %v, want %q", tc.in, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("readReply(%q): %v", tc.in, err)
+			continue
+		}
+		if got := showValue(v); got != tc.want {
+			t.Errorf("readReply(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func showValue(v respValue) string {
+	switch {
+	case v.null:
+		return string(v.kind) + "nil"
+	case v.kind == ':':
+		return fmt.Sprintf(":%d", v.num)
+	case v.kind == '*':
+		parts := make([]string, len(v.arr))
+		for i, e := range v.arr {
+			parts[i] = showValue(e)
+		}
+		return "*[" + strings.Join(parts, " ") + "]"
+	}
+	return string(v.kind) + v.str
+}
+
+func TestRaftInfoReady(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ri      raftInfo
+		wantErr string
+	}{
+		{"leader", raftInfo{state: "leader", leaderID: "a", suffrage: "voter", commitIndex: 9, applied: 9, haveIndexes: true}, ""},
+		{"follower", raftInfo{state: "follower", leaderID: "a", suffrage: "voter", commitIndex: 1009, applied: 9, haveIndexes: true}, ""},
+		{"old server", raftInfo{state: "follower", leaderID: "a", suffrage: "?"}, ""},
+		{"candidate", raftInfo{state: "candidate", suffrage: "voter"}, "no leader"},
+		{"no leader", raftInfo{state: "follower", suffrage: "voter"}, "no known leader"},
+		{"joining", raftInfo{state: "follower", leaderID: "a", suffrage: "nonvoter"}, "still a nonvoter"},
+		{"not member", raftInfo{state: "follower", leaderID: "a", suffrage: ""}, "not a member"},
+		{"lagging", raftInfo{state: "follower", leaderID: "a", suffrage: "voter", commitIndex: 1010, applied: 9, haveIndexes: true}, "behind"},
+	} {
+		_, err := tc.ri.ready(1000)
+		if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("%s: ready() = %v, want %q", tc.name, err, tc.wantErr)
+		}
+	}
+}
+
+// noEnv is an empty environment.
+func noEnv(string) (string, bool) { return "", false }
+
+func TestHealthAgainstNode(t *testing.T) {
+	addr, stop := startNode(t, t.TempDir(), "--requirepass", "pw")
+	defer stop()
+	env := func(k string) (string, bool) {
+		if k == "RAFTSTREAM_REQUIREPASS" {
+			return "pw", true
+		}
+		return "", false
+	}
+	// The node may still be electing itself: --require-leader fails
+	// until then, so poll it.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var out bytes.Buffer
+		err := dispatch(context.Background(), []string{"health", "--addr", addr, "--require-leader"}, &out, io.Discard, env)
+		if err == nil {
+			if !strings.Contains(out.String(), "healthy") || !strings.Contains(out.String(), "leader") {
+				t.Fatalf("health output %q", out.String())
+			}
+			break
+		}
+		if !errors.Is(err, errUnhealthy) || time.Now().After(deadline) {
+			t.Fatalf("health --require-leader: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond) // single-node election in progress
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  func(string) (string, bool)
+		want error
+	}{
+		{"ok", []string{"--addr", addr, "--quiet"}, env, nil},
+		{"no password", []string{"--addr", addr}, noEnv, errUnhealthy},
+		{"wrong password", []string{"--addr", addr, "--password", "nope"}, env, errUnhealthy},
+		{"nobody listening", []string{"--addr", freePorts(t, 1)[0], "--timeout", "1s"}, noEnv, errUnhealthy},
+		{"bad flag", []string{"--nope"}, noEnv, errUsage},
+		{"extra argument", []string{"x"}, noEnv, errUsage},
+		{"help", []string{"--help"}, noEnv, errHelp},
+	} {
+		var out, stderr bytes.Buffer
+		err := dispatch(context.Background(), append([]string{"health"}, tc.args...), &out, &stderr, tc.env)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: health %q = %v, want %v (stderr %q)", tc.name, tc.args, err, tc.want, stderr.String())
+		}
+		if tc.name == "ok" && out.Len() != 0 {
+			t.Errorf("--quiet printed %q", out.String())
+		}
+	}
+}
+
+func TestProbeDefaultsFromEnv(t *testing.T) {
+	env := map[string]string{"RAFTSTREAM_LISTEN": "0.0.0.0:6390", "RAFTSTREAM_REQUIREPASS": "s3"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	for _, tc := range []struct {
+		args     []string
+		env      func(string) (string, bool)
+		addr, pw string
+	}{
+		{nil, lookup, "127.0.0.1:6390", "s3"},
+		{[]string{"--addr", "h:1", "--password", ""}, lookup, "h:1", ""},
+		{nil, noEnv, "127.0.0.1:6379", ""},
+	} {
+		fs := flag.NewFlagSet("health", flag.ContinueOnError)
+		var po probeOptions
+		addProbeFlags(fs, &po, time.Second)
+		if err := parseSubFlags(fs, &po, tc.args, io.Discard, tc.env); err != nil {
+			t.Fatal(err)
+		}
+		if po.addr != tc.addr || po.password != tc.pw || po.timeout != time.Second {
+			t.Errorf("args %q: %+v, want addr %q password %q", tc.args, po, tc.addr, tc.pw)
+		}
+	}
+	// --help must not print the password from the environment.
+	var help bytes.Buffer
+	if err := dispatch(context.Background(), []string{"health", "--help"}, io.Discard, &help, lookup); !errors.Is(err, errHelp) {
+		t.Fatal(err)
+	}
+	if strings.Contains(help.String(), "s3") {
+		t.Errorf("health --help shows the password:\n%s", help.String())
+	}
+}
+
+func TestTransferSingleNode(t *testing.T) {
+	addr, stop := startNode(t, t.TempDir())
+	defer stop()
+	c := dial(t, addr)
+	c.untilOK(t, "XADD", "s", "*", "f", "v") // a leader exists
+	var out bytes.Buffer
+	if err := dispatch(context.Background(), []string{"transfer-leadership", "--addr", addr}, &out, io.Discard, noEnv); err != nil {
+		t.Fatalf("transfer-leadership: %v", err)
+	}
+	if !strings.Contains(out.String(), "only member") {
+		t.Errorf("output %q, want the only-member message", out.String())
+	}
+}
+
+// fakeServer answers RESP commands from a script: reply maps a command
+// line (arguments joined by spaces) to a raw reply, called in order.
+type fakeServer struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	seen  []string
+	reply func(cmd string, n int) string
+	wg    sync.WaitGroup
+}
+
+func newFakeServer(t *testing.T, reply func(cmd string, n int) string) *fakeServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fakeServer{ln: ln, reply: reply}
+	s.wg.Add(1)
+	go s.serve()
+	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+	return s
+}
+
+func (s *fakeServer) serve() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer c.Close()
+			r := bufio.NewReader(c)
+			for {
+				v, err := readReply(r, 0)
+				if err != nil {
+					return
+				}
+				args := make([]string, len(v.arr))
+				for i, a := range v.arr {
+					args[i] = a.str
+				}
+				cmd := strings.Join(args, " ")
+				s.mu.Lock()
+				s.seen = append(s.seen, cmd)
+				n := len(s.seen)
+				s.mu.Unlock()
+				if _, err := io.WriteString(c, s.reply(cmd, n)); err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
+
+func (s *fakeServer) commands() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.seen...)
+}
+
+func bulk(s string) string { return fmt.Sprintf("$%d\r\n%s\r\n", len(s), s) }
+
+func raftSection(state, leader string) string {
+	return bulk(fmt.Sprintf("# Raft\r\nraft_node_id:n1\r\nraft_state:%s\r\nraft_leader_id:%s\r\nraft_suffrage:voter\r\nraft_members:3\r\nraft_commit_index:5\r\nraft_applied_index:5\r\n", state, leader))
+}
+
+func TestTransferScripted(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		reply   func(cmd string, n int) string
+		wantOut string
+		wantErr string
+		want    []string // commands sent
+	}{
+		{
+			name: "follower does nothing",
+			reply: func(cmd string, n int) string {
+				return raftSection("follower", "n2")
+			},
+			wantOut: "nothing to do",
+			want:    []string{"INFO raft"},
+		},
+		{
+			name: "leader hands over",
+			reply: func(cmd string, n int) string {
+				switch {
+				case cmd == "RAFT TRANSFER":
+					return "+OK\r\n"
+				case n <= 3: // still leader on the first check after the transfer
+					return raftSection("leader", "n1")
+				}
+				return raftSection("follower", "n3")
+			},
+			wantOut: "transferred to n3",
+			want:    []string{"INFO raft", "RAFT TRANSFER", "INFO raft", "INFO raft"},
+		},
+		{
+			name: "new leader not known yet",
+			reply: func(cmd string, n int) string {
+				switch {
+				case cmd == "RAFT TRANSFER":
+					return "+OK\r\n"
+				case n == 1:
+					return raftSection("leader", "n1")
+				}
+				return raftSection("follower", "")
+			},
+			wantOut: "new leader not known here yet",
+		},
+		{
+			name: "no RAFT command",
+			reply: func(cmd string, n int) string {
+				if cmd == "RAFT TRANSFER" {
+					return "-ERR unknown command 'RAFT', with args beginning with: 'TRANSFER' \r\n"
+				}
+				return raftSection("leader", "n1")
+			},
+			wantOut: "does not support RAFT TRANSFER",
+			want:    []string{"INFO raft", "RAFT TRANSFER"},
+		},
+		{
+			name: "transfer refused",
+			reply: func(cmd string, n int) string {
+				if cmd == "RAFT TRANSFER" {
+					return "-ERR no voter to transfer to\r\n"
+				}
+				return raftSection("leader", "n1")
+			},
+			wantErr: "no voter",
+			want:    []string{"INFO raft", "RAFT TRANSFER"},
+		},
+		{
+			name: "never steps down",
+			reply: func(cmd string, n int) string {
+				if cmd == "RAFT TRANSFER" {
+					return "+OK\r\n"
+				}
+				return raftSection("leader", "n1")
+			},
+			wantErr: "transfer leadership",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newFakeServer(t, tc.reply)
+			var out bytes.Buffer
+			err := dispatch(context.Background(), []string{"transfer-leadership", "--addr", s.ln.Addr().String(), "--timeout", "1s"}, &out, io.Discard, noEnv)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.String(), tc.wantOut) {
+				t.Errorf("output %q, want %q", out.String(), tc.wantOut)
+			}
+			if tc.want != nil && fmt.Sprint(s.commands()) != fmt.Sprint(tc.want) {
+				t.Errorf("commands %q, want %q", s.commands(), tc.want)
+			}
+		})
+	}
+}
+
+func TestHealthFallsBackToInfoReplication(t *testing.T) {
+	s := newFakeServer(t, func(cmd string, n int) string {
+		switch cmd {
+		case "PING":
+			return "+PONG\r\n"
+		case "INFO raft":
+			return bulk("")
+		}
+		return bulk("# Replication\r\nrole:slave\r\nmaster_link_status:up\r\nraft_leader_id:n2\r\n")
+	})
+	var out bytes.Buffer
+	if err := dispatch(context.Background(), []string{"health", "--addr", s.ln.Addr().String(), "--require-leader"}, &out, io.Discard, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "follower of n2") {
+		t.Errorf("output %q", out.String())
+	}
+}
+
+func TestVersionSubcommand(t *testing.T) {
+	var out bytes.Buffer
+	if err := dispatch(context.Background(), []string{"version"}, &out, io.Discard, noEnv); err != nil || !strings.HasPrefix(out.String(), "raftstream ") {
+		t.Fatalf("version: %v %q", err, out.String())
+	}
+}
+
+// With --raft-advertise naming a host, the Raft configuration must hold
+// that name, not the address it resolved to when the node started: IPs
+// of pods and containers change on restart (see raftlisten.go).
+func TestRaftAdvertiseKeepsNames(t *testing.T) {
+	ports := freePorts(t, 3)
+	var names []string
+	for _, p := range ports {
+		_, port, _ := net.SplitHostPort(p)
+		names = append(names, "localhost:"+port)
+	}
+	peers := fmt.Sprintf("n1=%s,n2=%s,n3=%s", names[0], names[1], names[2])
+	var clients []*respClient
+	for i := range ports {
+		addr, stop := startNode(t, t.TempDir(), "--node-id", fmt.Sprintf("n%d", i+1),
+			"--raft-listen", ports[i], "--raft-advertise", names[i], "--peers", peers,
+			"--raft-heartbeat-timeout", "300ms", "--raft-election-timeout", "300ms", "--raft-leader-lease-timeout", "300ms")
+		defer stop()
+		clients = append(clients, dial(t, addr))
+	}
+	clients[2].untilOK(t, "XADD", "s", "*", "f", "v") // replicated over the named addresses
+	for _, c := range clients {
+		if reply := c.untilOK(t, "XLEN", "s"); reply != ":1\r\n" {
+			t.Fatalf("XLEN = %q", reply)
+		}
+	}
+	rc, err := dialRESP(context.Background(), clients[1].conn.RemoteAddr().String(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	text, err := rc.doString("INFO", "raft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addr := parseInfo(text)["raft_leader_addr"]; !slices.Contains(names, addr) {
+		t.Errorf("raft_leader_addr %q, want one of the advertised names %v", addr, names)
+	}
+}
