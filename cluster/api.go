@@ -142,6 +142,7 @@ type Node struct {
 	ctrl        chan *ctrlReq
 	inflight    chan inflight
 	slots       chan struct{} // one per entry handed to raft, not yet resolved
+	gate        *storeGate    // paces packing to the leader's disk writes
 	stopPropose chan struct{}
 	completed   chan struct{} // closed when the completer has exited
 

@@ -165,7 +165,8 @@ func Open(cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("open raft log store %s: %w", cfg.DataDir, err)
 	}
 	cleanup = append(cleanup, func() { _ = store.Close() })
-	logs, err := raft.NewLogCache(logCacheSize, store)
+	gate := newStoreGate(store)
+	logs, err := raft.NewLogCache(logCacheSize, gate)
 	if err != nil {
 		return nil, fmt.Errorf("create log cache: %w", err)
 	}
@@ -242,6 +243,7 @@ func Open(cfg Config) (n *Node, err error) {
 		ctrl:        make(chan *ctrlReq),
 		inflight:    make(chan inflight, cfg.MaxInflight),
 		slots:       make(chan struct{}, cfg.MaxInflight),
+		gate:        gate,
 		stopPropose: make(chan struct{}),
 		completed:   make(chan struct{}),
 		ctx:         ctx,

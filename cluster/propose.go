@@ -246,6 +246,10 @@ func (n *Node) dispatch(b *batch, cmds []fsm.Command) []fsm.Command {
 
 // submit encodes local commands and forwarded batches as one entry and
 // hands it to raft. cmds is scratch space, returned for reuse.
+// storeGateMax bounds how long the proposer waits for an entry's disk write
+// before packing the next one anyway.
+const storeGateMax = 50 * time.Millisecond
+
 func (n *Node) submit(pendings []*Pending, remotes []*remoteProp, cmds []fsm.Command) []fsm.Command {
 	cmds = cmds[:0]
 	for _, p := range pendings {
@@ -280,8 +284,12 @@ func (n *Node) submit(pendings []*Pending, remotes []*remoteProp, cmds []fsm.Com
 	for _, r := range in.remotes {
 		r.cmds = nil
 	}
+	mark := n.gate.mark()
 	in.future = n.raft.Apply(data, 0)
 	n.inflight <- in
+	// Let commands gather while this entry is written: the next entry is
+	// packed when the disk is free again (see storeGate).
+	n.gate.wait(mark, storeGateMax, n.ctx.Done())
 	return cmds
 }
 
