@@ -293,17 +293,27 @@ func bootstrapConfig(cfg Config, self raft.ServerAddress) raft.Configuration {
 // dial it, so a wildcard bind address is useless there.
 func advertiseAddr(advertise string, bound net.Addr) (net.Addr, error) {
 	if advertise != "" {
-		a, err := net.ResolveTCPAddr("tcp", advertise)
-		if err != nil {
-			return nil, fmt.Errorf("resolve raft advertise address %q: %w", advertise, err)
+		// Keep a host name as given: the Raft configuration stores this
+		// address for as long as the member exists, and pod or container IPs
+		// change on every restart while their DNS names do not. The
+		// transport resolves it at each dial, so a node may even start
+		// before its own DNS record exists.
+		if _, port, err := net.SplitHostPort(advertise); err != nil || port == "" {
+			return nil, fmt.Errorf("raft advertise address %q is not host:port", advertise)
 		}
-		return a, nil
+		return namedAddr(advertise), nil
 	}
 	if tcp, ok := bound.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
 		return nil, fmt.Errorf("raft address %s is not advertisable; set an advertise address", bound)
 	}
 	return bound, nil
 }
+
+// namedAddr is a TCP address that may name its host by DNS name.
+type namedAddr string
+
+func (a namedAddr) Network() string { return "tcp" }
+func (a namedAddr) String() string  { return string(a) }
 
 // incarnationKey holds the data dir's incarnation in the stable store.
 var incarnationKey = []byte("raftstream/incarnation")

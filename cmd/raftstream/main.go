@@ -93,15 +93,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 		opts.node.Discover = cluster.DNSDiscovery(opts.discoverDNS, raftPort(opts.node), nil)
 	}
 
-	raftLn, err := listenAdvertised(&opts.node)
-	if err != nil {
-		return err
-	}
 	node, err := cluster.Open(opts.node)
 	if err != nil {
-		if raftLn != nil {
-			_ = raftLn.Close() // Open may fail before taking it over
-		}
 		return fmt.Errorf("open raft node: %w", err)
 	}
 	srv, err := server.New(opts.server, node, logger)
