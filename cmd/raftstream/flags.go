@@ -30,6 +30,8 @@ type options struct {
 	logFormat string
 	// discoverDNS is --discover-dns; run turns it into node.Discover.
 	discoverDNS string
+	// pprofListen is --pprof-listen: where to serve /debug/pprof/ (off if empty).
+	pprofListen string
 }
 
 const usageHeader = `raftstream: Redis Streams over Raft.
@@ -123,6 +125,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	// Logging.
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&o.pprofListen, "pprof-listen", "", "address (host:port) to serve Go profiling endpoints /debug/pprof/ on, for diagnosing performance; empty: off. Never expose it publicly")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -93,6 +93,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 		opts.node.Discover = cluster.DNSDiscovery(opts.discoverDNS, raftPort(opts.node), nil)
 	}
 
+	if opts.pprofListen != "" {
+		stopPprof, err := startPprof(opts.pprofListen, logger)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 	node, err := cluster.Open(opts.node)
 	if err != nil {
 		return fmt.Errorf("open raft node: %w", err)
