@@ -38,6 +38,9 @@ type Config struct {
 	ClientQueryBufferLimit int64
 	// MaxClients caps concurrent client connections (maxclients).
 	MaxClients int
+	// Shutdown, if set, is called when a client sends SHUTDOWN; the caller
+	// then stops the process gracefully, as on SIGTERM. Nil refuses SHUTDOWN.
+	Shutdown func()
 	// Version is raftstream's own version, shown in INFO server.
 	Version string
 	// RedisVersion is the Redis version reported to clients (HELLO and INFO

@@ -89,6 +89,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	logger := newLogger(stderr, opts.logLevel, opts.logFormat)
 	opts.node.Logger = logger
 	opts.server.Version = version
+	// SHUTDOWN from a client stops the node the same way SIGTERM does.
+	ctx, shutdown := context.WithCancelCause(ctx)
+	defer shutdown(nil)
+	opts.server.Shutdown = func() { shutdown(errors.New("SHUTDOWN command received")) }
 	if opts.discoverDNS != "" {
 		opts.node.Discover = cluster.DNSDiscovery(opts.discoverDNS, raftPort(opts.node), nil)
 	}
