@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,25 +46,13 @@ func (n *c3node) setJoin(seeds string) {
 // startCluster3 starts n founding nodes n1..nN with fastRaft timings.
 func startCluster3(t *testing.T, n int) []*c3node {
 	t.Helper()
-	if targetIsRedis() {
-		t.Skip("raftstream clusters only")
-	}
-	bin := raftstreamBinary(t)
-	ports, err := freePorts(2 * n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := func(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
-	var peers []string
-	for i := 0; i < n; i++ {
-		peers = append(peers, fmt.Sprintf("n%d=%s", i+1, addr(ports[n+i])))
-	}
+	pl := planCluster(t, n)
 	nodes := make([]*c3node, n)
 	for i := range nodes {
 		cn := &c3node{id: fmt.Sprintf("n%d", i+1)}
-		cn.Proc = newProc(t, "raftstream", bin, cn.args(strings.Join(peers, ",")))
+		cn.Proc = newProc(t, "raftstream", pl.bin, cn.args(pl.peers))
 		cn.Name = "raftstream-" + cn.id
-		cn.Addr, cn.RaftAddr = addr(ports[i]), addr(ports[n+i])
+		cn.Addr, cn.RaftAddr = pl.addrs[i], pl.raftAddrs[i]
 		cn.pingOnly = true
 		nodes[i] = cn
 	}

@@ -10,38 +10,56 @@ import (
 	"time"
 )
 
-// StartCluster starts n raftstream nodes founding one cluster (--peers)
-// and returns them once each answers PING; use waitLeader to find the
-// leader.
-func StartCluster(t *testing.T, n int) []*Proc {
+// clusterPlan is the layout of an n-node test cluster founded with
+// --peers: nodes n1..nN on free loopback ports.
+type clusterPlan struct {
+	bin       string
+	addrs     []string // client addresses
+	raftAddrs []string
+	peers     string // the --peers value
+}
+
+func planCluster(t *testing.T, n int) clusterPlan {
 	t.Helper()
 	if targetIsRedis() {
 		t.Skip("raftstream clusters only")
 	}
-	bin := raftstreamBinary(t)
 	ports, err := freePorts(2 * n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := func(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+	pl := clusterPlan{bin: raftstreamBinary(t)}
 	var peers []string
 	for i := 0; i < n; i++ {
-		peers = append(peers, fmt.Sprintf("n%d=%s", i+1, addr(ports[n+i])))
+		pl.addrs = append(pl.addrs, addr(ports[i]))
+		pl.raftAddrs = append(pl.raftAddrs, addr(ports[n+i]))
+		peers = append(peers, fmt.Sprintf("n%d=%s", i+1, pl.raftAddrs[i]))
 	}
+	pl.peers = strings.Join(peers, ",")
+	return pl
+}
+
+// StartCluster starts n raftstream nodes founding one cluster (--peers)
+// and returns them once each answers PING; use waitLeader to find the
+// leader.
+func StartCluster(t *testing.T, n int) []*Proc {
+	t.Helper()
+	pl := planCluster(t, n)
 	nodes := make([]*Proc, n)
 	for i := range nodes {
 		id := fmt.Sprintf("n%d", i+1)
-		p := newProc(t, "raftstream", bin, func(p *Proc) []string {
+		p := newProc(t, "raftstream", pl.bin, func(p *Proc) []string {
 			return []string{
 				"--node-id", id,
 				"--data-dir", p.Dir,
 				"--listen", p.Addr,
 				"--raft-listen", p.RaftAddr,
-				"--peers", strings.Join(peers, ","),
+				"--peers", pl.peers,
 			}
 		})
 		p.Name = "raftstream-" + id
-		p.Addr, p.RaftAddr = addr(ports[i]), addr(ports[n+i])
+		p.Addr, p.RaftAddr = pl.addrs[i], pl.raftAddrs[i]
 		p.pingOnly = true
 		nodes[i] = p
 	}
