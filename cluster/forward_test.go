@@ -174,6 +174,11 @@ func TestNoLeaderFailsAfterLeaderWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	lone := fs[0]
+	// Until lone's heartbeat timeout it may still follow a leader that was
+	// just closed (the old one, or the other follower if it won an
+	// election in between); a write forwarded to that leader has a
+	// genuinely unknown outcome. This test is about having no leader.
+	waitFor(t, 10*time.Second, "the lone node to see no leader", func() bool { return lone.Status().LeaderID == "" })
 	start := time.Now()
 	_, err := lone.Propose(xadd("s", 1)).Wait(context.Background())
 	if !errors.Is(err, ErrNoLeader) || !errors.Is(err, ErrNotLeader) {
