@@ -79,6 +79,30 @@ func (s *State) execTxn(ctx *Ctx, argv [][]byte) {
 	}
 	ctx.W.WriteArray(len(cmds))
 	for _, c := range cmds {
-		s.Exec(ctx, c)
+		if !txnConnCommand(ctx.W, c) {
+			s.Exec(ctx, c)
+		}
 	}
+}
+
+// txnConnCommand answers the connection commands Redis lets a client queue
+// inside MULTI without touching the data (the server has already checked
+// their arity). UNWATCH queued in a transaction only answers OK: the watched
+// keys were checked before the first command ran.
+func txnConnCommand(w ReplyWriter, argv [][]byte) bool {
+	switch {
+	case argIs(argv[0], "ping"):
+		if len(argv) > 1 {
+			w.WriteBulk(argv[1])
+		} else {
+			w.WriteStatus("PONG")
+		}
+	case argIs(argv[0], "echo") && len(argv) == 2:
+		w.WriteBulk(argv[1])
+	case argIs(argv[0], "unwatch"):
+		w.WriteStatus("OK")
+	default:
+		return false
+	}
+	return true
 }

@@ -47,7 +47,7 @@ const (
 // txnControl reports whether cmd runs at once even inside MULTI.
 func txnControl(cmd *command) bool {
 	switch cmd.name {
-	case "multi", "exec", "discard", "watch", "unwatch", "quit", "reset":
+	case "multi", "exec", "discard", "watch", "quit", "reset":
 		return true
 	}
 	return false
@@ -55,13 +55,24 @@ func txnControl(cmd *command) bool {
 
 // queueTxn queues a command of an open transaction.
 func (s *Server) queueTxn(cl *client, cmd *command, argv [][]byte) []byte {
-	if cmd.spec == nil {
+	if cmd.spec == nil && !txnQueueable(cmd) {
 		cl.tx.dirty = true
 		return errorBytes("ERR '" + cmd.name + "' cannot be used inside MULTI: raftstream transactions hold only stream and keyspace commands")
 	}
 	// redcon gives each request its own buffer: argv can be kept.
 	cl.tx.cmds = append(cl.tx.cmds, argv)
 	return []byte("+QUEUED\r\n")
+}
+
+// txnQueueable reports whether a server command may be queued in MULTI:
+// the connection commands the state machine answers inside EXEC
+// (engine's txnConnCommand).
+func txnQueueable(cmd *command) bool {
+	switch cmd.name {
+	case "ping", "echo", "unwatch":
+		return true
+	}
+	return false
 }
 
 // txnRejected flags the open transaction after a command was refused
@@ -141,8 +152,8 @@ func txnWatch(x *call) {
 	x.w.WriteStatus("OK")
 }
 
-// txnUnwatch is UNWATCH; inside MULTI it is queued-less and just OK, as
-// in Redis.
+// txnUnwatch is UNWATCH outside MULTI: it forgets the watched keys.
+// Inside MULTI it is queued like Redis does and answers OK in EXEC's reply.
 func txnUnwatch(x *call) {
 	if x.cl.tx != nil && !x.cl.tx.open {
 		x.cl.tx = nil

@@ -81,6 +81,14 @@ func TestMultiExecMatchesRedis(t *testing.T) {
 		{"XLEN", "s"},
 		{"MULTI"},
 		{"EXEC"},
+		// Connection commands Redis queues inside MULTI.
+		{"MULTI"},
+		{"PING"},
+		{"PING", "hello"},
+		{"ECHO", "e"},
+		{"UNWATCH"},
+		{"XLEN", "s"},
+		{"EXEC"},
 		// RESET discards an open transaction.
 		{"MULTI"},
 		{"XADD", "s", "9-1", "a", "1"},
@@ -92,6 +100,7 @@ func TestMultiExecMatchesRedis(t *testing.T) {
 		{"XINFO", "STREAM", "nokey"},
 		{"XREAD", "STREAMS", "nokey", "0"},
 		{"XPENDING", "s", "g"},
+		{"PING"},
 		{"EXEC"},
 	}
 	for _, cmd := range script {
@@ -123,7 +132,7 @@ func TestMultiPipelined(t *testing.T) {
 		}
 	}
 	c.expect("+OK\r\n", "MULTI")
-	c.expect("-ERR 'ping' cannot be used inside MULTI: raftstream transactions hold only stream and keyspace commands\r\n", "PING")
+	c.expect("-ERR 'time' cannot be used inside MULTI: raftstream transactions hold only stream and keyspace commands\r\n", "TIME")
 	c.expect("-"+errExecAbort+"\r\n", "EXEC")
 }
 
