@@ -31,37 +31,17 @@ func (s *State) execXCfgSet(ctx *Ctx, argv [][]byte) {
 		more := len(argv) - 1 - i
 		switch {
 		case argIs(argv[i], "idmp-duration") && more > 0:
-			if duration != -1 {
-				ctx.W.WriteError(errCfgDurationTwice)
-				return
-			}
 			i++
-			n, ok := parseLL(argv[i])
-			if !ok {
-				ctx.W.WriteError(errNotInt)
+			if e := setCfgOnce(&duration, argv[i], idmpMinDuration, idmpMaxDuration, errCfgDurationTwice, errCfgDurationRange); e != "" {
+				ctx.W.WriteError(e)
 				return
 			}
-			if n < idmpMinDuration || n > idmpMaxDuration {
-				ctx.W.WriteError(errCfgDurationRange)
-				return
-			}
-			duration = n
 		case argIs(argv[i], "idmp-maxsize") && more > 0:
-			if maxSize != -1 {
-				ctx.W.WriteError(errCfgMaxSizeTwice)
-				return
-			}
 			i++
-			n, ok := parseLL(argv[i])
-			if !ok {
-				ctx.W.WriteError(errNotInt)
+			if e := setCfgOnce(&maxSize, argv[i], idmpMinMaxSize, idmpMaxMaxSize, errCfgMaxSizeTwice, errCfgMaxSizeRange); e != "" {
+				ctx.W.WriteError(e)
 				return
 			}
-			if n < idmpMinMaxSize || n > idmpMaxMaxSize {
-				ctx.W.WriteError(errCfgMaxSizeRange)
-				return
-			}
-			maxSize = n
 		default:
 			ctx.W.WriteError(errSyntax)
 			return
@@ -73,4 +53,21 @@ func (s *State) execXCfgSet(ctx *Ctx, argv [][]byte) {
 	}
 	e.val.idmpConfigure(duration, maxSize)
 	ctx.W.WriteStatus("OK")
+}
+
+// setCfgOnce parses one XCFGSET value into *dst (-1 while unset), with
+// Redis's error order: given twice, not an integer, out of range.
+func setCfgOnce(dst *int64, arg []byte, lo, hi int64, errTwice, errRange string) string {
+	if *dst != -1 {
+		return errTwice
+	}
+	n, ok := parseLL(arg)
+	if !ok {
+		return errNotInt
+	}
+	if n < lo || n > hi {
+		return errRange
+	}
+	*dst = n
+	return ""
 }
