@@ -160,7 +160,7 @@ type Node struct {
 	barrierMu sync.Mutex
 	barrier   *termBarrier
 
-	// verifyMu guards the running VerifyLeader round and the one queued
+	// verifyMu guards the running leadership confirmation round and the one queued
 	// behind it (see verifyLeader).
 	verifyMu   sync.Mutex
 	verifyCur  *verifyRound

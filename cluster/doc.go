@@ -119,9 +119,15 @@
 // applies a noop entry of its own (raft's Barrier would do, but raft never
 // shows its barrier entries to the FSM, so the FSM's applied index could
 // not be compared with the commit index); then each read takes the commit
-// index, confirms leadership with VerifyLeader, checks the term did not
-// change, and waits (on a channel, not by polling) until the FSM has
-// applied that index. Followers get the index from the leader (above).
+// index, confirms leadership, checks the term did not change, and waits
+// (on a channel, not by polling) until the FSM has applied that index.
+// Followers get the index from the leader (above). Leadership is confirmed
+// by asking every voter for its current term over the cluster RPC and
+// counting a quorum that answers with ours (as etcd's ReadIndex counts
+// heartbeat acks that echo the read's context), not with raft's
+// VerifyLeader: that counts AppendEntries responses to requests sent
+// before the read, so a leader resumed from a pause could serve a stale
+// read (found by the pause fault schedule).
 //
 // # Time and expiry
 //

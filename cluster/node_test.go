@@ -269,7 +269,7 @@ func TestActiveExpiry(t *testing.T) {
 }
 
 // Every read after an acknowledged write sees it, with many readers and
-// writers sharing VerifyLeader rounds.
+// writers sharing leadership confirmation rounds.
 func TestReadsSeeAcknowledgedWrites(t *testing.T) {
 	n := openNode(t, testConfig(t, "n1", t.TempDir()))
 	defer n.Close()

@@ -17,9 +17,10 @@ import (
 //     is, every entry of earlier terms is applied here too (raft's own
 //     barrier would do, but raft does not hand LogBarrier or LogNoop to the
 //     FSM, so the FSM's applied index would never reach them).
-//  2. Per read: commit := CommitIndex(); VerifyLeader() (a quorum still
-//     follows us, so no newer leader can have committed anything); the
-//     term is unchanged; wait until the FSM has applied commit.
+//  2. Per read: commit := CommitIndex(); confirm that a quorum of voters
+//     is still in our term (so no newer leader can have committed
+//     anything); the term is unchanged; wait until the FSM has applied
+//     commit.
 //
 // After step 1 every index in the log of this term is one the FSM sees
 // (command batches, expiry, noop, configuration), so the wait in step 2
@@ -190,7 +191,8 @@ func (n *Node) runTermBarrier(b *termBarrier) {
 	n.readyTerm.Store(b.term)
 }
 
-// verifyRound is one VerifyLeader call shared by every read that joined it.
+// verifyRound is one leadership confirmation shared by every read that
+// joined it.
 type verifyRound struct {
 	done chan struct{}
 	err  error
@@ -229,9 +231,7 @@ func (n *Node) verifyLeader(ctx context.Context) error {
 func (n *Node) startVerify(r *verifyRound) bool {
 	n.verifyCur = r
 	ok := n.spawn(func() {
-		// VerifyLeader always resolves: at quorum, on step-down, or with
-		// ErrRaftShutdown.
-		err := n.raft.VerifyLeader().Error()
+		err := n.confirmLeadership()
 		n.verifyMu.Lock()
 		defer n.verifyMu.Unlock()
 		r.err = err
@@ -249,4 +249,97 @@ func (n *Node) startVerify(r *verifyRound) bool {
 		n.verifyCur = nil
 	}
 	return ok
+}
+
+// confirmLeadership proves that no newer leader can exist: a quorum of the
+// voters reports our term, each in answer to a request sent after the
+// round began. A newer leader needs a majority in a higher term, terms
+// never go back, and any two majorities share a voter, so none was
+// elected before the round began.
+//
+// raft's own VerifyLeader is not enough: it counts any AppendEntries
+// response that arrives while it waits, including ones to requests sent
+// long before. A leader paused (SIGSTOP, a VM stall) with responses in
+// its socket buffers wakes, takes a read, and those stale responses
+// "confirm" it while a newer leader has already committed writes: the
+// fault tests caught exactly that stale read.
+func (n *Node) confirmLeadership() error {
+	if n.raft.State() != raft.Leader {
+		return fmt.Errorf("%w: %w", ErrNotLeader, raft.ErrNotLeader)
+	}
+	term := n.raft.CurrentTerm()
+	cf := n.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotLeader, err)
+	}
+	var peers []raft.Server
+	votes, voters := 0, 0
+	for _, s := range cf.Configuration().Servers {
+		if s.Suffrage != raft.Voter {
+			continue
+		}
+		voters++
+		if s.ID == raft.ServerID(n.cfg.NodeID) {
+			votes++
+		} else {
+			peers = append(peers, s)
+		}
+	}
+	need := voters/2 + 1
+	if votes >= need {
+		return nil
+	}
+	// A quorum that cannot answer within an election timeout has most
+	// likely elected someone else; the caller retries.
+	ctx, cancel := context.WithTimeout(n.ctx, n.raft.ReloadableConfig().ElectionTimeout)
+	defer cancel()
+	answers := make(chan error, len(peers))
+	for _, s := range peers {
+		if !n.spawn(func() { answers <- n.askTerm(ctx, s, term) }) {
+			return ErrClosed
+		}
+	}
+	var lastErr error
+	for range peers {
+		err := <-answers
+		if err == nil {
+			if votes++; votes >= need {
+				return nil
+			}
+			continue
+		}
+		lastErr = err
+		if errors.Is(err, errNewerTerm) {
+			break
+		}
+	}
+	return fmt.Errorf("%w: leadership not confirmed by a quorum in term %d: %w", ErrNotLeader, term, lastErr)
+}
+
+// errNewerTerm: a voter is in a later term than ours.
+var errNewerTerm = errors.New("a voter is in a newer term")
+
+// askTerm asks voter s for its current term and accepts only ours.
+func (n *Node) askTerm(ctx context.Context, s raft.Server, term uint64) error {
+	status, body, err := n.pool.call(ctx, string(s.Address), opTerm, nil)
+	if err != nil {
+		return fmt.Errorf("term of %s: %w", s.ID, err)
+	}
+	if err := statusError(status, body); err != nil {
+		return fmt.Errorf("term of %s: %w", s.ID, err)
+	}
+	r := rbuf{b: body}
+	id, theirs := r.str(), r.uvarint()
+	switch {
+	case r.end() != nil:
+		return fmt.Errorf("term of %s: %w", s.ID, errBadBody)
+	case id != string(s.ID):
+		// The address now belongs to another node: it is no vote.
+		return fmt.Errorf("term of %s: %s answered at %s", s.ID, id, s.Address)
+	case theirs > term:
+		return fmt.Errorf("%w: %s is in term %d, we are in %d", errNewerTerm, s.ID, theirs, term)
+	case theirs != term:
+		return fmt.Errorf("term of %s: %d, not yet %d", s.ID, theirs, term)
+	}
+	return nil
 }

@@ -166,6 +166,8 @@ func (c *serverConn) readLoop() {
 		case opStatus:
 			st := n.peerStatus()
 			c.reply(id, stOK, st.encode())
+		case opTerm:
+			c.reply(id, stOK, wbuf(nil).str(n.cfg.NodeID).uvarint(n.raft.CurrentTerm()))
 		case opReadIndex:
 			c.async(id, func(ctx context.Context) (byte, []byte) {
 				idx, err := n.leaderReadIndex(ctx)

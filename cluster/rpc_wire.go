@@ -39,6 +39,9 @@ const (
 	opStatus byte = 6
 	// opSetMeta: id raftAddr clientAddr -> (); a member's own metadata.
 	opSetMeta byte = 7
+	// opTerm: -> id term, the receiver's node ID and current Raft term;
+	// the leader confirms its leadership for reads with it.
+	opTerm byte = 8
 )
 
 // Response status codes.
