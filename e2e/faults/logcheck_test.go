@@ -179,8 +179,43 @@ func checkLog(ops []op, timeout time.Duration) (logVerdict, porcupine.Linearizat
 	v.Linearizable = string(res)
 	if res == porcupine.Illegal {
 		anomaly("history is not linearizable (see the visualization in the report dir)")
+		// Name the stale reads so the test log alone explains the verdict.
+		for _, s := range staleReads(ops, 5) {
+			anomaly("%s", s)
+		}
 	}
 	return v, info
+}
+
+// staleReads lists up to max reads that plainly missed a write: an
+// acknowledged XADD that returned before the read was called, or an entry
+// that a read completed before this one was called had already shown (the
+// workload never deletes, so each key only grows).
+func staleReads(ops []op, max int) []string {
+	var out []string
+	for _, r := range ops {
+		if r.Kind != "read" || len(out) >= max {
+			continue
+		}
+		has := make(map[string]bool, len(r.Vals))
+		for _, val := range r.Vals {
+			has[val] = true
+		}
+		for _, w := range ops {
+			if w.Key != r.Key || w.Return >= r.Call {
+				continue
+			}
+			if w.Kind == "add" && w.Out == outOK && !has[w.Value] {
+				out = append(out, fmt.Sprintf("stale read: %v misses %s, acknowledged before it was called: %v", r, w.Value, w))
+				break
+			}
+			if w.Kind == "read" && len(w.Vals) > len(r.Vals) {
+				out = append(out, fmt.Sprintf("stale read: %v has %d entries; an earlier read had %d: %v", r, len(r.Vals), len(w.Vals), w))
+				break
+			}
+		}
+	}
+	return out
 }
 
 // streamID is a parsed stream entry ID.

@@ -51,3 +51,37 @@ func TestCheckLogModel(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleReadsNamed: an Illegal verdict names the read that missed a
+// write, so a CI log explains the failure without the report dir.
+func TestStaleReadsNamed(t *testing.T) {
+	tests := []struct {
+		name string
+		ops  []op
+		want int
+	}{
+		{"missed ack", []op{
+			{Kind: "add", Key: "k", Value: "a", Out: outOK, Call: 0, Return: 10},
+			{Kind: "read", Key: "k", Call: 20, Return: 30},
+		}, 1},
+		{"went back", []op{
+			{Kind: "read", Key: "k", Vals: []string{"a"}, Call: 0, Return: 10},
+			{Kind: "read", Key: "k", Call: 20, Return: 30},
+		}, 1},
+		{"concurrent is fine", []op{
+			{Kind: "add", Key: "k", Value: "a", Out: outOK, Call: 0, Return: 25},
+			{Kind: "read", Key: "k", Call: 20, Return: 30},
+		}, 0},
+		{"unknown add is no proof", []op{
+			{Kind: "add", Key: "k", Value: "a", Out: outUnknown, Call: 0, Return: 10},
+			{Kind: "read", Key: "k", Call: 20, Return: 30},
+		}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := staleReads(tc.ops, 5); len(got) != tc.want {
+				t.Errorf("staleReads = %q, want %d", got, tc.want)
+			}
+		})
+	}
+}
