@@ -166,6 +166,10 @@ type Node struct {
 	verifyCur  *verifyRound
 	verifyNext *verifyRound
 
+	// progress is the leader's view of each follower (followerLoop).
+	progressMu sync.Mutex
+	progress   map[string]progress
+
 	// Cluster RPC: pool of client connections to peers, the server for
 	// MuxForward connections, and the forwarder of follower writes.
 	pool *rpcPool
@@ -332,6 +336,12 @@ type Member struct {
 	// state ("candidate", "shutdown", ...).
 	State string
 	Self  bool
+	// On the leader, for the other members: the index the member had
+	// applied when it last answered the leader's status poll, and when
+	// that was (zero if it has not answered since this node became the
+	// leader). Zero on other nodes.
+	Applied     uint64
+	LastContact time.Time
 }
 
 // NodeInfo identifies a node joining a cluster.

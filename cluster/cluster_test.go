@@ -129,6 +129,20 @@ func TestThreeNodeReplication(t *testing.T) {
 			t.Fatalf("follower status %+v", st)
 		}
 	}
+	// The leader's status polls report each follower's applied index.
+	waitFor(t, 10*time.Second, "the leader to see both followers at its applied index", func() bool {
+		ms, err := leader.Members()
+		if err != nil {
+			return false
+		}
+		caught := 0
+		for _, m := range ms {
+			if !m.Self && m.Applied == leader.Status().AppliedIndex && time.Since(m.LastContact) < 5*time.Second {
+				caught++
+			}
+		}
+		return caught == 2
+	})
 
 	// Raft snapshots on every node hold the same state.
 	for _, n := range nodes {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -68,6 +69,11 @@ func (n *Node) Members() ([]Member, error) {
 		if m.ID == n.cfg.NodeID {
 			m.Self = true
 			m.State = strings.ToLower(n.raft.State().String())
+		} else {
+			n.progressMu.Lock()
+			p := n.progress[m.ID]
+			n.progressMu.Unlock()
+			m.Applied, m.LastContact = p.applied, p.at
 		}
 		out = append(out, m)
 	}
@@ -317,8 +323,18 @@ func (n *Node) peerStatus() peerStatus {
 	}
 }
 
-// promoteLoop, on the leader, makes caught-up non-voters voters.
-func (n *Node) promoteLoop() {
+// progress is what the leader last heard from a follower's status poll.
+type progress struct {
+	applied uint64
+	at      time.Time
+}
+
+// followerLoop, on the leader, polls every other member's status each
+// PromoteInterval: it records how far each has applied (INFO replication
+// reports it as the replica offset, the poll time as its lag, like a
+// Redis replica's once-a-second REPLCONF ACK) and makes caught-up
+// non-voters voters.
+func (n *Node) followerLoop() {
 	t := time.NewTicker(n.cfg.PromoteInterval)
 	defer t.Stop()
 	for {
@@ -328,24 +344,37 @@ func (n *Node) promoteLoop() {
 			return
 		}
 		if n.raft.State() != raft.Leader {
+			n.progressMu.Lock()
+			clear(n.progress)
+			n.progressMu.Unlock()
 			continue
 		}
 		cf := n.raft.GetConfiguration()
 		if cf.Error() != nil {
 			continue
 		}
+		var wg sync.WaitGroup
 		for _, s := range cf.Configuration().Servers {
-			if s.Suffrage != raft.Nonvoter {
+			if string(s.ID) == n.cfg.NodeID {
 				continue
 			}
-			if err := n.maybePromote(s, cf.Index()); err != nil {
-				n.log.Debug("promotion check failed", "id", s.ID, "err", err)
+			wg.Add(1)
+			if !n.spawn(func() {
+				defer wg.Done()
+				if err := n.pollFollower(s, cf.Index()); err != nil {
+					n.log.Debug("follower status poll failed", "id", s.ID, "err", err)
+				}
+			}) {
+				wg.Done()
 			}
 		}
+		wg.Wait()
 	}
 }
 
-func (n *Node) maybePromote(s raft.Server, confIndex uint64) error {
+// pollFollower asks member s for its status, records its progress and,
+// if it is a caught-up non-voter, promotes it.
+func (n *Node) pollFollower(s raft.Server, confIndex uint64) error {
 	ctx, cancel := context.WithTimeout(n.ctx, max(n.cfg.PromoteInterval, time.Second))
 	defer cancel()
 	status, body, err := n.pool.call(ctx, string(s.Address), opStatus, nil)
@@ -359,10 +388,19 @@ func (n *Node) maybePromote(s raft.Server, confIndex uint64) error {
 	if err != nil {
 		return err
 	}
+	if st.ID != string(s.ID) {
+		return fmt.Errorf("%s answered at the address of %s", st.ID, s.ID)
+	}
+	n.progressMu.Lock()
+	n.progress[st.ID] = progress{applied: st.AppliedIndex, at: time.Now()}
+	n.progressMu.Unlock()
+	if s.Suffrage != raft.Nonvoter {
+		return nil
+	}
 	commit := n.raft.CommitIndex()
 	// It has seen its own addition (so it is not empty) and is close to
 	// the commit index.
-	if st.ID != string(s.ID) || st.AppliedIndex < confIndex || st.AppliedIndex+n.cfg.PromoteLag < commit {
+	if st.AppliedIndex < confIndex || st.AppliedIndex+n.cfg.PromoteLag < commit {
 		return nil
 	}
 	if err := waitFuture(ctx, n.raft.AddVoter(s.ID, s.Address, confIndex, 0)); err != nil {

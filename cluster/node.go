@@ -240,6 +240,7 @@ func Open(cfg Config) (n *Node, err error) {
 		stream:      stream,
 		addr:        string(trans.LocalAddr()),
 		queue:       make(chan qitem, cfg.QueueSize),
+		progress:    map[string]progress{},
 		ctrl:        make(chan *ctrlReq),
 		inflight:    make(chan inflight, cfg.MaxInflight),
 		slots:       make(chan struct{}, cfg.MaxInflight),
@@ -261,7 +262,7 @@ func Open(cfg Config) (n *Node, err error) {
 	go n.proposeLoop()
 	go n.completeLoop()
 	n.spawn(n.expiryLoop)
-	n.spawn(n.promoteLoop)
+	n.spawn(n.followerLoop)
 	n.spawn(n.metaLoop)
 	switch {
 	case existing:

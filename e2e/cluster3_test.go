@@ -277,8 +277,15 @@ func TestThreeNodes(t *testing.T) {
 			t.Errorf("RAFT LEADER on %s: %q, want %q", n.id, lead, want)
 		}
 		repl := do(n.Addr, "INFO", "replication")
-		if n == leader && !strings.Contains(repl, "role:master\r\nconnected_slaves:2\r\n") {
-			t.Errorf("INFO replication on the leader: %q", repl)
+		if n == leader {
+			// Followers count as connected once they answer the leader's
+			// status poll; their offset is the index they applied.
+			waitFor(t, 10*time.Second, "INFO replication on the leader to list both followers with their offsets", func() bool {
+				repl = do(n.Addr, "INFO", "replication")
+				applied := infoField(n.Addr, "replication", "master_repl_offset")
+				return strings.Contains(repl, "role:master\r\nconnected_slaves:2\r\n") &&
+					strings.Count(repl, ",state=online,offset="+applied+",lag=") == 2
+			})
 		}
 		_, port, _ := net.SplitHostPort(leader.Addr)
 		if n != leader && !strings.Contains(repl, "role:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:"+port+"\r\nmaster_link_status:up\r\n") {

@@ -215,6 +215,10 @@ func (s *Server) infoStats(b *infoBuilder, _ *engineInfo) {
 // progress is not exposed by the cluster package, so the slaveN lines say
 // offset=0,lag=0 (see docs/operations.md); state=online means "in the
 // configuration", not "reachable".
+// replicaGone is how long a follower may leave the leader's status polls
+// unanswered before INFO replication stops listing it as connected.
+const replicaGone = 10 * time.Second
+
 func (s *Server) infoReplication(b *infoBuilder, _ *engineInfo) {
 	st := s.be.Status()
 	var members []cluster.Member
@@ -223,9 +227,13 @@ func (s *Server) infoReplication(b *infoBuilder, _ *engineInfo) {
 	}
 	if st.State == "leader" {
 		b.kv("role", "master")
+		// A replica is connected, as Redis counts it, while it answers
+		// the leader's status polls; offset is its applied index and lag
+		// the seconds since its last answer, as Redis's replica ACKs give.
+		now := time.Now()
 		var slaves []cluster.Member
 		for _, m := range members {
-			if !m.Self {
+			if !m.Self && !m.LastContact.IsZero() && now.Sub(m.LastContact) < replicaGone {
 				slaves = append(slaves, m)
 			}
 		}
@@ -235,7 +243,7 @@ func (s *Server) infoReplication(b *infoBuilder, _ *engineInfo) {
 			if err != nil {
 				port = "0"
 			}
-			fmt.Fprintf(b, "slave%d:ip=%s,port=%s,state=online,offset=0,lag=0\r\n", i, host, port)
+			fmt.Fprintf(b, "slave%d:ip=%s,port=%s,state=online,offset=%d,lag=%d\r\n", i, host, port, m.Applied, int64(now.Sub(m.LastContact)/time.Second))
 		}
 	} else {
 		b.kv("role", "slave")
