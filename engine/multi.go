@@ -1,6 +1,9 @@
 package engine
 
-import "strconv"
+import (
+	"math"
+	"strconv"
+)
 
 // TxnName is argv[0] of a transaction (MULTI ... EXEC) as one command: it
 // starts with a NUL byte, so no client can send it (the server's command
@@ -78,19 +81,45 @@ func (s *State) execTxn(ctx *Ctx, argv [][]byte) {
 		}
 	}
 	ctx.W.WriteArray(len(cmds))
+	// SELECT inside the transaction switches the database of the
+	// commands after it, so they run with a context of their own.
+	tctx := *ctx
 	for _, c := range cmds {
-		if !txnConnCommand(ctx.W, c) {
-			s.Exec(ctx, c)
+		if !txnConnCommand(&tctx, c) {
+			s.Exec(&tctx, c)
 		}
 	}
 }
 
+// TxnSelect is the database a SELECT queued in a transaction switches to,
+// or the error it replies. The server applies the last
+// successful one to the connection after EXEC, as Redis does.
+func TxnSelect(arg []byte) (db int, errMsg string) {
+	id, ok := parseLL(arg)
+	switch {
+	case !ok || id < math.MinInt32 || id > math.MaxInt32:
+		return 0, errNotInt
+	case id < 0 || id >= NumDBs:
+		return 0, "ERR DB index is out of range"
+	}
+	return int(id), ""
+}
+
 // txnConnCommand answers the connection commands Redis lets a client queue
 // inside MULTI without touching the data (the server has already checked
-// their arity). UNWATCH queued in a transaction only answers OK: the watched
+// their arity); SELECT changes ctx's database for the rest. UNWATCH queued in a transaction only answers OK: the watched
 // keys were checked before the first command ran.
-func txnConnCommand(w ReplyWriter, argv [][]byte) bool {
+func txnConnCommand(ctx *Ctx, argv [][]byte) bool {
+	w := ctx.W
 	switch {
+	case argIs(argv[0], "select") && len(argv) == 2:
+		db, msg := TxnSelect(argv[1])
+		if msg != "" {
+			w.WriteError(msg)
+		} else {
+			ctx.DB = db
+			w.WriteStatus("OK")
+		}
 	case argIs(argv[0], "ping"):
 		if len(argv) > 1 {
 			w.WriteBulk(argv[1])

@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/engine/resp"
+	"github.com/raftstream/raftstream/fsm"
 )
 
 // MULTI/EXEC: the connection queues commands after MULTI (replying
@@ -15,9 +18,16 @@ import (
 // Errors found while queuing (unknown command, wrong arity) make EXEC
 // fail with EXECABORT; errors while executing are elements of the reply.
 //
-// Only engine commands can be queued: the server's own commands (PING,
-// SELECT, CLIENT, ...) would have to run outside the log entry, between
-// its commands, so queuing one is refused like an unknown command.
+// The server's own commands (TIME, CLIENT, CONFIG, INFO, ...) can be
+// queued too, as in Redis. They cannot run inside the log entry, so a
+// transaction holding one is committed first and waited for; then EXEC's
+// reply is assembled in queue order from the entry's replies and those of
+// the server commands, run right after it. They touch no keys, so running
+// them after the entry's commands is indistinguishable from running them
+// between. PING, ECHO, UNWATCH and SELECT are answered inside the entry
+// (engine.txnConnCommand); SELECT switches the database of the commands
+// after it and, once EXEC ran, the connection's. SHUTDOWN is refused, as
+// in Redis.
 //
 // WATCH reads the keys' versions from the local state after a read
 // barrier (engine.State.WatchKey) and EXEC sends them inside the entry;
@@ -28,8 +38,12 @@ import (
 // txState is a connection's transaction state: watched keys, and the
 // queue once MULTI was given.
 type txState struct {
-	open    bool // between MULTI and EXEC/DISCARD
-	cmds    [][][]byte
+	open bool // between MULTI and EXEC/DISCARD
+	cmds [][][]byte
+	// srv[i] is the server command cmds[i] runs after the log entry, or
+	// nil for a command the state machine executes.
+	srv     []*command
+	mixed   bool // some command needs the synchronous EXEC (execMixed)
 	dirty   bool // a command was refused while queuing
 	watches []engine.Watch
 }
@@ -55,24 +69,24 @@ func txnControl(cmd *command) bool {
 
 // queueTxn queues a command of an open transaction.
 func (s *Server) queueTxn(cl *client, cmd *command, argv [][]byte) []byte {
-	if cmd.spec == nil && !txnQueueable(cmd) {
-		cl.tx.dirty = true
-		return errorBytes("ERR '" + cmd.name + "' cannot be used inside MULTI: raftstream transactions hold only stream and keyspace commands")
+	var srv *command
+	if cmd.spec == nil {
+		switch {
+		case cmd.name == "shutdown" || cmd.run == nil:
+			cl.tx.dirty = true
+			return errorBytes("ERR Command not allowed inside a transaction")
+		case cmd.name == "ping" || cmd.name == "echo" || cmd.name == "unwatch":
+			// Answered inside the log entry.
+		case cmd.name == "select":
+			cl.tx.mixed = true
+		default:
+			srv, cl.tx.mixed = cmd, true
+		}
 	}
 	// redcon gives each request its own buffer: argv can be kept.
 	cl.tx.cmds = append(cl.tx.cmds, argv)
+	cl.tx.srv = append(cl.tx.srv, srv)
 	return []byte("+QUEUED\r\n")
-}
-
-// txnQueueable reports whether a server command may be queued in MULTI:
-// the connection commands the state machine answers inside EXEC
-// (engine's txnConnCommand).
-func txnQueueable(cmd *command) bool {
-	switch cmd.name {
-	case "ping", "echo", "unwatch":
-		return true
-	}
-	return false
 }
 
 // txnRejected flags the open transaction after a command was refused
@@ -116,9 +130,79 @@ func txnExec(x *call) {
 		x.w.WriteError(errExecAbort)
 	case len(tx.cmds) == 0 && len(tx.watches) == 0:
 		x.w.WriteArray(0)
+	case tx.mixed:
+		x.s.execMixed(x, tx)
 	default:
 		x.write = engine.EncodeTxn(tx.watches, tx.cmds)
 	}
+}
+
+// execMixed runs a transaction holding server commands or SELECT: the
+// state machine's part is committed and waited for, then the reply is
+// merged in queue order with the server commands' replies.
+func (s *Server) execMixed(x *call, tx *txState) {
+	s.drain(x.conn, x.cl) // the batch's earlier writes go first
+	var logged [][][]byte
+	for i, c := range tx.cmds {
+		if tx.srv[i] == nil {
+			logged = append(logged, c)
+		}
+	}
+	var elems [][]byte
+	if len(logged) > 0 || len(tx.watches) > 0 {
+		reply := s.commitNow(x.cl, engine.EncodeTxn(tx.watches, logged))
+		if isNullReply(reply) || isErrorReply(reply) {
+			x.w.Buf = append(x.w.Buf, reply...) // WATCH abort, or not committed
+			return
+		}
+		var ok bool
+		if elems, ok = splitArray(reply); !ok || len(elems) != len(logged) {
+			x.w.WriteError("ERR internal error: malformed transaction reply")
+			return
+		}
+	}
+	x.w.WriteArray(len(tx.cmds))
+	for i, c := range tx.cmds {
+		if cmd := tx.srv[i]; cmd != nil {
+			y := &call{s: s, cl: x.cl, conn: x.conn, argv: c, cmd: cmd, w: &resp.Writer{Version: x.cl.getProto()}}
+			cmd.run(y)
+			if y.write != nil {
+				// A server command that commits (CONFIG SET of a
+				// replicated setting, ...).
+				y.w.Buf = s.commitNow(x.cl, y.write)
+				if y.onCommit != nil {
+					y.onCommit(!isErrorReply(y.w.Buf))
+				}
+			}
+			x.w.Buf = append(x.w.Buf, y.w.Buf...)
+			continue
+		}
+		x.w.Buf = append(x.w.Buf, elems[0]...)
+		elems = elems[1:]
+		if strings.EqualFold(string(c[0]), "select") && len(c) == 2 {
+			if db, msg := engine.TxnSelect(c[1]); msg == "" {
+				x.cl.setDB(db)
+			}
+		}
+	}
+}
+
+// commitNow proposes one command in the client's database and protocol
+// and waits for its reply (an error reply if it was not committed).
+func (s *Server) commitNow(cl *client, argv [][]byte) []byte {
+	if msg := engine.Check(argv); msg != "" {
+		return errorBytes(msg)
+	}
+	cl.mu.Lock()
+	db, proto := cl.db, cl.proto
+	cl.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
+	defer cancel()
+	reply, err := s.be.Propose(fsm.Command{DB: uint8(db), Proto: uint8(proto), Argv: argv}).Wait(ctx)
+	if err != nil {
+		return errorBytes(writeError(err, s.be.Status()))
+	}
+	return reply
 }
 
 // txnWatch is WATCH key [key ...]: it records the keys' versions, read

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +90,41 @@ func TestMultiExecMatchesRedis(t *testing.T) {
 		{"UNWATCH"},
 		{"XLEN", "s"},
 		{"EXEC"},
+		// Server commands queue too; SELECT switches the database of
+		// the commands after it and, once EXEC ran, the connection's.
+		{"MULTI"},
+		{"SELECT", "1"},
+		{"XADD", "s", "1-1", "a", "1"},
+		{"SELECT", "99"},
+		{"SELECT", "x"},
+		{"CLIENT", "SETNAME", "tx"},
+		{"CLIENT", "GETNAME"},
+		{"CONFIG", "GET", "stream-node-max-entries"},
+		{"XLEN", "s"},
+		{"EXEC"},
+		{"XLEN", "s"},
+		{"CLIENT", "GETNAME"},
+		{"SELECT", "0"},
+		{"XLEN", "s"},
+		// A WATCH abort runs none of them.
+		{"WATCH", "w"},
+		{"XADD", "w", "1-1", "a", "1"},
+		{"MULTI"},
+		{"SELECT", "3"},
+		{"CLIENT", "SETNAME", "no"},
+		{"EXEC"},
+		{"XLEN", "w"},
+		{"CLIENT", "GETNAME"},
+		// Only server commands, no log entry.
+		{"MULTI"},
+		{"CLIENT", "GETNAME"},
+		{"ECHO", "only"},
+		{"EXEC"},
+		// SHUTDOWN cannot be queued.
+		{"MULTI"},
+		{"XADD", "s", "5-1", "a", "1"},
+		{"SHUTDOWN"},
+		{"EXEC"},
 		// RESET discards an open transaction.
 		{"MULTI"},
 		{"XADD", "s", "9-1", "a", "1"},
@@ -101,6 +137,7 @@ func TestMultiExecMatchesRedis(t *testing.T) {
 		{"XREAD", "STREAMS", "nokey", "0"},
 		{"XPENDING", "s", "g"},
 		{"PING"},
+		{"CLIENT", "GETNAME"},
 		{"EXEC"},
 	}
 	for _, cmd := range script {
@@ -131,9 +168,21 @@ func TestMultiPipelined(t *testing.T) {
 			t.Errorf("got %q, want %q", got, want)
 		}
 	}
-	c.expect("+OK\r\n", "MULTI")
-	c.expect("-ERR 'time' cannot be used inside MULTI: raftstream transactions hold only stream and keyspace commands\r\n", "TIME")
-	c.expect("-"+errExecAbort+"\r\n", "EXEC")
+	// TIME queued between writes: EXEC's reply has it in its place.
+	b = b[:0]
+	for _, cmd := range [][]string{{"MULTI"}, {"XADD", "p", "3-1", "f", "v"}, {"TIME"}, {"XLEN", "p"}, {"EXEC"}} {
+		b = append(b, encode(cmd...)...)
+	}
+	c.send(b)
+	for _, want := range []string{"+OK\r\n", "+QUEUED\r\n", "+QUEUED\r\n", "+QUEUED\r\n"} {
+		if got := c.read(); got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+	re := regexp.MustCompile(`^\*3\r\n\$3\r\n3-1\r\n\*2\r\n\$10\r\n[0-9]{10}\r\n\$[0-9]\r\n[0-9]{1,6}\r\n:3\r\n$`)
+	if got := c.read(); !re.MatchString(got) {
+		t.Errorf("EXEC with TIME: %q", got)
+	}
 }
 
 // TestWatch checks that EXEC aborts (null reply) when a watched key was

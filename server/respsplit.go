@@ -1,0 +1,90 @@
+package server
+
+import "bytes"
+
+// splitArray splits a RESP2/RESP3 array reply into its elements, each a
+// complete reply of its own. EXEC uses it to merge the state machine's
+// replies with those of server commands queued in the same transaction.
+func splitArray(b []byte) ([][]byte, bool) {
+	if len(b) == 0 || b[0] != '*' {
+		return nil, false
+	}
+	n, hdr, ok := respHeader(b)
+	if !ok || n < 0 {
+		return nil, false
+	}
+	elems := make([][]byte, 0, n)
+	rest := b[hdr:]
+	for i := 0; i < n; i++ {
+		l, ok := respValueLen(rest, 0)
+		if !ok {
+			return nil, false
+		}
+		elems = append(elems, rest[:l])
+		rest = rest[l:]
+	}
+	return elems, len(rest) == 0
+}
+
+// respHeader parses a type byte, a decimal number and CRLF: the number
+// and the header's length.
+func respHeader(b []byte) (n, hdr int, ok bool) {
+	end := bytes.Index(b, []byte("\r\n"))
+	if end < 2 {
+		return 0, 0, false
+	}
+	v, ok := parseInt64(b[1:end])
+	if !ok || v < -1 || v > int64(len(b)) {
+		return 0, 0, false
+	}
+	return int(v), end + 2, true
+}
+
+// maxRESPDepth bounds nesting so a malformed reply cannot recurse deeply.
+const maxRESPDepth = 64
+
+// respValueLen returns the length of the one complete RESP value at the
+// start of b.
+func respValueLen(b []byte, depth int) (int, bool) {
+	if len(b) == 0 || depth > maxRESPDepth {
+		return 0, false
+	}
+	switch b[0] {
+	case '+', '-', ':', '_', ',', '#', '(':
+		end := bytes.Index(b, []byte("\r\n"))
+		return end + 2, end >= 1
+	case '$', '=', '!':
+		n, hdr, ok := respHeader(b)
+		if !ok {
+			return 0, false
+		}
+		if n < 0 {
+			return hdr, true
+		}
+		if len(b) < hdr+n+2 || b[hdr+n] != '\r' || b[hdr+n+1] != '\n' {
+			return 0, false
+		}
+		return hdr + n + 2, true
+	case '*', '~', '>', '%', '|':
+		n, hdr, ok := respHeader(b)
+		if !ok {
+			return 0, false
+		}
+		if n < 0 {
+			return hdr, true
+		}
+		if b[0] == '%' || b[0] == '|' {
+			n *= 2
+		}
+		off := hdr
+		for i := 0; i < n; i++ {
+			l, ok := respValueLen(b[off:], depth+1)
+			if !ok {
+				return 0, false
+			}
+			off += l
+		}
+		return off, true
+	}
+	return 0, false
+}
