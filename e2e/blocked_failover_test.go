@@ -118,6 +118,16 @@ func TestBlockedReadsAcrossFailover(t *testing.T) {
 	}
 	waitConverged(t, nodes)
 
+	// addEach adds one entry per blocked XREADGROUP client, so each gets
+	// one (COUNT 1), and returns the first ID, which every XREAD gets.
+	addEach := func(t *testing.T, addr, prefix string, n int) (first string) {
+		for i := 0; i < n; i++ {
+			if id := xaddRetry(t, addr, fmt.Sprint(prefix, i)); i == 0 {
+				first = id
+			}
+		}
+		return first
+	}
 	delivered := map[string]string{} // entry ID -> consumer
 	collect := func(t *testing.T, pairs []*blockedPair, want string) {
 		t.Helper()
@@ -163,14 +173,7 @@ func TestBlockedReadsAcrossFailover(t *testing.T) {
 			return l != "" && l != old.id
 		})
 		leader = waitNewLeader(t, nodes)
-		var first string
-		for i := range pairs {
-			id := xaddRetry(t, old.Addr, fmt.Sprint("t", i))
-			if i == 0 {
-				first = id
-			}
-		}
-		collect(t, pairs, first)
+		collect(t, pairs, addEach(t, old.Addr, "t", len(pairs)))
 	})
 	if t.Failed() {
 		return
@@ -203,14 +206,7 @@ func TestBlockedReadsAcrossFailover(t *testing.T) {
 				t.Fatal("a client blocked on the killed node still hangs")
 			}
 		}
-		var first string
-		for i := range pairs {
-			id := xaddRetry(t, leader.Addr, fmt.Sprint("k", i))
-			if i == 0 {
-				first = id
-			}
-		}
-		collect(t, pairs, first)
+		collect(t, pairs, addEach(t, leader.Addr, "k", len(pairs)))
 	})
 	if t.Failed() {
 		return
