@@ -1,7 +1,5 @@
 package engine
 
-import "math"
-
 // XREAD errors (Redis 8 wording).
 const (
 	errXReadUnbalanced = "ERR Unbalanced 'xread' list of streams: for each stream key an ID, '+', or '$' must be specified."
@@ -70,30 +68,17 @@ func parseXRead(argv [][]byte, now int64, withClock bool) (a XReadArgs, err stri
 		switch {
 		case argIs(o, "block") && more > 0:
 			i++
-			n, ok := parseLL(argv[i])
-			if !ok {
-				return a, errTimeoutNotInt, clockDependent
-			}
-			if n < 0 {
-				return a, errTimeoutNeg, false
-			}
-			if n > math.MaxInt64/2 {
-				clockDependent = true
-			}
-			if withClock && n > 0 && now > 0 && n > math.MaxInt64-now {
-				return a, errTimeoutRange, false
+			n, e, dep := parseBlockTimeout(argv[i], now, withClock)
+			clockDependent = clockDependent || dep
+			if e != "" {
+				return a, e, clockDependent
 			}
 			a.Block, a.Timeout = true, n
 		case argIs(o, "count") && more > 0:
 			i++
-			n, ok := parseLL(argv[i])
-			if !ok {
-				return a, errNotInt, clockDependent
+			if a.Count, err = parseReadCount(argv[i]); err != "" {
+				return a, err, clockDependent
 			}
-			if n < 0 {
-				n = 0
-			}
-			a.Count = n
 		case argIs(o, "streams") && more > 0:
 			streamsArg = i + 1
 			i = len(argv) // stop parsing options

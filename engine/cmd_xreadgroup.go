@@ -76,14 +76,9 @@ func parseXReadGroup(argv [][]byte, now int64, withClock bool) (a XReadGroupArgs
 			a.Block, a.Timeout = true, n
 		case argIs(o, "count") && more > 0:
 			i++
-			n, ok := parseLL(argv[i])
-			if !ok {
-				return a, errNotInt, clockDependent
+			if a.Count, err = parseReadCount(argv[i]); err != "" {
+				return a, err, clockDependent
 			}
-			if n < 0 {
-				n = 0
-			}
-			a.Count = n
 		case argIs(o, "streams") && more > 0:
 			streamsArg = i + 1
 			if (len(argv)-streamsArg)%2 != 0 {
@@ -126,6 +121,16 @@ func parseBlockTimeout(arg []byte, now int64, withClock bool) (n int64, err stri
 		return 0, errTimeoutRange, false
 	}
 	return n, "", clockDependent
+}
+
+// parseReadCount parses the COUNT of XREAD and XREADGROUP: a negative
+// count means no cap, as in Redis.
+func parseReadCount(arg []byte) (int64, string) {
+	n, ok := parseLL(arg)
+	if !ok {
+		return 0, errNotInt
+	}
+	return max(n, 0), ""
 }
 
 func checkXReadGroup(argv [][]byte) string {
