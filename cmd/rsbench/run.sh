@@ -16,59 +16,12 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10s}
 ENTRIES=${ENTRIES:-1000000}
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-export PATH="/usr/local/go/bin:$PATH"
-work=$(mktemp -d /tmp/rsbench-run.XXXXXX)
-pids=()
-
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	if [[ "${KEEP:-0}" == 1 ]]; then
-		echo "kept $work" >&2
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-
-echo "building into $work ..." >&2
-if [[ -n "${RAFTSTREAM_BIN:-}" ]]; then
-	cp "$RAFTSTREAM_BIN" "$work/raftstream"
-else
-	(cd "$root" && go build -o "$work/raftstream" ./cmd/raftstream)
-fi
-(cd "$root" && go build -o "$work/rsbench" ./cmd/rsbench)
-bench="$work/rsbench"
-
-wait_ready() { # addr pid name
-	local host=${1%:*} port=${1##*:}
-	for _ in $(seq 1 600); do
-		if ! kill -0 "$2" 2>/dev/null; then
-			echo "$3 exited during startup; log:" >&2
-			cat "$work/$3.log" >&2
-			exit 1
-		fi
-		if [[ "$(redis-cli -h "$host" -p "$port" XLEN __ready__ 2>/dev/null)" == 0 ]]; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "$3 not ready after 60s" >&2
-	exit 1
-}
+WORK_PREFIX=rsbench-run
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 rport=$("$bench" -freeport)
-mkdir -p "$work/redis"
-redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/redis" --appendonly yes \
-	--appendfsync always --save "" --daemonize no --protected-mode no \
-	>"$work/redis.log" 2>&1 &
-pids+=($!)
-wait_ready "127.0.0.1:$rport" "$!" redis
+redis_start redis "$rport"
 
 nport=$("$bench" -freeport)
 raftport=$("$bench" -freeport)
@@ -77,7 +30,7 @@ mkdir -p "$work/node"
 "$work/raftstream" --node-id bench --data-dir "$work/node" --listen "127.0.0.1:$nport" \
 	--raft-listen "127.0.0.1:$raftport" ${RAFTSTREAM_FLAGS:-} >"$work/raftstream.log" 2>&1 &
 pids+=($!)
-wait_ready "127.0.0.1:$nport" "$!" raftstream
+wait_cmd "127.0.0.1:$nport" "$!" raftstream 0 XLEN __ready__
 
 servers=("redis 127.0.0.1:$rport" "raftstream 127.0.0.1:$nport")
 workloads=("-clients 1 -pipeline 1" "-clients 50 -pipeline 1" "-clients 50 -pipeline 16")
