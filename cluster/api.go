@@ -113,6 +113,13 @@ type Config struct {
 	// ClockOffset is added to this node's clock when it stamps entries as
 	// leader. A test hook: real nodes leave it 0.
 	ClockOffset time.Duration
+	// DialMap maps a peer's advertised Raft address to the address to
+	// dial instead, for Raft and cluster RPC connections alike. A test
+	// hook: the fault harness routes each node-to-node link through its
+	// own fault-injecting proxy this way, while every node keeps
+	// advertising (and the Raft configuration keeps storing) the real
+	// address. Real nodes leave it nil.
+	DialMap map[string]string
 }
 
 // Peer is a founding member of the cluster.

@@ -198,7 +198,7 @@ func (s *subListener) Addr() net.Addr { return s.mux.Addr() }
 type streamLayer struct {
 	net.Listener
 	advertise net.Addr
-	secret    string
+	dialer    peerDialer
 
 	mu     sync.Mutex
 	conns  map[*trackedConn]struct{}
@@ -207,13 +207,13 @@ type streamLayer struct {
 
 var _ raft.StreamLayer = (*streamLayer)(nil)
 
-func newStreamLayer(ln net.Listener, advertise net.Addr, secret string) *streamLayer {
-	return &streamLayer{Listener: ln, advertise: advertise, secret: secret, conns: map[*trackedConn]struct{}{}}
+func newStreamLayer(ln net.Listener, advertise net.Addr, dialer peerDialer) *streamLayer {
+	return &streamLayer{Listener: ln, advertise: advertise, dialer: dialer, conns: map[*trackedConn]struct{}{}}
 }
 
 // Dial connects to a peer's Raft port as a Raft connection.
 func (l *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	c, err := DialKind(string(addr), MuxRaft, timeout, l.secret)
+	c, err := l.dialer.dial(string(addr), MuxRaft, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -287,4 +287,22 @@ func DialKind(addr string, kind byte, timeout time.Duration, secret string) (net
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
 	return conn, nil
+}
+
+// peerDialer is how a node dials its peers' Raft ports: both raft's
+// transport and the cluster RPC pool use it, so Config.DialMap rewrites
+// every node-to-node connection alike and in one place.
+type peerDialer struct {
+	secret string
+	// via maps an advertised Raft address to the address actually
+	// dialed (Config.DialMap); the advertised address stays what the
+	// Raft configuration stores and reports.
+	via map[string]string
+}
+
+func (d peerDialer) dial(addr string, kind byte, timeout time.Duration) (net.Conn, error) {
+	if a, ok := d.via[addr]; ok {
+		addr = a
+	}
+	return DialKind(addr, kind, timeout, d.secret)
 }

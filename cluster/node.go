@@ -196,7 +196,8 @@ func Open(cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	stream := newStreamLayer(raftLn, advertise, cfg.ClusterSecret)
+	dialer := peerDialer{secret: cfg.ClusterSecret, via: cfg.DialMap}
+	stream := newStreamLayer(raftLn, advertise, dialer)
 	cleanup = append(cleanup, stream.closeAll)
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  stream,
@@ -255,7 +256,7 @@ func Open(cfg Config) (n *Node, err error) {
 		metaPoke:    make(chan struct{}, 1),
 	}
 	n.clientAddr.Store(&cfg.ClientAddr)
-	n.pool = newRPCPool(cfg.ClusterSecret, log)
+	n.pool = newRPCPool(dialer, log)
 	n.startLeaderWatch()
 	n.fwd = newForwarder(n)
 	n.rpc = newRPCServer(n, rpcLn)

@@ -25,7 +25,7 @@ var errConnLost = errors.New("cluster rpc: connection lost")
 // caller's traffic to that peer, in the order written: forwarded writes
 // rely on that order. A broken connection is replaced on the next call.
 type rpcPool struct {
-	secret string
+	dialer peerDialer
 	log    interface {
 		Debug(msg string, args ...any)
 	}
@@ -44,8 +44,8 @@ type dialWait struct {
 	err  error
 }
 
-func newRPCPool(secret string, log interface{ Debug(string, ...any) }) *rpcPool {
-	return &rpcPool{secret: secret, log: log, conns: map[string]*rpcConn{}, dials: map[string]*dialWait{}}
+func newRPCPool(dialer peerDialer, log interface{ Debug(string, ...any) }) *rpcPool {
+	return &rpcPool{dialer: dialer, log: log, conns: map[string]*rpcConn{}, dials: map[string]*dialWait{}}
 }
 
 // get returns a live connection to addr, dialing if needed.
@@ -77,7 +77,7 @@ func (p *rpcPool) get(ctx context.Context, addr string) (*rpcConn, error) {
 
 func (p *rpcPool) dial(addr string, d *dialWait) {
 	defer p.wg.Done()
-	conn, err := DialKind(addr, MuxForward, rpcDialTimeout, p.secret)
+	conn, err := p.dialer.dial(addr, MuxForward, rpcDialTimeout)
 	p.mu.Lock()
 	delete(p.dials, addr)
 	if err == nil && p.closed {

@@ -60,7 +60,7 @@ Flags:
 `
 
 // hiddenFlags are test hooks left out of --help.
-var hiddenFlags = map[string]bool{"clock-offset": true}
+var hiddenFlags = map[string]bool{"clock-offset": true, "dial-via": true}
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return parseFlagsEnv(args, stderr, os.LookupEnv)
@@ -98,6 +98,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.StringVar(&o.node.ClusterSecret, "cluster-secret", "", "shared secret every node must present on the Raft port (mutual HMAC challenge; it is never sent). Empty: no secret, and nodes with one refuse this node")
 	fs.DurationVar(&o.node.LeaderWait, "leader-wait", 5*time.Second, "how long a command waits for a Raft leader to be elected before failing with TRYAGAIN")
 	fs.DurationVar(&o.node.ClockOffset, "clock-offset", 0, "test hook: offset added to this node's clock when it stamps log entries as leader")
+	dialVia := fs.String("dial-via", "", "test hook: raft-addr=dial-addr,... dial a peer's Raft port at dial-addr (a fault-injecting proxy) instead of the address it advertises")
 
 	// Log and snapshots.
 	fs.Uint64Var(&o.node.SnapshotThreshold, "snapshot-threshold", 8192, "log entries since the last snapshot that trigger a new one")
@@ -149,6 +150,9 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	}
 	if o.node.Peers, err = parsePeers(*peers); err != nil {
 		return bad("--peers: %v", err)
+	}
+	if o.node.DialMap, err = parseDialVia(*dialVia); err != nil {
+		return bad("--dial-via: %v", err)
 	}
 	if len(o.node.Peers) > 0 && !slices.ContainsFunc(o.node.Peers, func(p cluster.Peer) bool { return p.ID == o.node.NodeID }) {
 		return bad("--peers must include this node (--node-id %q)", o.node.NodeID)
@@ -236,6 +240,31 @@ func parsePeers(s string) ([]cluster.Peer, error) {
 		}
 		seen[id] = true
 		out = append(out, cluster.Peer{ID: id, Addr: addr})
+	}
+	return out, nil
+}
+
+// parseDialVia reads "raft-addr=dial-addr,...". Nil when empty, so a node
+// without the hook dials exactly as before.
+func parseDialVia(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, item := range strings.Split(s, ",") {
+		from, to, ok := strings.Cut(strings.TrimSpace(item), "=")
+		if !ok {
+			return nil, fmt.Errorf("%q is not raft-addr=dial-addr", item)
+		}
+		for _, a := range []string{from, to} {
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				return nil, fmt.Errorf("%q is not host:port", a)
+			}
+		}
+		if _, dup := out[from]; dup {
+			return nil, fmt.Errorf("%s given twice", from)
+		}
+		out[from] = to
 	}
 	return out, nil
 }

@@ -97,8 +97,32 @@ func TestParseClusterFlags(t *testing.T) {
 			t.Errorf("--help does not explain %s", f)
 		}
 	}
-	if strings.Contains(help.String(), "clock-offset") {
-		t.Error("--help shows the clock-offset test hook")
+	for _, hook := range []string{"clock-offset", "dial-via"} {
+		if strings.Contains(help.String(), hook) {
+			t.Errorf("--help shows the %s test hook", hook)
+		}
+	}
+}
+
+// TestParseDialVia: the fault harness's hook parses into Config.DialMap,
+// and a malformed value is a usage error, not a silently direct dial.
+func TestParseDialVia(t *testing.T) {
+	o, err := parseFlags([]string{"--dial-via", "127.0.0.1:7001=127.0.0.1:9001, 127.0.0.1:7002=127.0.0.1:9002"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"127.0.0.1:7001": "127.0.0.1:9001", "127.0.0.1:7002": "127.0.0.1:9002"}
+	if fmt.Sprint(o.node.DialMap) != fmt.Sprint(want) {
+		t.Errorf("DialMap = %v, want %v", o.node.DialMap, want)
+	}
+	if o, err := parseFlags(nil, io.Discard); err != nil || o.node.DialMap != nil {
+		t.Errorf("no --dial-via: DialMap = %v, %v; want nil", o.node.DialMap, err)
+	}
+	for _, bad := range []string{"127.0.0.1:7001", "127.0.0.1:7001=nope", "a:1=b:2,a:1=c:3"} {
+		var stderr bytes.Buffer
+		if _, err := parseFlags([]string{"--dial-via", bad}, &stderr); !errors.Is(err, errUsage) {
+			t.Errorf("--dial-via %q: %v, want a usage error", bad, err)
+		}
 	}
 }
 
