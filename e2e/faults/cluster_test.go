@@ -68,6 +68,7 @@ type node struct {
 	mu          sync.Mutex
 	peers, join string // exactly one is set
 	clockOffset time.Duration
+	dialVia     string // --dial-via: this node's links through the network's proxies
 	cmd         *exec.Cmd
 	done        chan struct{}
 	paused      bool
@@ -77,6 +78,7 @@ type node struct {
 // cluster is the set of nodes of one test run.
 type cluster struct {
 	t     *testing.T
+	nw    *network // the founding nodes' links, if started behind proxies
 	mu    sync.Mutex
 	nodes []*node
 }
@@ -105,8 +107,20 @@ func freePorts(n int) ([]int, error) {
 func hostPort(p int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)) }
 
 // startCluster starts n founding voters n1..nN and waits for a leader.
-func startCluster(t *testing.T, n int) *cluster {
+// With proxied, every node dials its peers through a network of
+// fault-injecting proxies (seeded with seed).
+func startCluster(t *testing.T, n int, proxied bool, seed uint64) *cluster {
 	t.Helper()
+	var ids []string
+	for i := 0; i < n; i++ {
+		ids = append(ids, fmt.Sprintf("n%d", i+1))
+	}
+	c := &cluster{t: t}
+	if proxied {
+		// Before freePorts: the proxies' listeners must not take a port
+		// reserved (and released again) for a node.
+		c.nw = newNetwork(t, ids, seed)
+	}
 	ports, err := freePorts(2 * n)
 	if err != nil {
 		t.Fatal(err)
@@ -115,11 +129,13 @@ func startCluster(t *testing.T, n int) *cluster {
 	for i := 0; i < n; i++ {
 		peers = append(peers, fmt.Sprintf("n%d=%s", i+1, hostPort(ports[n+i])))
 	}
-	c := &cluster{t: t}
 	for i := 0; i < n; i++ {
-		nd := c.newNode(fmt.Sprintf("n%d", i+1), hostPort(ports[i]), hostPort(ports[n+i]))
+		nd := c.newNode(ids[i], hostPort(ports[i]), hostPort(ports[n+i]))
 		nd.peers = strings.Join(peers, ",")
 		c.nodes = append(c.nodes, nd)
+	}
+	if c.nw != nil {
+		c.nw.attach(c.nodes)
 	}
 	for _, nd := range c.nodes {
 		if err := nd.start(); err != nil {
@@ -216,6 +232,9 @@ func (nd *node) start() error {
 	if nd.clockOffset != 0 {
 		args = append(args, "--clock-offset", nd.clockOffset.String())
 	}
+	if nd.dialVia != "" {
+		args = append(args, "--dial-via", nd.dialVia)
+	}
 	args = append(args, fastRaft...)
 	f, err := os.Create(filepath.Join(nd.logDir, fmt.Sprintf("%s-%d.log", nd.id, nd.starts)))
 	if err != nil {
@@ -263,6 +282,12 @@ func (nd *node) signal(sig syscall.Signal, paused bool) {
 
 func (nd *node) stop() { nd.signal(syscall.SIGSTOP, true) }
 func (nd *node) cont() { nd.signal(syscall.SIGCONT, false) }
+
+func (nd *node) isPaused() bool {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	return nd.paused
+}
 
 func (nd *node) running() bool {
 	nd.mu.Lock()
@@ -359,7 +384,8 @@ func (c *cluster) waitLeader(d time.Duration) (*node, error) {
 	err := waitUntil(d, "a single leader", func() bool {
 		leader = nil
 		for _, nd := range c.members() {
-			if !nd.running() {
+			// A paused node would hold INFO for the full client timeout.
+			if !nd.running() || nd.isPaused() {
 				continue
 			}
 			if raftInfo(nd.addr)["raft_state"] == "leader" {
@@ -376,6 +402,20 @@ func (c *cluster) waitLeader(d time.Duration) (*node, error) {
 		return err == nil
 	})
 	return leader, err
+}
+
+// maxTerm is the highest Raft term a member reports (0 if none answers).
+func (c *cluster) maxTerm() uint64 {
+	var top uint64
+	for _, nd := range c.members() {
+		if !nd.running() || nd.isPaused() {
+			continue
+		}
+		if t, err := strconv.ParseUint(raftInfo(nd.addr)["raft_term"], 10, 64); err == nil && t > top {
+			top = t
+		}
+	}
+	return top
 }
 
 // digests returns every member's DEBUG DIGEST.

@@ -3,13 +3,30 @@
 // raftstream binary, drives client workloads through random nodes while a
 // seeded nemesis injects faults, heals, and checks the recorded histories.
 //
-// Faults (one at a time, each healed before the next): kill -9 + restart of
-// the leader or a follower, SIGSTOP/SIGCONT of the leader or a follower, a
-// follower restarted with its clock 5-30s behind (--clock-offset) and given
-// leadership with RAFT TRANSFER, and membership change (a fresh node joins
-// with --join, becomes a voter, is removed with RAFT REMOVE) under load.
-// Network partitions are not injected yet: they need per-link proxies and a
-// dial-address hook in cluster/.
+// Faults (one at a time, each healed before the next, except double):
+// kill -9 + restart of the leader or a follower, SIGSTOP/SIGCONT of the
+// leader or a follower, a follower restarted with its clock 5-30s behind
+// (--clock-offset) and given leadership with RAFT TRANSFER, membership
+// change (a fresh node joins with --join, becomes a voter, is removed with
+// RAFT REMOVE) under load, kill -9 of the leader or a follower while it
+// writes a snapshot (RAFT SNAPSHOT, killed once raft's *.tmp snapshot
+// directory appears), network partitions (the leader alone, a minority
+// against a majority, and a bridge: two sides that each see only one
+// middle node), delay and "loss" on every link, and double faults (a
+// network fault plus a process fault, or two process faults on different
+// nodes, which may take the quorum away until the heal).
+//
+// Network faults act on a fault-injecting TCP proxy per directed link of
+// founding nodes, in the test process: node i dials node j's Raft port
+// (Raft and the forwarding RPC share it) through proxy(i->j), set with the
+// hidden --dial-via flag (cluster.Config.DialMap); nodes still advertise
+// their real addresses, and clients and joiners connect directly. A
+// blackholed link accepts connections but forwards nothing, so a
+// partition is silence, not a refusal; at heal, the connections it held
+// are cut or (alternately) deliver their bytes late. Delay holds every
+// chunk for a random time per direction, in order. TCP cannot lose single
+// packets without breaking its stream, so "loss" stalls a direction for
+// 100-800ms or cuts the connection, per chunk, at random.
 //
 // Workloads and checkers:
 //   - log: XADD of unique values and XRANGE - + on a few keys. The history
@@ -35,12 +52,13 @@
 // search stays small. The log model's state is the joined value string, so
 // states compare and hash cheaply; reads return the whole stream, which
 // keeps per-key histories short-lived by design (short runs, few keys).
-// Only one fault is active at a time, so a 3-node cluster keeps a quorum
-// except while a paused or killed leader is being replaced; concurrent
-// faults are future work.
+// Except for double faults, one fault is active at a time, so a cluster
+// keeps a quorum except while a leader is being replaced; liveness during
+// a double fault is not required, only the verdict after the heal.
 //
-// Short mode (the default `go test ./e2e/faults/`) runs five schedules with
-// fixed seeds plus one with a random seed, printed for replay, in about 90s.
+// Short mode (the default `go test ./e2e/faults/`) runs ten schedules with
+// fixed seeds plus one with a random seed, printed for replay, in about
+// 2.5 minutes.
 // Flags: -faults.duration (load per schedule), -faults.seed (the seed of
 // the mixed schedule), -faults.schedule (a name filter). Reports go to
 // $RAFTSTREAM_FAULTS_REPORT/<schedule>/ or t.TempDir(); a failing run also

@@ -46,12 +46,17 @@ func schedules() []schedule {
 		seed = rand.Uint64()
 	}
 	return []schedule{
-		{"crash-3", 3, []string{killLeader, killFollower}, 1, d(12 * time.Second)},
-		{"pause-3", 3, []string{pauseLeader, pauseFollower}, 2, d(12 * time.Second)},
-		{"clock-3", 3, []string{clockBack}, 3, d(10 * time.Second)},
-		{"membership-3", 3, []string{membership}, 4, d(12 * time.Second)},
-		{"mixed3-3", 3, allFaults, 5, d(12 * time.Second)},
-		{fmt.Sprintf("mixed-5-seed%d", seed), 5, allFaults, seed, d(15 * time.Second)},
+		{"crash-3", 3, []string{killLeader, killFollower}, 1, d(10 * time.Second)},
+		{"pause-3", 3, []string{pauseLeader, pauseFollower}, 2, d(10 * time.Second)},
+		{"clock-3", 3, []string{clockBack}, 3, d(9 * time.Second)},
+		{"membership-3", 3, []string{membership}, 4, d(10 * time.Second)},
+		{"partition-3", 3, []string{partLeader, partMajority, partBridge}, 6, d(10 * time.Second)},
+		{"delay-loss-3", 3, []string{netDelay, netLoss}, 7, d(8 * time.Second)},
+		{"partition-5", 5, []string{partLeader, partMajority, partBridge}, 8, d(12 * time.Second)},
+		{"snapshot-3", 3, []string{killSnapLeader, killSnapFollower}, 9, d(7 * time.Second)},
+		{"double-3", 3, []string{double}, 10, d(10 * time.Second)},
+		{"mixed3-3", 3, allFaults, 5, d(10 * time.Second)},
+		{fmt.Sprintf("mixed-5-seed%d", seed), 5, allFaults, seed, d(14 * time.Second)},
 	}
 }
 
@@ -64,6 +69,7 @@ type report struct {
 	Duration  string        `json:"duration"`
 	Faults    []event       `json:"faults"`
 	Crashed   []string      `json:"crashed_nodes,omitempty"`
+	Net       *linkStats    `json:"network,omitempty"` // proxied schedules only
 	Log       logVerdict    `json:"log"`
 	Queue     queueVerdict  `json:"queue"`
 	Digests   []string      `json:"digests"`
@@ -92,7 +98,7 @@ func runSchedule(t *testing.T, s schedule) {
 	t.Logf("schedule %s: seed %d (replay: go test ./e2e/faults/ -run TestFaults %s), %d nodes, faults %v, load %v",
 		s.name, s.seed, replay, s.nodes, s.kinds, s.duration)
 	began := time.Now()
-	c := startCluster(t, s.nodes)
+	c := startCluster(t, s.nodes, needsNetwork(s.kinds), s.seed)
 	rep := report{Schedule: s.name, Seed: s.seed, Nodes: s.nodes, Duration: s.duration.String()}
 	problem := func(format string, args ...any) { rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...)) }
 
@@ -102,7 +108,7 @@ func runSchedule(t *testing.T, s schedule) {
 	if err := qw.setup(c.members()[0].addr); err != nil {
 		t.Fatal(err)
 	}
-	nem := &nemesis{c: c, rng: rand.New(rand.NewPCG(s.seed, 0)), kinds: s.kinds, start: lw.hist.start}
+	nem := &nemesis{c: c, nw: c.nw, rng: rand.New(rand.NewPCG(s.seed, 0)), kinds: s.kinds, start: lw.hist.start}
 
 	ctx, cancel := context.WithTimeout(context.Background(), s.duration)
 	defer cancel()
@@ -114,6 +120,10 @@ func runSchedule(t *testing.T, s schedule) {
 		<-done
 	}
 	rep.Faults = nem.events
+	if c.nw != nil {
+		st := c.nw.stats()
+		rep.Net = &st
+	}
 
 	// Heal, then check.
 	crashed, err := nem.healAll()
@@ -182,10 +192,14 @@ func writeReport(t *testing.T, rep report, ops []op, info porcupine.Linearizatio
 	}
 	var kinds []string
 	for _, e := range rep.Faults {
-		kinds = append(kinds, e.Kind+"("+e.Target+")")
+		kinds = append(kinds, fmt.Sprintf("%s(%s)t%d->%d", e.Kind, e.Target, e.TermBefore, e.TermHealed))
 	}
-	t.Logf("report %s: faults %d %v; log: %d adds (%d ok, %d failed, %d unknown), %d reads, linearizable=%s; queue: %d produced (%d ok), %d delivered, %d claims, %d crashes, %d acked; converged=%v; problems=%d; %v",
-		filepath.Join(dir, "report.json"), len(rep.Faults), kinds, rep.Log.Adds, rep.Log.AddsOK, rep.Log.AddsFailed, rep.Log.AddsUnknown, rep.Log.Reads,
+	netStats := ""
+	if rep.Net != nil {
+		netStats = fmt.Sprintf("; proxied links: %d conns, %d cut, %d stalls", rep.Net.Conns, rep.Net.Cut, rep.Net.Stalls)
+	}
+	t.Logf("report %s: faults %d %v%s; log: %d adds (%d ok, %d failed, %d unknown), %d reads, linearizable=%s; queue: %d produced (%d ok), %d delivered, %d claims, %d crashes, %d acked; converged=%v; problems=%d; %v",
+		filepath.Join(dir, "report.json"), len(rep.Faults), kinds, netStats, rep.Log.Adds, rep.Log.AddsOK, rep.Log.AddsFailed, rep.Log.AddsUnknown, rep.Log.Reads,
 		rep.Log.Linearizable, rep.Queue.Produced, rep.Queue.ProducedOK, rep.Queue.Delivered, rep.Queue.Claims, rep.Queue.Crashes, rep.Queue.Acked,
 		rep.Converged, len(rep.Problems), rep.Elapsed.Round(time.Second))
 }

@@ -2,24 +2,55 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
 
 // Fault kinds a schedule may draw from.
 const (
-	killLeader     = "kill-leader"
-	killFollower   = "kill-follower"
-	pauseLeader    = "pause-leader"
-	pauseFollower  = "pause-follower"
-	clockBack      = "clock-back"
-	membership     = "membership"
-	allFaultsShort = "all"
+	killLeader    = "kill-leader"
+	killFollower  = "kill-follower"
+	pauseLeader   = "pause-leader"
+	pauseFollower = "pause-follower"
+	clockBack     = "clock-back"
+	membership    = "membership"
+	// A node is killed while it writes a snapshot, then restarted.
+	killSnapLeader   = "kill-snapshot-leader"
+	killSnapFollower = "kill-snapshot-follower"
+	// Network faults, on the proxies between founding nodes.
+	partLeader   = "partition-leader"   // the leader alone against the rest
+	partMajority = "partition-majority" // a minority against a majority; the leader on either side
+	partBridge   = "partition-bridge"   // two sides that each see only one middle node
+	netDelay     = "delay"              // latency on every link
+	netLoss      = "loss"               // connections stall or are cut at random
+	// double overlaps two faults: a network and a process fault, or two
+	// process faults on different nodes.
+	double = "double"
 )
 
-var allFaults = []string{killLeader, killFollower, pauseLeader, pauseFollower, clockBack, membership}
+var (
+	netFaults  = []string{partLeader, partMajority, partBridge, netDelay, netLoss}
+	procFaults = []string{killLeader, killFollower, pauseLeader, pauseFollower, killSnapLeader, killSnapFollower}
+	allFaults  = append(append([]string{clockBack, membership, double}, procFaults...), netFaults...)
+)
+
+// needsNetwork reports whether kinds can inject a network fault, so the
+// cluster must be started behind proxies.
+func needsNetwork(kinds []string) bool {
+	for _, k := range kinds {
+		if k == double || slices.Contains(netFaults, k) {
+			return true
+		}
+	}
+	return false
+}
 
 // event is one injected fault, for the report.
 type event struct {
@@ -28,18 +59,26 @@ type event struct {
 	Kind   string        `json:"kind"`
 	Target string        `json:"target"`
 	Detail string        `json:"detail,omitempty"`
+	// The highest Raft term any node reports before the fault and right
+	// after its heal: a rise means the fault caused elections.
+	TermBefore uint64 `json:"term_before"`
+	TermHealed uint64 `json:"term_healed"`
 }
 
-// nemesis injects faults from a schedule, one at a time, with a seeded RNG.
+// nemesis injects faults from a schedule, one at a time (or two at once
+// for double), with a seeded RNG.
 type nemesis struct {
 	c     *cluster
+	nw    *network // nil: the schedule has no network faults
 	rng   *rand.Rand
 	kinds []string
+	bag   []string // kinds left in this round (draw)
 	start time.Time
 
-	mu      sync.Mutex
-	events  []event
-	joiners int
+	mu         sync.Mutex
+	events     []event
+	joiners    int
+	partitions int
 }
 
 func (n *nemesis) record(e event) {
@@ -70,30 +109,67 @@ func (n *nemesis) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		kind := n.kinds[n.rng.IntN(len(n.kinds))]
-		e := event{At: time.Since(n.start).Round(time.Millisecond), Kind: kind}
+		kind := n.draw()
+		e := event{At: time.Since(n.start).Round(time.Millisecond), Kind: kind, TermBefore: n.c.maxTerm()}
 		if err := n.inject(ctx, &e); err != nil {
-			e.Detail = "skipped/failed: " + err.Error()
+			e.Detail = strings.TrimPrefix(e.Detail+"; ", "; ") + "skipped/failed: " + err.Error()
 		}
 		e.Healed = time.Since(n.start).Round(time.Millisecond)
+		e.TermHealed = n.c.maxTerm()
 		n.record(e)
 	}
 }
 
-// pick returns the leader, or a random running follower.
+// draw returns the next fault kind. Kinds are drawn in rounds, each a
+// seeded shuffle of all of them, so even a short schedule injects every
+// kind it lists before it repeats one.
+func (n *nemesis) draw() string {
+	if len(n.bag) == 0 {
+		n.bag = append([]string(nil), n.kinds...)
+		n.rng.Shuffle(len(n.bag), func(i, j int) { n.bag[i], n.bag[j] = n.bag[j], n.bag[i] })
+	}
+	k := n.bag[0]
+	n.bag = n.bag[1:]
+	return k
+}
+
+// Marks in a double's busy map: what the first fault did to a node.
+const (
+	held   = "held"    // killed or paused: no second fault on it
+	cutOff = "cut off" // on a partition's minority side
+)
+
+// pick returns the leader, or a random running, unpaused follower.
 func (n *nemesis) pick(leader bool) (*node, error) {
-	l, err := n.c.waitLeader(20 * time.Second)
+	return n.pickFrom(leader, 20*time.Second, nil)
+}
+
+// pickFrom is pick for the second fault of a double: it skips nodes the
+// first one holds and prefers followers it did not cut off, so that the
+// two faults add up (a partition plus a kill on the majority side takes
+// the quorum away; killing the node already cut off changes little).
+func (n *nemesis) pickFrom(leader bool, wait time.Duration, busy map[*node]string) (*node, error) {
+	l, err := n.c.waitLeader(wait)
 	if err != nil {
 		return nil, err
 	}
 	if leader {
+		if busy[l] == held {
+			return nil, fmt.Errorf("the leader %s is already faulted", l.id)
+		}
 		return l, nil
 	}
-	var fs []*node
+	var fs, preferred []*node
 	for _, nd := range n.c.members() {
-		if nd != l && nd.running() {
+		if nd != l && nd.running() && !nd.isPaused() && busy[nd] != held {
 			fs = append(fs, nd)
+			if busy[nd] == "" {
+				preferred = append(preferred, nd)
+			}
 		}
+	}
+	if len(preferred) > 0 {
+		fs = preferred
 	}
 	if len(fs) == 0 {
 		return nil, fmt.Errorf("no running follower")
@@ -101,34 +177,300 @@ func (n *nemesis) pick(leader bool) (*node, error) {
 	return fs[n.rng.IntN(len(fs))], nil
 }
 
+// hold is how long a fault stays before it is healed: network faults
+// stay long enough for the majority side to elect a leader and the
+// minority side's leader to step down.
+func (n *nemesis) hold(kind string) time.Duration {
+	if kind == double || slices.Contains(netFaults, kind) {
+		// Sometimes past --leader-wait (3s), so clients on the minority
+		// side also see TRYAGAIN, not only a late success.
+		return n.between(time.Second, 4*time.Second)
+	}
+	return n.between(500*time.Millisecond, 1500*time.Millisecond)
+}
+
 func (n *nemesis) inject(ctx context.Context, e *event) error {
-	hold := n.between(500*time.Millisecond, 1500*time.Millisecond)
 	switch e.Kind {
-	case killLeader, killFollower:
-		nd, err := n.pick(e.Kind == killLeader)
-		if err != nil {
-			return err
-		}
-		e.Target = nd.id
-		nd.kill()
-		sleep(ctx, hold)
-		return nd.start()
-	case pauseLeader, pauseFollower:
-		nd, err := n.pick(e.Kind == pauseLeader)
-		if err != nil {
-			return err
-		}
-		e.Target = nd.id
-		nd.stop()
-		sleep(ctx, hold)
-		nd.cont()
-		return nil
 	case clockBack:
 		return n.clockBack(ctx, e)
 	case membership:
 		return n.membership(ctx, e)
+	case double:
+		return n.double(ctx, e)
 	}
-	return fmt.Errorf("unknown fault %q", e.Kind)
+	heal, err := n.begin(e, nil)
+	if err != nil {
+		return err
+	}
+	sleep(ctx, n.hold(e.Kind))
+	return heal()
+}
+
+// begin starts one fault of kind e.Kind, recording its target, and
+// returns what heals it. Faults of a double pass busy, what the first
+// one did to which node (held, cutOff); their leader wait is short,
+// because the first fault may have taken the quorum away.
+func (n *nemesis) begin(e *event, busy map[*node]string) (heal func() error, err error) {
+	wait := 20 * time.Second
+	if busy != nil {
+		wait = 5 * time.Second
+	}
+	switch e.Kind {
+	case killLeader, killFollower:
+		nd, err := n.pickFrom(e.Kind == killLeader, wait, busy)
+		if err != nil {
+			return nil, err
+		}
+		e.Target = nd.id
+		nd.kill()
+		return nd.start, nil
+	case pauseLeader, pauseFollower:
+		nd, err := n.pickFrom(e.Kind == pauseLeader, wait, busy)
+		if err != nil {
+			return nil, err
+		}
+		e.Target = nd.id
+		nd.stop()
+		return func() error { nd.cont(); return nil }, nil
+	case killSnapLeader, killSnapFollower:
+		return n.killSnapshot(e, wait, busy)
+	case partLeader, partMajority, partBridge, netDelay, netLoss:
+		return n.network(e, wait, busy)
+	}
+	return nil, fmt.Errorf("unknown fault %q", e.Kind)
+}
+
+// killSnapshot asks a node for a snapshot (RAFT SNAPSHOT) and kills it
+// while raft's file store is writing it: the store writes into a
+// "<name>.tmp" directory and renames it when complete, so the kill lands
+// as soon as such a directory shows up. The heal restarts the node, which
+// must come back from its last complete snapshot plus its log.
+func (n *nemesis) killSnapshot(e *event, wait time.Duration, busy map[*node]string) (func() error, error) {
+	nd, err := n.pickFrom(e.Kind == killSnapLeader, wait, busy)
+	if err != nil {
+		return nil, err
+	}
+	e.Target = nd.id
+	snaps := filepath.Join(nd.dir, "snapshots")
+	// raft leaves the .tmp directory of a killed snapshot behind (it skips
+	// such directories on restart, and never deletes them): only a new one
+	// shows a snapshot in progress.
+	stale := map[string]bool{}
+	for _, name := range snapshotsInProgress(snaps) {
+		stale[name] = true
+	}
+	res := make(chan error, 1)
+	go func() {
+		_, err := oneShot(nd.addr, "RAFT", "SNAPSHOT")
+		res <- err
+	}()
+	// Poll tightly: a snapshot of these small states takes milliseconds.
+	tick := time.NewTicker(100 * time.Microsecond)
+	defer tick.Stop()
+	var caught string
+	var done error
+	finished := false
+	for deadline := time.Now().Add(10 * time.Second); !finished && time.Now().Before(deadline); {
+		for _, name := range snapshotsInProgress(snaps) {
+			if !stale[name] {
+				caught = name
+			}
+		}
+		if caught != "" {
+			break
+		}
+		select {
+		case done = <-res:
+			finished = true
+		case <-tick.C:
+		}
+	}
+	nd.kill()
+	switch {
+	case caught != "":
+		e.Detail = "killed while writing snapshot " + caught
+		<-res
+	case finished && done == nil:
+		e.Detail = "snapshot finished before the kill"
+	case finished:
+		e.Detail = "RAFT SNAPSHOT failed before the kill: " + done.Error()
+	default:
+		e.Detail = "no snapshot seen in 10s"
+		<-res
+	}
+	return func() error {
+		if err := nd.start(); err != nil {
+			return err
+		}
+		began := time.Now()
+		if err := nd.waitPing(30 * time.Second); err != nil {
+			return fmt.Errorf("%s after a kill during a snapshot: %w", nd.id, err)
+		}
+		e.Detail += fmt.Sprintf("; restarted, answering in %v", time.Since(began).Round(time.Millisecond))
+		return nil
+	}, nil
+}
+
+// snapshotsInProgress lists the snapshot directories in dir that were
+// never completed (still named *.tmp).
+func snapshotsInProgress(dir string) []string {
+	ents, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// network starts a network fault. Partitions alternate between a heal
+// that cuts the connections they stalled and one that lets them deliver
+// what they held, late.
+func (n *nemesis) network(e *event, wait time.Duration, busy map[*node]string) (func() error, error) {
+	if n.nw == nil {
+		return nil, fmt.Errorf("this schedule's cluster has no proxies")
+	}
+	busyIDs := map[string]bool{}
+	for nd, mark := range busy {
+		busyIDs[nd.id] = mark == held
+	}
+	ids := append([]string(nil), n.nw.ids...)
+	n.rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	leader := ""
+	if l, err := n.c.waitLeader(wait); err == nil {
+		leader = l.id
+	}
+	// leaderFirst moves the leader (if known and wanted) to the front.
+	leaderFirst := func() {
+		if i := slices.Index(ids, leader); i > 0 {
+			ids[0], ids[i] = ids[i], ids[0]
+		}
+	}
+	// Alternate, so that even a short schedule heals both ways.
+	n.mu.Lock()
+	n.partitions++
+	cut := n.partitions%2 == 1
+	n.mu.Unlock()
+	healDesc := "heal cuts held connections"
+	if !cut {
+		healDesc = "heal delivers held bytes late"
+	}
+	switch e.Kind {
+	case partLeader:
+		if leader == "" {
+			return nil, fmt.Errorf("no leader to isolate")
+		}
+		leaderFirst()
+		n.nw.partition(groupString(ids[:1], ids[1:]), across(ids[:1], ids[1:]))
+		e.Target, e.Detail = leader, groupString(ids[:1], ids[1:])+"; "+healDesc
+	case partMajority:
+		// The leader goes to the minority or stays with the majority at
+		// random; in a double, the nodes the other fault holds go to the
+		// majority side, so that both faults together take the quorum
+		// away instead of the partition cutting off a node already down.
+		m := (len(ids) - 1) / 2
+		var minority []string
+		if n.rng.IntN(2) == 0 && leader != "" {
+			minority = append(minority, leader)
+		}
+		for _, wantBusy := range []bool{false, true} {
+			for _, id := range ids {
+				if len(minority) < m && id != leader && busyIDs[id] == wantBusy {
+					minority = append(minority, id)
+				}
+			}
+		}
+		var majority []string
+		for _, id := range ids {
+			if !slices.Contains(minority, id) {
+				majority = append(majority, id)
+			}
+		}
+		n.nw.partition(groupString(minority, majority), across(minority, majority))
+		e.Target, e.Detail = strings.Join(minority, ","), groupString(minority, majority)+fmt.Sprintf(" (leader was %s); %s", leader, healDesc)
+	case partBridge:
+		// 5 nodes: {a,b} - m - {c,d}; 3 nodes: a - m - c.
+		side := (len(ids) - 1) / 2
+		a, mid, b := ids[:side], ids[side], ids[side+1:]
+		n.nw.partition(groupString(a, []string{mid}, b), across(a, b))
+		e.Target = mid
+		e.Detail = fmt.Sprintf("%s see only %s in between (leader was %s); %s", groupString(a, b), mid, leader, healDesc)
+	case netDelay:
+		lo := n.between(5*time.Millisecond, 20*time.Millisecond)
+		hi := lo + n.between(10*time.Millisecond, 180*time.Millisecond)
+		st := linkState{mode: linkDelay, lo: lo.Round(time.Millisecond), hi: hi.Round(time.Millisecond)}
+		e.Target, e.Detail = "all links", fmt.Sprintf("%v-%v per chunk and direction", st.lo, st.hi)
+		n.nw.setAll("delay "+e.Detail, st)
+		cut = false
+	case netLoss:
+		st := linkState{mode: linkLoss, cutP: 0.002 + 0.02*n.rng.Float64(), stallP: 0.01 + 0.04*n.rng.Float64(),
+			stallLo: 100 * time.Millisecond, stallHi: 800 * time.Millisecond}
+		e.Target = "all links"
+		e.Detail = fmt.Sprintf("per chunk: cut %.1f%%, stall 100-800ms %.1f%%", 100*st.cutP, 100*st.stallP)
+		n.nw.setAll("loss "+e.Detail, st)
+		cut = false
+	}
+	return func() error { n.nw.heal(cut); return nil }, nil
+}
+
+// double overlaps two faults: a network fault and a process fault (in
+// either order) or two process faults on different nodes. The cluster
+// may lose its quorum until the heal; both are healed, in reverse order,
+// before the next fault.
+func (n *nemesis) double(ctx context.Context, e *event) error {
+	var kinds [2]string
+	pickNet := func() string { return netFaults[n.rng.IntN(len(netFaults))] }
+	pickProc := func() string { return procFaults[n.rng.IntN(len(procFaults))] }
+	switch r := n.rng.IntN(3); {
+	case n.nw == nil || r == 2:
+		kinds = [2]string{pickProc(), pickProc()}
+	case r == 0:
+		kinds = [2]string{pickNet(), pickProc()}
+	default:
+		kinds = [2]string{pickProc(), pickNet()}
+	}
+	busy := map[*node]string{}
+	var heals []func() error
+	var subs []*event
+	for _, k := range kinds {
+		sub := &event{Kind: k}
+		subs = append(subs, sub)
+		heal, err := n.begin(sub, busy)
+		if err != nil {
+			sub.Detail = strings.TrimPrefix(sub.Detail+"; ", "; ") + "skipped: " + err.Error()
+			continue
+		}
+		heals = append(heals, heal)
+		// A process fault holds its node. A partition's target names the
+		// side it cut off, whose nodes stay fair game but are not
+		// preferred; the bridge's middle node and delay's "all links"
+		// mark nothing.
+		for _, nd := range n.c.members() {
+			switch {
+			case nd.id == sub.Target && slices.Contains(procFaults, k):
+				busy[nd] = held
+			case (k == partLeader || k == partMajority) && slices.Contains(strings.Split(sub.Target, ","), nd.id):
+				busy[nd] = cutOff
+			}
+		}
+	}
+	e.Target = kinds[0] + "+" + kinds[1]
+	sleep(ctx, n.hold(double))
+	var errs []error
+	for i := len(heals) - 1; i >= 0; i-- {
+		errs = append(errs, heals[i]())
+	}
+	var parts []string
+	for _, sub := range subs {
+		desc := fmt.Sprintf("%s(%s)", sub.Kind, sub.Target)
+		if sub.Detail != "" {
+			desc += " [" + sub.Detail + "]"
+		}
+		parts = append(parts, desc)
+	}
+	e.Detail = strings.Join(parts, " + ")
+	return errors.Join(errs...)
 }
 
 // clockBack restarts a follower with its clock 5-30s behind and hands it
@@ -238,6 +580,9 @@ func raftMembers(addr string) map[string]string {
 // healAll resumes paused nodes and starts stopped ones. It returns the
 // nodes whose process died without the nemesis killing it.
 func (n *nemesis) healAll() (crashed []string, err error) {
+	if n.nw != nil {
+		n.nw.heal(true)
+	}
 	for _, nd := range n.c.members() {
 		nd.cont()
 		if nd.crashed() {
