@@ -170,6 +170,7 @@ func Open(cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("create log cache: %w", err)
 	}
+	removePartialSnapshots(filepath.Join(cfg.DataDir, "snapshots"), log)
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, snapshotsRetained, hlog)
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot store: %w", err)
@@ -420,4 +421,27 @@ func (n *Node) close() error {
 		n.log.Info("raft node stopped")
 	}
 	return errors.Join(errs...)
+}
+
+// removePartialSnapshots deletes the "<name>.tmp" directories of snapshots
+// a crash interrupted. raft never reuses or removes them (it only warns on
+// each start), so every crash mid-snapshot would leave one behind for
+// good. The log store's file lock is held by now, so no other process can
+// be writing one.
+func removePartialSnapshots(dir string, log *slog.Logger) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return // no snapshot dir yet
+	}
+	for _, e := range entries {
+		if !e.IsDir() || filepath.Ext(e.Name()) != ".tmp" {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.RemoveAll(p); err != nil {
+			log.Warn("cannot remove a partial snapshot", "path", p, "err", err)
+			continue
+		}
+		log.Info("removed a partial snapshot left by a crash", "path", p)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -337,5 +339,42 @@ func TestOpenFailsOnLockedDataDir(t *testing.T) {
 		if _, err := Open(cfg); err == nil {
 			t.Fatalf("Open(%+v) succeeded", cfg)
 		}
+	}
+}
+
+// A snapshot a crash left half-written ("<name>.tmp") is removed when the
+// node opens again; complete snapshots stay and restore the state.
+func TestOpenRemovesPartialSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, "n1", dir)
+	n := openNode(t, cfg)
+	waitLeader(t, n)
+	write(t, n, xadd("s", 1))
+	if err := n.Snapshot(context.Background()); err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	want := linearRead(t, n, "XRANGE", "s", "-", "+")
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	partial := filepath.Join(dir, "snapshots", "9-99-123.tmp")
+	if err := os.MkdirAll(partial, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(partial, "state.bin"), []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	n2 := openNode(t, cfg)
+	defer n2.Close()
+	waitLeader(t, n2)
+	if _, err := os.Stat(partial); !os.IsNotExist(err) {
+		t.Fatalf("partial snapshot still there: %v", err)
+	}
+	if got := linearRead(t, n2, "XRANGE", "s", "-", "+"); got != want {
+		t.Fatalf("after reopening XRANGE = %q, want %q", got, want)
+	}
+	if n2.Status().LastSnapshotIndex == 0 {
+		t.Fatal("the complete snapshot was not kept")
 	}
 }

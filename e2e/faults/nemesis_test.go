@@ -252,9 +252,9 @@ func (n *nemesis) killSnapshot(e *event, wait time.Duration, busy map[*node]stri
 	}
 	e.Target = nd.id
 	snaps := filepath.Join(nd.dir, "snapshots")
-	// raft leaves the .tmp directory of a killed snapshot behind (it skips
-	// such directories on restart, and never deletes them): only a new one
-	// shows a snapshot in progress.
+	// A .tmp directory present now belongs to no snapshot in progress
+	// (a node removes those of killed snapshots only when it reopens):
+	// only a new one shows a snapshot being written.
 	stale := map[string]bool{}
 	for _, name := range snapshotsInProgress(snaps) {
 		stale[name] = true
