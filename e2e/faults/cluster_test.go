@@ -16,8 +16,12 @@ import (
 	"time"
 )
 
-// envBin names a prebuilt raftstream binary; otherwise TestMain builds one.
-const envBin = "RAFTSTREAM_E2E_BIN"
+// envBin names a prebuilt raftstream binary; otherwise TestMain builds one,
+// with the race detector when envRace is "1" (CI sets it, as for e2e).
+const (
+	envBin  = "RAFTSTREAM_E2E_BIN"
+	envRace = "RAFTSTREAM_E2E_RACE"
+)
 
 // binPath is set once by TestMain before any test runs and only read after.
 var binPath string
@@ -34,7 +38,11 @@ func TestMain(m *testing.M) {
 			binPath = p
 		} else {
 			binPath = filepath.Join(dir, "raftstream")
-			cmd := exec.Command("go", "build", "-o", binPath, "github.com/raftstream/raftstream/cmd/raftstream")
+			args := []string{"build", "-o", binPath}
+			if os.Getenv(envRace) == "1" {
+				args = append(args, "-race")
+			}
+			cmd := exec.Command("go", append(args, "github.com/raftstream/raftstream/cmd/raftstream")...)
 			var buf bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &buf, &buf
 			if err := cmd.Run(); err != nil {
