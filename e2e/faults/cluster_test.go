@@ -440,6 +440,35 @@ func (c *cluster) digests() []string {
 	return out
 }
 
+// sameXInfo checks, once the digests agree, that every member answers
+// XINFO STREAM key FULL and XINFO GROUPS key identically for each key: what
+// an operator compares. Each node serves them from its own state (after a
+// read index), and every field in them is replicated (delivery, seen and
+// active times are the leader's stamps), so any difference is a bug.
+func (c *cluster) sameXInfo(keys []string) error {
+	for _, k := range keys {
+		for _, cmd := range [][]string{{"XINFO", "STREAM", k, "FULL"}, {"XINFO", "GROUPS", k}} {
+			var first string
+			var firstNode string
+			for _, nd := range c.members() {
+				v, err := oneShot(nd.addr, cmd...)
+				got := fmt.Sprintf("%v", v)
+				if err != nil {
+					got = "error: " + err.Error()
+				}
+				if firstNode == "" {
+					first, firstNode = got, nd.id
+					continue
+				}
+				if got != first {
+					return fmt.Errorf("%s differs: %s has %.300s, %s has %.300s", strings.Join(cmd, " "), firstNode, first, nd.id, got)
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // waitConverged waits until every member reports the same DEBUG DIGEST.
 func (c *cluster) waitConverged(d time.Duration) ([]string, error) {
 	var last []string

@@ -42,7 +42,8 @@
 //     must leave nothing pending, every acknowledged XADD delivered, no
 //     value that was never added, ">" never delivering an entry twice, and
 //     XPENDING delivery counts consistent with what clients observed.
-//   - convergence: every node reports the same DEBUG DIGEST.
+//   - convergence: every node reports the same DEBUG DIGEST, then the same
+//     XINFO STREAM FULL and XINFO GROUPS for every key.
 //
 // Trade-offs. The harness uses its own tiny RESP client because a history
 // needs "never sent" (safe: not applied) told apart from "sent, no reply"

@@ -144,6 +144,9 @@ func runSchedule(t *testing.T, s schedule) {
 		rep.Converged = err == nil
 		if err != nil {
 			problem("convergence: %v", err)
+		} else if err := c.sameXInfo(append([]string{queueKey}, lw.keyNames()...)); err != nil {
+			rep.Converged = false
+			problem("convergence: %v", err)
 		}
 	}
 	ops := lw.hist.finish()

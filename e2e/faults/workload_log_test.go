@@ -22,6 +22,15 @@ type logWorkload struct {
 
 func (w *logWorkload) key(i int) string { return fmt.Sprintf("log:%d", i) }
 
+// keyNames lists every key the workload writes.
+func (w *logWorkload) keyNames() []string {
+	out := make([]string, w.keys)
+	for i := range out {
+		out[i] = w.key(i)
+	}
+	return out
+}
+
 // run drives the clients until ctx ends; it returns when all have stopped.
 func (w *logWorkload) run(ctx context.Context, seed uint64, addrs func() []string) {
 	var wg sync.WaitGroup
