@@ -11,8 +11,9 @@
 // RAFT REMOVE) under load, kill -9 of the leader or a follower while it
 // writes a snapshot (RAFT SNAPSHOT, killed once raft's *.tmp snapshot
 // directory appears), network partitions (the leader alone, a minority
-// against a majority, and a bridge: two sides that each see only one
-// middle node), delay and "loss" on every link, and double faults (a
+// against a majority, a bridge: two sides that each see only one middle
+// node, and one-way: a node that hears nobody while its own messages still
+// arrive), delay and "loss" on every link, and double faults (a
 // network fault plus a process fault, or two process faults on different
 // nodes, which may take the quorum away until the heal).
 //

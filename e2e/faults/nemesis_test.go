@@ -28,6 +28,7 @@ const (
 	partLeader   = "partition-leader"   // the leader alone against the rest
 	partMajority = "partition-majority" // a minority against a majority; the leader on either side
 	partBridge   = "partition-bridge"   // two sides that each see only one middle node
+	partOneWay   = "partition-oneway"   // one node (the leader, or a follower) hears nobody; its messages still arrive
 	netDelay     = "delay"              // latency on every link
 	netLoss      = "loss"               // connections stall or are cut at random
 	// double overlaps two faults: a network and a process fault, or two
@@ -36,7 +37,7 @@ const (
 )
 
 var (
-	netFaults  = []string{partLeader, partMajority, partBridge, netDelay, netLoss}
+	netFaults  = []string{partLeader, partMajority, partBridge, partOneWay, netDelay, netLoss}
 	procFaults = []string{killLeader, killFollower, pauseLeader, pauseFollower, killSnapLeader, killSnapFollower}
 	allFaults  = append(append([]string{clockBack, membership, double}, procFaults...), netFaults...)
 )
@@ -234,7 +235,7 @@ func (n *nemesis) begin(e *event, busy map[*node]string) (heal func() error, err
 		return func() error { nd.cont(); return nil }, nil
 	case killSnapLeader, killSnapFollower:
 		return n.killSnapshot(e, wait, busy)
-	case partLeader, partMajority, partBridge, netDelay, netLoss:
+	case partLeader, partMajority, partBridge, partOneWay, netDelay, netLoss:
 		return n.network(e, wait, busy)
 	}
 	return nil, fmt.Errorf("unknown fault %q", e.Kind)
@@ -396,6 +397,17 @@ func (n *nemesis) network(e *event, wait time.Duration, busy map[*node]string) (
 		n.nw.partition(groupString(a, []string{mid}, b), across(a, b))
 		e.Target = mid
 		e.Detail = fmt.Sprintf("%s see only %s in between (leader was %s); %s", groupString(a, b), mid, leader, healDesc)
+	case partOneWay:
+		// The leader at random, else a follower: a deaf leader keeps
+		// sending heartbeats that hold off elections while it can commit
+		// nothing; a deaf follower keeps calling elections it cannot win.
+		deaf := ids[0]
+		if leader != "" && n.rng.IntN(2) == 0 {
+			deaf = leader
+		}
+		n.nw.deafen(deaf+" hears nobody", deaf)
+		e.Target = deaf
+		e.Detail = fmt.Sprintf("%s hears nobody, the others hear it (leader was %s); %s", deaf, leader, healDesc)
 	case netDelay:
 		lo := n.between(5*time.Millisecond, 20*time.Millisecond)
 		hi := lo + n.between(10*time.Millisecond, 180*time.Millisecond)

@@ -21,6 +21,15 @@ const (
 	linkLoss               // stall or cut connections at random
 )
 
+// direction is one way of a proxied connection's bytes.
+type direction int
+
+const (
+	bothWays direction = iota
+	toTarget           // from the dialing node to the node it dialed
+	toDialer           // the replies: from the dialed node back
+)
+
 func (m linkMode) String() string {
 	return [...]string{"pass", "blackhole", "delay", "loss"}[m]
 }
@@ -28,6 +37,9 @@ func (m linkMode) String() string {
 // linkState is a proxy's fault setting.
 type linkState struct {
 	mode linkMode
+	// blackhole only: if set, only the bytes flowing in that direction
+	// are held (a one-way partition); the connection itself still opens.
+	only direction
 	// delay: each chunk read is held for a uniform [lo, hi) before it is
 	// written, per direction, in order.
 	lo, hi time.Duration
@@ -160,7 +172,7 @@ func (p *proxy) handle(pc *pconn) {
 		delete(p.stalled, pc)
 		p.mu.Unlock()
 	}()
-	if !p.waitOpen(pc) {
+	if !p.waitOpen(pc, bothWays) {
 		return
 	}
 	p.mu.Lock()
@@ -181,9 +193,9 @@ func (p *proxy) handle(pc *pconn) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		p.pump(pc, up, pc.down)
+		p.pump(pc, up, pc.down, toTarget)
 	}()
-	p.pump(pc, pc.down, up)
+	p.pump(pc, pc.down, up, toDialer)
 	wg.Wait()
 }
 
@@ -197,7 +209,7 @@ type chunk struct {
 // each chunk with when it may be written; due times never decrease, so
 // delay never reorders a stream. It returns once both halves have ended
 // (and closes the connection on the way).
-func (p *proxy) pump(pc *pconn, dst, src net.Conn) {
+func (p *proxy) pump(pc *pconn, dst, src net.Conn, dir direction) {
 	// A small queue: beyond it the reader stops reading, so a stalled
 	// link pushes back on the sender as a silent network does.
 	ch := make(chan chunk, 8)
@@ -206,7 +218,7 @@ func (p *proxy) pump(pc *pconn, dst, src net.Conn) {
 		defer close(wrote)
 		defer pc.close()
 		for c := range ch {
-			if !waitTill(pc, c.due) || !p.waitOpen(pc) {
+			if !waitTill(pc, c.due) || !p.waitOpen(pc, dir) {
 				return
 			}
 			if _, err := dst.Write(c.data); err != nil {
@@ -287,14 +299,17 @@ func waitTill(pc *pconn, t time.Time) bool {
 	}
 }
 
-// waitOpen waits while the link is blackholed; false if the connection
-// ended meanwhile (cut at heal, or the proxy closed).
-func (p *proxy) waitOpen(pc *pconn) bool {
+// waitOpen waits while the link is blackholed for bytes going dir
+// (bothWays: a new connection, which a one-way partition lets open);
+// false if the connection ended meanwhile (cut at heal, or the proxy
+// closed).
+func (p *proxy) waitOpen(pc *pconn, dir direction) bool {
 	for {
 		p.mu.Lock()
-		mode, changed := p.st.mode, p.changed
+		st, changed := p.st, p.changed
 		p.mu.Unlock()
-		if mode != linkBlackhole {
+		held := st.mode == linkBlackhole && (st.only == bothWays || st.only == dir)
+		if !held {
 			select {
 			case <-pc.done:
 				return false
@@ -425,6 +440,23 @@ func (nw *network) partition(desc string, pairs [][2]string) {
 	for k, p := range nw.links {
 		if cut[k] {
 			p.setState(linkState{mode: linkBlackhole}, false)
+		}
+	}
+	nw.mu.Lock()
+	nw.state = desc
+	nw.mu.Unlock()
+}
+
+// deafen blackholes every byte sent to node id by the others, on the
+// links it dialed (their replies) and on those they dialed (their
+// requests); what id sends still arrives: a one-way partition.
+func (nw *network) deafen(desc, id string) {
+	for k, p := range nw.links {
+		switch {
+		case k[0] == id:
+			p.setState(linkState{mode: linkBlackhole, only: toDialer}, false)
+		case k[1] == id:
+			p.setState(linkState{mode: linkBlackhole, only: toTarget}, false)
 		}
 	}
 	nw.mu.Lock()

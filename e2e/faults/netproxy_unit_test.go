@@ -79,7 +79,8 @@ func (c *lineConn) roundTrip(line string, d time.Duration) (string, error) {
 
 // TestProxyModes checks each link mode on an echo server: pass forwards,
 // blackhole is silence for old and new connections (not a refusal) and
-// heals by cutting or by late delivery, delay adds latency, loss cuts,
+// heals by cutting or by late delivery, a one-way blackhole holds only
+// one direction, delay adds latency, loss cuts,
 // and close leaves no goroutine behind.
 func TestProxyModes(t *testing.T) {
 	base := runtime.NumGoroutine()
@@ -130,6 +131,29 @@ func TestProxyModes(t *testing.T) {
 			t.Fatalf("after heal: %q %v", got, err)
 		}
 
+		// One way: the request goes through, the reply is held; the
+		// heal lets it through late.
+		p.setState(linkState{mode: linkBlackhole, only: toDialer}, false)
+		if got, err := c.roundTrip("oneway", 300*time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("one-way (replies held): got %q %v, want silence", got, err)
+		}
+		p.setState(linkState{}, false)
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if got, err := c.r.ReadString('\n'); err != nil || got != "oneway\n" {
+			t.Fatalf("one-way heal: %q %v, want the held reply", got, err)
+		}
+		// The other way: a new connection opens, its request is held.
+		p.setState(linkState{mode: linkBlackhole, only: toTarget}, false)
+		req := dialLine(t, p.addr())
+		if got, err := req.roundTrip("req", 300*time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("one-way (requests held): got %q %v, want silence", got, err)
+		}
+		p.setState(linkState{}, false)
+		_ = req.SetDeadline(time.Now().Add(5 * time.Second))
+		if got, err := req.r.ReadString('\n'); err != nil || got != "req\n" {
+			t.Fatalf("one-way heal, new connection: %q %v", got, err)
+		}
+
 		// Delay: both directions are held at least lo.
 		p.setState(linkState{mode: linkDelay, lo: 50 * time.Millisecond, hi: 60 * time.Millisecond}, false)
 		start := time.Now()
@@ -149,8 +173,8 @@ func TestProxyModes(t *testing.T) {
 		p.mu.Lock()
 		s := p.stats
 		p.mu.Unlock()
-		if s.Conns != 3 || s.Cut < 2 {
-			t.Errorf("stats %+v: want 3 connections, >= 2 cut", s)
+		if s.Conns != 4 || s.Cut < 2 {
+			t.Errorf("stats %+v: want 4 connections, >= 2 cut", s)
 		}
 	}()
 	// The echo server and test conns are cleaned up later; only the
