@@ -377,9 +377,31 @@ func TestGoRedisSelect(t *testing.T) {
 		wantErr(t, conn.Select(ctx, 16).Err(), "ERR DB index is out of range")
 		wantErr(t, conn.Do(ctx, "SELECT", "x").Err(), "ERR value is not an integer or out of range")
 
+		// go-redis's documented way to switch databases on a pooled
+		// client: SELECT inside a transaction pipeline, here with TIME
+		// and CLIENT GETNAME queued too.
+		var tm *redis.TimeCmd
+		_, err = conn.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			pipe.Select(ctx, 5)
+			pipe.XAdd(ctx, &redis.XAddArgs{Stream: "tx5", ID: "1-1", Values: []string{"db", "5"}})
+			tm = pipe.Time(ctx)
+			pipe.ClientGetName(ctx)
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) { // CLIENT GETNAME of an unnamed connection is nil
+			t.Fatalf("TxPipelined with SELECT and TIME: %v", err)
+		}
+		if d := time.Since(tm.Val()); d < -time.Minute || d > time.Minute {
+			t.Errorf("TIME queued in MULTI: %v", tm.Val())
+		}
+		wantEq(t, "tx5 in db5", c5.Exists(ctx, "tx5").Val(), int64(1))
+		wantEq(t, "tx5 in db0", c0.Exists(ctx, "tx5").Val(), int64(0))
+		wantEq(t, "the connection stays on db5 after EXEC", conn.Exists(ctx, "tx5").Val(), int64(1))
+		must(t, conn.Select(ctx, 0).Err())
+
 		// FLUSHDB is per database, FLUSHALL is not.
 		must(t, c0.FlushDB(ctx).Err())
-		wantEq(t, "db5 survives FLUSHDB of db0", c5.DBSize(ctx).Val(), int64(2))
+		wantEq(t, "db5 survives FLUSHDB of db0", c5.DBSize(ctx).Val(), int64(3))
 		must(t, c0.FlushAll(ctx).Err())
 		wantEq(t, "db5 after FLUSHALL", c5.DBSize(ctx).Val(), int64(0))
 	})
