@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -14,12 +13,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/raftstream/raftstream/e2e/internal/rsbin"
 )
 
-// Environment variables understood by the harness (see doc.go).
+// Environment variables understood by the harness (see doc.go; the
+// binary ones are read by rsbin.Build).
 const (
-	envBin    = "RAFTSTREAM_E2E_BIN"
-	envRace   = "RAFTSTREAM_E2E_RACE"
 	envTarget = "RAFTSTREAM_E2E_TARGET"
 	envLogs   = "RAFTSTREAM_E2E_LOGS"
 )
@@ -68,27 +68,11 @@ func TestMain(m *testing.M) {
 func raftstreamBinary(t testing.TB) string {
 	t.Helper()
 	build.once.Do(func() {
-		if p := os.Getenv(envBin); p != "" {
-			build.path, build.err = filepath.Abs(p)
-			return
-		}
-		out := filepath.Join(build.dir, "raftstream")
-		args := []string{"build", "-o", out}
-		if os.Getenv(envRace) == "1" {
-			args = append(args, "-race")
-		}
-		args = append(args, "github.com/raftstream/raftstream/cmd/raftstream")
-		// go test puts $GOROOT/bin first on the test binary's PATH.
-		cmd := exec.Command("go", args...)
-		var buf bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &buf, &buf
 		start := time.Now()
-		if err := cmd.Run(); err != nil {
-			build.err = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, buf.String())
+		if build.path, build.err = rsbin.Build(build.dir); build.err != nil || os.Getenv(rsbin.EnvBin) != "" {
 			return
 		}
-		build.path = out
-		fmt.Fprintf(os.Stderr, "e2e: built %s in %v\n", out, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(os.Stderr, "e2e: built %s in %v\n", build.path, time.Since(start).Round(time.Millisecond))
 	})
 	if build.err != nil {
 		t.Fatalf("building raftstream: %v", build.err)

@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -14,16 +13,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/raftstream/raftstream/e2e/internal/rsbin"
 )
 
-// envBin names a prebuilt raftstream binary; otherwise TestMain builds one,
-// with the race detector when envRace is "1" (CI sets it, as for e2e).
-const (
-	envBin  = "RAFTSTREAM_E2E_BIN"
-	envRace = "RAFTSTREAM_E2E_RACE"
-)
-
-// binPath is set once by TestMain before any test runs and only read after.
+// binPath is set once by TestMain (rsbin.Build: $RAFTSTREAM_E2E_BIN, or a
+// build, with -race if $RAFTSTREAM_E2E_RACE=1) and only read after.
 var binPath string
 
 func TestMain(m *testing.M) {
@@ -34,21 +29,9 @@ func TestMain(m *testing.M) {
 	}
 	code := func() int {
 		defer os.RemoveAll(dir)
-		if p := os.Getenv(envBin); p != "" {
-			binPath = p
-		} else {
-			binPath = filepath.Join(dir, "raftstream")
-			args := []string{"build", "-o", binPath}
-			if os.Getenv(envRace) == "1" {
-				args = append(args, "-race")
-			}
-			cmd := exec.Command("go", append(args, "github.com/raftstream/raftstream/cmd/raftstream")...)
-			var buf bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &buf, &buf
-			if err := cmd.Run(); err != nil {
-				fmt.Fprintf(os.Stderr, "faults: building raftstream: %v\n%s", err, buf.String())
-				return 2
-			}
+		if binPath, err = rsbin.Build(dir); err != nil {
+			fmt.Fprintf(os.Stderr, "faults: building raftstream: %v\n", err)
+			return 2
 		}
 		return m.Run()
 	}()
