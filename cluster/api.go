@@ -149,7 +149,7 @@ type Node struct {
 	ctrl        chan *ctrlReq
 	inflight    chan inflight
 	slots       chan struct{} // one per entry handed to raft, not yet resolved
-	gate        *storeGate    // paces packing to the leader's disk writes
+	gate        *storeGate    // packs command entries as the leader writes them
 	stopPropose chan struct{}
 	completed   chan struct{} // closed when the completer has exited
 

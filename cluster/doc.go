@@ -90,21 +90,22 @@
 // # Group commit
 //
 // One fsync per command would cap a node at a few thousand writes per
-// second. Propose only queues the command. A single proposer goroutine
-// takes everything queued (up to MaxBatch commands or MaxBatchBytes),
-// encodes one entry stamped with the leader's clock, and calls raft.Apply
-// without waiting for the result; a completer goroutine waits on the
-// futures in log order and hands each command its reply. raft's apply
-// channel is left unbuffered, so while raft writes one entry the proposer
-// blocks and the next batch keeps growing: under load, batches grow by
-// themselves, and an idle node still commits a lone command at once (no
-// timer). MaxInflight bounds entries handed over but not applied; the
-// proposer takes a slot before filling a batch, so a full pipeline makes
-// batches bigger rather than more numerous. (Measured with 50 clients on
-// one node: a deep pipeline, 64, beat a single entry in flight, which packs
-// more commands per entry but leaves the disk idle while replies go out.)
-// Commands from one goroutine stay in order: one queue, one proposer, one
-// log.
+// second. Propose only queues the command. On the leader, a single
+// proposer goroutine hands raft a placeholder entry as soon as something
+// is queued, without waiting for the result; raft's apply channel is
+// unbuffered, so the placeholder waits there while the previous entry is
+// written. When raft's leader loop takes it and calls StoreLogs, the
+// wrapped log store (storegate.go) packs it there and then: everything
+// queued by that instant (up to MaxBatch commands or MaxBatchBytes),
+// stamped with the leader's clock. An entry therefore holds exactly what
+// arrived while the disk was busy, and the disk is never idle waiting for
+// a hand-off between two writes; an idle node still commits a lone
+// command at once (no timer). A completer goroutine waits on the futures
+// in log order and hands each command its reply. MaxInflight bounds
+// entries handed over but not applied (--max-inflight 1 packs the next
+// entry only once the previous one is applied, which helps when the nodes
+// of a cluster share one disk). Commands from one goroutine stay in order:
+// one queue, one proposer, one log.
 //
 // Outcomes are classified for the server: ErrNotLeader when raft refused
 // the entry (nothing appended, safe to retry), ErrUnknownOutcome when it

@@ -26,6 +26,14 @@ var (
 	ErrNoLeader = errors.New("cluster: no Raft leader available")
 )
 
+// neverLogged maps the error of an entry raft refused before writing it.
+func neverLogged(err error) error {
+	if errors.Is(err, raft.ErrRaftShutdown) {
+		return ErrClosed
+	}
+	return fmt.Errorf("%w: %w", ErrNotLeader, err)
+}
+
 // mapApplyErr turns a raft future error into one of ours, deciding from
 // raft's documented semantics whether the entry may have been appended.
 func mapApplyErr(err error) error {

@@ -150,17 +150,7 @@ func Open(cfg Config) (n *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	store, err := raftboltdb.New(raftboltdb.Options{
-		Path:   filepath.Join(cfg.DataDir, "raft.db"),
-		NoSync: cfg.NoSync,
-		BoltOptions: &bbolt.Options{
-			// Without a timeout a second process on the same dir hangs
-			// forever on the file lock.
-			Timeout:        time.Second,
-			NoFreelistSync: true,
-			FreelistType:   bbolt.FreelistMapType,
-		},
-	})
+	store, err := openLogStore(filepath.Join(cfg.DataDir, "raft.db"), cfg.NoSync)
 	if err != nil {
 		return nil, fmt.Errorf("open raft log store %s: %w", cfg.DataDir, err)
 	}
@@ -256,6 +246,7 @@ func Open(cfg Config) (n *Node, err error) {
 		incarnation: incarnation,
 		metaPoke:    make(chan struct{}, 1),
 	}
+	gate.seal = n.seal
 	n.clientAddr.Store(&cfg.ClientAddr)
 	n.pool = newRPCPool(dialer, log)
 	n.startLeaderWatch()
@@ -368,6 +359,21 @@ func (n *Node) spawn(fn func()) bool {
 		fn()
 	}()
 	return true
+}
+
+// openLogStore opens the raft-boltdb log and stable store at path.
+func openLogStore(path string, noSync bool) (*raftboltdb.BoltStore, error) {
+	return raftboltdb.New(raftboltdb.Options{
+		Path:   path,
+		NoSync: noSync,
+		BoltOptions: &bbolt.Options{
+			// Without a timeout a second process on the same dir hangs
+			// forever on the file lock.
+			Timeout:        time.Second,
+			NoFreelistSync: true,
+			FreelistType:   bbolt.FreelistMapType,
+		},
+	})
 }
 
 // Close shuts the node down, waiting for in-flight writes to finish or fail.

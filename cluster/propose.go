@@ -20,7 +20,10 @@ import (
 
 // inflight is one entry handed to raft: a command batch or a control entry.
 type inflight struct {
-	future   raft.ApplyFuture
+	future raft.ApplyFuture
+	// ph, if set, is the late-packed entry the pendings and remotes are
+	// taken from once it is sealed.
+	ph       *placeholder
 	pendings []*Pending
 	// remotes are batches forwarded by followers, after the pendings in
 	// the entry; each one's Request says where its commands are.
@@ -158,7 +161,6 @@ func (b *batch) reset() {
 
 func (n *Node) proposeLoop() {
 	defer close(n.inflight)
-	var b batch
 	var carry qitem
 	hasCarry, stopping := false, false
 	var cmds []fsm.Command
@@ -186,45 +188,118 @@ func (n *Node) proposeLoop() {
 				continue
 			}
 		}
-		// Wait for an in-flight slot before filling the batch: whatever
-		// arrives meanwhile joins this entry instead of queueing one more.
+		// Wait for an in-flight slot before packing: whatever arrives
+		// meanwhile joins this entry instead of queueing one more.
 		n.slots <- struct{}{}
-		b.reset()
-		b.add(first)
-	fill:
-		for b.count < n.cfg.MaxBatch {
-			select {
-			case it := <-n.queue:
-				if b.size+it.size() > n.cfg.MaxBatchBytes {
-					carry, hasCarry = it, true
-					break fill
-				}
-				b.add(it)
-			default:
-				break fill
-			}
+		if n.raft.State() == raft.Leader && !n.fwd.busy() {
+			carry, hasCarry = n.submitLate(first)
+			continue
 		}
+		var b batch
+		b.add(first)
+		carry, hasCarry = n.drain(&b)
 		cmds = n.dispatch(&b, cmds)
 	}
 }
 
-// dispatch sends a drained batch on its way. The proposer holds one
-// in-flight slot, which an entry handed to raft keeps.
+// drain adds queued items to b up to the batch limits. An item that does
+// not fit is returned to go first in the next batch.
+func (n *Node) drain(b *batch) (carry qitem, ok bool) {
+	for b.count < n.cfg.MaxBatch {
+		select {
+		case it := <-n.queue:
+			if b.size+it.size() > n.cfg.MaxBatchBytes {
+				return it, true
+			}
+			b.add(it)
+		default:
+			return qitem{}, false
+		}
+	}
+	return qitem{}, false
+}
+
+// placeholder is a command entry handed to raft before its contents are
+// known; the store gate seals it when the leader writes it (see storeGate).
+type placeholder struct {
+	token  []byte // Data given to raft.Apply, recognised by its address
+	first  qitem
+	sealed chan struct{} // closed once b, data and carry are final
+	b      batch
+	carry  qitem
+	hasCar bool
+}
+
+// submitLate hands raft a placeholder for first and whatever queues up
+// until the leader writes it, and waits until it is sealed or refused. It
+// returns an item that did not fit in the entry.
+func (n *Node) submitLate(first qitem) (carry qitem, ok bool) {
+	ph := &placeholder{token: make([]byte, 1), first: first, sealed: make(chan struct{})}
+	n.gate.setOpen(ph)
+	n.inflight <- inflight{future: n.raft.Apply(ph.token, 0), ph: ph}
+	// The completer closes sealed too if raft refuses the entry, so this
+	// cannot hang; while raft holds it, new commands wait in the queue for
+	// the seal instead of starting another entry.
+	<-ph.sealed
+	return ph.carry, ph.hasCar
+}
+
+// seal packs a placeholder's entry. It runs on raft's leader loop inside
+// StoreLogs, so it must not block: it takes only what is already queued.
+func (n *Node) seal(ph *placeholder) []byte {
+	defer close(ph.sealed)
+	b := &ph.b
+	b.add(ph.first)
+	ph.carry, ph.hasCar = n.drain(b)
+	cmds := make([]fsm.Command, 0, b.count)
+	for _, p := range b.pendings {
+		cmds = append(cmds, p.cmd)
+	}
+	var reqs []fsm.Request
+	for _, r := range b.remotes {
+		r.req.Start, r.req.Count = len(cmds), len(r.cmds)
+		reqs = append(reqs, r.req)
+		cmds = append(cmds, r.cmds...)
+	}
+	e := fsm.Entry{Type: fsm.EntryCommands, Now: n.now(), Commands: cmds, Requests: reqs}
+	data, err := fsm.AppendEntry(make([]byte, 0, fsm.EncodedSize(&e)), &e)
+	if err != nil {
+		// Propose and the RPC server validated every command, so this is
+		// a bug; fail the batch rather than the node, and write an empty
+		// entry in its place.
+		n.log.Error("cannot encode command batch", "err", err)
+		for _, p := range b.pendings {
+			p.finish(nil, err)
+		}
+		for _, r := range b.remotes {
+			r.respond(nil, err)
+		}
+		b.reset()
+		data, _ = fsm.AppendEntry(nil, &fsm.Entry{Type: fsm.EntryCommands, Now: e.Now})
+		return data
+	}
+	for _, p := range b.pendings {
+		p.cmd = fsm.Command{} // encoded; let the client's buffers go
+	}
+	for _, r := range b.remotes {
+		r.cmds = nil
+	}
+	return data
+}
+
+// dispatch sends a batch drained while not leading (or while the forwarder
+// still has requests from when this node followed) on its way. The proposer
+// holds one in-flight slot, which an entry handed to raft keeps.
 //
-//   - Leader: one entry with everything.
 //   - Follower: local commands go to the forwarder as one request;
 //     forwarded batches (from a node that thought we led) are refused
 //     with ErrNotLeader, and their sender retries at the real leader.
 //   - Leader whose forwarder still has requests from when it was a
 //     follower: local commands queue behind them in the forwarder, which
-//     now applies them itself, so they stay in order.
+//     now applies them itself, so they stay in order; forwarded batches
+//     go into an entry at once.
 func (n *Node) dispatch(b *batch, cmds []fsm.Command) []fsm.Command {
 	leader := n.raft.State() == raft.Leader
-	local := b.pendings
-	var forward []*Pending
-	if !leader || n.fwd.busy() {
-		local, forward = nil, b.pendings
-	}
 	remotes := b.remotes
 	if !leader {
 		err := fmt.Errorf("%w: %w", ErrNotLeader, raft.ErrNotLeader)
@@ -233,28 +308,21 @@ func (n *Node) dispatch(b *batch, cmds []fsm.Command) []fsm.Command {
 		}
 		remotes = nil
 	}
-	if len(local) > 0 || len(remotes) > 0 {
-		cmds = n.submit(local, remotes, cmds)
+	if len(remotes) > 0 {
+		cmds = n.submit(remotes, cmds)
 	} else {
 		<-n.slots
 	}
-	if len(forward) > 0 {
-		n.fwd.submit(forward)
+	if len(b.pendings) > 0 {
+		n.fwd.submit(b.pendings)
 	}
 	return cmds
 }
 
-// submit encodes local commands and forwarded batches as one entry and
-// hands it to raft. cmds is scratch space, returned for reuse.
-// storeGateMax bounds how long the proposer waits for an entry's disk write
-// before packing the next one anyway.
-const storeGateMax = 50 * time.Millisecond
-
-func (n *Node) submit(pendings []*Pending, remotes []*remoteProp, cmds []fsm.Command) []fsm.Command {
+// submit encodes forwarded batches as one entry and hands it to raft. cmds
+// is scratch space, returned for reuse.
+func (n *Node) submit(remotes []*remoteProp, cmds []fsm.Command) []fsm.Command {
 	cmds = cmds[:0]
-	for _, p := range pendings {
-		cmds = append(cmds, p.cmd)
-	}
 	var reqs []fsm.Request
 	for _, r := range remotes {
 		r.req.Start, r.req.Count = len(cmds), len(r.cmds)
@@ -265,31 +333,19 @@ func (n *Node) submit(pendings []*Pending, remotes []*remoteProp, cmds []fsm.Com
 	data, err := fsm.AppendEntry(make([]byte, 0, fsm.EncodedSize(&e)), &e)
 	clear(cmds) // drop argv references held by the scratch slice
 	if err != nil {
-		// Propose and the RPC server validated every command, so this is
-		// a bug; fail the batch rather than the node.
 		n.log.Error("cannot encode command batch", "err", err)
 		<-n.slots
-		for _, p := range pendings {
-			p.finish(nil, err)
-		}
 		for _, r := range remotes {
 			r.respond(nil, err)
 		}
 		return cmds
 	}
-	in := inflight{pendings: append([]*Pending(nil), pendings...), remotes: append([]*remoteProp(nil), remotes...)}
-	for _, p := range in.pendings {
-		p.cmd = fsm.Command{} // encoded; let the client's buffers go
-	}
+	in := inflight{remotes: append([]*remoteProp(nil), remotes...)}
 	for _, r := range in.remotes {
 		r.cmds = nil
 	}
-	mark := n.gate.mark()
 	in.future = n.raft.Apply(data, 0)
 	n.inflight <- in
-	// Let commands gather while this entry is written: the next entry is
-	// packed when the disk is free again (see storeGate).
-	n.gate.wait(mark, storeGateMax, n.ctx.Done())
 	return cmds
 }
 
@@ -316,7 +372,12 @@ func (n *Node) completeLoop() {
 		var res *fsm.Result
 		err := in.future.Error()
 		<-n.slots
-		if err != nil {
+		// A placeholder refused before it was written never entered the
+		// log: its command may safely be retried.
+		abandoned := err != nil && in.ph != nil && n.gate.abandon(in.ph)
+		if abandoned {
+			err = neverLogged(err)
+		} else if err != nil {
 			err = mapApplyErr(err)
 		} else if r, ok := in.future.Response().(*fsm.Result); !ok {
 			err = fmt.Errorf("cluster: unexpected apply response %T", in.future.Response())
@@ -325,6 +386,15 @@ func (n *Node) completeLoop() {
 			err = r.Err
 		} else {
 			res = r
+		}
+		if in.ph != nil {
+			if abandoned {
+				in.ph.b.add(in.ph.first)
+				close(in.ph.sealed)
+			} else {
+				<-in.ph.sealed
+			}
+			in.pendings, in.remotes = in.ph.b.pendings, in.ph.b.remotes
 		}
 		if in.ctrl != nil {
 			in.ctrl.err = err

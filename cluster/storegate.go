@@ -2,97 +2,88 @@ package cluster
 
 import (
 	"sync"
-	"time"
+	"unsafe"
 
 	"github.com/hashicorp/raft"
 )
 
-// storeGate wraps the Raft log store so the proposer can see when the
-// leader's disk write finishes.
+// storeGate wraps the Raft log store so that a command entry is packed at the
+// moment the leader writes it (late packing).
 //
-// Group commit works best when each entry is packed at the moment the disk
+// Group commit works best when an entry is packed at the moment the disk
 // becomes free: everything that arrived during the previous write then shares
-// one fsync. Packing earlier (as soon as raft.Apply returns) would seal an
-// entry with the few commands queued at that instant, leave it waiting for the
-// disk, and push everything arriving meanwhile one write later — roughly
-// doubling latency and halving the commands per write. Raft's own leader loop
-// writes entries one StoreLogs call at a time, so "a write finished" is the
-// signal to pack the next entry.
+// one fsync. Packing when raft.Apply is called seals an entry with the few
+// commands queued at that instant, leaves it waiting for the disk, and pushes
+// everything arriving meanwhile one write later. Packing when the previous
+// write finishes (an earlier design) is right in principle but leaves the
+// disk idle for the hand-offs in between: waking the proposer, encoding,
+// raft.Apply, waking the leader loop — about 90 µs median and 300 µs at p90
+// between two writes on a busy 2-core machine, against a ~600 µs write.
+//
+// So the proposer hands raft a placeholder entry as soon as a command is
+// queued; raft's leader loop picks it up when it is free and calls StoreLogs,
+// and there, on the leader loop's goroutine and before anything else has
+// read the entry, the gate asks the proposer's seal function for the real
+// contents: everything queued by then. Raft keeps the same *raft.Log for the
+// local FSM and for replication, so the filled Data is what every node
+// stores and applies. The placeholder is recognised by the address of its
+// Data, which no replicated or stored entry can share.
 type storeGate struct {
 	raft.LogStore
 
-	mu      sync.Mutex
-	started uint64        // StoreLogs calls begun
-	done    uint64        // StoreLogs calls finished
-	changed chan struct{} // closed (and replaced) when done grows
+	mu   sync.Mutex
+	open *placeholder // handed to raft, not yet written
+	seal func(*placeholder) []byte
 }
 
 func newStoreGate(s raft.LogStore) *storeGate {
-	return &storeGate{LogStore: s, changed: make(chan struct{})}
+	return &storeGate{LogStore: s}
 }
 
-// StoreLog stores one entry.
+// StoreLog stores one entry, filling it first if it is the open placeholder.
 func (g *storeGate) StoreLog(l *raft.Log) error {
-	g.begin()
-	defer g.end()
+	g.fill(l)
 	return g.LogStore.StoreLog(l)
 }
 
-// StoreLogs stores a batch of entries.
+// StoreLogs stores a batch of entries, filling the open placeholder first.
 func (g *storeGate) StoreLogs(logs []*raft.Log) error {
-	g.begin()
-	defer g.end()
+	for _, l := range logs {
+		g.fill(l)
+	}
 	return g.LogStore.StoreLogs(logs)
 }
 
-func (g *storeGate) begin() {
+func (g *storeGate) fill(l *raft.Log) {
+	if l.Type != raft.LogCommand || len(l.Data) == 0 {
+		return
+	}
 	g.mu.Lock()
-	g.started++
+	ph := g.open
+	if ph == nil || unsafe.SliceData(l.Data) != unsafe.SliceData(ph.token) {
+		g.mu.Unlock()
+		return
+	}
+	g.open = nil
+	g.mu.Unlock()
+	l.Data = g.seal(ph)
+}
+
+// setOpen registers ph as the placeholder about to be handed to raft.
+func (g *storeGate) setOpen(ph *placeholder) {
+	g.mu.Lock()
+	g.open = ph
 	g.mu.Unlock()
 }
 
-func (g *storeGate) end() {
-	g.mu.Lock()
-	g.done++
-	close(g.changed)
-	g.changed = make(chan struct{})
-	g.mu.Unlock()
-}
-
-// mark returns how many writes have begun. Taken just before raft.Apply, the
-// entry being applied is in a later write than any counted.
-func (g *storeGate) mark() uint64 {
+// abandon withdraws ph if it was never written, reporting whether it was.
+// After it returns true the gate will not fill ph.
+func (g *storeGate) abandon(ph *placeholder) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.started
-}
-
-// wait returns once the write after mark has finished, after max, or when
-// stop is closed. It is only a pacing hint: returning early or late costs
-// batching efficiency, never correctness (an entry that is never written,
-// e.g. after losing leadership, just runs into max).
-func (g *storeGate) wait(mark uint64, max time.Duration, stop <-chan struct{}) {
-	var timer *time.Timer
-	for {
-		g.mu.Lock()
-		if g.done > mark {
-			g.mu.Unlock()
-			break
-		}
-		ch := g.changed
-		g.mu.Unlock()
-		if timer == nil {
-			timer = time.NewTimer(max)
-		}
-		select {
-		case <-ch:
-			continue
-		case <-timer.C:
-		case <-stop:
-		}
-		break
+	if g.open != ph {
+		return false
 	}
-	if timer != nil {
-		timer.Stop()
-	}
+	g.open = nil
+	return true
 }
