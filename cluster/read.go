@@ -204,6 +204,11 @@ type verifyRound struct {
 // before its commit index was taken), so a burst of reads costs two
 // heartbeat rounds, not one per read.
 func (n *Node) verifyLeader(ctx context.Context) error {
+	// The sole voter needs nobody's confirmation: answer inline rather
+	// than through a confirmation round's goroutine.
+	if _, _, need, err := n.confirmPlan(); err != nil || need <= 0 {
+		return err
+	}
 	n.verifyMu.Lock()
 	var r *verifyRound
 	if n.verifyCur == nil {
@@ -264,29 +269,12 @@ func (n *Node) startVerify(r *verifyRound) bool {
 // "confirm" it while a newer leader has already committed writes: the
 // fault tests caught exactly that stale read.
 func (n *Node) confirmLeadership() error {
-	if n.raft.State() != raft.Leader {
-		return fmt.Errorf("%w: %w", ErrNotLeader, raft.ErrNotLeader)
+	term, peers, need, err := n.confirmPlan()
+	if err != nil {
+		return err
 	}
-	term := n.raft.CurrentTerm()
-	cf := n.raft.GetConfiguration()
-	if err := cf.Error(); err != nil {
-		return fmt.Errorf("%w: %w", ErrNotLeader, err)
-	}
-	var peers []raft.Server
-	votes, voters := 0, 0
-	for _, s := range cf.Configuration().Servers {
-		if s.Suffrage != raft.Voter {
-			continue
-		}
-		voters++
-		if s.ID == raft.ServerID(n.cfg.NodeID) {
-			votes++
-		} else {
-			peers = append(peers, s)
-		}
-	}
-	need := voters/2 + 1
-	if votes >= need {
+	votes := 0
+	if need <= 0 {
 		return nil
 	}
 	// A quorum that cannot answer within an election timeout has most
@@ -314,6 +302,37 @@ func (n *Node) confirmLeadership() error {
 		}
 	}
 	return fmt.Errorf("%w: leadership not confirmed by a quorum in term %d: %w", ErrNotLeader, term, lastErr)
+}
+
+// confirmPlan returns what confirming leadership takes now: our term, the
+// other voters, and how many of them must confirm it (our own vote, if we
+// are a voter, already counted).
+func (n *Node) confirmPlan() (term uint64, peers []raft.Server, need int, err error) {
+	if n.raft.State() != raft.Leader {
+		return 0, nil, 0, fmt.Errorf("%w: %w", ErrNotLeader, raft.ErrNotLeader)
+	}
+	term = n.raft.CurrentTerm()
+	cf := n.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return 0, nil, 0, fmt.Errorf("%w: %w", ErrNotLeader, err)
+	}
+	voters, self := 0, false
+	for _, s := range cf.Configuration().Servers {
+		if s.Suffrage != raft.Voter {
+			continue
+		}
+		voters++
+		if s.ID == raft.ServerID(n.cfg.NodeID) {
+			self = true
+		} else {
+			peers = append(peers, s)
+		}
+	}
+	need = voters/2 + 1
+	if self {
+		need--
+	}
+	return term, peers, need, nil
 }
 
 // errNewerTerm: a voter is in a later term than ours.
