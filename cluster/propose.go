@@ -153,17 +153,10 @@ func (b *batch) add(it qitem) {
 	b.size += it.size()
 }
 
-func (b *batch) reset() {
-	clear(b.pendings)
-	clear(b.remotes)
-	*b = batch{pendings: b.pendings[:0], remotes: b.remotes[:0]}
-}
-
 func (n *Node) proposeLoop() {
 	defer close(n.inflight)
 	var carry qitem
 	hasCarry, stopping := false, false
-	var cmds []fsm.Command
 	for {
 		var first qitem
 		switch {
@@ -198,7 +191,7 @@ func (n *Node) proposeLoop() {
 		var b batch
 		b.add(first)
 		carry, hasCarry = n.drain(&b)
-		cmds = n.dispatch(&b, cmds)
+		n.dispatch(&b)
 	}
 }
 
@@ -251,6 +244,21 @@ func (n *Node) seal(ph *placeholder) []byte {
 	b := &ph.b
 	b.add(ph.first)
 	ph.carry, ph.hasCar = n.drain(b)
+	now := n.now()
+	data, err := n.encodeBatch(b, now)
+	if err != nil {
+		// The batch has failed; raft still writes an entry here.
+		*b = batch{}
+		data, _ = fsm.AppendEntry(nil, &fsm.Entry{Type: fsm.EntryCommands, Now: now})
+	}
+	return data
+}
+
+// encodeBatch encodes b's commands as one entry stamped now: local
+// commands first, then each forwarded batch, whose Request records where
+// its commands are. On success the commands' argv is released (it lives
+// on in the entry); on failure everyone in b has been told.
+func (n *Node) encodeBatch(b *batch, now int64) ([]byte, error) {
 	cmds := make([]fsm.Command, 0, b.count)
 	for _, p := range b.pendings {
 		cmds = append(cmds, p.cmd)
@@ -261,12 +269,11 @@ func (n *Node) seal(ph *placeholder) []byte {
 		reqs = append(reqs, r.req)
 		cmds = append(cmds, r.cmds...)
 	}
-	e := fsm.Entry{Type: fsm.EntryCommands, Now: n.now(), Commands: cmds, Requests: reqs}
+	e := fsm.Entry{Type: fsm.EntryCommands, Now: now, Commands: cmds, Requests: reqs}
 	data, err := fsm.AppendEntry(make([]byte, 0, fsm.EncodedSize(&e)), &e)
 	if err != nil {
 		// Propose and the RPC server validated every command, so this is
-		// a bug; fail the batch rather than the node, and write an empty
-		// entry in its place.
+		// a bug; fail the batch rather than the node.
 		n.log.Error("cannot encode command batch", "err", err)
 		for _, p := range b.pendings {
 			p.finish(nil, err)
@@ -274,17 +281,15 @@ func (n *Node) seal(ph *placeholder) []byte {
 		for _, r := range b.remotes {
 			r.respond(nil, err)
 		}
-		b.reset()
-		data, _ = fsm.AppendEntry(nil, &fsm.Entry{Type: fsm.EntryCommands, Now: e.Now})
-		return data
+		return nil, err
 	}
 	for _, p := range b.pendings {
-		p.cmd = fsm.Command{} // encoded; let the client's buffers go
+		p.cmd = fsm.Command{}
 	}
 	for _, r := range b.remotes {
 		r.cmds = nil
 	}
-	return data
+	return data, nil
 }
 
 // dispatch sends a batch drained while not leading (or while the forwarder
@@ -298,7 +303,7 @@ func (n *Node) seal(ph *placeholder) []byte {
 //     follower: local commands queue behind them in the forwarder, which
 //     now applies them itself, so they stay in order; forwarded batches
 //     go into an entry at once.
-func (n *Node) dispatch(b *batch, cmds []fsm.Command) []fsm.Command {
+func (n *Node) dispatch(b *batch) {
 	leader := n.raft.State() == raft.Leader
 	remotes := b.remotes
 	if !leader {
@@ -309,44 +314,24 @@ func (n *Node) dispatch(b *batch, cmds []fsm.Command) []fsm.Command {
 		remotes = nil
 	}
 	if len(remotes) > 0 {
-		cmds = n.submit(remotes, cmds)
+		n.submit(remotes)
 	} else {
 		<-n.slots
 	}
 	if len(b.pendings) > 0 {
 		n.fwd.submit(b.pendings)
 	}
-	return cmds
 }
 
-// submit encodes forwarded batches as one entry and hands it to raft. cmds
-// is scratch space, returned for reuse.
-func (n *Node) submit(remotes []*remoteProp, cmds []fsm.Command) []fsm.Command {
-	cmds = cmds[:0]
-	var reqs []fsm.Request
-	for _, r := range remotes {
-		r.req.Start, r.req.Count = len(cmds), len(r.cmds)
-		reqs = append(reqs, r.req)
-		cmds = append(cmds, r.cmds...)
-	}
-	e := fsm.Entry{Type: fsm.EntryCommands, Now: n.now(), Commands: cmds, Requests: reqs}
-	data, err := fsm.AppendEntry(make([]byte, 0, fsm.EncodedSize(&e)), &e)
-	clear(cmds) // drop argv references held by the scratch slice
+// submit hands raft an entry of forwarded batches at once.
+func (n *Node) submit(remotes []*remoteProp) {
+	b := batch{remotes: remotes}
+	data, err := n.encodeBatch(&b, n.now())
 	if err != nil {
-		n.log.Error("cannot encode command batch", "err", err)
 		<-n.slots
-		for _, r := range remotes {
-			r.respond(nil, err)
-		}
-		return cmds
+		return
 	}
-	in := inflight{remotes: append([]*remoteProp(nil), remotes...)}
-	for _, r := range in.remotes {
-		r.cmds = nil
-	}
-	in.future = n.raft.Apply(data, 0)
-	n.inflight <- in
-	return cmds
+	n.inflight <- inflight{future: n.raft.Apply(data, 0), remotes: remotes}
 }
 
 func (n *Node) submitCtrl(c *ctrlReq) {
