@@ -215,12 +215,12 @@ func (n *Node) drain(b *batch) (carry qitem, ok bool) {
 // placeholder is a command entry handed to raft before its contents are
 // known; the store gate seals it when the leader writes it (see storeGate).
 type placeholder struct {
-	token  []byte // Data given to raft.Apply, recognised by its address
-	first  qitem
-	sealed chan struct{} // closed once b, data and carry are final
-	b      batch
-	carry  qitem
-	hasCar bool
+	token    []byte // Data given to raft.Apply, recognised by its address
+	first    qitem
+	sealed   chan struct{} // closed once b, data and carry are final
+	b        batch
+	carry    qitem
+	hasCarry bool
 }
 
 // submitLate hands raft a placeholder for first and whatever queues up
@@ -234,7 +234,7 @@ func (n *Node) submitLate(first qitem) (carry qitem, ok bool) {
 	// cannot hang; while raft holds it, new commands wait in the queue for
 	// the seal instead of starting another entry.
 	<-ph.sealed
-	return ph.carry, ph.hasCar
+	return ph.carry, ph.hasCarry
 }
 
 // seal packs a placeholder's entry. It runs on raft's leader loop inside
@@ -243,7 +243,7 @@ func (n *Node) seal(ph *placeholder) []byte {
 	defer close(ph.sealed)
 	b := &ph.b
 	b.add(ph.first)
-	ph.carry, ph.hasCar = n.drain(b)
+	ph.carry, ph.hasCarry = n.drain(b)
 	now := n.now()
 	data, err := n.encodeBatch(b, now)
 	if err != nil {
