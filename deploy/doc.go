@@ -15,7 +15,8 @@
 //     --discover-dns), identified by pod name and stable DNS name.
 //   - compose/k8s-sim.yml: the StatefulSet's exact arguments run in
 //     containers, with network aliases standing in for its DNS names, so
-//     the Kubernetes discovery path is tested without Kubernetes.
+//     the Kubernetes discovery path is tested without Kubernetes; a
+//     fourth pod (profile "scale") is the one a scale-up adds.
 //
 // Why the tests drive Docker rather than processes: the failure modes
 // that matter for a deployment (a container's IP changing on restart, a

@@ -238,28 +238,53 @@ func (p *project) teardown() {
 	if out, err := p.compose(p.withProfiles("down", "-v", "--remove-orphans", "-t", "10")...); err != nil {
 		t.Errorf("teardown: %v\n%s", err, out)
 	}
-	label := "label=com.docker.compose.project=" + p.name
-	for _, kind := range []string{"container", "network", "volume"} {
+	left, err := projectResources(p.name)
+	if err != nil {
+		t.Errorf("teardown check: %v", err)
+	}
+	removeLeftovers(t, p.name, left)
+}
+
+// removeLeftovers fails t for each resource of project name in left and
+// removes it, containers first (they hold the network and volumes).
+func removeLeftovers(t *testing.T, name string, left map[string][]string) {
+	t.Helper()
+	for _, kind := range resourceKinds {
+		ids := left[kind]
+		if len(ids) == 0 {
+			continue
+		}
+		t.Errorf("%s has %d %s(s) left: %v", name, len(ids), kind, ids)
+		rm := append([]string{kind, "rm", "-f"}, ids...)
+		if kind == "network" {
+			rm = append([]string{kind, "rm"}, ids...)
+		}
+		if out, err := run(composeTimeout, nil, "docker", rm...); err != nil {
+			t.Errorf("removing leftovers: %v: %s", err, out)
+		}
+	}
+}
+
+// resourceKinds are the Docker objects a compose project creates.
+var resourceKinds = []string{"container", "network", "volume"}
+
+// projectResources lists the IDs of the containers, networks and volumes
+// that carry compose project name's label, by kind.
+func projectResources(name string) (map[string][]string, error) {
+	label := "label=com.docker.compose.project=" + name
+	found := map[string][]string{}
+	for _, kind := range resourceKinds {
 		args := []string{kind, "ls", "-q", "--filter", label}
 		if kind == "container" {
 			args = []string{"ps", "-aq", "--filter", label}
 		}
 		out, err := run(composeTimeout, nil, "docker", args...)
 		if err != nil {
-			t.Errorf("teardown check: %v", err)
-			continue
+			return found, err
 		}
-		if ids := strings.Fields(out); len(ids) > 0 {
-			t.Errorf("teardown left %d %s(s) of %s: %v", len(ids), kind, p.name, ids)
-			rm := append([]string{kind, "rm", "-f"}, ids...)
-			if kind == "network" {
-				rm = append([]string{kind, "rm"}, ids...)
-			}
-			if out, err := run(composeTimeout, nil, "docker", rm...); err != nil {
-				t.Errorf("removing leftovers: %v: %s", err, out)
-			}
-		}
+		found[kind] = strings.Fields(out)
 	}
+	return found, nil
 }
 
 func (p *project) withProfiles(args ...string) []string {

@@ -511,16 +511,22 @@ func TestK8sSimMatchesStatefulSet(t *testing.T) {
 	sts, ctr := m.statefulSet(t)
 	cm := m.configMaps[configName]
 	sim := loadCompose(t, "compose/k8s-sim.yml")
-	if len(sim.Services) != int(*sts.Spec.Replicas) {
-		t.Fatalf("k8s-sim has %d services, the StatefulSet %d replicas", len(sim.Services), *sts.Spec.Replicas)
+	// The first replicas pods start with `up`; the one more is the pod a
+	// scale-up adds, started only with --profile scale.
+	replicas := int(*sts.Spec.Replicas)
+	if len(sim.Services) != replicas+1 {
+		t.Fatalf("k8s-sim has %d services, want the StatefulSet's %d replicas and one to scale up to", len(sim.Services), replicas)
 	}
 	const namespace = "default"
-	for i := 0; i < int(*sts.Spec.Replicas); i++ {
+	for i := 0; i <= replicas; i++ {
 		pod := fmt.Sprintf("%s-%d", sts.Name, i)
 		svc, ok := sim.Services[pod]
 		if !ok {
 			t.Errorf("k8s-sim has no service %q", pod)
 			continue
+		}
+		if wantScale := i == replicas; wantScale != slices.Equal(svc.Profiles, []string{"scale"}) {
+			t.Errorf("%s profiles %q: only pod %d may (and must) be in profile \"scale\"", pod, svc.Profiles, replicas)
 		}
 		vars := map[string]string{"POD_NAME": pod, "POD_NAMESPACE": namespace}
 		for k, v := range cm.Data {

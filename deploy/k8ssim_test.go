@@ -16,11 +16,14 @@ import (
 // same three members, by pod name and DNS name. Then it reschedules one
 // pod onto an empty volume, as Kubernetes does when a PVC is lost, and
 // checks that it joins the existing cluster instead of forming another.
+// Last, it scales to four pods and back to three the way docs/deploy.md
+// says: the new pod joins and becomes a voter; RAFT REMOVE, then the pod
+// and its volume go.
 func TestK8sSimFormsOneCluster(t *testing.T) {
 	requireDocker(t)
 	image := testImage(t)
 	start := time.Now()
-	p := newProject(t, "compose/k8s-sim.yml", map[string]string{"RAFTSTREAM_IMAGE": image})
+	p := newProject(t, "compose/k8s-sim.yml", map[string]string{"RAFTSTREAM_IMAGE": image}, "scale")
 	p.mustCompose("up", "-d")
 	pods := []string{"raftstream-0", "raftstream-1", "raftstream-2"}
 	ports := map[string]string{}
@@ -57,6 +60,49 @@ func TestK8sSimFormsOneCluster(t *testing.T) {
 		}
 	}
 	t.Logf("%s rejoined from an empty volume; total %v", victim, time.Since(start).Round(100*time.Millisecond))
+
+	// kubectl scale --replicas=4: the new pod discovers four addresses,
+	// finds a cluster behind them and joins it.
+	const added = "raftstream-3"
+	p.mustCompose("--profile", "scale", "up", "-d", added)
+	ports[added] = p.hostPort(added)
+	four := append(slices.Clone(pods), added)
+	waitOneCluster(t, p, four, ports)
+	acked = append(acked, mustCLI(t, ports[added], "XADD", "events", "*", "i", "on-the-new-pod"))
+	have = entryIDs(t, ports[added], "events")
+	for _, id := range acked {
+		if !have[id] {
+			t.Fatalf("%s joined without entry %s", added, id)
+		}
+	}
+	t.Logf("scaled up: %s joined as a voter; total %v", added, time.Since(start).Round(100*time.Millisecond))
+
+	// Scale back down: remove the member, then the pod and its volume.
+	if got := mustCLI(t, ports[pods[0]], "RAFT", "REMOVE", added); got != "OK" {
+		t.Fatalf("RAFT REMOVE %s = %q", added, got)
+	}
+	waitFor(t, settleTimeout, "3 members after RAFT REMOVE", func() (bool, string) {
+		for _, pod := range pods {
+			st, err := info(ports[pod], "raft")
+			if err != nil || st["raft_members"] != "3" {
+				return false, fmt.Sprint(pod, " members ", st["raft_members"], " ", err)
+			}
+		}
+		return true, ""
+	})
+	p.mustCompose("--profile", "scale", "rm", "-s", "-f", added)
+	if out, err := run(composeTimeout, nil, "docker", "volume", "rm", p.name+"_data-"+added); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	delete(ports, added)
+	waitOneCluster(t, p, pods, ports)
+	have = entryIDs(t, ports[pods[1]], "events")
+	for _, id := range acked {
+		if !have[id] {
+			t.Fatalf("after scaling down, %s lacks entry %s", pods[1], id)
+		}
+	}
+	t.Logf("scaled down to 3; total %v", time.Since(start).Round(100*time.Millisecond))
 }
 
 // waitOneCluster waits until every pod is healthy by its health check,
