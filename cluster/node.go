@@ -206,7 +206,7 @@ func Open(cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	f := fsm.NewWithLogger(log)
+	f := fsm.New(log)
 	r, err := raft.NewRaft(cfg.raftConfig(hlog), f, logs, store, snaps, trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)

@@ -70,14 +70,6 @@ func (q qitem) count() int {
 	return len(q.r.cmds)
 }
 
-func (q qitem) fail(err error) {
-	if q.p != nil {
-		q.p.finish(nil, err)
-	} else {
-		q.r.respond(nil, err)
-	}
-}
-
 func wrapUnknown(err error) error { return fmt.Errorf("%w: %w", ErrUnknownOutcome, err) }
 
 // Propose queues cmd for the next log entry without waiting (group commit).

@@ -258,7 +258,7 @@ func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
 		return
 	}
 	if e == nil {
-		e = s.db(ctx).add(key, st)
+		s.db(ctx).add(key, st)
 	}
 	lim := s.cfg.limits()
 	st.Append(id, fv, lim)

@@ -235,6 +235,7 @@ func TestStreamAppendContract(t *testing.T) {
 	}
 	s := NewStream()
 	mustPanic("0-0", func() { s.Append(ID{}, fv3(1), NodeLimits{}) })
+	//lint:ignore SA5012 an odd field list is the case under test
 	mustPanic("odd fields", func() { s.Append(ID{1, 0}, [][]byte{[]byte("f")}, NodeLimits{}) })
 	mustPanic("no fields", func() { s.Append(ID{1, 0}, nil, NodeLimits{}) })
 	s.Append(ID{5, 0}, fv3(1), NodeLimits{})

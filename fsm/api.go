@@ -60,12 +60,9 @@ type FSM struct {
 
 var _ raft.BatchingFSM = (*FSM)(nil)
 
-// New returns an FSM holding an empty state; it logs through slog.Default.
-func New() *FSM { return NewWithLogger(nil) }
-
-// NewWithLogger returns an FSM holding an empty state that logs to l
-// (slog.Default if nil).
-func NewWithLogger(l *slog.Logger) *FSM {
+// New returns an FSM holding an empty state that logs to l (slog.Default
+// if nil).
+func New(l *slog.Logger) *FSM {
 	if l == nil {
 		l = slog.Default()
 	}

@@ -23,7 +23,7 @@ func applyReplies(t *testing.T, f *FSM, index uint64, e Entry) []string {
 }
 
 func TestDedupeAppliesRequestOnce(t *testing.T) {
-	f := NewWithLogger(quietLogger())
+	f := New(quietLogger())
 	xadd := cmd(0, 2, "XADD", "s", "*", "f", "v")
 	first := applyReplies(t, f, 1, fwd(1000, "a/1", 1, 0, xadd, cmd(0, 3, "XLEN", "s")))
 	if want := []string{"$6\r\n1000-0\r\n", ":1\r\n"}; fmt.Sprint(first) != fmt.Sprint(want) {
@@ -74,7 +74,7 @@ func read(f *FSM, args ...string) string {
 }
 
 func TestDedupeBoundsAndExpiry(t *testing.T) {
-	f := NewWithLogger(quietLogger())
+	f := New(quietLogger())
 	ping := cmd(0, 2, "PING")
 	idx := uint64(0)
 	apply := func(e Entry) []string {
@@ -124,7 +124,7 @@ func TestDedupeBoundsAndExpiry(t *testing.T) {
 }
 
 func TestTablesSurviveSnapshot(t *testing.T) {
-	f := NewWithLogger(quietLogger())
+	f := New(quietLogger())
 	f.Apply(logOf(t, 1, Entry{Type: EntryMember, Now: 1, Member: &MemberChange{Op: MemberSet, Meta: NodeMeta{ID: "n2", RaftAddr: "r2", ClientAddr: "c2", Incarnation: "i2"}}}))
 	f.Apply(logOf(t, 2, Entry{Type: EntryMember, Now: 1, Member: &MemberChange{Op: MemberSet, Meta: NodeMeta{ID: "n1", RaftAddr: "r1", ClientAddr: "c1"}}}))
 	f.Apply(logOf(t, 3, Entry{Type: EntryMember, Now: 1, Member: &MemberChange{Op: MemberSet, Meta: NodeMeta{ID: "n3", RaftAddr: "r3"}}}))
@@ -136,7 +136,7 @@ func TestTablesSurviveSnapshot(t *testing.T) {
 	}
 
 	snap := snapshotBytes(t, f)
-	g := NewWithLogger(quietLogger())
+	g := New(quietLogger())
 	if err := g.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestTablesSurviveSnapshot(t *testing.T) {
 }
 
 func TestRestoreVersion1Snapshot(t *testing.T) {
-	f := NewWithLogger(quietLogger())
+	f := New(quietLogger())
 	f.Apply(logOf(t, 1, Entry{Type: EntryCommands, Now: 5, Commands: []Command{cmd(0, 2, "XADD", "s", "*", "a", "b")}}))
 	var engineBytes bytes.Buffer
 	f.Read(func(st *engine.State) {
@@ -164,7 +164,7 @@ func TestRestoreVersion1Snapshot(t *testing.T) {
 	})
 	v1 := append([]byte("RSFSMSNP"), 1, 0, 0, 0, 0, 0, 0, 0, 1)
 	v1 = append(v1, engineBytes.Bytes()...)
-	g := NewWithLogger(quietLogger())
+	g := New(quietLogger())
 	if err := g.Restore(io.NopCloser(bytes.NewReader(v1))); err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestRestoreVersion1Snapshot(t *testing.T) {
 }
 
 func TestDigest(t *testing.T) {
-	a, b := NewWithLogger(quietLogger()), NewWithLogger(quietLogger())
+	a, b := New(quietLogger()), New(quietLogger())
 	for _, f := range []*FSM{a, b} {
 		d, err := f.Digest()
 		if err != nil || d != ZeroDigest {

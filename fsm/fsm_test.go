@@ -150,7 +150,7 @@ func applyInChunks(f *FSM, logs []*raft.Log, chunk int) []interface{} {
 
 func TestDeterminism(t *testing.T) {
 	logs := workload(t)
-	a, b := NewWithLogger(quietLogger()), NewWithLogger(quietLogger())
+	a, b := New(quietLogger()), New(quietLogger())
 	// The same entries in different batchings: one by one versus raft's
 	// ApplyBatch in odd-sized groups.
 	ra := applyInChunks(a, logs, 1)
@@ -167,7 +167,7 @@ func TestDeterminism(t *testing.T) {
 	}
 
 	// Restore then re-snapshot gives the same bytes.
-	c := NewWithLogger(quietLogger())
+	c := New(quietLogger())
 	if err := c.Restore(io.NopCloser(bytes.NewReader(snapA))); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestDeterminism(t *testing.T) {
 }
 
 func TestApplyReplies(t *testing.T) {
-	f := NewWithLogger(quietLogger())
+	f := New(quietLogger())
 	res := f.Apply(logOf(t, 1, Entry{Type: EntryCommands, Now: 1000, Commands: []Command{
 		cmd(0, 2, "XADD", "s", "*", "f", "v"),
 		cmd(0, 3, "XADD", "s", "*", "f", "v"),
@@ -223,7 +223,7 @@ func TestApplyReplies(t *testing.T) {
 }
 
 func TestApplyUndecodableEntry(t *testing.T) {
-	f := NewWithLogger(quietLogger())
+	f := New(quietLogger())
 	before := snapshotBytes(t, f)
 	out := f.ApplyBatch([]*raft.Log{
 		{Index: 1, Type: raft.LogCommand, Data: []byte("garbage")},
@@ -249,7 +249,7 @@ func TestApplyUndecodableEntry(t *testing.T) {
 }
 
 func TestRestoreRejectsForeignSnapshot(t *testing.T) {
-	f := NewWithLogger(quietLogger())
+	f := New(quietLogger())
 	for _, b := range [][]byte{nil, []byte("short"), []byte("NOTOURSxxxxxxxxxxxxxxxx")} {
 		if err := f.Restore(io.NopCloser(bytes.NewReader(b))); !errors.Is(err, ErrBadSnapshot) {
 			t.Fatalf("Restore(%q) = %v, want ErrBadSnapshot", b, err)
@@ -269,7 +269,7 @@ func (s *memSink) Close() error  { s.closed = true; return nil }
 
 func TestSnapshotIsPointInTime(t *testing.T) {
 	logs := workload(t)
-	f := NewWithLogger(quietLogger())
+	f := New(quietLogger())
 	half := len(logs) / 2
 	f.ApplyBatch(logs[:half])
 	want := snapshotBytes(t, f)
@@ -301,7 +301,7 @@ func TestSnapshotIsPointInTime(t *testing.T) {
 }
 
 func TestSignal(t *testing.T) {
-	f := NewWithLogger(quietLogger())
+	f := New(quietLogger())
 	type sig struct {
 		db  int
 		key string
@@ -325,7 +325,7 @@ func TestSignal(t *testing.T) {
 }
 
 func TestWaitApplied(t *testing.T) {
-	f := NewWithLogger(quietLogger())
+	f := New(quietLogger())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
@@ -345,7 +345,7 @@ func TestWaitApplied(t *testing.T) {
 
 func BenchmarkApplyBatch(b *testing.B) {
 	const perEntry = 64
-	f := NewWithLogger(quietLogger())
+	f := New(quietLogger())
 	cmds := make([]Command, perEntry)
 	for i := range cmds {
 		cmds[i] = cmd(0, 2, "XADD", "bench", "*", "field", "value")
@@ -363,7 +363,7 @@ func BenchmarkApplyBatch(b *testing.B) {
 }
 
 func TestExpireEntry(t *testing.T) {
-	f := NewWithLogger(quietLogger())
+	f := New(quietLogger())
 	var signalled []string
 	f.SetSignal(func(db int, key string) { signalled = append(signalled, strconv.Itoa(db)+"/"+key) })
 	f.Apply(logOf(t, 1, Entry{Type: EntryCommands, Now: 1000, Commands: []Command{

@@ -187,7 +187,6 @@ type blocked struct {
 	b         *blockSpec
 	argv      [][]byte
 	db, proto int
-	resolved  bool
 }
 
 // attempt tries to serve the read. It returns the reply to send, or nil to

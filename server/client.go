@@ -125,12 +125,6 @@ func (r *registry) count() int {
 	return len(r.clients)
 }
 
-func (r *registry) get(id uint64) *client {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.clients[id]
-}
-
 // list returns the clients ordered by ID, so CLIENT LIST is stable.
 func (r *registry) list() []*client {
 	r.mu.Lock()

@@ -31,17 +31,6 @@ func cmdFunctionFlush(x *call) {
 	x.w.WriteStatus("OK")
 }
 
-// errNoTransactions answers MULTI and WATCH until transactions exist.
-const errNoTransactions = "ERR transactions (MULTI/EXEC/WATCH) are not supported yet"
-
-func cmdMulti(x *call) { x.w.WriteError(errNoTransactions) }
-
-// Without MULTI there is never a transaction to run or discard, so EXEC and
-// DISCARD answer as Redis does outside one, and UNWATCH succeeds.
-func cmdExec(x *call)    { x.w.WriteError("ERR EXEC without MULTI") }
-func cmdDiscard(x *call) { x.w.WriteError("ERR DISCARD without MULTI") }
-func cmdUnwatch(x *call) { x.w.WriteStatus("OK") }
-
 // cmdShutdown is SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. There is
 // nothing to save (every acknowledged write is already in the fsynced Raft
 // log), so the options are checked as Redis checks them and then do the
