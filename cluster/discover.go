@@ -85,17 +85,10 @@ func (n *Node) discoverOnce() (bool, error) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(n.ctx, discoverTimeout)
-		status, body, err := n.pool.call(ctx, addr, opStatus, nil)
+		st, err := n.askStatus(ctx, addr)
 		cancel()
-		if err == nil {
-			err = statusError(status, body)
-		}
 		if err != nil {
 			continue // not up yet
-		}
-		st, err := decodePeerStatus(body)
-		if err != nil {
-			continue
 		}
 		peers[st.ID] = st
 		if st.HasConfig && member == nil {

@@ -377,14 +377,7 @@ func (n *Node) followerLoop() {
 func (n *Node) pollFollower(s raft.Server, confIndex uint64) error {
 	ctx, cancel := context.WithTimeout(n.ctx, max(n.cfg.PromoteInterval, time.Second))
 	defer cancel()
-	status, body, err := n.pool.call(ctx, string(s.Address), opStatus, nil)
-	if err == nil {
-		err = statusError(status, body)
-	}
-	if err != nil {
-		return err
-	}
-	st, err := decodePeerStatus(body)
+	st, err := n.askStatus(ctx, string(s.Address))
 	if err != nil {
 		return err
 	}

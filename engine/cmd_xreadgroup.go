@@ -123,6 +123,14 @@ func parseBlockTimeout(arg []byte, now int64, withClock bool) (n int64, err stri
 	return n, "", clockDependent
 }
 
+// ParseTimeoutMS parses a timeout in milliseconds as Redis's
+// getTimeoutFromObjectOrReply does for BLOCK and WAIT, returning its error
+// text on failure; now (ms) is for the check that the deadline fits.
+func ParseTimeoutMS(arg []byte, now int64) (int64, string) {
+	n, err, _ := parseBlockTimeout(arg, now, true)
+	return n, err
+}
+
 // parseReadCount parses the COUNT of XREAD and XREADGROUP: a negative
 // count means no cap, as in Redis.
 func parseReadCount(arg []byte) (int64, string) {

@@ -65,8 +65,11 @@ func (b nodeBackend) TransferLeadership(ctx context.Context, id string) error {
 	return b.n.TransferLeadership(ctx, id)
 }
 func (b nodeBackend) Snapshot(ctx context.Context) error { return b.n.Snapshot(ctx) }
-func (b nodeBackend) Digest() (string, error)            { return b.n.Digest() }
-func (b nodeBackend) ReadBarrierStale() error            { return b.n.ReadBarrierStale() }
+func (b nodeBackend) WaitReplicated(ctx context.Context, want int) int {
+	return b.n.WaitReplicated(ctx, want)
+}
+func (b nodeBackend) Digest() (string, error) { return b.n.Digest() }
+func (b nodeBackend) ReadBarrierStale() error { return b.n.ReadBarrierStale() }
 
 // errNoLeader is the reply when no leader appeared within the leader
 // wait. cluster.ErrNoLeader also matches cluster.ErrNotLeader, so it must

@@ -27,6 +27,8 @@ type call struct {
 	// log; the reply is the commit's. onCommit then learns the outcome.
 	write    [][]byte
 	onCommit func(ok bool)
+	// inTxn: the command runs inside EXEC, where nothing may block.
+	inTxn bool
 }
 
 // slot is a reply of the current batch that cannot be written yet because

@@ -82,10 +82,12 @@
 // Blocking reads (XREAD/XREADGROUP BLOCK) wait outside the log on any node
 // (block.go, waiters.go): woken by the state machine's key signals, XREAD
 // re-reads local state, XREADGROUP proposes a non-blocking attempt only
-// when local state says it would serve something. MULTI/EXEC is one log
+// when local state says it would serve something. WAIT blocks the same
+// way (cmd_wait.go) but polls the members' status instead of waiting for
+// signals: it is rare and needs other nodes' state. MULTI/EXEC is one log
 // entry; WATCH compares replicated per-key versions inside it (multi.go,
-// engine/watch.go). Server commands (PING, SELECT, ...) cannot be queued
-// inside MULTI. COMMAND DOCS has no argument descriptions, key
+// engine/watch.go); the server commands queued in a transaction run right
+// after its entry is applied. COMMAND DOCS has no argument descriptions, key
 // specs and ACL categories of engine commands are derived from their
 // flags, and CLIENT LIST reports Redis's buffer fields as zeros. CONFIG SET
 // of node-local settings (maxclients, limits, requirepass) changes only

@@ -164,7 +164,7 @@ func (s *Server) execMixed(x *call, tx *txState) {
 	x.w.WriteArray(len(tx.cmds))
 	for i, c := range tx.cmds {
 		if cmd := tx.srv[i]; cmd != nil {
-			y := &call{s: s, cl: x.cl, conn: x.conn, argv: c, cmd: cmd, w: &resp.Writer{Version: x.cl.getProto()}}
+			y := &call{s: s, cl: x.cl, conn: x.conn, argv: c, cmd: cmd, w: &resp.Writer{Version: x.cl.getProto()}, inTxn: true}
 			cmd.run(y)
 			if y.write != nil {
 				// A server command that commits (CONFIG SET of a

@@ -16,6 +16,13 @@ import (
 // returns a raw connection to it; it skips t if redis-server is missing.
 func startRedisServer(t *testing.T) *rawConn {
 	t.Helper()
+	return dialUnix(t, startRedisSocket(t))
+}
+
+// startRedisSocket starts a reference redis-server listening on a unix
+// socket only and returns the socket's path; it skips t without one.
+func startRedisSocket(t *testing.T) string {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Skip("redis-server not on PATH")
@@ -32,11 +39,23 @@ func startRedisServer(t *testing.T) *rawConn {
 		cancel()
 		_ = cmd.Wait()
 	})
-	var c net.Conn
 	waitFor(t, 10*time.Second, "redis-server socket", func() bool {
-		c, err = net.Dial("unix", sock)
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			_ = c.Close()
+		}
 		return err == nil
 	})
+	return sock
+}
+
+// dialUnix connects to the reference server's socket.
+func dialUnix(t *testing.T, sock string) *rawConn {
+	t.Helper()
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = c.Close() })
 	return &rawConn{t: t, c: c, br: bufio.NewReader(c)}
 }

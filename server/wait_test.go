@@ -1,0 +1,80 @@
+package server
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestWaitMatchesRedis compares WAIT's replies and errors with a
+// reference redis-server without replicas: a single node has no other
+// member to count, as that server has no replica.
+func TestWaitMatchesRedis(t *testing.T) {
+	ref := startRedisServer(t)
+	got := dialRaw(t, startServer(t, Config{}, startNode(t)))
+	for _, cmd := range [][]string{
+		{"WAIT", "0", "0"},
+		{"XADD", "s", "1-1", "f", "v"},
+		{"WAIT", "0", "0"},
+		{"WAIT", "-5", "0"},
+		{"WAIT", "1", "30"}, // times out with 0
+		{"WAIT", "x", "0"},
+		{"WAIT", "1", "x"},
+		{"WAIT", "1", "-1"},
+		{"WAIT", "1", "1.5"},
+		{"WAIT", "99999999999999999999", "0"},
+		{"WAIT", "1"},
+		{"WAIT", "1", "2", "3"},
+		{"wait", "0", "0"},
+		// Inside MULTI it never blocks.
+		{"MULTI"},
+		{"XADD", "s", "2-1", "f", "v"},
+		{"WAIT", "1", "0"},
+		{"EXEC"},
+	} {
+		want := ref.do(cmd...)
+		if g := got.do(cmd...); g != want {
+			t.Errorf("%s:\n got %q\nwant %q", strings.Join(cmd, " "), g, want)
+		}
+	}
+}
+
+// TestWaitUnblockMatchesRedis blocks WAIT forever (timeout 0, no replica
+// will come) and ends it with CLIENT UNBLOCK, both ways, on raftstream
+// and on redis-server; then a client that disconnects while blocked
+// leaves no blocked client behind.
+func TestWaitUnblockMatchesRedis(t *testing.T) {
+	sock := startRedisSocket(t)
+	s := startServer(t, Config{}, startNode(t))
+	type pair struct{ waiter, admin *rawConn }
+	servers := map[string]pair{
+		"redis":      {dialUnix(t, sock), dialUnix(t, sock)},
+		"raftstream": {dialRaw(t, s), dialRaw(t, s)},
+	}
+	replies := map[string][]string{}
+	for _, name := range []string{"redis", "raftstream"} {
+		p := servers[name]
+		id := strings.TrimSuffix(strings.TrimPrefix(p.waiter.do("CLIENT", "ID"), ":"), "\r\n")
+		for _, how := range [][]string{{"CLIENT", "UNBLOCK", id}, {"CLIENT", "UNBLOCK", id, "ERROR"}} {
+			p.waiter.send(encode("WAIT", "1", "0"))
+			waitFor(t, 10*time.Second, name+": WAIT blocked", func() bool {
+				return strings.Contains(p.admin.do("INFO", "clients"), "blocked_clients:1\r\n")
+			})
+			replies[name] = append(replies[name], p.admin.do(how...), p.waiter.read())
+		}
+	}
+	if g, w := strings.Join(replies["raftstream"], " "), strings.Join(replies["redis"], " "); g != w {
+		t.Errorf("CLIENT UNBLOCK of WAIT:\n got %q\nwant %q", g, w)
+	}
+
+	gone := dialRaw(t, s)
+	admin := servers["raftstream"].admin
+	gone.send(encode("WAIT", "1", "0"))
+	waitFor(t, 10*time.Second, "WAIT blocked", func() bool {
+		return strings.Contains(admin.do("INFO", "clients"), "blocked_clients:1\r\n")
+	})
+	_ = gone.c.Close()
+	waitFor(t, 10*time.Second, "the disconnected client unblocked", func() bool {
+		return strings.Contains(admin.do("INFO", "clients"), "blocked_clients:0\r\n")
+	})
+}
