@@ -209,50 +209,72 @@ func (s *Server) infoStats(b *infoBuilder, _ *engineInfo) {
 	b.kv("unexpected_error_replies", 0)
 }
 
-// infoReplication maps the Raft roles onto Redis's replication section,
-// so tools that read role/master_host/slaveN keep working: the leader is
-// the master and the other members its replicas. Per-follower replication
-// progress is not exposed by the cluster package, so the slaveN lines say
-// offset=0,lag=0 (see docs/operations.md); state=online means "in the
-// configuration", not "reachable".
 // replicaGone is how long a follower may leave the leader's status polls
-// unanswered before INFO replication stops listing it as connected.
+// unanswered before INFO replication and ROLE stop listing it.
 const replicaGone = 10 * time.Second
 
-func (s *Server) infoReplication(b *infoBuilder, _ *engineInfo) {
-	st := s.be.Status()
-	var members []cluster.Member
-	if a, ok := s.be.(adminBackend); ok {
-		members, _ = a.Members()
-	}
-	if st.State == "leader" {
-		b.kv("role", "master")
-		// A replica is connected, as Redis counts it, while it answers
-		// the leader's status polls; offset is its applied index and lag
-		// the seconds since its last answer, as Redis's replica ACKs give.
-		now := time.Now()
-		var slaves []cluster.Member
-		for _, m := range members {
-			if !m.Self && !m.LastContact.IsZero() && now.Sub(m.LastContact) < replicaGone {
-				slaves = append(slaves, m)
+// replication is the Raft roles seen as Redis replication, for INFO
+// replication and ROLE: the leader is the master, the members answering
+// its status polls are its replicas, with their applied index as offset.
+type replication struct {
+	st       cluster.Status
+	master   bool
+	replicas []cluster.Member // on the master: answered a poll within replicaGone
+	now      time.Time
+	// On a replica: the leader's client address; "" and "0" while unknown.
+	masterHost, masterPort string
+}
+
+func (s *Server) replication() replication {
+	r := replication{st: s.be.Status(), now: time.Now()}
+	if r.st.State == "leader" {
+		r.master = true
+		if a, ok := s.be.(adminBackend); ok {
+			members, _ := a.Members()
+			for _, m := range members {
+				if !m.Self && !m.LastContact.IsZero() && r.now.Sub(m.LastContact) < replicaGone {
+					r.replicas = append(r.replicas, m)
+				}
 			}
 		}
-		b.kv("connected_slaves", len(slaves))
-		for i, m := range slaves {
-			host, port, err := net.SplitHostPort(m.ClientAddr)
-			if err != nil {
-				port = "0"
-			}
-			fmt.Fprintf(b, "slave%d:ip=%s,port=%s,state=online,offset=%d,lag=%d\r\n", i, host, port, m.Applied, int64(now.Sub(m.LastContact)/time.Second))
+		return r
+	}
+	var err error
+	r.masterHost, r.masterPort, err = net.SplitHostPort(r.st.LeaderClientAddr)
+	if err != nil {
+		r.masterHost, r.masterPort = "", "0"
+	}
+	return r
+}
+
+// hostPort splits a member's client address for a replica listing.
+func hostPort(m cluster.Member) (host, port string) {
+	host, port, err := net.SplitHostPort(m.ClientAddr)
+	if err != nil {
+		return m.ClientAddr, "0"
+	}
+	return host, port
+}
+
+// infoReplication writes Redis's replication section from the Raft roles,
+// so tools that read role/master_host/slaveN keep working: a replica's
+// offset is its applied index and its lag the seconds since it last
+// answered the leader, as a Redis replica's once-a-second ACK gives them
+// (docs/operations.md).
+func (s *Server) infoReplication(b *infoBuilder, _ *engineInfo) {
+	r := s.replication()
+	st := r.st
+	if r.master {
+		b.kv("role", "master")
+		b.kv("connected_slaves", len(r.replicas))
+		for i, m := range r.replicas {
+			host, port := hostPort(m)
+			fmt.Fprintf(b, "slave%d:ip=%s,port=%s,state=online,offset=%d,lag=%d\r\n", i, host, port, m.Applied, int64(r.now.Sub(m.LastContact)/time.Second))
 		}
 	} else {
 		b.kv("role", "slave")
-		host, port, err := net.SplitHostPort(st.LeaderClientAddr)
-		if err != nil {
-			host, port = "", "0"
-		}
-		b.kv("master_host", host)
-		b.kv("master_port", port)
+		b.kv("master_host", r.masterHost)
+		b.kv("master_port", r.masterPort)
 		link := "up"
 		if st.LeaderID == "" {
 			link = "down"
@@ -331,4 +353,37 @@ func (s *Server) infoRaft(b *infoBuilder, _ *engineInfo) {
 	b.kv("raft_last_log_index", st.LastLogIndex)
 	b.kv("raft_last_snapshot_index", st.LastSnapshotIndex)
 	b.kv("raft_last_snapshot_term", st.LastSnapshotTerm)
+}
+
+// cmdRole is ROLE, from the same view as INFO replication: on the leader
+// ["master", applied index, [[ip, port, offset], ...]], on the others
+// ["slave", leader ip, leader port, "connected" (or "connect" while no
+// leader is known), applied index].
+func cmdRole(x *call) {
+	r := x.s.replication()
+	if r.master {
+		x.w.WriteArray(3)
+		x.w.WriteBulkString("master")
+		x.w.WriteInt(int64(r.st.AppliedIndex))
+		x.w.WriteArray(len(r.replicas))
+		for _, m := range r.replicas {
+			host, port := hostPort(m)
+			x.w.WriteArray(3)
+			x.w.WriteBulkString(host)
+			x.w.WriteBulkString(port)
+			x.w.WriteBulkString(strconv.FormatUint(m.Applied, 10))
+		}
+		return
+	}
+	state := "connected"
+	if r.st.LeaderID == "" {
+		state = "connect"
+	}
+	port, _ := strconv.ParseInt(r.masterPort, 10, 64)
+	x.w.WriteArray(5)
+	x.w.WriteBulkString("slave")
+	x.w.WriteBulkString(r.masterHost)
+	x.w.WriteInt(port)
+	x.w.WriteBulkString(state)
+	x.w.WriteInt(int64(r.st.AppliedIndex))
 }

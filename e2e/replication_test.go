@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -62,5 +65,56 @@ func TestWaitAcrossTheCluster(t *testing.T) {
 	}
 	if took := time.Since(start); took < 300*time.Millisecond {
 		t.Errorf("WAIT 2 300 returned after %v, before its timeout", took)
+	}
+}
+
+// TestRoleAcrossTheCluster checks ROLE as Redis-aware clients read it:
+// the leader is a master listing the other members (client address and
+// applied index) once they answered its status poll, and each follower
+// is a connected replica of the leader's client address.
+func TestRoleAcrossTheCluster(t *testing.T) {
+	nodes := StartCluster(t, 3)
+	leader := waitLeader(t, nodes)
+	ctx := context.Background()
+	role := func(p *Proc) []any {
+		c := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1})
+		defer c.Close()
+		v, err := c.Do(ctx, "ROLE").Slice()
+		if err != nil {
+			t.Fatalf("ROLE on %s: %v", p.Name, err)
+		}
+		return v
+	}
+	others := map[string]bool{}
+	for _, p := range nodes {
+		if p != leader {
+			others[p.Addr] = true
+		}
+	}
+	waitFor(t, 30*time.Second, "the leader's ROLE to list both replicas", func() bool {
+		v := role(leader)
+		if len(v) != 3 || v[0] != "master" {
+			t.Fatalf("ROLE on the leader = %v", v)
+		}
+		replicas, _ := v[2].([]any)
+		seen := map[string]bool{}
+		for _, r := range replicas {
+			e, _ := r.([]any)
+			if len(e) != 3 {
+				t.Fatalf("ROLE replica entry %v", r)
+			}
+			seen[e[0].(string)+":"+e[1].(string)] = true
+		}
+		return maps.Equal(seen, others)
+	})
+	host, port, _ := strings.Cut(leader.Addr, ":")
+	for _, p := range nodes {
+		if p == leader {
+			continue
+		}
+		v := role(p)
+		if len(v) != 5 || v[0] != "slave" || v[1] != host || fmt.Sprint(v[2]) != port || v[3] != "connected" {
+			t.Errorf("ROLE on %s = %v, want a connected replica of %s", p.Name, v, leader.Addr)
+		}
 	}
 }
