@@ -199,6 +199,18 @@ var commandTable = map[string]*command{
 			exec: (*State).execXInfoHelp},
 	),
 
+	"memory": container(&Spec{Name: "memory", Arity: -2, Group: "server", Since: "4.0.0",
+		Summary: "A container for memory diagnostics commands."},
+		&command{spec: &Spec{Name: "memory|usage", Arity: -3, Flags: []Flag{flagReadonly},
+			FirstKey: 2, LastKey: 2, Step: 1, Group: "server", Since: "4.0.0",
+			Summary: "Estimates the memory usage of a key."},
+			exec: (*State).execMemoryUsage},
+		&command{spec: &Spec{Name: "memory|help", Arity: 2, Flags: []Flag{flagLoading, flagStale},
+			Group: "server", Since: "4.0.0",
+			Summary: "Outputs helpful text about memory usage commands."},
+			exec: (*State).execMemoryHelp},
+	),
+
 	"del": {spec: &Spec{Name: "del", Arity: -2, Flags: []Flag{flagWrite},
 		FirstKey: 1, LastKey: -1, Step: 1, Write: true, Group: "generic", Since: "1.0.0",
 		Summary: "Deletes one or more keys."},
