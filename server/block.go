@@ -88,7 +88,7 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 		err := s.readBarrier(ctx, cl)
 		cancel()
 		if err != nil {
-			s.emit(conn, cl, cmd, start, errorBytes(readError(err, s.be.Status())))
+			s.emit(conn, cl, cmd, argv, start, errorBytes(readError(err, s.be.Status())))
 			return true, false
 		}
 		cl.barrierDone = true
@@ -110,7 +110,7 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 	// clock-dependent BLOCK range check) are the command's own.
 	reply, claimAt := bl.attempt(true)
 	if reply != nil {
-		s.emit(conn, cl, cmd, start, reply)
+		s.emit(conn, cl, cmd, argv, start, reply)
 		return true, false
 	}
 
@@ -140,13 +140,13 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 		case <-w.wake:
 		case <-claim.C:
 		case <-timeout:
-			s.emit(conn, cl, cmd, start, nullReply(proto))
+			s.emit(conn, cl, cmd, nil, start, nullReply(proto))
 			return true, false
 		case r := <-w.unblock:
 			if r == unblockError {
-				s.emit(conn, cl, cmd, start, errorBytes(errUnblocked))
+				s.emit(conn, cl, cmd, nil, start, errorBytes(errUnblocked))
 			} else {
-				s.emit(conn, cl, cmd, start, nullReply(proto))
+				s.emit(conn, cl, cmd, nil, start, nullReply(proto))
 			}
 			return true, false
 		case <-watch.gone:
@@ -154,7 +154,7 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 		}
 		reply, claimAt = bl.attempt(false)
 		if reply != nil {
-			s.emit(conn, cl, cmd, start, reply)
+			s.emit(conn, cl, cmd, nil, start, reply)
 			return true, false
 		}
 		armClaim(claimAt)

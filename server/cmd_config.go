@@ -34,6 +34,23 @@ func memoryParam(load func(s *Server) int64, store func(s *Server, v int64), min
 	}
 }
 
+// intParam is an integer setting from minV to the largest int64.
+func intParam(load func(s *Server) int64, store func(s *Server, v int64), minV int64) localParam {
+	return localParam{
+		get: func(s *Server) string { return strconv.FormatInt(load(s), 10) },
+		set: func(s *Server, v string) (func(), string) {
+			n, ok := parseInt64([]byte(v))
+			if !ok {
+				return nil, "argument couldn't be parsed into an integer"
+			}
+			if n < minV {
+				return nil, "argument must be between " + strconv.FormatInt(minV, 10) + " and 9223372036854775807 inclusive"
+			}
+			return func() { store(s, n) }, ""
+		},
+	}
+}
+
 // localParams are the node-local settings CONFIG GET/SET know, with the
 // bounds Redis applies to them.
 var localParams = map[string]localParam{
@@ -56,6 +73,18 @@ var localParams = map[string]localParam{
 	"client-query-buffer-limit": memoryParam(
 		func(s *Server) int64 { return s.queryLimit.Load() },
 		func(s *Server, v int64) { s.queryLimit.Store(v) }, 1<<20),
+	"slowlog-log-slower-than": intParam(
+		func(s *Server) int64 { return s.slowlog.slowerThan.Load() },
+		func(s *Server, v int64) { s.slowlog.slowerThan.Store(v) }, -1),
+	"slowlog-max-len": intParam(
+		func(s *Server) int64 { return s.slowlog.maxLen.Load() },
+		func(s *Server, v int64) {
+			l := s.slowlog
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.maxLen.Store(v)
+			l.trim()
+		}, 0),
 	"requirepass": {
 		get: func(s *Server) string { return *s.requirePass.Load() },
 		set: func(s *Server, v string) (func(), string) {

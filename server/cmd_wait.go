@@ -57,6 +57,7 @@ func cmdWait(x *call) {
 	}
 
 	// Blocking: replies so far must reach the client first.
+	x.blocked = true
 	_ = redcon.BaseWriter(x.conn).Flush()
 	watch := x.cl.pc.watch()
 	defer watch.stop()

@@ -29,6 +29,8 @@ type call struct {
 	onCommit func(ok bool)
 	// inTxn: the command runs inside EXEC, where nothing may block.
 	inTxn bool
+	// blocked: the command waited (WAIT); SLOWLOG does not count waits.
+	blocked bool
 }
 
 // slot is a reply of the current batch that cannot be written yet because
@@ -38,6 +40,7 @@ type slot struct {
 	w        pendingWrite // nil for a ready reply, stored in client.arena[off:end]
 	off, end int
 	cmd      *command
+	argv     [][]byte // for SLOWLOG
 	start    time.Time
 	onCommit func(ok bool)
 }
@@ -123,7 +126,7 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 	cl.totCmds.Add(1)
 	s.stats.commands.Add(1)
 	if cl.inMulti() && !txnControl(cmd) {
-		s.emit(conn, cl, cmd, start, s.queueTxn(cl, cmd, argv)) // multi.go
+		s.emit(conn, cl, cmd, nil, start, s.queueTxn(cl, cmd, argv)) // multi.go
 		return false
 	}
 	if handled, closeConn := s.runBlocking(conn, cl, cmd, argv, start); handled {
@@ -151,7 +154,10 @@ func (s *Server) runServerCommand(conn redcon.Conn, cl *client, cmd *command, ar
 		s.proposeWrite(conn, cl, cmd, x.write, start, x.onCommit)
 		return false
 	}
-	s.emit(conn, cl, cmd, start, x.w.Buf)
+	if x.blocked {
+		argv = nil // its wait is not execution time (SLOWLOG)
+	}
+	s.emit(conn, cl, cmd, argv, start, x.w.Buf)
 	return x.quit
 }
 
@@ -159,7 +165,7 @@ func (s *Server) runServerCommand(conn redcon.Conn, cl *client, cmd *command, ar
 // its reply slot is filled when the batch is drained.
 func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time, onCommit func(bool)) {
 	if msg := engine.Check(argv); msg != "" {
-		s.emit(conn, cl, cmd, start, errorBytes(msg))
+		s.emit(conn, cl, cmd, argv, start, errorBytes(msg))
 		if onCommit != nil {
 			onCommit(false)
 		}
@@ -171,7 +177,7 @@ func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, argv [
 	// argv needs no copy: redcon gives every request its own buffer and
 	// never reuses it.
 	p := s.be.Propose(fsm.Command{DB: uint8(db), Proto: uint8(proto), Argv: argv})
-	cl.pending = append(cl.pending, slot{w: p, cmd: cmd, start: start, onCommit: onCommit})
+	cl.pending = append(cl.pending, slot{w: p, cmd: cmd, argv: argv, start: start, onCommit: onCommit})
 }
 
 // runRead executes an engine read. Earlier writes of the batch are
@@ -185,7 +191,7 @@ func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]by
 		err := s.readBarrier(ctx, cl)
 		cancel()
 		if err != nil {
-			s.emit(conn, cl, cmd, start, errorBytes(readError(err, s.be.Status())))
+			s.emit(conn, cl, cmd, argv, start, errorBytes(readError(err, s.be.Status())))
 			return
 		}
 		cl.barrierDone = true
@@ -199,13 +205,15 @@ func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]by
 		}
 		st.Exec(&engine.Ctx{DB: db, Now: now, W: w}, argv)
 	})
-	s.emit(conn, cl, cmd, start, w.Buf)
+	s.emit(conn, cl, cmd, argv, start, w.Buf)
 }
 
 // emit sends the reply of an executed command, or queues it behind the
-// batch's uncommitted writes.
-func (s *Server) emit(conn redcon.Conn, cl *client, cmd *command, start time.Time, reply []byte) {
+// batch's uncommitted writes. argv is nil for replies SLOWLOG must not
+// see (queued in MULTI, the end of a blocking wait).
+func (s *Server) emit(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time, reply []byte) {
 	s.recordCall(cmd, start, reply)
+	s.slowlog.observe(cl, cmd, argv, time.Since(start))
 	s.send(conn, cl, reply)
 }
 
@@ -250,6 +258,7 @@ func (s *Server) drain(conn redcon.Conn, cl *client) {
 			reply = errorBytes(writeError(err, s.be.Status()))
 		}
 		s.recordCall(sl.cmd, sl.start, reply)
+		s.slowlog.observe(cl, sl.cmd, sl.argv, time.Since(sl.start))
 		conn.WriteRaw(reply)
 		if sl.onCommit != nil {
 			sl.onCommit(err == nil && !isErrorReply(reply))

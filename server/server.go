@@ -42,6 +42,7 @@ type Server struct {
 	nextID  atomic.Uint64
 	stats   *stats
 	waiters *waiterRegistry
+	slowlog *slowLog
 
 	tableOnce sync.Once
 	tab       *commandTable
@@ -105,6 +106,7 @@ func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.maxBulk.Store(cfg.MaxBulkLen)
 	s.queryLimit.Store(cfg.ClientQueryBufferLimit)
+	s.slowlog = newSlowLog()
 	s.lnw = &listener{Listener: ln, s: s}
 	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, s.handle, s.accept, s.closed)
 	return s, nil
