@@ -212,8 +212,9 @@ func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]by
 // batch's uncommitted writes. argv is nil for replies SLOWLOG must not
 // see (queued in MULTI, the end of a blocking wait).
 func (s *Server) emit(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time, reply []byte) {
-	s.recordCall(cmd, start, reply)
-	s.slowlog.observe(cl, cmd, argv, time.Since(start))
+	d := time.Since(start)
+	s.recordCall(cmd, d, reply)
+	s.slowlog.observe(cl, cmd, argv, d)
 	s.send(conn, cl, reply)
 }
 
@@ -257,8 +258,9 @@ func (s *Server) drain(conn redcon.Conn, cl *client) {
 		if err != nil {
 			reply = errorBytes(writeError(err, s.be.Status()))
 		}
-		s.recordCall(sl.cmd, sl.start, reply)
-		s.slowlog.observe(cl, sl.cmd, sl.argv, time.Since(sl.start))
+		d := time.Since(sl.start)
+		s.recordCall(sl.cmd, d, reply)
+		s.slowlog.observe(cl, sl.cmd, sl.argv, d)
 		conn.WriteRaw(reply)
 		if sl.onCommit != nil {
 			sl.onCommit(err == nil && !isErrorReply(reply))
@@ -273,11 +275,11 @@ func (s *Server) drain(conn redcon.Conn, cl *client) {
 	}
 }
 
-// recordCall updates INFO commandstats and errorstats for an executed
-// command.
-func (s *Server) recordCall(cmd *command, start time.Time, reply []byte) {
+// recordCall updates INFO commandstats and errorstats for a command
+// executed in d.
+func (s *Server) recordCall(cmd *command, d time.Duration, reply []byte) {
 	cmd.stat.calls.Add(1)
-	cmd.stat.usec.Add(time.Since(start).Microseconds())
+	cmd.stat.usec.Add(d.Microseconds())
 	if isErrorReply(reply) {
 		cmd.stat.failed.Add(1)
 		s.stats.recordError(errorCode(string(reply[1:])))
