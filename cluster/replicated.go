@@ -10,37 +10,54 @@ import (
 )
 
 // replicatedPoll is the pause between two rounds of status requests in
-// WaitReplicated. Followers learn that an entry is committed with the
+// WaitDurable. Followers learn that an entry is committed with the
 // leader's next AppendEntries (at most CommitTimeout later when idle), so
 // polling faster than that buys little.
 const replicatedPoll = 10 * time.Millisecond
 
-// WaitReplicated is WAIT: it reports how many members other than this
-// node hold every write acknowledged before the call, waiting until that
-// is at least want or ctx ends, and returns the count it last saw.
+// Durability is how far the writes acknowledged before a WaitDurable
+// call have spread.
+type Durability struct {
+	Local    bool // this node's log holds them
+	Replicas int  // this many other members hold them
+}
+
+// WaitDurable is WAIT and WAITAOF: it reports where every write
+// acknowledged before the call is stored, waiting until this node holds
+// them (if wantLocal) and at least wantReplicas other members do, or ctx
+// ends, and returns what it last saw.
 //
 // A write is acknowledged only once a majority of voters stored it, so a
-// quorum less one (the node answering may be in that majority) hold it
-// from the start. Beyond that a member counts once its status shows it
-// applied the leader's last log index as of the first round: the leader's
-// log holds every committed entry, so that covers every acknowledged
-// write, whichever node took it. Without a reachable leader only the
-// quorum bound is known.
-func (n *Node) WaitReplicated(ctx context.Context, want int) int {
+// quorum less one other members (the node answering may be in that
+// majority) hold it from the start, and the leader holds every
+// acknowledged write (it stores an entry before counting it committed).
+// Beyond that a node counts once its status shows it applied the
+// leader's last log index as of the first round: the leader's log holds
+// every committed entry, so that covers every acknowledged write,
+// whichever node took it. Without a reachable leader only the quorum
+// bound is known.
+func (n *Node) WaitDurable(ctx context.Context, wantLocal bool, wantReplicas int) Durability {
 	var target uint64
+	var d Durability
 	if n.raft.State() == raft.Leader {
 		target = n.raft.LastIndex()
+		d.Local = true
+	}
+	done := func() bool {
+		if !d.Local && target > 0 && n.fsm.AppliedIndex() >= target {
+			d.Local = true
+		}
+		return (d.Local || !wantLocal) && d.Replicas >= wantReplicas
 	}
 	t := time.NewTimer(replicatedPoll)
 	defer t.Stop()
-	best := 0
 	for {
 		// The configuration is read each round: members may come and go
 		// while a client waits.
 		base, others := n.replicaSet()
-		best = max(best, base)
-		if best >= want || ctx.Err() != nil {
-			return best
+		d.Replicas = max(d.Replicas, base)
+		if done() || ctx.Err() != nil {
+			return d
 		}
 		if len(others) > 0 {
 			statuses := n.statuses(ctx, others)
@@ -57,15 +74,15 @@ func (n *Node) WaitReplicated(ctx context.Context, want int) int {
 						applied++
 					}
 				}
-				best = max(best, applied)
+				d.Replicas = max(d.Replicas, applied)
 			}
 		}
-		if best >= want {
-			return best
+		if done() {
+			return d
 		}
 		// Alone, only a new member could change the answer: look rarely.
 		t.Reset(replicatedPoll)
-		if len(others) == 0 {
+		if len(others) == 0 && d.Local {
 			t.Reset(time.Second)
 		}
 		select {

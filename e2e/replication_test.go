@@ -13,8 +13,9 @@ import (
 )
 
 // TestWaitAcrossTheCluster is the Redis durability idiom "XADD, then
-// WAIT for replicas" through go-redis against three real nodes: on every
-// node WAIT counts the other members that applied the client's writes,
+// WAIT (or WAITAOF) for replicas" through go-redis against three real
+// nodes: on every node WAIT counts the other members that applied the
+// client's writes,
 // answers at once with the quorum bound, and reports fewer, after its
 // timeout, when a member is down.
 func TestWaitAcrossTheCluster(t *testing.T) {
@@ -37,6 +38,10 @@ func TestWaitAcrossTheCluster(t *testing.T) {
 		t.Logf("WAIT 2 on %s: %d after %v", p.Name, n, time.Since(began))
 		if err != nil || n != 2 {
 			t.Errorf("WAIT 2 on %s = %d, %v; want 2", p.Name, n, err)
+		}
+		// WAITAOF: this node's log and both others hold the write.
+		if got, err := c.WaitAOF(ctx, 1, 2, 10*time.Second).Result(); err != nil || len(got) != 2 || got[0] != 1 || got[1] != 2 {
+			t.Errorf("WAITAOF 1 2 on %s = %v, %v; want [1 2]", p.Name, got, err)
 		}
 	}
 

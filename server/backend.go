@@ -65,8 +65,8 @@ func (b nodeBackend) TransferLeadership(ctx context.Context, id string) error {
 	return b.n.TransferLeadership(ctx, id)
 }
 func (b nodeBackend) Snapshot(ctx context.Context) error { return b.n.Snapshot(ctx) }
-func (b nodeBackend) WaitReplicated(ctx context.Context, want int) int {
-	return b.n.WaitReplicated(ctx, want)
+func (b nodeBackend) WaitDurable(ctx context.Context, wantLocal bool, want int) cluster.Durability {
+	return b.n.WaitDurable(ctx, wantLocal, want)
 }
 func (b nodeBackend) Digest() (string, error) { return b.n.Digest() }
 func (b nodeBackend) ReadBarrierStale() error { return b.n.ReadBarrierStale() }

@@ -6,24 +6,23 @@ import (
 
 	"github.com/tidwall/redcon"
 
+	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
 )
 
-// replicaBackend is the part of the node behind WAIT; backends without
-// it (test fakes) behave as a node without replicas.
+// replicaBackend is the part of the node behind WAIT and WAITAOF;
+// backends without it (test fakes) behave as a lone node.
 type replicaBackend interface {
-	// WaitReplicated reports how many other members hold every write
-	// acknowledged before the call, waiting until want do or ctx ends.
-	WaitReplicated(ctx context.Context, want int) int
+	// WaitDurable reports where the writes acknowledged before the call
+	// are stored, waiting until this node (if wantLocal) and at least
+	// wantReplicas other members hold them, or ctx ends.
+	WaitDurable(ctx context.Context, wantLocal bool, wantReplicas int) cluster.Durability
 }
 
-// cmdWait is WAIT numreplicas timeout. The connection's earlier writes
-// are already committed when it runs (readsState drains them), so they
-// are on a majority: WAIT answers at once when that is enough, and
-// otherwise blocks until enough other members applied them, the timeout
-// (ms, 0 for none) passes, CLIENT UNBLOCK, or the client leaves. Unlike
-// Redis, a follower accepts it too: it takes writes (forwarding them), so
-// it can say where they are. Inside MULTI it does not block.
+// cmdWait is WAIT numreplicas timeout: how many other members hold the
+// connection's earlier writes (docs/operations.md). Unlike Redis, a
+// follower accepts it too: it takes writes (forwarding them), so it can
+// say where they are.
 func cmdWait(x *call) {
 	want, ok := parseInt64(x.argv[1])
 	if !ok {
@@ -35,25 +34,68 @@ func cmdWait(x *call) {
 		x.w.WriteError(msg)
 		return
 	}
-	waitFn := func(ctx context.Context, want int) int {
+	d, ok := waitDurable(x, false, want, timeout)
+	if ok {
+		x.w.WriteInt(int64(d.Replicas))
+	}
+}
+
+// cmdWaitAOF is WAITAOF numlocal numreplicas timeout: whether this
+// node's log (0 or 1) and how many other members' logs hold the
+// connection's earlier writes on disk. Every log entry is fsynced before
+// it counts as stored, so Raft's "stored" is AOF's "fsynced".
+func cmdWaitAOF(x *call) {
+	var want int64
+	local, ok := parseInt64(x.argv[1])
+	if !ok {
+		x.w.WriteError(errNotInteger)
+		return
+	}
+	if local < 0 || local > 1 {
+		x.w.WriteError("ERR value is out of range, value must between 0 and 1")
+		return
+	}
+	// Redis's getPositiveLongFromObjectOrReply: one message for both.
+	if want, ok = parseInt64(x.argv[2]); !ok || want < 0 {
+		x.w.WriteError("ERR value is out of range, must be positive")
+		return
+	}
+	timeout, msg := engine.ParseTimeoutMS(x.argv[3], time.Now().UnixMilli())
+	if msg != "" {
+		x.w.WriteError(msg)
+		return
+	}
+	d, ok := waitDurable(x, local == 1, want, timeout)
+	if ok {
+		x.w.WriteArray(2)
+		x.w.WriteInt(map[bool]int64{false: 0, true: 1}[d.Local])
+		x.w.WriteInt(int64(d.Replicas))
+	}
+}
+
+// waitDurable runs the wait of WAIT and WAITAOF. The connection's earlier
+// writes are committed when it starts (readsState drains them). It
+// answers at once when what is known suffices, or inside MULTI; otherwise
+// it blocks until enough is stored, the timeout (ms, 0 for none) passes,
+// CLIENT UNBLOCK, or the client leaves. ok is false when the reply is
+// already written (UNBLOCKED error) or the client is gone.
+func waitDurable(x *call, wantLocal bool, wantReplicas, timeout int64) (d cluster.Durability, ok bool) {
+	waitFn := func(ctx context.Context, wantLocal bool, want int) cluster.Durability {
 		if want > 0 {
 			<-ctx.Done()
 		}
-		return 0
+		return cluster.Durability{Local: true}
 	}
 	if rb, ok := x.s.be.(replicaBackend); ok {
-		waitFn = rb.WaitReplicated
+		waitFn = rb.WaitDurable
 	}
-	wantN := int(min(max(want, 0), 1<<30))
-	if x.inTxn {
-		wantN = 0 // what is known now, without waiting
-	}
-	// First without blocking: the quorum bound may already do.
-	done, cancel := context.WithCancel(context.Background())
+	want := int(min(max(wantReplicas, 0), 1<<30))
+	enough := func(d cluster.Durability) bool { return (d.Local || !wantLocal) && d.Replicas >= want }
+	// First without blocking: what is known may already do.
+	now, cancel := context.WithCancel(context.Background())
 	cancel()
-	if n := waitFn(done, wantN); n >= wantN {
-		x.w.WriteInt(int64(n))
-		return
+	if d := waitFn(now, wantLocal, want); enough(d) || x.inTxn {
+		return d, true
 	}
 
 	// Blocking: replies so far must reach the client first.
@@ -71,23 +113,23 @@ func cmdWait(x *call) {
 		ctx, cancelT = context.WithTimeout(ctx, time.Duration(timeout)*time.Millisecond)
 		defer cancelT()
 	}
-	result := make(chan int, 1)
-	go func() { result <- waitFn(ctx, wantN) }()
-	var n int
+	result := make(chan cluster.Durability, 1)
+	go func() { result <- waitFn(ctx, wantLocal, want) }()
 	select {
-	case n = <-result:
+	case d = <-result:
+		return d, true
 	case r := <-w.unblock:
 		stop()
-		n = <-result
+		d = <-result
 		if r == unblockError {
 			x.w.WriteError(errUnblocked)
-			return
+			return d, false
 		}
+		return d, true
 	case <-watch.gone:
 		stop()
 		<-result
 		x.quit = true
-		return
+		return d, false
 	}
-	x.w.WriteInt(int64(n))
 }

@@ -139,10 +139,16 @@ func serverCommands() []*command {
 					group: "scripting", since: "7.0.0", summary: "Deleting all functions",
 					complexity: "O(N) where N is the number of functions deleted", run: cmdFunctionFlush},
 			}},
-		{name: "wait", arity: 3, flags: []string{"noscript"}, acl: aclSlowConn,
+		// WAIT and WAITAOF carry Redis 8's metadata (blocking, no longer
+		// noscript).
+		{name: "wait", arity: 3, flags: []string{"blocking"}, acl: []string{"@slow", "@blocking", "@connection"},
 			tips:  []string{"request_policy:all_shards", "response_policy:agg_min"},
 			group: "generic", since: "3.0.0", complexity: "O(1)", run: cmdWait, readsState: true,
-			summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection"},
+			summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."},
+		{name: "waitaof", arity: 4, flags: []string{"blocking"}, acl: []string{"@slow", "@blocking", "@connection"},
+			tips:  []string{"request_policy:all_shards", "response_policy:agg_min"},
+			group: "generic", since: "7.2.0", complexity: "O(1)", run: cmdWaitAOF, readsState: true,
+			summary: "Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas."},
 		{name: "multi", arity: 1, flags: flagsTxn, acl: aclFastTxn, group: "transactions", since: "1.2.0",
 			summary: "Mark the start of a transaction block", complexity: "O(1)", run: txnMulti},
 		{name: "exec", arity: 1, flags: []string{"noscript", "loading", "stale", "skip_slowlog"}, acl: []string{"@slow", "@transaction"},

@@ -82,8 +82,8 @@
 // Blocking reads (XREAD/XREADGROUP BLOCK) wait outside the log on any node
 // (block.go, waiters.go): woken by the state machine's key signals, XREAD
 // re-reads local state, XREADGROUP proposes a non-blocking attempt only
-// when local state says it would serve something. WAIT blocks the same
-// way (cmd_wait.go) but polls the members' status instead of waiting for
+// when local state says it would serve something. WAIT and WAITAOF block
+// the same way (cmd_wait.go) but polls the members' status instead of waiting for
 // signals: it is rare and needs other nodes' state. MULTI/EXEC is one log
 // entry; WATCH compares replicated per-key versions inside it (multi.go,
 // engine/watch.go); the server commands queued in a transaction run right

@@ -102,3 +102,33 @@ func TestRoleMatchesRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitAOF checks WAITAOF on a single node against Redis's
+// documented replies and its waitaofCommand's error texts (the reference
+// redis-server here, 7.0, predates WAITAOF): the node's own log holds
+// every acknowledged write, there is no other member, and the argument
+// checks run in Redis's order.
+func TestWaitAOF(t *testing.T) {
+	c := dialRaw(t, startServer(t, Config{}, startNode(t)))
+	c.expect("$3\r\n1-1\r\n", "XADD", "s", "1-1", "f", "v")
+	c.expect("*2\r\n:1\r\n:0\r\n", "WAITAOF", "1", "0", "0")
+	c.expect("*2\r\n:1\r\n:0\r\n", "WAITAOF", "0", "0", "0")
+	c.expect("*2\r\n:1\r\n:0\r\n", "WAITAOF", "1", "1", "30") // no member to count: the timeout ends it
+	for _, tc := range []struct{ args, want string }{
+		{"WAITAOF 2 0 0", "-ERR value is out of range, value must between 0 and 1\r\n"},
+		{"WAITAOF -1 0 0", "-ERR value is out of range, value must between 0 and 1\r\n"},
+		{"WAITAOF x 0 0", "-ERR value is not an integer or out of range\r\n"},
+		{"WAITAOF 1 -1 0", "-ERR value is out of range, must be positive\r\n"},
+		{"WAITAOF 1 abc 100", "-ERR value is out of range, must be positive\r\n"},
+		{"WAITAOF 1 0 -5", "-ERR timeout is negative\r\n"},
+		{"WAITAOF 1 0 x", "-ERR timeout is not an integer or out of range\r\n"},
+		{"WAITAOF x -1 -1", "-ERR value is not an integer or out of range\r\n"},
+		{"WAITAOF 1 0", "-ERR wrong number of arguments for 'waitaof' command\r\n"},
+	} {
+		c.expect(tc.want, strings.Fields(tc.args)...)
+	}
+	// Inside MULTI it answers without blocking.
+	c.expect("+OK\r\n", "MULTI")
+	c.expect("+QUEUED\r\n", "WAITAOF", "1", "5", "0")
+	c.expect("*1\r\n*2\r\n:1\r\n:0\r\n", "EXEC")
+}
