@@ -83,8 +83,9 @@
 // (block.go, waiters.go): woken by the state machine's key signals, XREAD
 // re-reads local state, XREADGROUP proposes a non-blocking attempt only
 // when local state says it would serve something. WAIT and WAITAOF block
-// the same way (cmd_wait.go) but polls the members' status instead of waiting for
-// signals: it is rare and needs other nodes' state. MULTI/EXEC is one log
+// the same way (cmd_wait.go) but poll the members' status instead of
+// waiting for signals: they are rare and need other nodes' state.
+// MULTI/EXEC is one log
 // entry; WATCH compares replicated per-key versions inside it (multi.go,
 // engine/watch.go); the server commands queued in a transaction run right
 // after its entry is applied. COMMAND DOCS has no argument descriptions, key
