@@ -49,3 +49,24 @@ func TestMemoryUsage(t *testing.T) {
 		t.Errorf("MEMORY HELP lists what exists, USAGE and HELP only: %q", help)
 	}
 }
+
+// TestObjectHelpAndIdletime: OBJECT HELP lists what exists, and IDLETIME,
+// which would need a per-key access clock, is an unknown subcommand
+// rather than a made-up 0. (The other subcommands and TOUCH are compared
+// with redis-server in e2e's object-touch script.)
+func TestObjectHelpAndIdletime(t *testing.T) {
+	s := NewState()
+	runOwn(s, 2, testNow, []string{"XADD", "s", "1-1", "f", "v"})
+	help := runOwn(s, 2, testNow, []string{"OBJECT", "HELP"})
+	for _, sub := range []string{"+ENCODING <key>", "+FREQ <key>", "+REFCOUNT <key>"} {
+		if !strings.Contains(help, sub+"\r\n") {
+			t.Errorf("OBJECT HELP lacks %q: %q", sub, help)
+		}
+	}
+	if strings.Contains(help, "IDLETIME") {
+		t.Errorf("OBJECT HELP lists IDLETIME: %q", help)
+	}
+	if got := runOwn(s, 2, testNow, []string{"OBJECT", "IDLETIME", "s"}); !strings.HasPrefix(got, "-ERR unknown subcommand") {
+		t.Errorf("OBJECT IDLETIME = %q, want unknown subcommand", got)
+	}
+}
