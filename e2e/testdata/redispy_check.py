@@ -111,6 +111,27 @@ def main():
     res = pipe.execute()
     expect("pipeline last", res[-1], 100)
     expect("pipeline ids", res[:3], [b"1-1", b"2-1", b"3-1"])
+
+    # Durability and introspection helpers of redis-py on a single node:
+    # a master without replicas, its own log holding every write.
+    expect("WAIT", r.wait(0, 0), 0)
+    # redis-py before 5 has no waitaof(): the generic call then.
+    expect("WAITAOF", list(r.waitaof(1, 0, 0) if hasattr(r, "waitaof") else r.execute_command("WAITAOF", 1, 0, 0)), [1, 0])
+    role = r.role()
+    expect("ROLE", (role[0], role[2]), (b"master", []))
+    usage = r.memory_usage("p")
+    if not isinstance(usage, int) or usage < 100 * 5:
+        fail("MEMORY USAGE %r" % usage)
+    expect("MEMORY USAGE missing", r.memory_usage("nokey"), None)
+    expect("OBJECT ENCODING", r.object("encoding", "p"), b"stream")
+    expect("TOUCH", r.touch("p", "nokey"), 1)
+    r.config_set("slowlog-log-slower-than", 0)
+    r.slowlog_reset()
+    r.xlen("p")
+    entries = r.slowlog_get(1)
+    r.config_set("slowlog-log-slower-than", 10000)
+    if len(entries) != 1 or entries[0]["command"] not in (b"XLEN p", "XLEN p"):
+        fail("SLOWLOG GET %r" % entries)
     print("ok")
 
 
