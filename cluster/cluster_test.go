@@ -111,12 +111,7 @@ func writeConcurrently(t *testing.T, n *Node, writers, perWriter int, prefix str
 func TestThreeNodeReplication(t *testing.T) {
 	nodes := startCluster(t, 3)
 	leader := waitLeader(t, nodes...)
-	var followers []*Node
-	for _, n := range nodes {
-		if n != leader {
-			followers = append(followers, n)
-		}
-	}
+	followers := others(nodes, leader)
 
 	writeConcurrently(t, leader, 12, 25, "a")
 	if got := linearRead(t, leader, "XLEN", "a0"); got != ":100\r\n" {

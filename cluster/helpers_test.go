@@ -79,6 +79,17 @@ func waitLeader(t testing.TB, nodes ...*Node) *Node {
 	return leader
 }
 
+// others returns the nodes other than n.
+func others(nodes []*Node, n *Node) []*Node {
+	var out []*Node
+	for _, m := range nodes {
+		if m != n {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func args(s ...string) [][]byte {
 	out := make([][]byte, len(s))
 	for i, a := range s {

@@ -19,12 +19,7 @@ func waitReplicated(n *Node, want int, d time.Duration) (int, time.Duration) {
 func TestWaitDurable(t *testing.T) {
 	nodes := startCluster(t, 3)
 	leader := waitLeader(t, nodes...)
-	var followers []*Node
-	for _, n := range nodes {
-		if n != leader {
-			followers = append(followers, n)
-		}
-	}
+	followers := others(nodes, leader)
 
 	// A write taken by a follower (forwarded): every node can say where
 	// it is. One other member holds it at once (the quorum bound); both
