@@ -12,7 +12,9 @@
 // and a 1s lock timeout (a second process on the same directory fails
 // instead of hanging). A LogCache keeps recent entries in memory for
 // replication. Snapshots go to a FileSnapshotStore under the data dir,
-// keeping two. A fresh data dir bootstraps a single-voter cluster, or the
+// keeping two; snapshotTermLogs (snapterm.go) answers reads of a
+// snapshot's last entry once it is compacted, which raft's follower needs
+// and cannot do itself. A fresh data dir bootstraps a single-voter cluster, or the
 // Peers configuration; raft.HasExistingState decides.
 //
 // Raft traffic runs on our own StreamLayer over a Mux: every connection to

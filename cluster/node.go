@@ -156,7 +156,7 @@ func Open(cfg Config) (n *Node, err error) {
 	}
 	cleanup = append(cleanup, func() { _ = store.Close() })
 	gate := newStoreGate(store)
-	logs, err := raft.NewLogCache(logCacheSize, gate)
+	cache, err := raft.NewLogCache(logCacheSize, gate)
 	if err != nil {
 		return nil, fmt.Errorf("create log cache: %w", err)
 	}
@@ -165,6 +165,7 @@ func Open(cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot store: %w", err)
 	}
+	logs := &snapshotTermLogs{LogStore: cache, snaps: snaps}
 
 	ln := cfg.Listener
 	if ln == nil {
