@@ -67,8 +67,12 @@ func cmdWaitAOF(x *call) {
 	}
 	d, ok := waitDurable(x, local == 1, want, timeout)
 	if ok {
+		var held int64
+		if d.Local {
+			held = 1
+		}
 		x.w.WriteArray(2)
-		x.w.WriteInt(map[bool]int64{false: 0, true: 1}[d.Local])
+		x.w.WriteInt(held)
 		x.w.WriteInt(int64(d.Replicas))
 	}
 }
