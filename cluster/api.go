@@ -164,6 +164,7 @@ type Node struct {
 	wg       sync.WaitGroup
 
 	readyTerm atomic.Uint64 // term whose read barrier has been applied
+	nudging   atomic.Bool   // a WAIT's commit nudge is in flight (nudgeCommit)
 	barrierMu sync.Mutex
 	barrier   *termBarrier
 

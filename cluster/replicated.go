@@ -7,13 +7,15 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/raftstream/raftstream/fsm"
 )
 
 // replicatedPoll is the pause between two rounds of status requests in
-// WaitDurable. Followers learn that an entry is committed with the
-// leader's next AppendEntries (at most CommitTimeout later when idle), so
-// polling faster than that buys little.
-const replicatedPoll = 10 * time.Millisecond
+// WaitDurable: about one replication round trip, which is how soon
+// followers apply an entry once the leader's nudge tells them it is
+// committed.
+const replicatedPoll = 5 * time.Millisecond
 
 // Durability is how far the writes acknowledged before a WaitDurable
 // call have spread.
@@ -29,26 +31,32 @@ type Durability struct {
 //
 // A write is acknowledged only once a majority of voters stored it, so a
 // quorum less one other members (the node answering may be in that
-// majority) hold it from the start, and the leader holds every
-// acknowledged write (it stores an entry before counting it committed).
-// Beyond that a node counts once its status shows it applied the
-// leader's last log index as of the first round: the leader's log holds
-// every committed entry, so that covers every acknowledged write,
-// whichever node took it. Without a reachable leader only the quorum
-// bound is known.
+// majority) hold it from the start, and the leader holds every committed
+// entry. Beyond that, a read barrier makes this node apply every write
+// acknowledged before the call (it then holds them too); its applied
+// index is the target, and another member counts once its status shows
+// it applied that far. Applied indexes only ever name command entries, so
+// the target is one every member can reach, which the leader's last log
+// index (possibly raft's own no-op or a configuration entry) is not.
+// Without a leader only the quorum bound is known.
 func (n *Node) WaitDurable(ctx context.Context, wantLocal bool, wantReplicas int) Durability {
-	var target uint64
-	var d Durability
-	if n.raft.State() == raft.Leader {
-		target = n.raft.LastIndex()
-		d.Local = true
+	d := Durability{Local: n.raft.State() == raft.Leader}
+	enough := func() bool { return (d.Local || !wantLocal) && d.Replicas >= wantReplicas }
+	base, _ := n.replicaSet()
+	d.Replicas = base
+	if enough() || ctx.Err() != nil {
+		return d
 	}
-	done := func() bool {
-		if !d.Local && target > 0 && n.fsm.AppliedIndex() >= target {
-			d.Local = true
-		}
-		return (d.Local || !wantLocal) && d.Replicas >= wantReplicas
+	// Followers learn that the writes are committed with the leader's next
+	// AppendEntries, which an idle leader sends only after CommitTimeout
+	// (50 ms); a no-op entry sends it now, for this node's read barrier
+	// (on a follower) and for the others.
+	n.nudgeCommit()
+	if n.ReadBarrier(ctx) != nil {
+		return d
 	}
+	target := n.fsm.AppliedIndex()
+	d.Local = true
 	t := time.NewTimer(replicatedPoll)
 	defer t.Stop()
 	for {
@@ -56,39 +64,50 @@ func (n *Node) WaitDurable(ctx context.Context, wantLocal bool, wantReplicas int
 		// while a client waits.
 		base, others := n.replicaSet()
 		d.Replicas = max(d.Replicas, base)
-		if done() || ctx.Err() != nil {
+		if enough() || ctx.Err() != nil {
 			return d
 		}
-		if len(others) > 0 {
-			statuses := n.statuses(ctx, others)
-			if target == 0 {
-				_, leader := n.raft.LeaderWithID()
-				if st, ok := statuses[string(leader)]; ok {
-					target = st.LastLogIndex
-				}
-			}
-			if target > 0 {
-				applied := 0
-				for _, st := range statuses {
-					if st.AppliedIndex >= target {
-						applied++
-					}
-				}
-				d.Replicas = max(d.Replicas, applied)
+		applied := 0
+		for _, st := range n.statuses(ctx, others) {
+			if st.AppliedIndex >= target {
+				applied++
 			}
 		}
-		if done() {
+		d.Replicas = max(d.Replicas, applied)
+		if enough() {
 			return d
 		}
 		// Alone, only a new member could change the answer: look rarely.
 		t.Reset(replicatedPoll)
-		if len(others) == 0 && d.Local {
+		if len(others) == 0 {
 			t.Reset(time.Second)
 		}
 		select {
 		case <-ctx.Done():
 		case <-t.C:
 		}
+	}
+}
+
+// nudgeCommit has a no-op entry proposed, without waiting for it, so that
+// the commit index reaches the followers at once: by this node if it
+// leads, else by the leader (opNudge). One at a time per node: concurrent
+// WAITs share it.
+func (n *Node) nudgeCommit() {
+	if !n.nudging.CompareAndSwap(false, true) {
+		return
+	}
+	if !n.spawn(func() {
+		defer n.nudging.Store(false)
+		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.LeaderWait)
+		defer cancel()
+		if n.raft.State() == raft.Leader {
+			_, _ = n.control(ctx, fsm.EntryNoop)
+		} else if addr, _ := n.raft.LeaderWithID(); addr != "" {
+			_, _, _ = n.pool.call(ctx, string(addr), opNudge, nil)
+		}
+	}) {
+		n.nudging.Store(false)
 	}
 }
 

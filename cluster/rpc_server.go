@@ -166,6 +166,9 @@ func (c *serverConn) readLoop() {
 		case opStatus:
 			st := n.peerStatus()
 			c.reply(id, stOK, st.encode())
+		case opNudge:
+			n.nudgeCommit()
+			c.reply(id, stOK, nil)
 		case opTerm:
 			c.reply(id, stOK, wbuf(nil).str(n.cfg.NodeID).uvarint(n.raft.CurrentTerm()))
 		case opReadIndex:

@@ -42,6 +42,9 @@ const (
 	// opTerm: -> id term, the receiver's node ID and current Raft term;
 	// the leader confirms its leadership for reads with it.
 	opTerm byte = 8
+	// opNudge: -> (); the leader proposes a no-op so that followers learn
+	// the commit index at once (WAIT on a follower). Best effort.
+	opNudge byte = 9
 )
 
 // Response status codes.
