@@ -59,7 +59,7 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 			index, err = n.remoteReadIndex(ctx)
 		}
 		if err == nil {
-			if err := n.fsm.WaitApplied(ctx, index); err != nil {
+			if err := n.waitApplied(ctx, index); err != nil {
 				return n.readErr(ctx, err)
 			}
 			return nil
@@ -77,6 +77,28 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 			return n.readErr(ctx, ctx.Err())
 		}
 	}
+}
+
+// nudgeAfter is how long a follower's read waits for its read index to be
+// applied before it has the leader send the commit index (nudgeCommit).
+// Under load the next AppendEntries brings it sooner; an idle leader sends
+// one only after CommitTimeout (50 ms), which a read right after a write
+// through this follower would otherwise wait out.
+const nudgeAfter = 2 * time.Millisecond
+
+// waitApplied waits until the state machine applied index.
+func (n *Node) waitApplied(ctx context.Context, index uint64) error {
+	if n.fsm.AppliedIndex() >= index || n.raft.State() == raft.Leader {
+		return n.fsm.WaitApplied(ctx, index)
+	}
+	soon, cancel := context.WithTimeout(ctx, nudgeAfter)
+	err := n.fsm.WaitApplied(soon, index)
+	cancel()
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	n.nudgeCommit()
+	return n.fsm.WaitApplied(ctx, index)
 }
 
 // remoteReadIndex asks the leader for a read index.
