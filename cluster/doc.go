@@ -59,7 +59,10 @@
 //
 // A follower's ReadBarrier asks the leader for a read index (the
 // leader's ReadIndex steps below, over the RPC) and waits until its own
-// state machine has applied it; the read then runs locally. READONLY
+// state machine has applied it; the read then runs locally. An idle
+// leader tells followers the commit index only every CommitTimeout, so a
+// follower still waiting after 2 ms has the leader append a no-op, which
+// carries it at once (nudgeCommit; WAIT uses it too). READONLY
 // (stale) reads skip the barrier (ReadBarrierStale). With no leader,
 // Propose, ReadBarrier and the membership calls wait up to LeaderWait and
 // then fail with ErrNoLeader, which also matches ErrNotLeader (nothing
