@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
 	"github.com/raftstream/raftstream/fsm"
 )
@@ -30,6 +29,14 @@ type Config struct {
 	// TrailingLogs is how many entries are kept after a snapshot, so a
 	// lagging follower can catch up without a full snapshot. Default 10240.
 	TrailingLogs uint64
+	// SnapshotLogBytes also triggers a snapshot when the log holds more
+	// bytes than this, and then keeps trailing entries within a quarter of
+	// it (logsize.go). Default 256 MiB; negative turns the byte trigger off.
+	SnapshotLogBytes int64
+	// LogStore names the Raft log store of a fresh data dir: LogStoreWAL
+	// (the default) or LogStoreBoltDB. An existing data dir keeps the store
+	// it was created with; naming the other one is an error.
+	LogStore string
 	// MaxBatch caps how many commands are packed into one log entry.
 	// Default 1024.
 	MaxBatch int
@@ -72,7 +79,8 @@ type Config struct {
 	// DrainTimeout bounds how long Close waits for in-flight writes to
 	// finish before shutting Raft down. Default 10s.
 	DrainTimeout time.Duration
-	// NoSync skips fsync on the log store. Unsafe: only for benchmarks.
+	// NoSync skips fsync on a boltdb log store. Unsafe: only for
+	// benchmarks.
 	NoSync bool
 
 	// ClientAddr is the RESP address clients and other nodes should use
@@ -120,6 +128,10 @@ type Config struct {
 	// advertising (and the Raft configuration keeps storing) the real
 	// address. Real nodes leave it nil.
 	DialMap map[string]string
+
+	// walSegmentSize overrides raft-wal's segment file size (64 MiB), so
+	// tests can make many segments from little data.
+	walSegmentSize int
 }
 
 // Peer is a founding member of the cluster.
@@ -134,7 +146,8 @@ type Node struct {
 	log    *slog.Logger
 	fsm    *fsm.FSM
 	raft   *raft.Raft
-	store  *raftboltdb.BoltStore
+	store  *logStores
+	logs   *sizedLog
 	mux    *Mux
 	stream *streamLayer
 	addr   string

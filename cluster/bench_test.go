@@ -171,7 +171,7 @@ func BenchmarkThreeNodeXADD(b *testing.B) {
 func BenchmarkCommitFloor(b *testing.B) {
 	data := make([]byte, 1500)
 	b.Run("raft-boltdb", func(b *testing.B) {
-		store, err := openLogStore(filepath.Join(b.TempDir(), "raft.db"), false)
+		store, err := openBolt(filepath.Join(b.TempDir(), "raft.db"), false)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -185,7 +185,7 @@ func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
 	if err := leader.Snapshot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	first, err := leader.store.FirstIndex()
+	first, err := leader.store.log.FirstIndex()
 	if err != nil {
 		t.Fatal(err)
 	}

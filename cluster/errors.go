@@ -24,7 +24,18 @@ var (
 	// (an election is running, or this node is cut off from the
 	// majority). Nothing was appended: safe to retry (-TRYAGAIN).
 	ErrNoLeader = errors.New("cluster: no Raft leader available")
+	// ErrTooLarge: the command alone is larger than a log entry may be
+	// (MaxCommandBytes). It was not appended.
+	ErrTooLarge = errors.New("cluster: command too large for the Raft log")
 )
+
+// MaxCommandBytes is the largest encoded command a log entry can carry.
+// raft-wal refuses records over 64 MiB (segment.MaxEntrySize), and a
+// leader whose log write fails steps down, so a larger command must be
+// refused before it reaches Raft. The cap holds for every node whatever its
+// log store: a cluster may mix stores while it is migrated node by node,
+// and an entry one member cannot store would stall that member for good.
+const MaxCommandBytes = 63 << 20
 
 // neverLogged maps the error of an entry raft refused before writing it.
 func neverLogged(err error) error {

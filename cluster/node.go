@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
 
 	"github.com/raftstream/raftstream/fsm"
 )
@@ -52,6 +51,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	setDefault(&c.MaxBatch, defaultMaxBatch)
 	setDefault(&c.MaxBatchBytes, defaultMaxBatchBytes)
+	c.MaxBatchBytes = min(c.MaxBatchBytes, MaxCommandBytes)
 	setDefault(&c.MaxInflight, defaultMaxInflight)
 	setDefault(&c.QueueSize, defaultQueueSize)
 	setDefault(&c.MaxAppendEntries, defaultMaxAppendEntries)
@@ -60,6 +60,9 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.LeaderWait, defaultLeaderWait)
 	setDefault(&c.ForwardTimeout, c.LeaderWait+10*time.Second)
 	setDefault(&c.PromoteInterval, defaultPromoteInterval)
+	if c.SnapshotLogBytes == 0 {
+		c.SnapshotLogBytes = defaultSnapshotLogBytes
+	}
 	if c.PromoteLag == 0 {
 		c.PromoteLag = defaultPromoteLag
 	}
@@ -150,12 +153,16 @@ func Open(cfg Config) (n *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	store, err := openLogStore(filepath.Join(cfg.DataDir, "raft.db"), cfg.NoSync)
+	store, err := openLogStores(cfg.DataDir, cfg.LogStore, cfg.NoSync, cfg.walSegmentSize, log)
 	if err != nil {
-		return nil, fmt.Errorf("open raft log store %s: %w", cfg.DataDir, err)
+		return nil, err
 	}
-	cleanup = append(cleanup, func() { _ = store.Close() })
-	gate := newStoreGate(store)
+	cleanup = append(cleanup, func() { _ = store.close() })
+	sized := newSizedLog(store.log, cfg.SnapshotLogBytes)
+	if err := verifyLog(sized, store.kind, store.path); err != nil {
+		return nil, err
+	}
+	gate := newStoreGate(sized)
 	cache, err := raft.NewLogCache(logCacheSize, gate)
 	if err != nil {
 		return nil, fmt.Errorf("create log cache: %w", err)
@@ -199,16 +206,16 @@ func Open(cfg Config) (n *Node, err error) {
 	})
 	cleanup = append(cleanup, func() { _ = trans.Close() })
 
-	existing, err := raft.HasExistingState(logs, store, snaps)
+	existing, err := raft.HasExistingState(logs, store.stable, snaps)
 	if err != nil {
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
-	incarnation, err := loadIncarnation(store)
+	incarnation, err := loadIncarnation(store.stable)
 	if err != nil {
 		return nil, err
 	}
 	f := fsm.New(log)
-	r, err := raft.NewRaft(cfg.raftConfig(hlog), f, logs, store, snaps, trans)
+	r, err := raft.NewRaft(cfg.raftConfig(hlog), f, logs, store.stable, snaps, trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
@@ -229,6 +236,7 @@ func Open(cfg Config) (n *Node, err error) {
 		fsm:         f,
 		raft:        r,
 		store:       store,
+		logs:        sized,
 		mux:         mux,
 		stream:      stream,
 		addr:        string(trans.LocalAddr()),
@@ -258,6 +266,7 @@ func Open(cfg Config) (n *Node, err error) {
 	n.spawn(n.expiryLoop)
 	n.spawn(n.followerLoop)
 	n.spawn(n.metaLoop)
+	n.spawn(n.logBytesLoop)
 	switch {
 	case existing:
 	case len(cfg.Join) > 0:
@@ -362,21 +371,6 @@ func (n *Node) spawn(fn func()) bool {
 	return true
 }
 
-// openLogStore opens the raft-boltdb log and stable store at path.
-func openLogStore(path string, noSync bool) (*raftboltdb.BoltStore, error) {
-	return raftboltdb.New(raftboltdb.Options{
-		Path:   path,
-		NoSync: noSync,
-		BoltOptions: &bbolt.Options{
-			// Without a timeout a second process on the same dir hangs
-			// forever on the file lock.
-			Timeout:        time.Second,
-			NoFreelistSync: true,
-			FreelistType:   bbolt.FreelistMapType,
-		},
-	})
-}
-
 // Close shuts the node down, waiting for in-flight writes to finish or fail.
 // Proposals made after Close starts fail with ErrClosed; ones queued before
 // are still submitted and answered. Close is idempotent.
@@ -421,7 +415,7 @@ func (n *Node) close() error {
 	if err := n.mux.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		errs = append(errs, fmt.Errorf("close raft listener: %w", err))
 	}
-	if err := n.store.Close(); err != nil {
+	if err := n.store.close(); err != nil {
 		errs = append(errs, fmt.Errorf("close raft log store: %w", err))
 	}
 	if drained {

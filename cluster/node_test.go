@@ -119,7 +119,7 @@ func TestRestartRecoversState(t *testing.T) {
 					if err := n.Snapshot(context.Background()); err != nil {
 						t.Fatalf("Snapshot: %v", err)
 					}
-					first, err := n.store.FirstIndex()
+					first, err := n.store.log.FirstIndex()
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -83,6 +83,10 @@ func (n *Node) Propose(cmd fsm.Command) *Pending {
 		return p
 	}
 	p.size = fsm.CommandSize(&cmd)
+	if p.size > MaxCommandBytes {
+		p.finish(nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, p.size, MaxCommandBytes))
+		return p
+	}
 	if err := n.enqueue(qitem{p: p}); err != nil {
 		p.finish(nil, err)
 	}

@@ -84,6 +84,8 @@ func writeError(err error, st cluster.Status) string {
 	switch {
 	case errors.Is(err, cluster.ErrNoLeader):
 		return errNoLeader
+	case errors.Is(err, cluster.ErrTooLarge):
+		return fmt.Sprintf("ERR the command is too large for a Raft log entry (at most %d bytes of arguments); it was not applied", cluster.MaxCommandBytes)
 	case errors.Is(err, raft.ErrLeadershipTransferInProgress):
 		return "TRYAGAIN Raft leadership is being transferred; the command was not applied"
 	case errors.Is(err, cluster.ErrNotLeader):

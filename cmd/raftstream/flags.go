@@ -39,6 +39,8 @@ const usageHeader = `raftstream: Redis Streams over Raft.
 Usage: raftstream [flags]
        raftstream health [--addr host:port] [--require-leader]     (see raftstream health --help)
        raftstream transfer-leadership [--addr host:port] [--to id] (see raftstream transfer-leadership --help)
+       raftstream migrate-log --data-dir DIR                         (move a raft.db log to raft-wal, offline)
+       raftstream check --data-dir DIR                               (verify a data dir offline)
        raftstream version
 
 Runs one node. An existing --data-dir resumes its cluster (--peers, --join
@@ -83,7 +85,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 
 	// Node identity and addresses.
 	fs.StringVar(&o.node.NodeID, "node-id", host, "unique, stable name of this node in the Raft cluster")
-	fs.StringVar(&o.node.DataDir, "data-dir", "./data", "directory for the Raft log (raft.db), stable store and snapshots")
+	fs.StringVar(&o.node.DataDir, "data-dir", "./data", "directory for the Raft log (wal/, or raft.db in data dirs made before raft-wal), stable store and snapshots")
 	fs.StringVar(&o.server.Addr, "listen", "127.0.0.1:6379", "client RESP address (host:port)")
 	fs.StringVar(&o.node.RaftAddr, "raft-listen", "127.0.0.1:7379", "Raft address (host:port) for node-to-node traffic")
 	fs.StringVar(&o.node.RaftAdvertise, "raft-advertise", "", "Raft address peers should dial, if not --raft-listen (required when listening on 0.0.0.0)")
@@ -104,6 +106,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.Uint64Var(&o.node.SnapshotThreshold, "snapshot-threshold", 8192, "log entries since the last snapshot that trigger a new one")
 	fs.DurationVar(&o.node.SnapshotInterval, "snapshot-interval", 0, "how often to check the snapshot threshold (0: raft's default, 2m)")
 	fs.Uint64Var(&o.node.TrailingLogs, "trailing-logs", 10240, "log entries kept after a snapshot, so a lagging follower can catch up without a full snapshot")
+	fs.Int64Var(&o.node.SnapshotLogBytes, "snapshot-log-bytes", 256<<20, "log bytes that trigger a snapshot too, after which trailing entries are kept within a quarter of it (negative: off)")
+	fs.StringVar(&o.node.LogStore, "log-store", "", "Raft log store of a fresh data dir: wal (default) or boltdb; an existing data dir keeps the store it was made with")
 
 	// Group commit and Raft tuning.
 	fs.IntVar(&o.node.MaxBatch, "max-batch", 1024, "most client commands packed into one Raft log entry")
@@ -189,6 +193,9 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return bad("--log-format %q: want text or json", o.logFormat)
+	}
+	if l := o.node.LogStore; l != "" && l != cluster.LogStoreWAL && l != cluster.LogStoreBoltDB {
+		return bad("--log-store %q: want %s or %s", l, cluster.LogStoreWAL, cluster.LogStoreBoltDB)
 	}
 	if o.node.MaxAppendEntries > 1024 {
 		return bad("--raft-max-append-entries %d: at most 1024", o.node.MaxAppendEntries)

@@ -67,6 +67,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, look
 			return runHealth(ctx, args[1:], stdout, stderr, lookup)
 		case "transfer-leadership":
 			return runTransfer(ctx, args[1:], stdout, stderr, lookup)
+		case "migrate-log", "check":
+			return runDataDirTool(ctx, args[0], args[1:], stdout, stderr, lookup)
 		case "version":
 			fmt.Fprintln(stdout, "raftstream", version)
 			return nil

@@ -1,0 +1,261 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/metadb"
+	"github.com/hashicorp/raft-wal/segment"
+	"go.etcd.io/bbolt"
+)
+
+// The Raft log lives in one of two stores, chosen when a data dir is created
+// and kept for its life:
+//
+//   - wal (the default): github.com/hashicorp/raft-wal segment files under
+//     <data-dir>/wal, plus a small raft-boltdb file <data-dir>/stable.db for
+//     Raft's term and vote (and our incarnation). Appending a batch is one
+//     write and one fdatasync, which is what lets a commit cost one device
+//     flush (docs/benchmarks.md measured the difference).
+//   - boltdb: the log and the stable store together in one raft-boltdb file,
+//     <data-dir>/raft.db, as data dirs made before the move to raft-wal have
+//     it. A bbolt commit flushes twice (pages, then the meta page), so every
+//     entry costs two flushes.
+//
+// The files say which store a data dir uses, so a restart never needs the
+// flag; an explicit flag that contradicts them is an error rather than a
+// silent second, empty log. `raftstream migrate-log` moves a boltdb data dir
+// to wal offline (migrate.go).
+
+// Log store kinds, as the --log-store flag spells them.
+const (
+	LogStoreWAL    = "wal"
+	LogStoreBoltDB = "boltdb"
+)
+
+// File names inside a data dir.
+const (
+	boltLogFile   = "raft.db"   // boltdb: log and stable store
+	walDir        = "wal"       // wal: segment files and wal-meta.db
+	walStableFile = "stable.db" // wal: term, vote, incarnation
+)
+
+// detectLogStore names the log store of dataDir from its files, or "" for a
+// data dir that holds neither. A wal dir or its stable file wins over a
+// raft.db: migrate-log leaves the old raft.db behind only after the wal has
+// been written and verified.
+func detectLogStore(dataDir string) (string, error) {
+	for _, name := range []string{walDir, walStableFile} {
+		if _, err := os.Stat(filepath.Join(dataDir, name)); err == nil {
+			return LogStoreWAL, nil
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("inspect data dir: %w", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, boltLogFile)); err == nil {
+		return LogStoreBoltDB, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("inspect data dir: %w", err)
+	}
+	return "", nil
+}
+
+// chooseLogStore reconciles the requested kind ("" for no preference) with
+// what dataDir already holds.
+func chooseLogStore(dataDir, requested string) (kind string, fresh bool, err error) {
+	switch requested {
+	case "", LogStoreWAL, LogStoreBoltDB:
+	default:
+		return "", false, fmt.Errorf("unknown log store %q (want %s or %s)", requested, LogStoreWAL, LogStoreBoltDB)
+	}
+	found, err := detectLogStore(dataDir)
+	if err != nil {
+		return "", false, err
+	}
+	switch {
+	case found == "" && requested == "":
+		return LogStoreWAL, true, nil
+	case found == "":
+		return requested, true, nil
+	case requested == "" || requested == found:
+		return found, false, nil
+	case found == LogStoreBoltDB:
+		return "", false, fmt.Errorf("data dir %s holds a %s log (%s) but --log-store %s was given: run `raftstream migrate-log --data-dir %s` to move it to %s, or drop the flag",
+			dataDir, found, boltLogFile, requested, dataDir, LogStoreWAL)
+	default:
+		return "", false, fmt.Errorf("data dir %s holds a %s log (%s/) but --log-store %s was given: drop the flag (a wal data dir cannot go back to %s)",
+			dataDir, found, walDir, requested, LogStoreBoltDB)
+	}
+}
+
+// logStores is the opened log and stable store of a data dir.
+type logStores struct {
+	kind   string
+	log    raft.LogStore
+	stable raft.StableStore
+	// path names the log's file or directory in errors.
+	path  string
+	close func() error
+}
+
+// openLogStores opens (creating if fresh) the stores of dataDir.
+// segmentSize sets raft-wal's segment file size (0: its default, 64 MiB).
+func openLogStores(dataDir, requested string, noSync bool, segmentSize int, log *slog.Logger) (*logStores, error) {
+	kind, fresh, err := chooseLogStore(dataDir, requested)
+	if err != nil {
+		return nil, err
+	}
+	how := "detected from the data dir"
+	if fresh {
+		how = "new data dir"
+	}
+	var s *logStores
+	switch kind {
+	case LogStoreBoltDB:
+		s, err = openBoltLog(dataDir, noSync)
+	default:
+		if noSync {
+			return nil, errors.New("NoSync is only supported with the boltdb log store")
+		}
+		s, err = openWALLog(dataDir, segmentSize, log)
+	}
+	if err != nil {
+		return nil, err
+	}
+	log.Info("raft log store", "kind", kind, "path", s.path, "how", how)
+	if kind == LogStoreWAL {
+		if _, err := os.Stat(filepath.Join(dataDir, boltLogFile)); err == nil {
+			log.Info("the data dir still holds the raft-boltdb log it was migrated from; it is not used and may be deleted", "path", filepath.Join(dataDir, boltLogFile))
+		}
+	}
+	return s, nil
+}
+
+func openBoltLog(dataDir string, noSync bool) (*logStores, error) {
+	path := filepath.Join(dataDir, boltLogFile)
+	b, err := openBolt(path, noSync)
+	if err != nil {
+		return nil, fmt.Errorf("open raft log store %s: %w", path, err)
+	}
+	return &logStores{kind: LogStoreBoltDB, log: checkedLog{LogStore: b}, stable: b, path: path, close: b.Close}, nil
+}
+
+func openWALLog(dataDir string, segmentSize int, log *slog.Logger) (*logStores, error) {
+	// The stable store first: its file lock keeps a second process off the
+	// data dir before anything touches the wal.
+	stablePath := filepath.Join(dataDir, walStableFile)
+	stable, err := openBolt(stablePath, false)
+	if err != nil {
+		return nil, fmt.Errorf("open raft stable store %s: %w", stablePath, err)
+	}
+	dir := filepath.Join(dataDir, walDir)
+	w, err := openWAL(dir, segmentSize, log)
+	if err != nil {
+		_ = stable.Close()
+		return nil, err
+	}
+	return &logStores{
+		kind: LogStoreWAL, log: checkedLog{LogStore: w, required: true}, stable: stable, path: dir,
+		close: func() error { return errors.Join(w.Close(), stable.Close()) },
+	}, nil
+}
+
+// walLog is a raft-wal log that also closes its metadata file: WAL.Close
+// leaves it open (and locked), so reopening a data dir in the same process
+// (migrate-log, check, tests) would wait on the lock forever.
+type walLog struct {
+	*wal.WAL
+	meta *metadb.BoltMetaDB
+}
+
+// Close closes the log and its metadata file.
+func (w walLog) Close() error { return errors.Join(w.WAL.Close(), w.meta.Close()) }
+
+// GetLog reads an entry. An entry before the first index is gone, as raft
+// expects after compaction: raft-wal frees only whole segments and still
+// reads compacted entries that share the open segment, so a leader would
+// send a lagging follower entries it compacted instead of its snapshot.
+func (w walLog) GetLog(index uint64, l *raft.Log) error {
+	if first, err := w.WAL.FirstIndex(); err == nil && index < first {
+		return raft.ErrLogNotFound
+	}
+	return w.WAL.GetLog(index, l)
+}
+
+// openWAL opens (or creates) a raft-wal log in dir.
+func openWAL(dir string, segmentSize int, log *slog.Logger) (walLog, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return walLog{}, fmt.Errorf("create wal dir: %w", err)
+	}
+	meta := &metadb.BoltMetaDB{}
+	if err := checkSegmentSizes(dir, meta); err != nil {
+		_ = meta.Close()
+		return walLog{}, err
+	}
+	hlog, metaOpt := wal.WithLogger(newHclog(log, "wal", hclog.Warn)), wal.WithMetaStore(meta)
+	var w *wal.WAL
+	var err error
+	// The option type is unexported, so no slice of options can be built.
+	if segmentSize > 0 {
+		w, err = wal.Open(dir, hlog, metaOpt, wal.WithSegmentSize(segmentSize))
+	} else {
+		w, err = wal.Open(dir, hlog, metaOpt)
+	}
+	if err != nil {
+		_ = meta.Close()
+		return walLog{}, fmt.Errorf("open raft log %s: %w (if the files were damaged, see `raftstream check`; a follower can be wiped and rejoined)", dir, err)
+	}
+	return walLog{WAL: w, meta: meta}, nil
+}
+
+// checkSegmentSizes refuses a wal whose segment files are shorter than
+// raft-wal made them. Every segment file is preallocated to its size limit
+// when it is created and never shrinks, so a shorter one was cut by
+// something other than raft-wal. raft-wal itself would take a cut tail
+// segment for a crash during its last write and silently drop every entry
+// past the cut: entries that were fsynced and acknowledged.
+func checkSegmentSizes(dir string, meta *metadb.BoltMetaDB) error {
+	state, err := meta.Load(dir) // wal.Open loads it again from the open file
+	if err != nil {
+		return fmt.Errorf("open raft log %s: read %s: %w", dir, metadb.FileName, err)
+	}
+	for _, si := range state.Segments {
+		path := filepath.Join(dir, segment.FileName(si))
+		st, err := os.Stat(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // raft-wal handles a segment created in the metadata only
+		}
+		if err != nil {
+			return fmt.Errorf("open raft log: %w", err)
+		}
+		if st.Size() < int64(si.SizeLimit) {
+			return fmt.Errorf("raft log segment %s is %d bytes, shorter than the %d it was created with: it was truncated and entries past the cut are lost. "+
+				"The data dir is damaged: on a follower, wipe the data dir and rejoin the cluster (docs/operations.md); "+
+				"on the only copy, keep the files and restore from a backup", path, st.Size(), si.SizeLimit)
+		}
+	}
+	return nil
+}
+
+// openBolt opens a raft-boltdb store at path.
+func openBolt(path string, noSync bool) (*raftboltdb.BoltStore, error) {
+	return raftboltdb.New(raftboltdb.Options{
+		Path:   path,
+		NoSync: noSync,
+		BoltOptions: &bbolt.Options{
+			// Without a timeout a second process on the same dir hangs
+			// forever on the file lock.
+			Timeout:        time.Second,
+			NoFreelistSync: true,
+			FreelistType:   bbolt.FreelistMapType,
+		},
+	})
+}
