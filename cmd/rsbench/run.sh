@@ -14,7 +14,10 @@
 # Environment: RUNS (3), DURATION (10s), QUEUE_DURATION (DURATION),
 # ENTRIES (1000000; 0 skips the memory workload), KEEP=1 keeps the temp
 # dir with logs, RAFTSTREAM_FLAGS adds flags to the node (e.g.
-# "--log-store boltdb"), RAFTSTREAM_BIN uses a prebuilt binary.
+# "--log-store boltdb"), RAFTSTREAM_FLAGS_B (if set) adds a second node,
+# raftstream-B, with these flags on top, to the same alternating rounds
+# (e.g. RAFTSTREAM_FLAGS_B="--log-store boltdb" against the default wal),
+# RAFTSTREAM_BIN uses a prebuilt binary.
 set -euo pipefail
 
 RUNS=${RUNS:-3}
@@ -33,6 +36,13 @@ node_run raftstream
 node_wait raftstream
 
 targets=("redis 127.0.0.1:$rport" "raftstream 127.0.0.1:${cport[raftstream]}")
+if [[ -n "${RAFTSTREAM_FLAGS_B:-}" ]]; then
+	node_new raftstream-B
+	# shellcheck disable=SC2086
+	node_run raftstream-B $RAFTSTREAM_FLAGS_B
+	node_wait raftstream-B
+	targets+=("raftstream-B 127.0.0.1:${cport[raftstream-B]}")
+fi
 for wl in "-clients 1 -pipeline 1" "-clients 50 -pipeline 1" "-clients 50 -pipeline 16"; do
 	# shellcheck disable=SC2086
 	bench_rounds -mix xadd $wl -duration "$DURATION"
@@ -44,6 +54,6 @@ fi
 
 echo "## One node vs redis-server appendfsync always (median of $RUNS alternating runs; XADD runs of $DURATION)"
 echo
-echo "raftstream flags: ${RAFTSTREAM_FLAGS:-(defaults)}"
+echo "raftstream flags: ${RAFTSTREAM_FLAGS:-(defaults)}${RAFTSTREAM_FLAGS_B:+; raftstream-B adds: $RAFTSTREAM_FLAGS_B}"
 echo
 report redis

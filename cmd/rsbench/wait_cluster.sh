@@ -12,8 +12,11 @@
 # Usage: cmd/rsbench/wait_cluster.sh   (from anywhere inside the repo)
 # Environment: RUNS (3), DURATION (10s), PIPELINES ("1 16"),
 # WAIT_REPLICAS (1: numreplicas of the WAIT), RAFTSTREAM_FLAGS adds flags
-# to every node (e.g. "--log-store boltdb", "--max-inflight 1"), KEEP=1
-# keeps the temp dir, RAFTSTREAM_BIN uses a prebuilt binary.
+# to every node (e.g. "--log-store boltdb", "--max-inflight 1"),
+# RAFTSTREAM_FLAGS_B (if set) adds a second cluster with these flags on
+# top, measured through its leader in the same rounds
+# (raftstream-B-3-leader), KEEP=1 keeps the temp dir, RAFTSTREAM_BIN uses a
+# prebuilt binary.
 set -euo pipefail
 
 RUNS=${RUNS:-3}
@@ -40,12 +43,18 @@ targets=(
 	"raftstream-3-leader $leader -mix xadd"
 	"raftstream-3-follower $follower -mix xadd"
 )
+if [[ -n "${RAFTSTREAM_FLAGS_B:-}" ]]; then
+	# shellcheck disable=SC2086
+	cluster_start b $RAFTSTREAM_FLAGS_B
+	targets+=("raftstream-B-3-leader $leader -mix xadd")
+fi
 for pl in $PIPELINES; do
 	bench_rounds -clients 50 -pipeline "$pl" -duration "$DURATION" -workload "XADD c=50 P=$pl"
 done
 
 echo "## Three nodes: replicated XADD, 50 clients (median of $RUNS alternating runs of $DURATION)"
 echo
-echo "redis-m+2r: Redis master + 2 replicas, XADD + WAIT $WAIT_REPLICAS 0 per write. raftstream flags: ${RAFTSTREAM_FLAGS:-(defaults)}"
+echo "redis-m+2r: Redis master + 2 replicas, XADD + WAIT $WAIT_REPLICAS 0 per write. raftstream flags:" \
+	"${RAFTSTREAM_FLAGS:-(defaults)}${RAFTSTREAM_FLAGS_B:+; raftstream-B adds: $RAFTSTREAM_FLAGS_B}"
 echo
 report "$redis_label"
