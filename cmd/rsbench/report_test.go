@@ -76,3 +76,28 @@ func TestRunReportErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestParseFlagsModesAndFormats(t *testing.T) {
+	tests := []struct {
+		args []string
+		err  string
+	}{
+		{args: []string{"-mode", "report", "-baseline", "redis"}},
+		{args: []string{"-mode", "xlen", "-key", "k", "-readonly", "-format", "metrics"}},
+		{args: []string{"-mix", "xaddwait", "-wait-replicas", "2", "-workload", "c=50 P=1"}},
+		{args: []string{"-mode", "xlen"}, err: "-mode xlen needs -key"},
+		{args: []string{"-format", "csv"}, err: "-format must be"},
+		{args: []string{"-mode", "bulk"}, err: "-mode must be"},
+		{args: []string{"-wait-replicas", "-1"}, err: "-wait-replicas must be >= 0"},
+		{args: []string{"-label", "a\tb"}, err: "must not contain tabs"},
+	}
+	for _, tc := range tests {
+		_, err := parseFlags(tc.args, &bytes.Buffer{})
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%q: %v", tc.args, err)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%q: error %v, want %q", tc.args, err, tc.err)
+		}
+	}
+}
