@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -30,33 +28,35 @@ func startFakeNode(t *testing.T, replies ...string) *fakeNode {
 		t.Fatal(err)
 	}
 	f := &fakeNode{ln: ln, replies: replies}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done })
+	// xlen mode holds one connection at a time, so one at a time is served.
 	go func() {
-		defer wg.Done()
+		defer close(done)
 		for {
-			c, err := ln.Accept()
+			nc, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				f.serve(c)
-			}()
+			f.serve(nc)
+			nc.Close()
 		}
 	}()
 	return f
 }
 
-func (f *fakeNode) serve(c net.Conn) {
-	r := bufio.NewReader(c)
+// serve answers one connection's commands. A request is an array of bulk
+// strings, which conn.Read parses like a reply.
+func (f *fakeNode) serve(nc net.Conn) {
+	c := &conn{nc: nc, r: bufio.NewReader(nc), timeout: 10 * time.Second}
 	for {
-		args, err := readCommand(r)
-		if err != nil {
+		req, err := c.Read()
+		if err != nil || len(req.elems) == 0 {
 			return
+		}
+		args := make([]string, len(req.elems))
+		for i, e := range req.elems {
+			args[i] = e.str
 		}
 		f.mu.Lock()
 		f.got = append(f.got, strings.Join(args, " "))
@@ -68,31 +68,10 @@ func (f *fakeNode) serve(c net.Conn) {
 			}
 		}
 		f.mu.Unlock()
-		if _, err := c.Write([]byte(reply)); err != nil {
+		if _, err := nc.Write([]byte(reply)); err != nil {
 			return
 		}
 	}
-}
-
-// readCommand reads one RESP array of bulk strings.
-func readCommand(r *bufio.Reader) ([]string, error) {
-	var n int
-	if _, err := fmt.Fscanf(r, "*%d\r\n", &n); err != nil {
-		return nil, err
-	}
-	args := make([]string, n)
-	for i := range args {
-		var l int
-		if _, err := fmt.Fscanf(r, "$%d\r\n", &l); err != nil {
-			return nil, err
-		}
-		b := make([]byte, l+2)
-		if _, err := io.ReadFull(r, b); err != nil {
-			return nil, err
-		}
-		args[i] = string(b[:l])
-	}
-	return args, nil
 }
 
 func TestXLenModeWaitsForTheCount(t *testing.T) {
