@@ -28,11 +28,23 @@
 //     64 KiB ECHOs, whose garbage makes the Go runtime collect, and takes
 //     the lowest reading. What remains is noise of a few MB (other
 //     allocations of the process), hence 1M entries and medians of runs.
+//   - Comparisons alternate servers run by run: the scripts (run.sh,
+//     wait_cluster.sh, jetstream.sh, snapshot.sh) call rsbench once per
+//     server and round with -format metrics (one tab-separated line per
+//     figure), collect the lines in a file and print -mode report's table
+//     of medians and ratios to a baseline. Noise on a shared machine then
+//     hits all servers alike instead of one server's whole series.
+//   - Xlen mode times how long a restarted or joining node takes until
+//     XLEN (or READONLY XLEN) reports the full stream, polling every 10 ms
+//     from the tool's start.
 //
 // Usage examples:
 //
 //	rsbench -addr 127.0.0.1:7000 -clients 50 -pipeline 16 -duration 10s
 //	rsbench -addr 127.0.0.1:7000 -mix xadd=3,xrange=1 -runs 3 -format md -label raftstream
 //	rsbench -addr 127.0.0.1:7000 -mode memory -entries 1000000
+//	rsbench -addr 127.0.0.1:7000 -mode queue -duration 5s
+//	rsbench -addr 127.0.0.1:7000 -mode xlen -key k -entries 1000000 -readonly
+//	rsbench -addr 127.0.0.1:7000 -label raftstream -format metrics >>m; rsbench -mode report -baseline redis <m
 //	rsbench -freeport
 package main

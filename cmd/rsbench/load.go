@@ -86,6 +86,8 @@ type loadConfig struct {
 	prefix    string
 	timeout   time.Duration
 	cleanup   bool
+	// waitReplicas is the numreplicas of the xaddwait mix's WAIT.
+	waitReplicas int
 }
 
 // result is the outcome of one run.

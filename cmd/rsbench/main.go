@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -42,7 +43,12 @@ type options struct {
 	runs      int
 	format    string
 	label     string
+	workload  string
 	entries   int
+	key       string
+	readonly  bool
+	baseline  string
+	waitRepl  int
 	settle    time.Duration
 	timeout   time.Duration
 	noCleanup bool
@@ -54,7 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("rsbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:6379", "server address host:port")
-	fs.StringVar(&o.mode, "mode", "load", "load: closed-loop throughput and latency; memory: bytes per stream entry")
+	fs.StringVar(&o.mode, "mode", "load", "load: closed-loop throughput and latency; memory: bytes per stream entry; queue: task queue and XREAD wake-up; xlen: time until a stream holds -entries entries; report: median table of -format metrics lines read from stdin")
 	fs.IntVar(&o.clients, "clients", 50, "concurrent connections")
 	fs.IntVar(&o.pipeline, "pipeline", 1, "commands per round trip on each connection")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each run (load mode)")
@@ -65,9 +71,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.proto, "proto", 2, "RESP version (2, or 3 via HELLO 3)")
 	fs.StringVar(&o.prefix, "prefix", "rsbench", "key prefix; every run uses fresh keys under it")
 	fs.IntVar(&o.runs, "runs", 1, "repeat the workload this many times and report the median")
-	fs.StringVar(&o.format, "format", "text", "text, or md for a markdown table row of the median")
+	fs.StringVar(&o.format, "format", "text", "text; md for a markdown table row of the median; metrics for one tab-separated line per figure and run (label, workload, metric, value), the input of -mode report")
 	fs.StringVar(&o.label, "label", "", "label for the report (default: the address)")
-	fs.IntVar(&o.entries, "entries", 1_000_000, "entries to load (memory mode)")
+	fs.StringVar(&o.workload, "workload", "", "workload name in md and metrics output (default: derived from the mode and flags)")
+	fs.IntVar(&o.entries, "entries", 1_000_000, "entries to load (memory mode) or to wait for (xlen mode)")
+	fs.StringVar(&o.key, "key", "", "stream key of memory and xlen modes (memory default: a fresh key under -prefix)")
+	fs.BoolVar(&o.readonly, "readonly", false, "xlen mode: send READONLY first, so a follower answers from its own state")
+	fs.StringVar(&o.baseline, "baseline", "", "report mode: label the other labels' figures are divided by (empty: no ratio columns)")
+	fs.IntVar(&o.waitRepl, "wait-replicas", 1, "numreplicas of the WAIT after each XADD of the xaddwait mix")
 	fs.DurationVar(&o.settle, "settle", 3*time.Second, "memory mode: how long to watch used_memory before and after loading")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "bound on each round trip and dial")
 	fs.BoolVar(&o.noCleanup, "no-cleanup", false, "keep the benchmark keys instead of deleting them after each run")
@@ -93,12 +104,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-runs must be >= 1")
 	case o.proto != 2 && o.proto != 3:
 		return nil, errors.New("-proto must be 2 or 3")
-	case o.format != "text" && o.format != "md":
-		return nil, errors.New("-format must be text or md")
-	case o.mode != "load" && o.mode != "memory" && o.mode != "queue":
-		return nil, errors.New("-mode must be load, memory or queue")
+	case o.format != "text" && o.format != "md" && o.format != "metrics":
+		return nil, errors.New("-format must be text, md or metrics")
+	case !slices.Contains([]string{"load", "memory", "queue", "xlen", "report"}, o.mode):
+		return nil, errors.New("-mode must be load, memory, queue, xlen or report")
 	case o.valueSize < 0:
 		return nil, errors.New("-value-size must be >= 0")
+	case o.waitRepl < 0:
+		return nil, errors.New("-wait-replicas must be >= 0")
+	case o.mode == "xlen" && o.key == "":
+		return nil, errors.New("-mode xlen needs -key")
+	case strings.ContainsAny(o.label+o.workload, "\t\n"):
+		return nil, errors.New("-label and -workload must not contain tabs or newlines")
 	}
 	if o.label == "" {
 		o.label = o.addr
@@ -120,11 +137,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, l.Addr().(*net.TCPAddr).Port)
 		return nil
 	}
-	if o.mode == "memory" {
+	switch o.mode {
+	case "memory":
 		return runMemoryMode(ctx, o, stdout, stderr)
-	}
-	if o.mode == "queue" {
-		return runQueueMode(ctx, o, stdout) // queue.go
+	case "queue":
+		return runQueueMode(ctx, o, stdout, stderr) // queue.go
+	case "xlen":
+		return runXLenMode(ctx, o, stdout) // xlen.go
+	case "report":
+		return runReport(os.Stdin, stdout, o.baseline) // report.go
 	}
 	return runLoadMode(ctx, o, stdout, stderr)
 }
@@ -138,11 +159,12 @@ func runLoadMode(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 		addr: o.addr, proto: o.proto, clients: o.clients, pipeline: o.pipeline,
 		duration: o.duration, requests: o.requests, mix: mix, valueSize: o.valueSize,
 		keys: o.keys, prefix: o.prefix, timeout: o.timeout, cleanup: !o.noCleanup,
+		waitReplicas: o.waitRepl,
 	}
 	if cfg.requests > 0 {
 		cfg.duration = 24 * time.Hour // the request budget ends the run
 	}
-	workload := fmt.Sprintf("%s c=%d P=%d", o.mix, o.clients, o.pipeline)
+	workload := o.workloadOr(fmt.Sprintf("%s c=%d P=%d", o.mix, o.clients, o.pipeline))
 	var results []*result
 	for r := 0; r < o.runs; r++ {
 		res, err := runLoad(ctx, cfg, r)
@@ -150,18 +172,20 @@ func runLoadMode(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 			return fmt.Errorf("run %d: %w", r+1, err)
 		}
 		results = append(results, res)
-		// Per-run lines go to stderr in md mode so stdout is just the row.
-		w := stdout
-		if o.format == "md" {
-			w = stderr
+		fmt.Fprintf(o.runLog(stdout, stderr), "%s run %d/%d: %s\n", o.label, r+1, o.runs, describe(res))
+		if o.format == "metrics" {
+			writeMetrics(stdout, o.label, workload,
+				metric{"ops/s", res.opsPerSec()}, metric{"p50 ms", ms(res.lat.Quantile(0.5))}, metric{"p99 ms", ms(res.lat.Quantile(0.99))})
 		}
-		fmt.Fprintf(w, "%s run %d/%d: %s\n", o.label, r+1, o.runs, describe(res))
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}
 	med := medians(results)
-	if o.format == "md" {
+	switch o.format {
+	case "metrics":
+		return nil
+	case "md":
 		fmt.Fprintf(stdout, "| %s | %s | %.0f | %.3f | %.3f |\n", o.label, workload, med.opsPerSec, ms(med.p50), ms(med.p99))
 		return nil
 	}
@@ -210,13 +234,31 @@ func median[T float64 | time.Duration](v []T) T {
 	return s[(len(s)-1)/2]
 }
 
+// workloadOr returns -workload if given, else the derived name.
+func (o *options) workloadOr(derived string) string {
+	if o.workload != "" {
+		return o.workload
+	}
+	return derived
+}
+
+// runLog is where per-run lines go: stdout for text, stderr when stdout
+// carries a table row or metrics lines.
+func (o *options) runLog(stdout, stderr io.Writer) io.Writer {
+	if o.format == "text" {
+		return stdout
+	}
+	return stderr
+}
+
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func runMemoryMode(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	cfg := memConfig{
 		addr: o.addr, entries: o.entries, clients: min(o.clients, 8), pipeline: max(o.pipeline, 64),
-		prefix: o.prefix, settle: o.settle, timeout: o.timeout, cleanup: !o.noCleanup,
+		prefix: o.prefix, key: o.key, settle: o.settle, timeout: o.timeout, cleanup: !o.noCleanup,
 	}
+	workload := o.workloadOr(fmt.Sprintf("memory, %d entries x 3 fields", o.entries))
 	var per []float64
 	for r := 0; r < o.runs; r++ {
 		res, err := runMemory(ctx, cfg)
@@ -224,16 +266,16 @@ func runMemoryMode(ctx context.Context, o *options, stdout, stderr io.Writer) er
 			return fmt.Errorf("memory run %d: %w", r+1, err)
 		}
 		per = append(per, res.perEntry())
-		w := stdout
-		if o.format == "md" {
-			w = stderr
-		}
-		fmt.Fprintf(w, "%s memory run %d/%d: used_memory %d -> %d over %d entries = %.1f bytes/entry (load %.1fs)\n",
+		fmt.Fprintf(o.runLog(stdout, stderr), "%s memory run %d/%d: used_memory %d -> %d over %d entries = %.1f bytes/entry (load %.1fs)\n",
 			o.label, r+1, o.runs, res.before, res.after, res.entries, res.perEntry(), res.loadTime.Seconds())
+		if o.format == "metrics" {
+			writeMetrics(stdout, o.label, workload, metric{"bytes/entry", res.perEntry()})
+		}
 	}
-	if o.format == "md" {
-		fmt.Fprintf(stdout, "| %s | memory, %d entries x 3 fields | %.1f bytes/entry |\n", o.label, o.entries, median(per))
-	} else if o.runs > 1 {
+	switch {
+	case o.format == "md":
+		fmt.Fprintf(stdout, "| %s | %s | %.1f bytes/entry |\n", o.label, workload, median(per))
+	case o.format == "text" && o.runs > 1:
 		fmt.Fprintf(stdout, "%s median of %d: %.1f bytes/entry\n", o.label, o.runs, median(per))
 	}
 	return nil

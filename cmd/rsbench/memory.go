@@ -17,6 +17,7 @@ type memConfig struct {
 	clients  int
 	pipeline int
 	prefix   string
+	key      string // "": a fresh key under prefix
 	settle   time.Duration
 	timeout  time.Duration
 	cleanup  bool
@@ -42,7 +43,10 @@ func runMemory(ctx context.Context, cfg memConfig) (memResult, error) {
 		return res, err
 	}
 	defer c.Close()
-	key := fmt.Sprintf("%s:mem:%d", cfg.prefix, time.Now().UnixNano())
+	key := cfg.key
+	if key == "" {
+		key = fmt.Sprintf("%s:mem:%d", cfg.prefix, time.Now().UnixNano())
+	}
 
 	if res.before, err = settledMemory(ctx, c, cfg.settle); err != nil {
 		return res, err

@@ -28,16 +28,27 @@ type queueResult struct {
 	wakeP50, wakeP99 time.Duration
 }
 
-func runQueueMode(ctx context.Context, o *options, stdout io.Writer) error {
+func runQueueMode(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	workload := o.workloadOr(fmt.Sprintf("queue %dp/%dc", queueProducers, queueConsumers))
 	var results []queueResult
 	for r := 0; r < o.runs; r++ {
 		res, err := queueRun(ctx, o, r)
 		if err != nil {
 			return fmt.Errorf("queue run %d: %w", r+1, err)
 		}
-		fmt.Fprintf(stdout, "%s run %d: %.0f msgs/s, xadd->receipt p50 %v p99 %v, xread wake p50 %v p99 %v\n",
+		w := stdout
+		if o.format == "metrics" {
+			w = stderr
+			writeMetrics(stdout, o.label, workload, metric{"msgs/s", res.msgsPerSec},
+				metric{"xadd->receipt p50 ms", ms(res.e2eP50)}, metric{"xadd->receipt p99 ms", ms(res.e2eP99)},
+				metric{"xread wake p50 ms", ms(res.wakeP50)}, metric{"xread wake p99 ms", ms(res.wakeP99)})
+		}
+		fmt.Fprintf(w, "%s run %d: %.0f msgs/s, xadd->receipt p50 %v p99 %v, xread wake p50 %v p99 %v\n",
 			o.label, r+1, res.msgsPerSec, res.e2eP50, res.e2eP99, res.wakeP50, res.wakeP99)
 		results = append(results, res)
+	}
+	if o.format == "metrics" {
+		return nil
 	}
 	med := func(f func(queueResult) float64) float64 {
 		v := make([]float64, len(results))
@@ -65,8 +76,10 @@ func quantile(d []time.Duration, q float64) time.Duration {
 	return d[min(len(d)-1, int(q*float64(len(d))))]
 }
 
+// queueProducers and queueConsumers are the task queue's clients.
+const queueProducers, queueConsumers = 4, 4
+
 func queueRun(ctx context.Context, o *options, run int) (queueResult, error) {
-	const producers, consumers = 4, 4
 	key := fmt.Sprintf("%s:queue:%d:%d", o.prefix, time.Now().UnixNano(), run)
 	newClient := func() *redis.Client {
 		return redis.NewClient(&redis.Options{Addr: o.addr, Protocol: o.proto, MaxRetries: -1, PoolSize: 1,
@@ -99,7 +112,7 @@ func queueRun(ctx context.Context, o *options, run int) (queueResult, error) {
 	deadline := time.Now().Add(o.duration)
 	stopConsumers := make(chan struct{})
 	var pwg, cwg sync.WaitGroup
-	for i := 0; i < producers; i++ {
+	for i := 0; i < queueProducers; i++ {
 		pwg.Add(1)
 		go func() {
 			defer pwg.Done()
@@ -116,7 +129,7 @@ func queueRun(ctx context.Context, o *options, run int) (queueResult, error) {
 		}()
 	}
 	start := time.Now()
-	for i := 0; i < consumers; i++ {
+	for i := 0; i < queueConsumers; i++ {
 		cwg.Add(1)
 		go func() {
 			defer cwg.Done()

@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# Runs the raftstream vs redis-server comparison of docs/benchmarks.md:
-# builds raftstream and rsbench, starts a single raftstream node and a
-# redis-server (appendonly yes, appendfsync always) on free loopback ports
-# with fresh temp data dirs, runs each workload RUNS times against each
-# server (alternating, so machine noise hits both), and prints markdown
-# tables of the medians.
+# Runs the one-node raftstream vs redis-server comparison of
+# docs/benchmarks.md: builds raftstream and rsbench, starts a single
+# raftstream node and a redis-server (appendonly yes, appendfsync always)
+# on free loopback ports with fresh temp data dirs, then runs each
+# workload RUNS times, alternating the servers run by run so machine noise
+# hits both: XADD with 1 client, 50 clients and 50 clients pipelining 16;
+# the task queue (rsbench -mode queue: msgs/s, XADD-to-receipt and XREAD
+# BLOCK wake-up latency); memory per entry. Prints one markdown table of
+# the medians with raftstream/redis ratio columns, then every run's
+# figures on stderr.
 #
 # Usage: cmd/rsbench/run.sh            (from anywhere inside the repo)
-# Environment: RUNS (3), DURATION (10s), ENTRIES (1000000), KEEP=1 keeps
-# the temp dir with logs, RAFTSTREAM_FLAGS adds flags to the node,
-# RAFTSTREAM_BIN uses a prebuilt binary instead of building one.
+# Environment: RUNS (3), DURATION (10s), QUEUE_DURATION (DURATION),
+# ENTRIES (1000000; 0 skips the memory workload), KEEP=1 keeps the temp
+# dir with logs, RAFTSTREAM_FLAGS adds flags to the node (e.g.
+# "--log-store boltdb"), RAFTSTREAM_FLAGS_B (if set) adds a second node,
+# raftstream-B, with these flags on top, to the same alternating rounds
+# (e.g. RAFTSTREAM_FLAGS_B="--log-store boltdb" against the default wal),
+# RAFTSTREAM_BIN uses a prebuilt binary.
 set -euo pipefail
 
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10s}
+QUEUE_DURATION=${QUEUE_DURATION:-$DURATION}
 ENTRIES=${ENTRIES:-1000000}
 
 WORK_PREFIX=rsbench-run
@@ -22,41 +31,29 @@ source "$(dirname "$0")/lib.sh"
 
 rport=$("$bench" -freeport)
 redis_start redis "$rport"
+node_new raftstream
+node_run raftstream
+node_wait raftstream
 
-nport=$("$bench" -freeport)
-raftport=$("$bench" -freeport)
-mkdir -p "$work/node"
-# shellcheck disable=SC2086
-"$work/raftstream" --node-id bench --data-dir "$work/node" --listen "127.0.0.1:$nport" \
-	--raft-listen "127.0.0.1:$raftport" ${RAFTSTREAM_FLAGS:-} >"$work/raftstream.log" 2>&1 &
-pids+=($!)
-wait_cmd "127.0.0.1:$nport" "$!" raftstream 0 XLEN __ready__
-
-servers=("redis 127.0.0.1:$rport" "raftstream 127.0.0.1:$nport")
-workloads=("-clients 1 -pipeline 1" "-clients 50 -pipeline 1" "-clients 50 -pipeline 16")
-
-echo "## XADD throughput and latency (median of $RUNS runs of $DURATION)"
-echo
-echo "| server | workload | ops/s | p50 ms | p99 ms |"
-echo "| --- | --- | ---: | ---: | ---: |"
-for wl in "${workloads[@]}"; do
-	for s in "${servers[@]}"; do
-		read -r name addr <<<"$s"
-		# shellcheck disable=SC2086
-		"$bench" -addr "$addr" -label "$name" -mix xadd $wl -duration "$DURATION" \
-			-runs "$RUNS" -format md 2>>"$work/runs.log" || echo "| $name | $wl | failed | | |"
-	done
+targets=("redis 127.0.0.1:$rport" "raftstream 127.0.0.1:${cport[raftstream]}")
+if [[ -n "${RAFTSTREAM_FLAGS_B:-}" ]]; then
+	node_new raftstream-B
+	# shellcheck disable=SC2086
+	node_run raftstream-B $RAFTSTREAM_FLAGS_B
+	node_wait raftstream-B
+	targets+=("raftstream-B 127.0.0.1:${cport[raftstream-B]}")
+fi
+for wl in "-clients 1 -pipeline 1" "-clients 50 -pipeline 1" "-clients 50 -pipeline 16"; do
+	# shellcheck disable=SC2086
+	bench_rounds -mix xadd $wl -duration "$DURATION"
 done
+bench_rounds -mode queue -duration "$QUEUE_DURATION"
+if [[ "$ENTRIES" != 0 ]]; then
+	bench_rounds -mode memory -entries "$ENTRIES"
+fi
+
+echo "## One node vs redis-server appendfsync always (median of $RUNS alternating runs; XADD runs of $DURATION)"
 echo
-echo "## Memory per entry ($ENTRIES entries of three short fields, median of $RUNS runs)"
+echo "raftstream flags: ${RAFTSTREAM_FLAGS:-(defaults)}${RAFTSTREAM_FLAGS_B:+; raftstream-B adds: $RAFTSTREAM_FLAGS_B}"
 echo
-echo "| server | workload | bytes/entry |"
-echo "| --- | --- | ---: |"
-for s in "${servers[@]}"; do
-	read -r name addr <<<"$s"
-	"$bench" -addr "$addr" -label "$name" -mode memory -entries "$ENTRIES" \
-		-runs "$RUNS" -format md 2>>"$work/runs.log" || echo "| $name | memory | failed |"
-done
-echo
-echo "Per-run figures:" >&2
-cat "$work/runs.log" >&2
+report redis

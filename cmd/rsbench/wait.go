@@ -1,27 +1,33 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
-// opXAddWait is XADD followed by WAIT 1 0 for every command: the cost of
-// making each write durable on a Redis replica before acknowledging it,
-// which is what a raftstream commit gives (a majority of 3 nodes holds
-// the entry). Only the XADDs count as operations; the latency is that of
-// the XADD+WAIT round trip (or of the batch of such pairs).
+// opXAddWait is XADD followed by WAIT <n> 0 for every command (n is
+// -wait-replicas, 1 by default): the cost of making each write durable on
+// Redis replicas before acknowledging it, which is what a raftstream
+// commit gives (with WAIT 1 and two replicas, a majority of 3 copies
+// holds the entry). Only the XADDs count as operations; the latency is
+// that of the XADD+WAIT round trip (or of the batch of such pairs).
 const opXAddWait opKind = "xaddwait"
 
 var (
 	bWait = []byte("WAIT")
-	bOne  = []byte("1")
 	bZ    = []byte("0")
 )
 
 // batchWait sends n XADD+WAIT pairs in one write and reads their 2n
-// replies. A WAIT reply below 1 (no replica acknowledged) is an error.
+// replies. A WAIT reply below numreplicas (too few replicas acknowledged)
+// is an error.
 func (w *worker) batchWait(n int) error {
 	key := []byte(w.key)
+	want := strconv.Itoa(w.cfg.waitReplicas)
+	bWant := []byte(want)
 	for i := 0; i < n; i++ {
 		w.c.Append(bXAdd, key, bStar, bField, w.value)
-		w.c.Append(bWait, bOne, bZ)
+		w.c.Append(bWait, bWant, bZ)
 	}
 	if err := w.c.Flush(); err != nil {
 		return err
@@ -36,11 +42,12 @@ func (w *worker) batchWait(n int) error {
 		if err != nil {
 			return err
 		}
-		switch {
-		case v.err != "":
+		if v.err != "" {
 			w.fail(v.err)
-		case v.str == "0":
-			w.fail(fmt.Sprintf("WAIT 1 0 returned %s: no replica acknowledged", v.str))
+			continue
+		}
+		if got, err := strconv.Atoi(v.str); err != nil || got < w.cfg.waitReplicas {
+			w.fail(fmt.Sprintf("WAIT %s 0 returned %q: too few replicas acknowledged", want, v.str))
 		}
 	}
 	return nil

@@ -1,88 +1,60 @@
 #!/usr/bin/env bash
 # Runs the replicated-write comparison of docs/benchmarks.md ("Three
 # nodes"): a 3-node raftstream cluster (through the leader and through a
-# follower), a single raftstream node, redis-server with appendfsync
-# always, and a Redis master + replica (both appendfsync always) where each
-# XADD is followed by WAIT 1 0 (rsbench -mix xaddwait). 50 clients,
-# pipeline 1 and 16; prints markdown tables of the medians.
+# follower) against a Redis master + 2 replicas, all three with appendonly
+# yes, appendfsync always, where each XADD is followed by WAIT 1 0 (rsbench
+# -mix xaddwait: the write is acknowledged once a second copy holds it, as
+# a raftstream commit is once a majority of 3 has it). 50 clients; each
+# pipeline depth is run RUNS times, alternating the targets run by run.
+# Prints one markdown table of the medians with ratios to the Redis
+# triple, then every run's figures on stderr.
 #
 # Usage: cmd/rsbench/wait_cluster.sh   (from anywhere inside the repo)
-# Environment: RUNS (3), DURATION (10s), KEEP=1 keeps the temp dir,
-# RAFTSTREAM_BIN uses a prebuilt binary instead of building one.
+# Environment: RUNS (3), DURATION (10s), PIPELINES ("1 16"),
+# WAIT_REPLICAS (1: numreplicas of the WAIT), RAFTSTREAM_FLAGS adds flags
+# to every node (e.g. "--log-store boltdb", "--max-inflight 1"),
+# RAFTSTREAM_FLAGS_B (if set) adds a second cluster with these flags on
+# top, measured through its leader in the same rounds
+# (raftstream-B-3-leader), KEEP=1 keeps the temp dir, RAFTSTREAM_BIN uses a
+# prebuilt binary.
 set -euo pipefail
 
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10s}
+PIPELINES=${PIPELINES:-1 16}
+WAIT_REPLICAS=${WAIT_REPLICAS:-1}
 
 WORK_PREFIX=rsbench-wait
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-# Redis alone, and a master + replica.
-rport=$("$bench" -freeport)
-redis_start redis "$rport"
 mport=$("$bench" -freeport)
 redis_start master "$mport"
-sport=$("$bench" -freeport)
-redis_start replica "$sport" --replicaof 127.0.0.1 "$mport"
-wait_cmd "127.0.0.1:$mport" "${pids[-1]}" replica 1 WAIT 1 1000
+for r in replica1 replica2; do
+	redis_start "$r" "$("$bench" -freeport)" --replicaof 127.0.0.1 "$mport"
+done
+wait_cmd "127.0.0.1:$mport" "${pids[-1]}" replica2 2 WAIT 2 1000
 
-# A single raftstream node.
-nport=$("$bench" -freeport)
-nraft=$("$bench" -freeport)
-mkdir -p "$work/single"
-"$work/raftstream" --node-id single --data-dir "$work/single" --listen "127.0.0.1:$nport" \
-	--raft-listen "127.0.0.1:$nraft" >"$work/single.log" 2>&1 &
-pids+=($!)
-wait_cmd "127.0.0.1:$nport" "$!" single 0 XLEN __ready__
+cluster_start n
 
-# Three raftstream nodes.
-cports=() rports=() peers=""
-for i in 1 2 3; do
-	cports+=("$("$bench" -freeport)")
-	rports+=("$("$bench" -freeport)")
-	peers+="${peers:+,}n$i=127.0.0.1:${rports[-1]}"
-done
-for i in 0 1 2; do
-	mkdir -p "$work/n$((i + 1))"
-	"$work/raftstream" --node-id "n$((i + 1))" --data-dir "$work/n$((i + 1))" \
-		--listen "127.0.0.1:${cports[i]}" --raft-listen "127.0.0.1:${rports[i]}" --peers "$peers" \
-		>"$work/n$((i + 1)).log" 2>&1 &
-	pids+=($!)
-done
-for i in 0 1 2; do
-	wait_cmd "127.0.0.1:${cports[i]}" "${pids[-3 + i]}" "n$((i + 1))" 0 XLEN __ready__
-done
-leader="" follower=""
-for i in 0 1 2; do
-	if redis-cli -p "${cports[i]}" INFO raft | grep -q '^raft_state:leader'; then
-		leader="127.0.0.1:${cports[i]}"
-	elif [[ -z "$follower" ]]; then
-		follower="127.0.0.1:${cports[i]}"
-	fi
-done
-[[ -n "$leader" && -n "$follower" ]] || { echo "no leader/follower found" >&2; exit 1; }
-
+redis_label="redis-m+2r"
 targets=(
-	"3-node-leader $leader xadd"
-	"3-node-follower $follower xadd"
-	"1-node $(echo 127.0.0.1:$nport) xadd"
-	"redis-aof-always 127.0.0.1:$rport xadd"
-	"redis-master+replica-WAIT 127.0.0.1:$mport xaddwait"
+	"$redis_label 127.0.0.1:$mport -mix xaddwait -wait-replicas $WAIT_REPLICAS"
+	"raftstream-3-leader $leader -mix xadd"
+	"raftstream-3-follower $follower -mix xadd"
 )
-
-echo "## XADD, 50 clients (median of $RUNS runs of $DURATION)"
-echo
-echo "| server | workload | ops/s | p50 ms | p99 ms |"
-echo "| --- | --- | ---: | ---: | ---: |"
-for pl in 1 16; do
-	for t in "${targets[@]}"; do
-		read -r name addr mix <<<"$t"
-		"$bench" -addr "$addr" -label "$name" -mix "$mix" -clients 50 -pipeline "$pl" \
-			-duration "$DURATION" -runs "$RUNS" -format md 2>>"$work/runs.log" ||
-			echo "| $name | pipeline $pl | failed | | |"
-	done
+if [[ -n "${RAFTSTREAM_FLAGS_B:-}" ]]; then
+	# shellcheck disable=SC2086
+	cluster_start b $RAFTSTREAM_FLAGS_B
+	targets+=("raftstream-B-3-leader $leader -mix xadd")
+fi
+for pl in $PIPELINES; do
+	bench_rounds -clients 50 -pipeline "$pl" -duration "$DURATION" -workload "XADD c=50 P=$pl"
 done
+
+echo "## Three nodes: replicated XADD, 50 clients (median of $RUNS alternating runs of $DURATION)"
 echo
-echo "Per-run figures:" >&2
-cat "$work/runs.log" >&2
+echo "redis-m+2r: Redis master + 2 replicas, XADD + WAIT $WAIT_REPLICAS 0 per write. raftstream flags:" \
+	"${RAFTSTREAM_FLAGS:-(defaults)}${RAFTSTREAM_FLAGS_B:+; raftstream-B adds: $RAFTSTREAM_FLAGS_B}"
+echo
+report "$redis_label"
