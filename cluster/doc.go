@@ -6,11 +6,16 @@
 //
 // # Storage and transport
 //
-// The log and stable store are one raft-boltdb/v2 (bbolt) file,
-// <data-dir>/raft.db, opened with NoFreelistSync and the map freelist (the
-// freelist otherwise costs a write per commit that grows with the file)
-// and a 1s lock timeout (a second process on the same directory fails
-// instead of hanging). A LogCache keeps recent entries in memory for
+// The log is github.com/hashicorp/raft-wal under <data-dir>/wal (one
+// fdatasync per append), with raft-boltdb's <data-dir>/stable.db for term
+// and vote; data dirs made before that keep the log and stable store in
+// one raft-boltdb file, raft.db (two flushes per commit). logstore.go
+// explains the choice and the detection from files, migrate.go the
+// offline move, checksum.go the per-entry CRC, logsize.go the startup
+// verification and snapshots by log bytes. bbolt files are opened with
+// NoFreelistSync, the map freelist and a 1s lock timeout (a second
+// process on the same directory fails instead of hanging); the stable
+// store's lock guards the data dir. A LogCache keeps recent entries in memory for
 // replication. Snapshots go to a FileSnapshotStore under the data dir,
 // keeping two; snapshotTermLogs (snapterm.go) answers reads of a
 // snapshot's last entry once it is compacted, which raft's follower needs
