@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/hashicorp/raft-wal/fs"
+	"github.com/hashicorp/raft-wal/metadb"
+	"github.com/hashicorp/raft-wal/types"
 	"golang.org/x/sys/unix"
 )
 
@@ -186,6 +189,29 @@ func BenchmarkCommitFloor(b *testing.B) {
 		}
 		reportMedian(b, lat)
 	})
+	for _, v := range []struct {
+		name string
+		vfs  types.VFS
+	}{{"raft-wal-fsync", fs.New()}, {"raft-wal-zeroed-fdatasync", newDataSyncFS()}} {
+		b.Run(v.name, func(b *testing.B) {
+			dir := b.TempDir()
+			meta := &metadb.BoltMetaDB{}
+			w, err := openRawWAL(dir, 0, v.vfs, meta, testLogger())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer func() { _ = walLog{WAL: w, meta: meta}.Close() }()
+			lat := make([]time.Duration, 0, b.N)
+			for i := 1; i <= b.N; i++ {
+				t0 := time.Now()
+				if err := w.StoreLogs([]*raft.Log{{Index: uint64(i), Term: 1, Type: raft.LogCommand, Data: data}}); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			reportMedian(b, lat)
+		})
+	}
 	b.Run("append+fdatasync", func(b *testing.B) {
 		f, err := os.Create(filepath.Join(b.TempDir(), "aof"))
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	wal "github.com/hashicorp/raft-wal"
 	"github.com/hashicorp/raft-wal/metadb"
 	"github.com/hashicorp/raft-wal/segment"
+	"github.com/hashicorp/raft-wal/types"
 	"go.etcd.io/bbolt"
 )
 
@@ -200,15 +201,7 @@ func openWAL(dir string, segmentSize int, log *slog.Logger) (walLog, error) {
 		_ = meta.Close()
 		return walLog{}, err
 	}
-	hlog, metaOpt := wal.WithLogger(newHclog(log, "wal", hclog.Warn)), wal.WithMetaStore(meta)
-	var w *wal.WAL
-	var err error
-	// The option type is unexported, so no slice of options can be built.
-	if segmentSize > 0 {
-		w, err = wal.Open(dir, hlog, metaOpt, wal.WithSegmentSize(segmentSize))
-	} else {
-		w, err = wal.Open(dir, hlog, metaOpt)
-	}
+	w, err := openRawWAL(dir, segmentSize, newDataSyncFS(), meta, log)
 	if err != nil {
 		_ = meta.Close()
 		return walLog{}, fmt.Errorf("open raft log %s: %w (if the files were damaged, see `raftstream check`; a follower can be wiped and rejoined)", dir, err)
@@ -243,6 +236,17 @@ func checkSegmentSizes(dir string, meta *metadb.BoltMetaDB) error {
 		}
 	}
 	return nil
+}
+
+// openRawWAL is wal.Open with raftstream's options.
+func openRawWAL(dir string, segmentSize int, vfs types.VFS, meta *metadb.BoltMetaDB, log *slog.Logger) (*wal.WAL, error) {
+	hlog, metaOpt := wal.WithLogger(newHclog(log, "wal", hclog.Warn)), wal.WithMetaStore(meta)
+	filer := wal.WithSegmentFiler(segment.NewFiler(dir, vfs))
+	// The option type is unexported, so no slice of options can be built.
+	if segmentSize > 0 {
+		return wal.Open(dir, hlog, metaOpt, filer, wal.WithSegmentSize(segmentSize))
+	}
+	return wal.Open(dir, hlog, metaOpt, filer)
 }
 
 // openBolt opens a raft-boltdb store at path.
