@@ -370,3 +370,78 @@ func TestProposeRefusesOversizedCommand(t *testing.T) {
 		t.Fatal("the node lost leadership")
 	}
 }
+
+// A damaged newest snapshot: with enough trailing entries raft falls back
+// to the older snapshot plus the log; with too few the node refuses to
+// start, naming the file, instead of panicking in raft.
+func TestDamagedSnapshotFallback(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		trailing uint64
+		errHas   string
+	}{
+		{"log bridges the gap", 1 << 20, ""},
+		{"log compacted past the older snapshot", 4, "cannot be used"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t, "n1", t.TempDir())
+			cfg.TrailingLogs = tc.trailing
+			cfg.SnapshotThreshold = 1 << 20
+			node := openNode(t, cfg)
+			waitLeader(t, node)
+			for round := range 2 {
+				for i := range 50 {
+					write(t, node, xadd("s", round*50+i))
+				}
+				if err := node.Snapshot(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := linearRead(t, node, "XRANGE", "s", "-", "+")
+			if err := node.Close(); err != nil {
+				t.Fatal(err)
+			}
+			snaps, err := filepath.Glob(filepath.Join(cfg.DataDir, "snapshots", "*", "state.bin"))
+			if err != nil || len(snaps) != 2 {
+				t.Fatalf("want 2 snapshots, got %v (%v)", snaps, err)
+			}
+			// Directory names are term-index-time; the newer has the higher index.
+			index := func(p string) int {
+				n, _ := strconv.Atoi(strings.Split(filepath.Base(filepath.Dir(p)), "-")[1])
+				return n
+			}
+			newest := snaps[0]
+			if index(snaps[1]) > index(newest) {
+				newest = snaps[1]
+			}
+			data, err := os.ReadFile(newest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data[len(data)/2] ^= 0xff
+			if err := os.WriteFile(newest, data, 0o640); err != nil {
+				t.Fatal(err)
+			}
+
+			node, err = Open(cfg)
+			if tc.errHas != "" {
+				if err == nil {
+					node.Close()
+					t.Fatal("Open succeeded with an unusable snapshot fallback")
+				}
+				if !strings.Contains(err.Error(), tc.errHas) || !strings.Contains(err.Error(), filepath.Dir(newest)) {
+					t.Fatalf("error %q should say why and name %s", err, filepath.Dir(newest))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer node.Close()
+			waitLeader(t, node)
+			if got := linearRead(t, node, "XRANGE", "s", "-", "+"); got != want {
+				t.Fatalf("after falling back XRANGE =\n%q\nwant\n%q", got, want)
+			}
+		})
+	}
+}

@@ -172,6 +172,9 @@ func Open(cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot store: %w", err)
 	}
+	if err := checkSnapshotFallback(cfg.DataDir, snaps, store.log, log); err != nil {
+		return nil, err
+	}
 	logs := &snapshotTermLogs{LogStore: cache, snaps: snaps}
 
 	ln := cfg.Listener

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
@@ -156,9 +157,10 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// CheckDataDir verifies a stopped node's data dir offline: every Raft log
-// entry must read back intact (checksums on a wal log), and every snapshot
-// must read through to its end. It returns what it checked.
+// CheckDataDir verifies a stopped node's data dir offline, as a start
+// would: every Raft log entry must read back intact, and the snapshot a
+// start would restore (the newest intact one that the log continues) must
+// match its CRC. It returns what it checked.
 func CheckDataDir(dataDir string, log *slog.Logger) (string, error) {
 	kind, err := detectLogStore(dataDir)
 	if err != nil {
@@ -178,31 +180,59 @@ func CheckDataDir(dataDir string, log *slog.Logger) (string, error) {
 	}
 	first, _ := store.log.FirstIndex()
 	last, _ := store.log.LastIndex()
-	snaps, err := checkSnapshots(dataDir, log)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%s log %s: %d entries (%d..%d), %d bytes, all readable; %s",
-		kind, store.path, entryCount(first, last), first, last, sized.bytes(), snaps), nil
-}
-
-// checkSnapshots reads every retained snapshot to its end.
-func checkSnapshots(dataDir string, log *slog.Logger) (string, error) {
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dataDir, snapshotsRetained, newHclog(log, "snapshot", hclog.Warn))
 	if err != nil {
 		return "", fmt.Errorf("open snapshot store: %w", err)
 	}
+	if err := checkSnapshotFallback(dataDir, snaps, store.log, log); err != nil {
+		return "", err
+	}
+	metas, _ := snaps.List()
+	return fmt.Sprintf("%s log %s: %d entries (%d..%d), %d bytes, all readable; %d snapshot(s), the one a start would use intact",
+		kind, store.path, entryCount(first, last), first, last, sized.bytes(), len(metas)), nil
+}
+
+// checkSnapshotFallback makes sure raft will start from an intact snapshot
+// that the log continues. raft tries the retained snapshots newest first
+// and falls back past one it cannot read; but the older snapshot is only
+// useful if the log still holds every entry after it, which it does not
+// once the log was compacted past it (with a small --trailing-logs), and
+// raft then panics with "log not found" while applying. So the node checks
+// the snapshots' CRCs first and refuses to start, naming the damaged file,
+// when no usable one remains.
+func checkSnapshotFallback(dataDir string, snaps *raft.FileSnapshotStore, logs raft.LogStore, log *slog.Logger) error {
 	metas, err := snaps.List()
 	if err != nil {
-		return "", fmt.Errorf("list snapshots: %w", err)
+		return fmt.Errorf("list snapshots: %w", err)
 	}
-	for _, m := range metas {
-		// Open reads the whole file and checks its CRC-64.
-		_, rc, err := snaps.Open(m.ID)
+	first, err := logs.FirstIndex()
+	if err != nil {
+		return fmt.Errorf("read log first index: %w", err)
+	}
+	var damaged []string
+	for _, m := range metas { // newest first
+		path := filepath.Join(dataDir, "snapshots", m.ID)
+		_, rc, err := snaps.Open(m.ID) // reads the file through, checking its CRC-64
 		if err != nil {
-			return "", fmt.Errorf("snapshot %s is damaged: %w", filepath.Join(dataDir, "snapshots", m.ID), err)
+			damaged = append(damaged, fmt.Sprintf("%s (%v)", path, err))
+			continue
 		}
 		_ = rc.Close()
+		if len(damaged) == 0 {
+			return nil
+		}
+		if first != 0 && first <= m.Index+1 {
+			log.Warn("damaged snapshots: starting from an older one, which the log continues", "damaged", damaged, "using", path)
+			return nil
+		}
+		return fmt.Errorf("snapshot damaged: %s; the next intact snapshot, %s, ends at entry %d but the log starts at %d, so it cannot be used "+
+			"(--trailing-logs kept too few entries to bridge the gap). On a follower, wipe the data dir and rejoin the cluster (docs/operations.md); "+
+			"on the only copy, keep the files and restore from a backup", strings.Join(damaged, "; "), path, m.Index, first)
 	}
-	return fmt.Sprintf("%d snapshot(s) readable", len(metas)), nil
+	if len(damaged) > 0 && first != 1 {
+		return fmt.Errorf("every snapshot is damaged: %s; and the log starts at entry %d, so the state cannot be rebuilt. "+
+			"On a follower, wipe the data dir and rejoin the cluster (docs/operations.md); on the only copy, keep the files and restore from a backup",
+			strings.Join(damaged, "; "), first)
+	}
+	return nil
 }
