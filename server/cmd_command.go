@@ -212,6 +212,99 @@ var commandHelp = []string{
 	"    Return documentation details about multiple Redis commands.",
 	"    If no command names are given, documentation details for all",
 	"    commands are returned.",
+	"GETKEYS <full-command>",
+	"    Return the keys from a full Redis command.",
+	"GETKEYSANDFLAGS <full-command>",
+	"    Return the keys and the access flags from a full Redis command.",
+}
+
+// cmdCommandGetKeys is COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of a
+// full command, found with its key specs, and Redis's errors in Redis's
+// order. Cluster clients (redis-py's RedisCluster) ask it for commands
+// with movable keys, such as XREAD and XREADGROUP.
+func cmdCommandGetKeys(x *call) {
+	withFlags := strings.EqualFold(string(x.argv[1]), "getkeysandflags")
+	argv := x.argv[2:]
+	c := x.s.table().lookup(argv[0])
+	if c != nil && len(c.subs) > 0 {
+		if len(argv) < 2 {
+			x.w.WriteError("ERR Invalid number of arguments specified for command")
+			return
+		}
+		c = c.sub(argv[1])
+	}
+	switch {
+	case c == nil:
+		x.w.WriteError("ERR Invalid command specified")
+		return
+	case len(c.keySpecs) == 0:
+		x.w.WriteError("ERR The command has no key arguments")
+		return
+	case !arityOK(c.arity, len(argv)):
+		x.w.WriteError("ERR Invalid number of arguments specified for command")
+		return
+	}
+	type found struct {
+		key   []byte
+		flags []string
+	}
+	var keys []found
+	for _, ks := range c.keySpecs {
+		for _, i := range ks.positions(argv) {
+			keys = append(keys, found{argv[i], ks.flags})
+		}
+	}
+	if len(keys) == 0 {
+		x.w.WriteError("ERR Invalid arguments specified for command")
+		return
+	}
+	x.w.WriteArray(len(keys))
+	for _, k := range keys {
+		if !withFlags {
+			x.w.WriteBulk(k.key)
+			continue
+		}
+		x.w.WriteArray(2)
+		x.w.WriteBulk(k.key)
+		x.w.WriteSet(len(k.flags))
+		for _, f := range k.flags {
+			x.w.WriteStatus(f)
+		}
+	}
+}
+
+// positions returns the indexes in argv of the keys this spec finds, as
+// Redis's getKeysUsingKeySpecs does for its begin_search index/keyword
+// and find_keys range.
+func (ks keySpec) positions(argv [][]byte) []int {
+	first := ks.index
+	if ks.keyword != "" {
+		first = 0
+		for i := ks.index; i < len(argv); i++ {
+			if strings.EqualFold(string(argv[i]), ks.keyword) {
+				first = i + 1
+				break
+			}
+		}
+		if first == 0 {
+			return nil
+		}
+	}
+	if first >= len(argv) {
+		return nil
+	}
+	last := first + ks.lastKey
+	if ks.lastKey < 0 {
+		last = len(argv) + ks.lastKey
+		if ks.limit > 1 {
+			last = first + (last-first+1)/ks.limit - 1
+		}
+	}
+	var out []int
+	for i := first; i <= last && i < len(argv); i += ks.keyStep {
+		out = append(out, i)
+	}
+	return out
 }
 
 func cmdCommandHelp(x *call) { writeHelp(x.w, x.argv[0], commandHelp) }
