@@ -108,6 +108,25 @@ func TestClusterDiscovery(t *testing.T) {
 		_ = sc.Close()
 		_ = c.Close()
 	}
+
+	// A member that stops answering the leader is dropped from the
+	// leader's CLUSTER SLOTS and flagged fail in CLUSTER NODES, as Redis
+	// leaves failed replicas out, so clients stop dialing it.
+	gone := follower(t, nodes)
+	gone.Kill()
+	c := newClient(t, leader.Addr, 2, 0)
+	defer c.Close()
+	start := time.Now()
+	waitFor(t, time.Minute, "the leader to drop the killed "+gone.id+" from CLUSTER SLOTS", func() bool {
+		slots, err := c.ClusterSlots(ctx).Result()
+		return err == nil && len(slots) == 1 && len(slots[0].Nodes) == 2
+	})
+	t.Logf("killed %s left the leader's CLUSTER SLOTS after %v", gone.id, time.Since(start).Round(100*time.Millisecond))
+	text, err := c.ClusterNodes(ctx).Result()
+	must(t, err)
+	if !strings.Contains(text, ids[gone.Addr]+" "+gone.Addr+"@") || !strings.Contains(text, "slave,fail") {
+		t.Errorf("CLUSTER NODES after killing %s:\n%s", gone.id, text)
+	}
 }
 
 // idmpLoad appends to one stream as fast as a client allows, one

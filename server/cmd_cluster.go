@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
 )
 
@@ -99,7 +100,7 @@ func (s *Server) clusterView() clusterView {
 			}
 			_, n.cport = splitAddr(m.RaftAddr)
 			n.master = m.State == "leader" && !self.master
-			n.failed = self.master && !m.LastContact.IsZero() && now.Sub(m.LastContact) >= replicaGone
+			n.failed = self.master && memberGone(m, now)
 			others = append(others, n)
 		}
 	}
@@ -124,6 +125,17 @@ func (s *Server) clusterView() clusterView {
 		v.nodes = append([]clusterNode{self}, others...)
 	}
 	return v
+}
+
+// memberGone reports, on the leader, whether member m has left the
+// status polls unanswered for replicaGone: since its last answer, or since
+// the first poll of this leader if it never answered one.
+func memberGone(m cluster.Member, now time.Time) bool {
+	since := m.LastContact
+	if since.IsZero() {
+		since = m.FirstPoll
+	}
+	return !since.IsZero() && now.Sub(since) >= replicaGone
 }
 
 // replicas are the nodes after the master that are not known to have

@@ -5,6 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/raftstream/raftstream/cluster"
 )
 
 func TestKeyHashSlot(t *testing.T) {
@@ -118,4 +121,23 @@ func TestNeverServedCommands(t *testing.T) {
 	c.expect("-ERR unsupported command 'MONITOR': not supported by raftstream (no MONITOR; use SLOWLOG, INFO commandstats or the log)\r\n", "MONITOR")
 	c.expect("-ERR unsupported command 'psync': not supported by raftstream (replication is Raft's; add nodes with RAFT ADD or --join)\r\n", "psync", "?", "-1")
 	c.expect("+PONG\r\n", "PING")
+}
+
+func TestMemberGone(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		name string
+		m    cluster.Member
+		want bool
+	}{
+		{"not polled yet", cluster.Member{}, false},
+		{"answered recently", cluster.Member{FirstPoll: now.Add(-time.Hour), LastContact: now.Add(-time.Second)}, false},
+		{"answered long ago", cluster.Member{FirstPoll: now.Add(-time.Hour), LastContact: now.Add(-replicaGone)}, true},
+		{"never answered, polled recently", cluster.Member{FirstPoll: now.Add(-time.Second)}, false},
+		{"never answered since the first poll", cluster.Member{FirstPoll: now.Add(-replicaGone)}, true},
+	} {
+		if got := memberGone(tc.m, now); got != tc.want {
+			t.Errorf("%s: memberGone = %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
