@@ -415,3 +415,59 @@ func tail(s string, n int) string {
 	}
 	return s[len(s)-n:]
 }
+
+// TestIdempotentRetryAcrossLeaderKill: an XADD with IDMP whose outcome the
+// client cannot know — its reply was lost when the leader was killed —
+// is retried through another node with the same producer and idempotent
+// IDs until it succeeds, and the stream holds it once. When the first
+// attempt's reply did arrive, the retry returns the same ID.
+func TestIdempotentRetryAcrossLeaderKill(t *testing.T) {
+	nodes := startCluster3(t, 3)
+	retry := func(t *testing.T, key, iid string) string {
+		t.Helper()
+		var last string
+		waitFor(t, time.Minute, "the retried XADD "+key+" to succeed", func() bool {
+			for _, n := range alive(nodes) {
+				last = do(n.Addr, "XADD", key, "IDMP", "producer-1", iid, "*", "f", "v")
+				if strings.HasPrefix(last, "$") {
+					return true
+				}
+			}
+			return false
+		})
+		return strings.Split(last, "\r\n")[1]
+	}
+	xlen := func(key string) string {
+		return strings.TrimSpace(do(waitNewLeader(t, nodes).Addr, "XLEN", key))
+	}
+
+	// Reply lost: the write is sent to the leader, which is killed at once.
+	leader := waitNewLeader(t, nodes)
+	conn, err := net.DialTimeout("tcp", leader.Addr, 2*time.Second)
+	must(t, err)
+	_, err = conn.Write([]byte("*9\r\n$4\r\nXADD\r\n$4\r\nlost\r\n$4\r\nIDMP\r\n$10\r\nproducer-1\r\n$1\r\n1\r\n$1\r\n*\r\n$1\r\nf\r\n$1\r\nv\r\n"))
+	must(t, err)
+	leader.Kill()
+	_ = conn.Close()
+	id := retry(t, "lost", "1")
+	if n := xlen("lost"); n != ":1" {
+		t.Errorf("after the retry, XLEN lost = %s, want :1", n)
+	}
+	t.Logf("write with a lost reply stored once, as %s", id)
+	leader.Start()
+
+	// Reply received, then the leader is killed: the retry through
+	// another node returns the first ID and stores nothing.
+	leader = waitNewLeader(t, nodes)
+	first := strings.Split(do(leader.Addr, "XADD", "seen", "IDMP", "producer-1", "7", "*", "f", "v"), "\r\n")
+	if len(first) < 2 || !strings.HasPrefix(first[0], "$") {
+		t.Fatalf("XADD seen: %q", first)
+	}
+	leader.Kill()
+	if again := retry(t, "seen", "7"); again != first[1] {
+		t.Errorf("retry returned %s, the first XADD %s", again, first[1])
+	}
+	if n := xlen("seen"); n != ":1" {
+		t.Errorf("XLEN seen = %s, want :1", n)
+	}
+}
