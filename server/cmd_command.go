@@ -66,7 +66,13 @@ func writeCommandInfo(w *resp.Writer, c *command) {
 }
 
 func writeKeySpec(w *resp.Writer, ks keySpec) {
-	w.WriteMap(3)
+	if ks.notes != "" {
+		w.WriteMap(4)
+		w.WriteBulkString("notes")
+		w.WriteBulkString(ks.notes)
+	} else {
+		w.WriteMap(3)
+	}
 	w.WriteBulkString("flags")
 	w.WriteSet(len(ks.flags))
 	for _, f := range ks.flags {
@@ -124,16 +130,16 @@ func cmdCommandDocs(x *call) {
 }
 
 // writeCommandDocs writes a COMMAND DOCS entry: summary, since, group,
-// complexity when known, and subcommands. Argument descriptions are not
-// available for every command and are left out, which Redis's format
-// allows.
+// and when known complexity, history, arguments and subcommands. The
+// engine's commands carry Redis's history and argument descriptions
+// (redismeta.go); commands newer than that reference have none, which
+// Redis's format allows.
 func writeCommandDocs(w *resp.Writer, c *command) {
 	n := 3
-	if c.complexity != "" {
-		n++
-	}
-	if len(c.subs) > 0 {
-		n++
+	for _, has := range []bool{c.complexity != "", len(c.history) > 0, len(c.args) > 0, len(c.subs) > 0} {
+		if has {
+			n++
+		}
 	}
 	w.WriteMap(n)
 	w.WriteBulkString("summary")
@@ -145,6 +151,19 @@ func writeCommandDocs(w *resp.Writer, c *command) {
 	if c.complexity != "" {
 		w.WriteBulkString("complexity")
 		w.WriteBulkString(c.complexity)
+	}
+	if len(c.history) > 0 {
+		w.WriteBulkString("history")
+		w.WriteSet(len(c.history))
+		for _, h := range c.history {
+			w.WriteArray(2)
+			w.WriteBulkString(h[0])
+			w.WriteBulkString(h[1])
+		}
+	}
+	if len(c.args) > 0 {
+		w.WriteBulkString("arguments")
+		writeDocArgs(w, c.args)
 	}
 	if len(c.subs) > 0 {
 		w.WriteBulkString("subcommands")
