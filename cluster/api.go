@@ -363,6 +363,10 @@ type Member struct {
 	// leader). Zero on other nodes.
 	Applied     uint64
 	LastContact time.Time
+	// FirstPoll is when this leader first polled the member, answered or
+	// not (zero on other nodes): with LastContact zero, how long the
+	// member has not answered since this node became the leader.
+	FirstPoll time.Time
 }
 
 // NodeInfo identifies a node joining a cluster.

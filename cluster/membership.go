@@ -73,7 +73,7 @@ func (n *Node) Members() ([]Member, error) {
 			n.progressMu.Lock()
 			p := n.progress[m.ID]
 			n.progressMu.Unlock()
-			m.Applied, m.LastContact = p.applied, p.at
+			m.Applied, m.LastContact, m.FirstPoll = p.applied, p.at, p.polled
 		}
 		out = append(out, m)
 	}
@@ -327,6 +327,10 @@ func (n *Node) peerStatus() peerStatus {
 type progress struct {
 	applied uint64
 	at      time.Time
+	// polled is when this leader first polled the member, answered or
+	// not, so a member that never answers can be told from one not yet
+	// asked.
+	polled time.Time
 }
 
 // followerLoop, on the leader, polls every other member's status each
@@ -375,6 +379,13 @@ func (n *Node) followerLoop() {
 // pollFollower asks member s for its status, records its progress and,
 // if it is a caught-up non-voter, promotes it.
 func (n *Node) pollFollower(s raft.Server, confIndex uint64) error {
+	n.progressMu.Lock()
+	p := n.progress[string(s.ID)]
+	if p.polled.IsZero() {
+		p.polled = time.Now()
+		n.progress[string(s.ID)] = p
+	}
+	n.progressMu.Unlock()
 	ctx, cancel := context.WithTimeout(n.ctx, max(n.cfg.PromoteInterval, time.Second))
 	defer cancel()
 	st, err := n.askStatus(ctx, string(s.Address))
@@ -385,7 +396,7 @@ func (n *Node) pollFollower(s raft.Server, confIndex uint64) error {
 		return fmt.Errorf("%s answered at the address of %s", st.ID, s.ID)
 	}
 	n.progressMu.Lock()
-	n.progress[st.ID] = progress{applied: st.AppliedIndex, at: time.Now()}
+	n.progress[st.ID] = progress{applied: st.AppliedIndex, at: time.Now(), polled: p.polled}
 	n.progressMu.Unlock()
 	if s.Suffrage != raft.Nonvoter {
 		return nil

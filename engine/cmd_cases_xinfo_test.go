@@ -37,7 +37,7 @@ func xinfoCases() []cmdCase {
 			c("XINFO STREAM", er(errArity("xinfo|stream"))),
 			c("XINFO GROUPS s x", er(errArity("xinfo|groups"))),
 			c("XINFO CONSUMERS s", er(errArity("xinfo|consumers"))),
-			c("XINFO HELP", helpReply("XINFO", xinfoHelp)),
+			x7(c("XINFO HELP", helpReply("XINFO", xinfoHelp))), // 7.0: "Prints this help."
 			c("XINFO HELP x", er(errArity("xinfo|help"))),
 			c("XADD s 1-1 f v", bs("1-1")),
 			c("XINFO STREAM s FULL BOGUS", subSyntax),

@@ -51,7 +51,7 @@ func writeHelp(w ReplyWriter, argv0 []byte, lines []string) {
 		w.WriteStatus(l)
 	}
 	w.WriteStatus("HELP")
-	w.WriteStatus("    Prints this help.")
+	w.WriteStatus("    Print this help.")
 }
 
 // writeID writes an ID as a bulk string.

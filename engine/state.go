@@ -246,3 +246,20 @@ func (s *State) ConfigGet(name string) (string, bool) {
 	}
 	return string(appendInt(nil, p.get(&s.cfg))), true
 }
+
+// CountKeys counts the keys of database db for which match is true,
+// expired ones not yet deleted included, as Redis's CLUSTER
+// COUNTKEYSINSLOT counts what its slot index holds. O(keys).
+func (s *State) CountKeys(db int, match func(key string) bool) int64 {
+	if db < 0 || db >= len(s.dbs) {
+		return 0
+	}
+	var n int64
+	s.dbs[db].keys.Scan(func(sl slot) bool {
+		if match(sl.key) {
+			n++
+		}
+		return true
+	})
+	return n
+}

@@ -66,7 +66,13 @@ func writeCommandInfo(w *resp.Writer, c *command) {
 }
 
 func writeKeySpec(w *resp.Writer, ks keySpec) {
-	w.WriteMap(3)
+	if ks.notes != "" {
+		w.WriteMap(4)
+		w.WriteBulkString("notes")
+		w.WriteBulkString(ks.notes)
+	} else {
+		w.WriteMap(3)
+	}
 	w.WriteBulkString("flags")
 	w.WriteSet(len(ks.flags))
 	for _, f := range ks.flags {
@@ -124,16 +130,16 @@ func cmdCommandDocs(x *call) {
 }
 
 // writeCommandDocs writes a COMMAND DOCS entry: summary, since, group,
-// complexity when known, and subcommands. Argument descriptions are not
-// available for every command and are left out, which Redis's format
-// allows.
+// and when known complexity, history, arguments and subcommands. The
+// engine's commands carry Redis's history and argument descriptions
+// (redismeta.go); commands newer than that reference have none, which
+// Redis's format allows.
 func writeCommandDocs(w *resp.Writer, c *command) {
 	n := 3
-	if c.complexity != "" {
-		n++
-	}
-	if len(c.subs) > 0 {
-		n++
+	for _, has := range []bool{c.complexity != "", len(c.history) > 0, len(c.args) > 0, len(c.subs) > 0} {
+		if has {
+			n++
+		}
 	}
 	w.WriteMap(n)
 	w.WriteBulkString("summary")
@@ -145,6 +151,19 @@ func writeCommandDocs(w *resp.Writer, c *command) {
 	if c.complexity != "" {
 		w.WriteBulkString("complexity")
 		w.WriteBulkString(c.complexity)
+	}
+	if len(c.history) > 0 {
+		w.WriteBulkString("history")
+		w.WriteSet(len(c.history))
+		for _, h := range c.history {
+			w.WriteArray(2)
+			w.WriteBulkString(h[0])
+			w.WriteBulkString(h[1])
+		}
+	}
+	if len(c.args) > 0 {
+		w.WriteBulkString("arguments")
+		writeDocArgs(w, c.args)
 	}
 	if len(c.subs) > 0 {
 		w.WriteBulkString("subcommands")
@@ -212,6 +231,99 @@ var commandHelp = []string{
 	"    Return documentation details about multiple Redis commands.",
 	"    If no command names are given, documentation details for all",
 	"    commands are returned.",
+	"GETKEYS <full-command>",
+	"    Return the keys from a full Redis command.",
+	"GETKEYSANDFLAGS <full-command>",
+	"    Return the keys and the access flags from a full Redis command.",
+}
+
+// cmdCommandGetKeys is COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of a
+// full command, found with its key specs, and Redis's errors in Redis's
+// order. Cluster clients (redis-py's RedisCluster) ask it for commands
+// with movable keys, such as XREAD and XREADGROUP.
+func cmdCommandGetKeys(x *call) {
+	withFlags := strings.EqualFold(string(x.argv[1]), "getkeysandflags")
+	argv := x.argv[2:]
+	c := x.s.table().lookup(argv[0])
+	if c != nil && len(c.subs) > 0 {
+		if len(argv) < 2 {
+			x.w.WriteError("ERR Invalid number of arguments specified for command")
+			return
+		}
+		c = c.sub(argv[1])
+	}
+	switch {
+	case c == nil:
+		x.w.WriteError("ERR Invalid command specified")
+		return
+	case len(c.keySpecs) == 0:
+		x.w.WriteError("ERR The command has no key arguments")
+		return
+	case !arityOK(c.arity, len(argv)):
+		x.w.WriteError("ERR Invalid number of arguments specified for command")
+		return
+	}
+	type found struct {
+		key   []byte
+		flags []string
+	}
+	var keys []found
+	for _, ks := range c.keySpecs {
+		for _, i := range ks.positions(argv) {
+			keys = append(keys, found{argv[i], ks.flags})
+		}
+	}
+	if len(keys) == 0 {
+		x.w.WriteError("ERR Invalid arguments specified for command")
+		return
+	}
+	x.w.WriteArray(len(keys))
+	for _, k := range keys {
+		if !withFlags {
+			x.w.WriteBulk(k.key)
+			continue
+		}
+		x.w.WriteArray(2)
+		x.w.WriteBulk(k.key)
+		x.w.WriteSet(len(k.flags))
+		for _, f := range k.flags {
+			x.w.WriteStatus(f)
+		}
+	}
+}
+
+// positions returns the indexes in argv of the keys this spec finds, as
+// Redis's getKeysUsingKeySpecs does for its begin_search index/keyword
+// and find_keys range.
+func (ks keySpec) positions(argv [][]byte) []int {
+	first := ks.index
+	if ks.keyword != "" {
+		first = 0
+		for i := ks.index; i < len(argv); i++ {
+			if strings.EqualFold(string(argv[i]), ks.keyword) {
+				first = i + 1
+				break
+			}
+		}
+		if first == 0 {
+			return nil
+		}
+	}
+	if first >= len(argv) {
+		return nil
+	}
+	last := first + ks.lastKey
+	if ks.lastKey < 0 {
+		last = len(argv) + ks.lastKey
+		if ks.limit > 1 {
+			last = first + (last-first+1)/ks.limit - 1
+		}
+	}
+	var out []int
+	for i := first; i <= last && i < len(argv); i += ks.keyStep {
+		out = append(out, i)
+	}
+	return out
 }
 
 func cmdCommandHelp(x *call) { writeHelp(x.w, x.argv[0], commandHelp) }

@@ -142,7 +142,7 @@ func cmdHello(x *call) {
 	w.WriteBulkString("id")
 	w.WriteInt(int64(x.cl.id))
 	w.WriteBulkString("mode")
-	w.WriteBulkString("standalone")
+	w.WriteBulkString("cluster")
 	w.WriteBulkString("role")
 	w.WriteBulkString(role)
 	w.WriteBulkString("modules")

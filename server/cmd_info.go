@@ -325,7 +325,10 @@ func (s *Server) infoErrorstats(b *infoBuilder, _ *engineInfo) {
 	}
 }
 
-func (s *Server) infoCluster(b *infoBuilder, _ *engineInfo) { b.kv("cluster_enabled", 0) }
+// infoCluster reports cluster mode on: every node answers the Redis
+// Cluster discovery commands (cmd_cluster.go), and clients such as
+// redis-py's RedisCluster check this field before using them.
+func (s *Server) infoCluster(b *infoBuilder, _ *engineInfo) { b.kv("cluster_enabled", 1) }
 
 func (s *Server) infoKeyspace(b *infoBuilder, ei *engineInfo) {
 	for db := 0; db < engine.NumDBs; db++ {

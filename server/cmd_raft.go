@@ -281,7 +281,8 @@ func (s *Server) readBarrier(ctx context.Context, cl *client) error {
 }
 
 // clusterCommands are the commands this file and cmd_debug.go add to the
-// server's own: RAFT, READONLY, READWRITE and DEBUG.
+// server's own: RAFT, READONLY, READWRITE, DEBUG, and the discovery
+// commands CLUSTER and SENTINEL.
 func clusterCommands() []*command {
-	return append(raftCommands(), debugCommand())
+	return append(raftCommands(), debugCommand(), clusterCommand(), sentinelCommand())
 }

@@ -50,7 +50,15 @@ type Config struct {
 	// CommandTimeout bounds how long a command waits for Raft (a write's
 	// commit, a read's barrier). Zero means DefaultCommandTimeout.
 	CommandTimeout time.Duration
+	// SentinelMasterName is the master name SENTINEL answers for (the
+	// service name failover clients are given). Default
+	// DefaultSentinelMasterName.
+	SentinelMasterName string
 }
+
+// DefaultSentinelMasterName is the SENTINEL master name when
+// Config.SentinelMasterName is empty.
+const DefaultSentinelMasterName = "raftstream"
 
 // withDefaults returns cfg with zero fields set to their defaults, or an
 // error for values that make no sense.
@@ -81,6 +89,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.CommandTimeout == 0 {
 		cfg.CommandTimeout = DefaultCommandTimeout
+	}
+	if cfg.SentinelMasterName == "" {
+		cfg.SentinelMasterName = DefaultSentinelMasterName
 	}
 	return cfg, nil
 }

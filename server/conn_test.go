@@ -18,7 +18,7 @@ func helloReply(proto, id int, role string) string {
 		n = "%7"
 	}
 	return n + "\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$5\r\n8.0.0\r\n$5\r\nproto\r\n:" + strconv.Itoa(proto) +
-		"\r\n$2\r\nid\r\n:" + strconv.Itoa(id) + "\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$" +
+		"\r\n$2\r\nid\r\n:" + strconv.Itoa(id) + "\r\n$4\r\nmode\r\n$7\r\ncluster\r\n$4\r\nrole\r\n$" +
 		strconv.Itoa(len(role)) + "\r\n" + role + "\r\n$7\r\nmodules\r\n*0\r\n"
 }
 

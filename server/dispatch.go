@@ -101,6 +101,10 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 			s.reject(conn, cl, nil, unsupportedCommandError(argv[0]))
 			return false
 		}
+		if reason, ok := neverServed[name]; ok {
+			s.reject(conn, cl, nil, neverServedError(argv[0], reason))
+			return false
+		}
 		s.reject(conn, cl, nil, unknownCommandError(argv))
 		return false
 	}

@@ -12,7 +12,11 @@
 // reported before NOAUTH). Commands of other Redis data types (GET, HSET,
 // LPUSH, ...) get "ERR unsupported command '<name>': raftstream keys hold
 // only streams" rather than "unknown command", since the data model, not a
-// typo, is the reason. The server itself implements connection and
+// typo, is the reason; commands outside the model (scripting, Pub/Sub,
+// MONITOR, Redis replication and persistence) get "not supported by
+// raftstream" with the reason (othertypes.go). CLUSTER and SENTINEL present
+// the Raft group to cluster- and failover-aware clients (cmd_cluster.go,
+// cmd_sentinel.go). The server itself implements connection and
 // introspection commands (PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET,
 // CLIENT, INFO, COMMAND, CONFIG, TIME, FUNCTION FLUSH); engine specs with
 // Write set go through the log, all others are reads.
@@ -88,9 +92,13 @@
 // MULTI/EXEC is one log
 // entry; WATCH compares replicated per-key versions inside it (multi.go,
 // engine/watch.go); the server commands queued in a transaction run right
-// after its entry is applied. COMMAND DOCS has no argument descriptions, key
-// specs and ACL categories of engine commands are derived from their
-// flags, and CLIENT LIST reports Redis's buffer fields as zeros. CONFIG SET
+// after its entry is applied. The COMMAND INFO and DOCS metadata of engine
+// commands (flags, ACL categories, tips, key specs, arguments) is what
+// redis-server 7.0.15 reports, generated into redismeta.go by
+// gen_redismeta.go; commands newer than that (XACKDEL, XDELEX, XCFGSET,
+// XNACK) derive theirs from the engine's flags and have no argument
+// descriptions, and Redis 8's new options are missing from the argument
+// lists. CLIENT LIST reports Redis's buffer fields as zeros. CONFIG SET
 // of node-local settings (maxclients, limits, requirepass) changes only
 // this node; the stream settings are replicated through the log.
 package server

@@ -192,7 +192,7 @@ func TestInfo(t *testing.T) {
 		"redis_version:8.0.0\r\n", "raftstream_version:1.2.3\r\n", "connected_clients:1\r\n",
 		"maxclients:10000\r\n", "aof_enabled:1\r\n", "role:master\r\n", "raft_state:leader\r\n",
 		"db0:keys=1,expires=0,avg_ttl=0,subexpiry=0\r\n", "errorstat_ERR:count=2\r\n", "total_error_replies:2\r\n",
-		"cluster_enabled:0\r\n", "raft_node_id:n1\r\n",
+		"cluster_enabled:1\r\n", "raft_node_id:n1\r\n",
 	} {
 		if !strings.Contains(def, want) {
 			t.Errorf("INFO lacks %q", want)
@@ -215,7 +215,7 @@ func TestInfo(t *testing.T) {
 	}
 	c.expect("$0\r\n\r\n", "INFO", "nosuch")
 	two := bulkBody(c.do("INFO", "CLUSTER", "raft"))
-	if !strings.HasPrefix(two, "# Cluster\r\ncluster_enabled:0\r\n\r\n# Raft\r\n") {
+	if !strings.HasPrefix(two, "# Cluster\r\ncluster_enabled:1\r\n\r\n# Raft\r\n") {
 		t.Errorf("INFO cluster raft: %q", two)
 	}
 	c.expect("+OK\r\n", "CONFIG", "RESETSTAT")
@@ -266,7 +266,7 @@ func TestCommandIntrospection(t *testing.T) {
 	c.expect("-ERR syntax error\r\n", "COMMAND", "LIST", "FILTERBY", "FOO", "x")
 	c.expect("-ERR syntax error\r\n", "COMMAND", "LIST", "FOO")
 	c.expect("-ERR wrong number of arguments for 'command|count' command\r\n", "COMMAND", "COUNT", "x")
-	if r := c.do("COMMAND", "HELP"); !strings.HasPrefix(r, "*17\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+(no subcommand)\r\n") {
+	if r := c.do("COMMAND", "HELP"); !strings.HasPrefix(r, "*21\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+(no subcommand)\r\n") {
 		t.Errorf("COMMAND HELP: %q", r)
 	}
 	c.do("HELLO", "3")

@@ -41,6 +41,36 @@ var otherTypeCommands = setOf(
 	"vlinks", "vrandmember", "vismember",
 )
 
+// neverServed are Redis commands outside raftstream's model, with the
+// reason the error gives: the state machine runs only its own commands,
+// Raft replaces Redis's replication and persistence, and there is no
+// Pub/Sub bus. Like otherTypeCommands they are not typos, so they get a
+// reply that says so instead of "unknown command".
+var neverServed = map[string]string{
+	"eval": "no Lua scripting or functions", "evalsha": "no Lua scripting or functions",
+	"eval_ro": "no Lua scripting or functions", "evalsha_ro": "no Lua scripting or functions",
+	"fcall": "no Lua scripting or functions", "fcall_ro": "no Lua scripting or functions",
+	"script":    "no Lua scripting or functions",
+	"subscribe": "no Pub/Sub; consume streams with XREAD or XREADGROUP", "psubscribe": "no Pub/Sub; consume streams with XREAD or XREADGROUP",
+	"ssubscribe": "no Pub/Sub; consume streams with XREAD or XREADGROUP", "unsubscribe": "no Pub/Sub; consume streams with XREAD or XREADGROUP",
+	"punsubscribe": "no Pub/Sub; consume streams with XREAD or XREADGROUP", "sunsubscribe": "no Pub/Sub; consume streams with XREAD or XREADGROUP",
+	"publish": "no Pub/Sub; produce to streams with XADD", "spublish": "no Pub/Sub; produce to streams with XADD",
+	"pubsub":  "no Pub/Sub; consume streams with XREAD or XREADGROUP",
+	"monitor": "no MONITOR; use SLOWLOG, INFO commandstats or the log",
+	"sync":    "replication is Raft's; add nodes with RAFT ADD or --join", "psync": "replication is Raft's; add nodes with RAFT ADD or --join",
+	"replconf": "replication is Raft's; add nodes with RAFT ADD or --join", "replicaof": "replication is Raft's; add nodes with RAFT ADD or --join",
+	"slaveof": "replication is Raft's; add nodes with RAFT ADD or --join", "failover": "replication is Raft's; move the leader with RAFT TRANSFER",
+	"save": "persistence is the Raft log; snapshot with RAFT SNAPSHOT", "bgsave": "persistence is the Raft log; snapshot with RAFT SNAPSHOT",
+	"bgrewriteaof": "persistence is the Raft log; snapshot with RAFT SNAPSHOT",
+	"migrate":      "no key migration: one Raft group holds every key", "dump": "no DUMP/RESTORE serialization",
+	"restore": "no DUMP/RESTORE serialization", "module": "no modules",
+}
+
+// neverServedError is the reply to a command in neverServed.
+func neverServedError(name []byte, reason string) string {
+	return "ERR unsupported command '" + truncate(name, 128) + "': not supported by raftstream (" + reason + ")"
+}
+
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
 	for _, n := range names {

@@ -23,8 +23,11 @@ type command struct {
 	group    string
 	since    string
 	summary  string
-	// complexity is optional in COMMAND DOCS.
+	// complexity is optional in COMMAND DOCS, and so are history
+	// ([version, change]) and the argument descriptions.
 	complexity string
+	history    [][2]string
+	args       []docArg
 
 	subs      []*command // sorted by name
 	subByName map[string]*command
@@ -47,6 +50,7 @@ type command struct {
 
 // keySpec is a Redis 7 key specification (COMMAND INFO element 9).
 type keySpec struct {
+	notes     string
 	flags     []string
 	keyword   string // begin_search keyword; "" means index
 	index     int    // begin_search index, or keyword startfrom
@@ -169,6 +173,7 @@ func fromSpec(sp *engine.Spec) *command {
 	}
 	c.acl = aclCategories(c)
 	c.keySpecs = deriveKeySpecs(c)
+	applyRedisMeta(c)
 	for _, sub := range sp.Subcommands {
 		sc := fromSpec(sub)
 		if !strings.Contains(sc.name, "|") {

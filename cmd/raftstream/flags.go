@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,10 @@ type options struct {
 	discoverDNS string
 	// pprofListen is --pprof-listen: where to serve /debug/pprof/ (off if empty).
 	pprofListen string
+	// announceIP and announcePort are --cluster-announce-ip/-port: they
+	// override the host and port of the advertised client address.
+	announceIP   string
+	announcePort int
 }
 
 const usageHeader = `raftstream: Redis Streams over Raft.
@@ -91,6 +96,10 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.StringVar(&o.node.RaftAdvertise, "raft-advertise", "", "Raft address peers should dial, if not --raft-listen (required when listening on 0.0.0.0)")
 	peers := fs.String("peers", "", "founding voters as id=host:port,... (this node included); only read when --data-dir is fresh. Empty: a one-node cluster")
 	fs.StringVar(&o.node.ClientAddr, "advertise-client", "", "client address (host:port) other nodes and clients should use for this node, reported by RAFT NODES/LEADER (default: --listen, when it names a concrete host)")
+
+	fs.StringVar(&o.announceIP, "cluster-announce-ip", "", "host (IP or DNS name) clients should dial for this node, as CLUSTER SLOTS/SHARDS/NODES, SENTINEL and RAFT NODES report it; replaces the host of --advertise-client (for NAT, containers, Kubernetes)")
+	fs.IntVar(&o.announcePort, "cluster-announce-port", 0, "port clients should dial for this node; replaces the port of --advertise-client (0: keep it)")
+	fs.StringVar(&o.server.SentinelMasterName, "sentinel-master-name", server.DefaultSentinelMasterName, "master name SENTINEL answers for: give it to failover clients (go-redis NewFailoverClient, redis-py Sentinel) with any nodes as sentinels")
 
 	// Forming and joining a cluster.
 	join := fs.String("join", "", "client addresses (host:port,...) of existing members; a fresh node asks one of them to add it (RAFT ADD) and catches up as a non-voter, then votes")
@@ -184,9 +193,13 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	case o.node.LeaderWait <= 0:
 		return bad("--leader-wait must be positive")
 	}
+	if o.announcePort < 0 || o.announcePort > 65535 {
+		return bad("--cluster-announce-port %d: want 0..65535", o.announcePort)
+	}
 	if o.node.ClientAddr == "" {
 		o.node.ClientAddr = defaultClientAddr(o.server.Addr)
 	}
+	o.node.ClientAddr = announced(o.node.ClientAddr, o.server.Addr, o.announceIP, o.announcePort)
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return bad("--log-level %q: want debug, info, warn or error", o.logLevel)
@@ -215,6 +228,32 @@ func defaultClientAddr(listen string) string {
 		return ""
 	}
 	return listen
+}
+
+// announced is the advertised client address with the host and port
+// replaced by --cluster-announce-ip and --cluster-announce-port where
+// given. Without an advertised address the port comes from listen; ""
+// while host or port is still unknown (run retries with the bound
+// listener).
+func announced(clientAddr, listen, ip string, port int) string {
+	if ip == "" && port == 0 {
+		return clientAddr
+	}
+	host, p, err := net.SplitHostPort(clientAddr)
+	if err != nil {
+		host = ""
+		_, p, _ = net.SplitHostPort(listen)
+	}
+	if ip != "" {
+		host = ip
+	}
+	if port != 0 {
+		p = strconv.Itoa(port)
+	}
+	if host == "" || p == "" || p == "0" {
+		return ""
+	}
+	return net.JoinHostPort(host, p)
 }
 
 // printDefaults is flag.PrintDefaults without the hidden flags.

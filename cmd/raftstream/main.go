@@ -117,7 +117,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	if opts.node.ClientAddr == "" {
 		// --listen had port 0 (or no advertise address): advertise what
 		// the listener got, if other hosts can dial it.
-		if a := defaultClientAddr(srv.Addr().String()); a != "" {
+		bound := srv.Addr().String()
+		if a := announced(defaultClientAddr(bound), bound, opts.announceIP, opts.announcePort); a != "" {
 			node.SetClientAddr(a)
 		} else {
 			logger.Warn("no advertised client address: set --advertise-client so other nodes can name this one to clients")
