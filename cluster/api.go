@@ -196,6 +196,12 @@ type Node struct {
 	clientAddr atomic.Pointer[string]
 	metaPoke   chan struct{}
 
+	// failed is closed, with failErr set, when the node can no longer be
+	// a member (Failed).
+	failOnce sync.Once
+	failed   chan struct{}
+	failErr  error
+
 	closeOnce sync.Once
 	closeErr  error
 }

@@ -213,6 +213,11 @@ func Open(cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	cleanup = append(cleanup, func() { _ = r.Shutdown().Error() })
+	if existing {
+		if err := checkResumable(cfg, r, store, log); err != nil {
+			return nil, err
+		}
+	}
 	formLater := len(cfg.Join) > 0 || cfg.BootstrapExpect > 0
 	if !existing && !formLater {
 		conf := bootstrapConfig(cfg, trans.LocalAddr())
@@ -246,6 +251,7 @@ func Open(cfg Config) (n *Node, err error) {
 		leaderCh:    make(chan struct{}),
 		incarnation: incarnation,
 		metaPoke:    make(chan struct{}, 1),
+		failed:      make(chan struct{}),
 	}
 	gate.seal = n.seal
 	n.clientAddr.Store(&cfg.ClientAddr)
@@ -258,6 +264,7 @@ func Open(cfg Config) (n *Node, err error) {
 	n.spawn(n.expiryLoop)
 	n.spawn(n.followerLoop)
 	n.spawn(n.metaLoop)
+	n.spawn(n.memberWatch)
 	switch {
 	case existing:
 	case len(cfg.Join) > 0:

@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/server"
@@ -133,9 +134,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down", "reason", context.Cause(ctx))
+		handOff(node, logger)
 	case err := <-serveErr:
 		// Serve only returns early on a listener failure.
 		runErr = fmt.Errorf("client server stopped: %w", err)
+	case <-node.Failed():
+		// Removed from the cluster, or the join was refused: exit with
+		// the reason rather than serve errors (as etcd does).
+		runErr = node.Err()
 	}
 	// Clients first, so their in-flight writes still reach a live node;
 	// then the node, which drains what is left in the log pipeline.
@@ -152,6 +158,27 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	}
 	logger.Info("raftstream stopped")
 	return runErr
+}
+
+// handOffTimeout bounds the leadership hand-off at shutdown; raft itself
+// gives a transfer one election timeout.
+const handOffTimeout = 5 * time.Second
+
+// handOff, on a leader, hands leadership to another voter before the node
+// stops, so that writes wait for one hand-over (tens of milliseconds)
+// instead of an election timeout. The node keeps serving its clients
+// meanwhile: as a follower it forwards their writes to the new leader.
+func handOff(node *cluster.Node, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), handOffTimeout)
+	defer cancel()
+	start := time.Now()
+	to, err := node.HandOff(ctx)
+	switch {
+	case err != nil:
+		logger.Warn("leadership hand-off failed; the cluster elects a new leader once this node stops", "err", err)
+	case to != "":
+		logger.Info("handed leadership over before stopping", "to", to, "took", time.Since(start).Round(time.Microsecond))
+	}
 }
 
 // raftPort is the port peers dial for Raft: the advertised one if set.
