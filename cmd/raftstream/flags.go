@@ -41,16 +41,20 @@ Usage: raftstream [flags]
        raftstream transfer-leadership [--addr host:port] [--to id] (see raftstream transfer-leadership --help)
        raftstream version
 
-Runs one node. An existing --data-dir resumes its cluster (--peers, --join
-and --bootstrap-expect are then ignored). A fresh one:
+Runs one node. An existing --data-dir resumes its cluster (--peers and
+--bootstrap-expect are then ignored, --join with a warning), unless this
+node was removed from it: then it exits. A fresh one:
   - by default bootstraps a new cluster of this node alone (or of --peers);
-  - with --join, joins the cluster of any member given by client address;
+  - with --join, joins the cluster of any member given by client address
+    (and exits if the leader refuses: a live member has its --node-id or
+    --raft-advertise address, or its --cluster-secret differs);
   - with --bootstrap-expect N --discover-dns NAME, forms one cluster of N
     voters with the nodes NAME resolves to (Kubernetes headless Service),
     or joins it if it exists already.
 Any node serves every command: writes and linearizable reads on a follower
 go to the leader over the Raft port. SIGTERM or SIGINT shuts down
-gracefully: no acknowledged write is lost.
+gracefully: a leader first hands leadership to another voter, and no
+acknowledged write is lost. A node removed from its cluster exits.
 
 Every flag can also be set by an environment variable RAFTSTREAM_<FLAG>,
 upper case with '_' for '-' (--leader-wait: RAFTSTREAM_LEADER_WAIT); a flag
