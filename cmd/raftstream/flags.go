@@ -39,7 +39,7 @@ const usageHeader = `raftstream: Redis Streams over Raft.
 Usage: raftstream [flags]
        raftstream health [--addr host:port] [--require-leader]     (see raftstream health --help)
        raftstream transfer-leadership [--addr host:port] [--to id] (see raftstream transfer-leadership --help)
-       raftstream version
+       raftstream --version                                        (version, commit, Go version)
 
 Runs one node. An existing --data-dir resumes its cluster (--peers and
 --bootstrap-expect are then ignored, --join with a warning), unless this

@@ -27,6 +27,8 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -68,8 +70,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, look
 			return runHealth(ctx, args[1:], stdout, stderr, lookup)
 		case "transfer-leadership":
 			return runTransfer(ctx, args[1:], stdout, stderr, lookup)
-		case "version":
-			fmt.Fprintln(stdout, "raftstream", version)
+		case "version", "--version", "-version":
+			fmt.Fprint(stdout, versionLine(debug.ReadBuildInfo()))
 			return nil
 		}
 	}
@@ -124,7 +126,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve() }()
-	logger.Info("raftstream started", "version", version, "node_id", opts.node.NodeID,
+	logger.Info("raftstream started", "version", version, "commit", buildCommit(), "go", runtime.Version(), "node_id", opts.node.NodeID,
 		"listen", srv.Addr().String(), "raft_listen", node.RaftAddr(), "data_dir", opts.node.DataDir)
 	if onStart != nil {
 		onStart(srv.Addr().String(), node.RaftAddr())
