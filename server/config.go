@@ -38,6 +38,11 @@ type Config struct {
 	ClientQueryBufferLimit int64
 	// MaxClients caps concurrent client connections (maxclients).
 	MaxClients int
+	// NoProtectedMode turns Redis's protected mode off (protected-mode
+	// no). With it on (the default), while no password is set, clients
+	// that do not connect over the loopback interface get Redis's DENIED
+	// error and are disconnected.
+	NoProtectedMode bool
 	// Shutdown, if set, is called when a client sends SHUTDOWN; the caller
 	// then stops the process gracefully, as on SIGTERM. Nil refuses SHUTDOWN.
 	Shutdown func()

@@ -35,6 +35,8 @@ type Server struct {
 	// Settings CONFIG SET may change at run time.
 	requirePass atomic.Pointer[string]
 	maxClients  atomic.Int64
+	// protectedMode: refuse non-loopback clients while no password is set.
+	protectedMode atomic.Bool
 	maxBulk     atomic.Int64
 	queryLimit  atomic.Int64
 
@@ -104,6 +106,7 @@ func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
 	pass := cfg.RequirePass
 	s.requirePass.Store(&pass)
 	s.maxClients.Store(int64(cfg.MaxClients))
+	s.protectedMode.Store(!cfg.NoProtectedMode)
 	s.maxBulk.Store(cfg.MaxBulkLen)
 	s.queryLimit.Store(cfg.ClientQueryBufferLimit)
 	s.slowlog = newSlowLog()
@@ -224,7 +227,7 @@ func (s *Server) scanLimits() scanLimits {
 }
 
 // listener wraps the TCP listener: it refuses clients beyond maxclients
-// with Redis's error, wraps each connection in a protoConn, and after
+// and those protected mode keeps out with Redis's errors, wraps each connection in a protoConn, and after
 // Close holds redcon's accept loop until the clients have drained.
 type listener struct {
 	net.Listener
@@ -242,10 +245,11 @@ func (l *listener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		if int64(l.s.clients.count()) >= l.s.maxClients.Load() {
-			l.s.stats.rejected.Add(1)
-			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
-			_, _ = c.Write([]byte("-ERR max number of clients reached\r\n"))
-			_ = c.Close()
+			l.s.refuse(c, "-ERR max number of clients reached\r\n")
+			continue
+		}
+		if l.s.deniedByProtectedMode(c) {
+			l.s.refuse(c, protectedModeDenied)
 			continue
 		}
 		if tc, ok := c.(*net.TCPConn); ok {

@@ -99,7 +99,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.StringVar(&o.node.JoinPassword, "join-password", "", "password for AUTH on the --join seeds (default: --requirepass)")
 	fs.IntVar(&o.node.BootstrapExpect, "bootstrap-expect", 0, "with --discover-dns: form a new cluster once this many fresh nodes are found (all start as voters), or join the existing one")
 	fs.StringVar(&o.discoverDNS, "discover-dns", "", "DNS name listing the cluster's nodes for --bootstrap-expect: SRV records (host:port of each Raft port), else A/AAAA records with this node's Raft port")
-	fs.StringVar(&o.node.ClusterSecret, "cluster-secret", "", "shared secret every node must present on the Raft port (mutual HMAC challenge; it is never sent). Empty: no secret, and nodes with one refuse this node")
+	fs.StringVar(&o.node.ClusterSecret, "cluster-secret", "", "shared secret every node must present on the Raft port (mutual HMAC challenge; it is never sent). Empty: no secret, and nodes with one refuse this node. Required when --raft-listen is not a loopback address, unless --insecure-peers")
+	insecurePeers := fs.Bool("insecure-peers", false, "allow a non-loopback --raft-listen without --cluster-secret: anyone who can reach the Raft port can then write, read and change the membership")
 	fs.DurationVar(&o.node.LeaderWait, "leader-wait", 5*time.Second, "how long a command waits for a Raft leader to be elected before failing with TRYAGAIN")
 	fs.DurationVar(&o.node.ClockOffset, "clock-offset", 0, "test hook: offset added to this node's clock when it stamps log entries as leader")
 	dialVia := fs.String("dial-via", "", "test hook: raft-addr=dial-addr,... dial a peer's Raft port at dial-addr (a fault-injecting proxy) instead of the address it advertises")
@@ -121,6 +122,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 
 	// Client protocol limits (the server package's, as in Redis).
 	fs.StringVar(&o.server.RequirePass, "requirepass", "", "password clients must give with AUTH or HELLO (empty: no authentication)")
+	protectedMode := fs.String("protected-mode", "yes", "as Redis's protected-mode: while no --requirepass is set, clients that do not connect over the loopback interface get a DENIED error (yes or no)")
 	fs.Int64Var(&o.server.MaxBulkLen, "proto-max-bulk-len", server.DefaultMaxBulkLen, "largest bulk argument accepted, in bytes")
 	fs.Int64Var(&o.server.MaxMultibulkLen, "max-multibulk-len", server.DefaultMaxMultibulkLen, "most arguments accepted in one command")
 	fs.Int64Var(&o.server.ClientQueryBufferLimit, "client-query-buffer-limit", server.DefaultClientQueryBufferLimit, "largest single request in bytes; a client going past it is disconnected")
@@ -194,6 +196,16 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return bad("--log-format %q: want text or json", o.logFormat)
 	}
+	switch *protectedMode {
+	case "yes":
+	case "no":
+		o.server.NoProtectedMode = true
+	default:
+		return bad("--protected-mode %q: want yes or no", *protectedMode)
+	}
+	if o.node.ClusterSecret == "" && !*insecurePeers && !isLoopback(o.node.RaftAddr) {
+		return bad("--raft-listen %s is not a loopback address and no --cluster-secret is set: anyone who can reach the Raft port could write and change the membership. Set --cluster-secret (the same on every node), or --insecure-peers to accept that", o.node.RaftAddr)
+	}
 	if o.node.MaxAppendEntries > 1024 {
 		return bad("--raft-max-append-entries %d: at most 1024", o.node.MaxAppendEntries)
 	}
@@ -212,6 +224,20 @@ func defaultClientAddr(listen string) string {
 		return ""
 	}
 	return listen
+}
+
+// isLoopback tells whether a host:port listens on the loopback interface
+// only (a loopback IP or "localhost").
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // printDefaults is flag.PrintDefaults without the hidden flags.

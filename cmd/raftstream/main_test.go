@@ -76,7 +76,7 @@ func TestParseClusterFlags(t *testing.T) {
 		t.Fatalf("parsed %+v", n)
 	}
 	o, err = parseFlags([]string{"--bootstrap-expect", "3", "--discover-dns", "rs.ns.svc", "--listen", "0.0.0.0:6379",
-		"--raft-listen", "0.0.0.0:7000", "--raft-advertise", "10.1.1.1:7001", "--advertise-client", "rs-0:6379"}, io.Discard)
+		"--raft-listen", "0.0.0.0:7000", "--raft-advertise", "10.1.1.1:7001", "--advertise-client", "rs-0:6379", "--cluster-secret", "s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +100,41 @@ func TestParseClusterFlags(t *testing.T) {
 	for _, hook := range []string{"clock-offset", "dial-via"} {
 		if strings.Contains(help.String(), hook) {
 			t.Errorf("--help shows the %s test hook", hook)
+		}
+	}
+}
+
+// A Raft port reachable from other hosts needs a cluster secret, or an
+// explicit --insecure-peers; protected mode is on unless turned off.
+func TestParsePeerSecurityFlags(t *testing.T) {
+	cases := []struct {
+		args    []string
+		ok      bool
+		noProt  bool
+		stderrs string
+	}{
+		{args: nil, ok: true},
+		{args: []string{"--raft-listen", "localhost:7379"}, ok: true},
+		{args: []string{"--raft-listen", "[::1]:7379"}, ok: true},
+		{args: []string{"--raft-listen", "0.0.0.0:7379"}, stderrs: "no --cluster-secret is set"},
+		{args: []string{"--raft-listen", ":7379"}, stderrs: "no --cluster-secret is set"},
+		{args: []string{"--raft-listen", "10.0.0.1:7379"}, stderrs: "--insecure-peers"},
+		{args: []string{"--raft-listen", "0.0.0.0:7379", "--cluster-secret", "s"}, ok: true},
+		{args: []string{"--raft-listen", "0.0.0.0:7379", "--insecure-peers"}, ok: true},
+		{args: []string{"--protected-mode", "no"}, ok: true, noProt: true},
+		{args: []string{"--protected-mode", "yes"}, ok: true},
+		{args: []string{"--protected-mode", "off"}, stderrs: `--protected-mode "off": want yes or no`},
+	}
+	for _, tc := range cases {
+		var stderr bytes.Buffer
+		o, err := parseFlags(tc.args, &stderr)
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%q: %v\n%s", tc.args, err, stderr.String())
+		case tc.ok && o.server.NoProtectedMode != tc.noProt:
+			t.Errorf("%q: NoProtectedMode = %v", tc.args, o.server.NoProtectedMode)
+		case !tc.ok && (!errors.Is(err, errUsage) || !strings.Contains(stderr.String(), tc.stderrs)):
+			t.Errorf("%q: %v, want a usage error saying %q; stderr:\n%s", tc.args, err, tc.stderrs, stderr.String())
 		}
 	}
 }
