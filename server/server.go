@@ -37,8 +37,8 @@ type Server struct {
 	maxClients  atomic.Int64
 	// protectedMode: refuse non-loopback clients while no password is set.
 	protectedMode atomic.Bool
-	maxBulk     atomic.Int64
-	queryLimit  atomic.Int64
+	maxBulk       atomic.Int64
+	queryLimit    atomic.Int64
 
 	clients *registry
 	nextID  atomic.Uint64
