@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -36,6 +37,10 @@ type Config struct {
 	// ClientQueryBufferLimit caps the bytes of a single request; a client
 	// going past it is disconnected without a reply, as in Redis.
 	ClientQueryBufferLimit int64
+	// TLSAddr, if set, is a second client address served over TLS with
+	// the TLS configuration (Redis's tls-port); the plain Addr stays.
+	TLSAddr string
+	TLS     *tls.Config
 	// MaxClients caps concurrent client connections (maxclients).
 	MaxClients int
 	// NoProtectedMode turns Redis's protected mode off (protected-mode

@@ -34,7 +34,7 @@ func (s *Server) deniedByProtectedMode(c net.Conn) bool {
 // closes it, counting it in rejected_connections.
 func (s *Server) refuse(c net.Conn, reply string) {
 	s.stats.rejected.Add(1)
-	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+	_ = c.SetDeadline(time.Now().Add(time.Second)) // a TLS handshake reads too
 	_, _ = c.Write([]byte(reply))
 	_ = c.Close()
 }

@@ -32,6 +32,8 @@ type options struct {
 	discoverDNS string
 	// pprofListen is --pprof-listen: where to serve /debug/pprof/ (off if empty).
 	pprofListen string
+	// tls holds the client TLS flags; run loads the certificates.
+	tls tlsOptions
 }
 
 const usageHeader = `raftstream: Redis Streams over Raft.
@@ -122,6 +124,11 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 
 	// Client protocol limits (the server package's, as in Redis).
 	fs.StringVar(&o.server.RequirePass, "requirepass", "", "password clients must give with AUTH or HELLO (empty: no authentication)")
+	fs.IntVar(&o.tls.port, "tls-port", 0, "also serve clients over TLS on this port, on --listen's host (0: no TLS), as Redis's tls-port; the plain port stays")
+	fs.StringVar(&o.tls.certFile, "tls-cert-file", "", "PEM certificate (chain) of the TLS port")
+	fs.StringVar(&o.tls.keyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
+	fs.StringVar(&o.tls.caCertFile, "tls-ca-cert-file", "", "PEM CA certificates that client certificates must chain to")
+	fs.StringVar(&o.tls.authClients, "tls-auth-clients", "yes", "client certificates on the TLS port: yes (required), optional (verified if given) or no")
 	protectedMode := fs.String("protected-mode", "yes", "as Redis's protected-mode: while no --requirepass is set, clients that do not connect over the loopback interface get a DENIED error (yes or no)")
 	fs.Int64Var(&o.server.MaxBulkLen, "proto-max-bulk-len", server.DefaultMaxBulkLen, "largest bulk argument accepted, in bytes")
 	fs.Int64Var(&o.server.MaxMultibulkLen, "max-multibulk-len", server.DefaultMaxMultibulkLen, "most arguments accepted in one command")
@@ -202,6 +209,9 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 		o.server.NoProtectedMode = true
 	default:
 		return bad("--protected-mode %q: want yes or no", *protectedMode)
+	}
+	if o.server.TLSAddr, err = o.tls.check(o.server.Addr); err != nil {
+		return bad("%v", err)
 	}
 	if o.node.ClusterSecret == "" && !*insecurePeers && !isLoopback(o.node.RaftAddr) {
 		return bad("--raft-listen %s is not a loopback address and no --cluster-secret is set: anyone who can reach the Raft port could write and change the membership. Set --cluster-secret (the same on every node), or --insecure-peers to accept that", o.node.RaftAddr)

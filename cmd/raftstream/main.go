@@ -107,6 +107,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 		}
 		defer stopPprof()
 	}
+	if opts.server.TLSAddr != "" {
+		if opts.server.TLS, err = opts.tls.config(); err != nil {
+			return err
+		}
+	}
 	node, err := cluster.Open(opts.node)
 	if err != nil {
 		return fmt.Errorf("open raft node: %w", err)
@@ -127,7 +132,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve() }()
 	logger.Info("raftstream started", "version", version, "commit", buildCommit(), "go", runtime.Version(), "node_id", opts.node.NodeID,
-		"listen", srv.Addr().String(), "raft_listen", node.RaftAddr(), "data_dir", opts.node.DataDir)
+		"listen", srv.Addr().String(), "tls_listen", opts.server.TLSAddr, "raft_listen", node.RaftAddr(), "data_dir", opts.node.DataDir)
 	if onStart != nil {
 		onStart(srv.Addr().String(), node.RaftAddr())
 	}

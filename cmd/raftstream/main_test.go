@@ -326,3 +326,34 @@ func TestRunShutdownAndRecover(t *testing.T) {
 		t.Fatalf("XLEN after restart = %q, want :5", got)
 	}
 }
+
+// The client TLS flags go together as Redis's do; the TLS port shares
+// --listen's host.
+func TestParseTLSFlags(t *testing.T) {
+	o, err := parseFlags([]string{"--listen", "10.0.0.5:6379", "--tls-port", "6380", "--tls-cert-file", "c", "--tls-key-file", "k",
+		"--tls-ca-cert-file", "ca"}, io.Discard)
+	if err != nil || o.server.TLSAddr != "10.0.0.5:6380" {
+		t.Fatalf("TLSAddr %q, %v", o.server.TLSAddr, err)
+	}
+	if o, err := parseFlags(nil, io.Discard); err != nil || o.server.TLSAddr != "" {
+		t.Fatalf("no --tls-port: TLSAddr %q, %v", o.server.TLSAddr, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tls-port", "6380"}, "--tls-port needs --tls-cert-file and --tls-key-file"},
+		{[]string{"--tls-port", "6380", "--tls-cert-file", "c", "--tls-key-file", "k"}, "needs --tls-ca-cert-file"},
+		{[]string{"--tls-port", "70000", "--tls-cert-file", "c", "--tls-key-file", "k"}, "want 1 to 65535"},
+		{[]string{"--tls-auth-clients", "maybe"}, `--tls-auth-clients "maybe": want yes, no or optional`},
+	} {
+		var stderr bytes.Buffer
+		if _, err := parseFlags(tc.args, &stderr); !errors.Is(err, errUsage) || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%q: %v, want a usage error saying %q; stderr:\n%s", tc.args, err, tc.want, stderr.String())
+		}
+	}
+	o, err = parseFlags([]string{"--tls-port", "6380", "--tls-cert-file", "c", "--tls-key-file", "k", "--tls-auth-clients", "no"}, io.Discard)
+	if err != nil || o.server.TLSAddr != "127.0.0.1:6380" {
+		t.Fatalf("--tls-auth-clients no without a CA: %q, %v", o.server.TLSAddr, err)
+	}
+}
