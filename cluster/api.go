@@ -97,6 +97,9 @@ type Config struct {
 	// ClusterSecret authenticates every connection between nodes (Raft
 	// and forwarding). Optional, but when set every node must share it.
 	ClusterSecret string
+	// PeerTLS, if set, puts connections between nodes in mutual TLS; every
+	// node must then have it, with certificates of the same CA.
+	PeerTLS *PeerTLS
 	// LeaderWait is how long Propose, ReadBarrier and the membership calls
 	// wait for a leader to appear before failing with ErrNoLeader.
 	// Default 5s.

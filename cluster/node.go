@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -174,6 +175,9 @@ func Open(cfg Config) (n *Node, err error) {
 			return nil, fmt.Errorf("listen for raft on %s: %w", cfg.RaftAddr, err)
 		}
 	}
+	if cfg.PeerTLS != nil {
+		ln = tls.NewListener(ln, cfg.PeerTLS.serverConfig())
+	}
 	mux := NewMux(ln, log, cfg.ClusterSecret)
 	cleanup = append(cleanup, func() { _ = mux.Close() })
 	advertise, err := advertiseAddr(cfg.RaftAdvertise, ln.Addr())
@@ -189,6 +193,9 @@ func Open(cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	dialer := peerDialer{secret: cfg.ClusterSecret, via: cfg.DialMap}
+	if cfg.PeerTLS != nil {
+		dialer.tls = cfg.PeerTLS.clientConfig()
+	}
 	stream := newStreamLayer(raftLn, advertise, dialer)
 	cleanup = append(cleanup, stream.closeAll)
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{

@@ -95,3 +95,45 @@ print(r.xlen("tls"), r.xrange("tls", i, i)[0][1][b"via"].decode())
 	})
 	p.RequireAlive(t)
 }
+
+// TestClusterTLS runs three real nodes whose peer links are mutual TLS
+// (--tls-cluster yes, no cluster secret, Raft on loopback) and writes
+// through a follower; a joiner without TLS is refused.
+func TestClusterTLS(t *testing.T) {
+	certs, err := testcerts.New()
+	must(t, err)
+	files, err := certs.Files(t.TempDir())
+	must(t, err)
+	pl := planCluster(t, 3)
+	tlsFlags := []string{"--tls-cluster", "yes", "--tls-cert-file", files["server.crt"], "--tls-key-file", files["server.key"],
+		"--tls-ca-cert-file", files["ca.crt"]}
+	nodes := make([]*Proc, 3)
+	for i := range nodes {
+		id := "n" + strconv.Itoa(i+1)
+		p := newProc(t, "raftstream", pl.bin, func(p *Proc) []string {
+			return append([]string{"--node-id", id, "--data-dir", p.Dir, "--listen", p.Addr, "--raft-listen", p.RaftAddr,
+				"--peers", pl.peers}, tlsFlags...)
+		})
+		p.Name, p.Addr, p.RaftAddr, p.pingOnly = "raftstream-"+id, pl.addrs[i], pl.raftAddrs[i], true
+		nodes[i] = p
+	}
+	for _, p := range nodes {
+		p.Start()
+	}
+	leader := waitLeader(t, nodes)
+	for _, p := range nodes {
+		if p == leader {
+			continue
+		}
+		if r := do(p.Addr, "XADD", "tls", "*", "via", p.Name); !strings.HasPrefix(r, "$") {
+			t.Fatalf("XADD through %s: %q", p.Name, r)
+		}
+	}
+	if r := do(leader.Addr, "XLEN", "tls"); r != ":2\r\n" {
+		t.Fatalf("XLEN on the leader: %q", r)
+	}
+	code, out := runBinary(t, time.Minute, append(freshNodeArgs(t, "plain"), "--join", leader.Addr)...)
+	if code != 1 || !strings.Contains(out, "join refused: the leader cannot authenticate") {
+		t.Fatalf("a joiner without TLS: exit %d:\n%s", code, out)
+	}
+}

@@ -102,7 +102,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.IntVar(&o.node.BootstrapExpect, "bootstrap-expect", 0, "with --discover-dns: form a new cluster once this many fresh nodes are found (all start as voters), or join the existing one")
 	fs.StringVar(&o.discoverDNS, "discover-dns", "", "DNS name listing the cluster's nodes for --bootstrap-expect: SRV records (host:port of each Raft port), else A/AAAA records with this node's Raft port")
 	fs.StringVar(&o.node.ClusterSecret, "cluster-secret", "", "shared secret every node must present on the Raft port (mutual HMAC challenge; it is never sent). Empty: no secret, and nodes with one refuse this node. Required when --raft-listen is not a loopback address, unless --insecure-peers")
-	insecurePeers := fs.Bool("insecure-peers", false, "allow a non-loopback --raft-listen without --cluster-secret: anyone who can reach the Raft port can then write, read and change the membership")
+	insecurePeers := fs.Bool("insecure-peers", false, "allow a non-loopback --raft-listen without --cluster-secret or --tls-cluster: anyone who can reach the Raft port can then write, read and change the membership")
 	fs.DurationVar(&o.node.LeaderWait, "leader-wait", 5*time.Second, "how long a command waits for a Raft leader to be elected before failing with TRYAGAIN")
 	fs.DurationVar(&o.node.ClockOffset, "clock-offset", 0, "test hook: offset added to this node's clock when it stamps log entries as leader")
 	dialVia := fs.String("dial-via", "", "test hook: raft-addr=dial-addr,... dial a peer's Raft port at dial-addr (a fault-injecting proxy) instead of the address it advertises")
@@ -129,6 +129,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.StringVar(&o.tls.keyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
 	fs.StringVar(&o.tls.caCertFile, "tls-ca-cert-file", "", "PEM CA certificates that client certificates must chain to")
 	fs.StringVar(&o.tls.authClients, "tls-auth-clients", "yes", "client certificates on the TLS port: yes (required), optional (verified if given) or no")
+	fs.StringVar(&o.tls.cluster, "tls-cluster", "no", "as Redis's tls-cluster: links between nodes (Raft and forwarding) in mutual TLS with --tls-cert-file, --tls-key-file and --tls-ca-cert-file (yes or no); every node needs it, with certificates of the same CA (extended key usage serverAuth and clientAuth)")
 	protectedMode := fs.String("protected-mode", "yes", "as Redis's protected-mode: while no --requirepass is set, clients that do not connect over the loopback interface get a DENIED error (yes or no)")
 	fs.Int64Var(&o.server.MaxBulkLen, "proto-max-bulk-len", server.DefaultMaxBulkLen, "largest bulk argument accepted, in bytes")
 	fs.Int64Var(&o.server.MaxMultibulkLen, "max-multibulk-len", server.DefaultMaxMultibulkLen, "most arguments accepted in one command")
@@ -213,8 +214,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	if o.server.TLSAddr, err = o.tls.check(o.server.Addr); err != nil {
 		return bad("%v", err)
 	}
-	if o.node.ClusterSecret == "" && !*insecurePeers && !isLoopback(o.node.RaftAddr) {
-		return bad("--raft-listen %s is not a loopback address and no --cluster-secret is set: anyone who can reach the Raft port could write and change the membership. Set --cluster-secret (the same on every node), or --insecure-peers to accept that", o.node.RaftAddr)
+	if o.node.ClusterSecret == "" && o.tls.cluster != "yes" && !*insecurePeers && !isLoopback(o.node.RaftAddr) {
+		return bad("--raft-listen %s is not a loopback address and no --cluster-secret is set (nor --tls-cluster yes): anyone who can reach the Raft port could write and change the membership. Set --cluster-secret (the same on every node) or --tls-cluster yes, or --insecure-peers to accept that", o.node.RaftAddr)
 	}
 	if o.node.MaxAppendEntries > 1024 {
 		return bad("--raft-max-append-entries %d: at most 1024", o.node.MaxAppendEntries)

@@ -112,6 +112,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 			return err
 		}
 	}
+	if opts.node.PeerTLS, err = opts.tls.peer(); err != nil {
+		return err
+	}
 	node, err := cluster.Open(opts.node)
 	if err != nil {
 		return fmt.Errorf("open raft node: %w", err)

@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"strconv"
+
+	"github.com/raftstream/raftstream/cluster"
 )
 
 // tlsOptions are the client TLS flags, named as Redis's settings.
@@ -17,6 +19,7 @@ type tlsOptions struct {
 	keyFile     string
 	caCertFile  string
 	authClients string // yes, no or optional
+	cluster     string // yes or no: peer links in mutual TLS
 }
 
 // check validates the flags together; addr is --listen, whose host the
@@ -26,6 +29,15 @@ func (o tlsOptions) check(listen string) (string, error) {
 	case "yes", "no", "optional":
 	default:
 		return "", fmt.Errorf("--tls-auth-clients %q: want yes, no or optional", o.authClients)
+	}
+	switch o.cluster {
+	case "no":
+	case "yes":
+		if o.certFile == "" || o.keyFile == "" || o.caCertFile == "" {
+			return "", errors.New("--tls-cluster yes needs --tls-cert-file, --tls-key-file and --tls-ca-cert-file")
+		}
+	default:
+		return "", fmt.Errorf("--tls-cluster %q: want yes or no", o.cluster)
 	}
 	if o.port == 0 {
 		return "", nil
@@ -45,6 +57,19 @@ func (o tlsOptions) check(listen string) (string, error) {
 		return "", fmt.Errorf("--listen %q: %w", listen, err)
 	}
 	return net.JoinHostPort(host, strconv.Itoa(o.port)), nil
+}
+
+// peer loads the certificates for mutual TLS between nodes, or returns
+// nil without --tls-cluster yes.
+func (o tlsOptions) peer() (*cluster.PeerTLS, error) {
+	if o.cluster != "yes" {
+		return nil, nil
+	}
+	cfg, err := o.config()
+	if err != nil {
+		return nil, err
+	}
+	return &cluster.PeerTLS{Cert: cfg.Certificates[0], CAs: cfg.ClientCAs}, nil
 }
 
 // config loads the certificates into the TLS configuration of the

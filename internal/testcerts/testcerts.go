@@ -21,7 +21,7 @@ import (
 // Set is a CA and two certificates it signed, PEM encoded.
 type Set struct {
 	CA                    []byte
-	ServerCert, ServerKey []byte // valid for localhost, 127.0.0.1 and ::1
+	ServerCert, ServerKey []byte // for localhost, 127.0.0.1 and ::1; also a client certificate
 	ClientCert, ClientKey []byte
 }
 
@@ -46,7 +46,8 @@ func New() (*Set, error) {
 	srv := template("raftstream test server")
 	srv.DNSNames = []string{"localhost"}
 	srv.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
-	srv.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	// Both usages: a cluster node presents it when it dials peers too.
+	srv.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
 	if s.ServerCert, s.ServerKey, err = issue(srv, ca, caKey); err != nil {
 		return nil, err
 	}
