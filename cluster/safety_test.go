@@ -90,17 +90,8 @@ func TestJoinRefused(t *testing.T) {
 // A node removed from the cluster fails with ErrRemoved, and its data dir
 // cannot be reopened as if it were still a member.
 func TestRemovedNodeFails(t *testing.T) {
-	nodes, _ := clusterWithClients(t, 1, func(*Config) {})
-	leader := waitLeader(t, nodes...)
-	cfg := testConfig(t, "j", t.TempDir())
-	cfg.Join = []string{respSeed(t, leader, "")}
-	cfg.ClientAddr = "client-j:6379"
-	j := openNode(t, cfg)
+	leader, j, cfg := joinedVoter(t)
 	defer j.Close()
-	waitFor(t, 10*time.Second, "j to be a voter", func() bool {
-		m, ok := memberByID(t, leader, "j")
-		return ok && m.Suffrage == "voter"
-	})
 	// Wait for j to know itself a member (its own metadata applied).
 	waitFor(t, 10*time.Second, "j's membership flag", func() bool {
 		ok, err := wasMember(j.store)
