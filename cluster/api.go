@@ -105,6 +105,9 @@ type Config struct {
 	// ClusterSecret authenticates every connection between nodes (Raft
 	// and forwarding). Optional, but when set every node must share it.
 	ClusterSecret string
+	// PeerTLS, if set, puts connections between nodes in mutual TLS; every
+	// node must then have it, with certificates of the same CA.
+	PeerTLS *PeerTLS
 	// LeaderWait is how long Propose, ReadBarrier and the membership calls
 	// wait for a leader to appear before failing with ErrNoLeader.
 	// Default 5s.
@@ -208,6 +211,12 @@ type Node struct {
 	// metaPoke wakes metaLoop when it changes.
 	clientAddr atomic.Pointer[string]
 	metaPoke   chan struct{}
+
+	// failed is closed, with failErr set, when the node can no longer be
+	// a member (Failed).
+	failOnce sync.Once
+	failed   chan struct{}
+	failErr  error
 
 	closeOnce sync.Once
 	closeErr  error

@@ -27,7 +27,8 @@
 // MuxForward for the cluster RPC). One port per node means the address in
 // the Raft configuration reaches every node-to-node service, so a
 // follower never needs a second address map to find the leader's
-// forwarding endpoint. The handshake is a mutual HMAC challenge on the
+// forwarding endpoint. With PeerTLS every such connection is mutual TLS
+// first (peertls.go). The handshake is a mutual HMAC challenge on the
 // cluster secret (auth.go): neither side sends anything else before the
 // other has proven it holds the secret, which never crosses the wire. The
 // stream layer tracks the connections it hands raft and closes them at
@@ -96,6 +97,17 @@
 // wiped node rejoining under its old ID distinguishable from one asking
 // twice: the leader removes the old entry and re-adds it as a non-voter,
 // and it catches up by snapshot install.
+//
+// Joins are vetted first (safety.go): the leader asks the member holding
+// the joiner's ID or Raft address for its status, and refuses the join
+// (ErrJoinRefused) if it answers as itself; a member that does not answer
+// is a previous incarnation and is replaced. The leader also dials the
+// joiner's Raft port, so a joiner that fails the cluster-secret or TLS
+// handshake is refused instead of becoming a member nobody can reach. A
+// node records in its stable store once it has seen itself in the
+// configuration with its own metadata; missing from it later means
+// removed: Failed closes with ErrRemoved, and the data dir no longer
+// opens. HandOff, for shutdown, hands a leader's leadership over.
 //
 // # Group commit
 //

@@ -59,15 +59,32 @@ func (h *hclogAdapter) Log(level hclog.Level, msg string, args ...interface{}) {
 	if h.name != "" {
 		all = append(all, "component", h.name)
 	}
-	all = append(all, h.implied...)
-	for _, a := range args {
-		all = append(all, hclogValue(a))
-	}
+	all = appendArgs(all, h.implied)
+	all = appendArgs(all, args)
 	h.l.Log(context.Background(), toSlogLevel(level), msg, all...)
 }
 
-// hclogValue renders hclog's formatting wrappers, which slog would print
-// as raw Go values (raft logs its configuration with hclog.Fmt).
+// ownKeys are attributes our loggers already carry (Open adds "node",
+// Log "component"); raft's own attributes of the same name get a "raft_"
+// prefix, or a JSON record would hold the key twice.
+var ownKeys = map[string]bool{"node": true, "component": true}
+
+// appendArgs appends hclog's key/value pairs as slog arguments.
+func appendArgs(dst, kv []interface{}) []any {
+	for i, a := range kv {
+		if k, ok := a.(string); ok && i%2 == 0 && ownKeys[k] {
+			a = "raft_" + k
+		} else if i%2 == 1 {
+			a = hclogValue(a)
+		}
+		dst = append(dst, a)
+	}
+	return dst
+}
+
+// hclogValue renders hclog's formatting wrappers and Stringers, which
+// slog would print as raw Go values (raft logs its configuration with
+// hclog.Fmt).
 func hclogValue(v interface{}) interface{} {
 	switch x := v.(type) {
 	case hclog.Format:
@@ -85,6 +102,12 @@ func hclogValue(v interface{}) interface{} {
 		return fmt.Sprintf("0b%b", int(x))
 	case hclog.Quote:
 		return fmt.Sprintf("%q", string(x))
+	case error:
+		return x
+	case fmt.Stringer:
+		// raft logs itself (*raft.Raft) this way: slog's JSON handler
+		// would print its exported fields, not what String says.
+		return x.String()
 	}
 	return v
 }

@@ -32,7 +32,8 @@ const (
 )
 
 // Join asks the seeds (client addresses, tried in turn, round after round)
-// to add self to their cluster, until one accepts or ctx ends. password,
+// to add self to their cluster, until one accepts or ctx ends, or the
+// leader refuses the join (ErrJoinRefused: retrying cannot help). password,
 // if not empty, is sent with AUTH first.
 func Join(ctx context.Context, seeds []string, self NodeInfo, password string) error {
 	if len(seeds) == 0 {
@@ -47,7 +48,12 @@ func Join(ctx context.Context, seeds []string, self NodeInfo, password string) e
 			if err == nil {
 				return nil
 			}
-			errs = append(errs, fmt.Errorf("seed %s: %w", seed, err))
+			err = fmt.Errorf("seed %s: %w", seed, err)
+			if isJoinRefusal(err) {
+				// The leader decided; asking another seed reaches the same one.
+				return refusedError{err}
+			}
+			errs = append(errs, err)
 		}
 		t := time.NewTimer(backoff)
 		select {
@@ -87,6 +93,13 @@ func joinOnce(ctx context.Context, seed string, self NodeInfo, password string) 
 	}
 	return nil
 }
+
+// refusedError is a seed's refusal of the join: ErrJoinRefused with the
+// seed's reason.
+type refusedError struct{ err error }
+
+func (e refusedError) Error() string   { return e.err.Error() }
+func (e refusedError) Unwrap() []error { return []error{ErrJoinRefused, e.err} }
 
 // respCommand encodes a command as a RESP array of bulk strings.
 func respCommand(args ...string) []byte {
@@ -140,6 +153,9 @@ func (n *Node) joinLoop() {
 			n.log.Info("joined cluster; catching up as a non-voter")
 			return
 		case n.ctx.Err() != nil:
+			return
+		case errors.Is(err, ErrJoinRefused):
+			n.fail(err)
 			return
 		}
 		n.log.Warn("still trying to join the cluster", "err", err)

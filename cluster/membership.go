@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -83,10 +84,12 @@ func (n *Node) Members() ([]Member, error) {
 // AddMember adds a node as a non-voter (promoted once caught up) and
 // records its metadata. If m.ID is already a member at m.RaftAddr and
 // was recorded with the same incarnation (or none), it is the same node
-// asking again: nothing changes but the metadata. Otherwise the old entry
-// for m.ID (or another ID at m.RaftAddr) is removed first: it is a
-// previous incarnation whose log is gone, and it must not vote until it
-// has caught up again.
+// asking again: nothing changes but the metadata. A join that takes a
+// live member's ID or Raft address, or whose Raft port fails the
+// cluster-secret handshake, is refused with ErrJoinRefused (see
+// checkJoiner). Otherwise the old entry for m.ID (or another ID at
+// m.RaftAddr) is removed first: it is a previous incarnation whose log is
+// gone, and it must not vote until it has caught up again.
 func (n *Node) AddMember(ctx context.Context, m NodeInfo) error {
 	if m.ID == "" || m.RaftAddr == "" {
 		return errors.New("cluster: member ID and Raft address are required")
@@ -105,6 +108,41 @@ func (n *Node) RemoveMember(ctx context.Context, id string) error {
 // or abandoned the transfer.
 func (n *Node) TransferLeadership(ctx context.Context, id string) error {
 	return n.admin(ctx, opTransfer, NodeInfo{ID: id})
+}
+
+// HandOff, on the leader of a cluster with another voter, hands
+// leadership to the most up-to-date voter and returns its ID once it
+// leads, so that a node about to stop costs the cluster no election
+// timeout. Anywhere else it does nothing and returns "".
+func (n *Node) HandOff(ctx context.Context) (string, error) {
+	if n.raft.State() != raft.Leader {
+		return "", nil
+	}
+	conf, err := n.configuration()
+	if err != nil {
+		return "", err
+	}
+	if !slices.ContainsFunc(conf.Servers, func(s raft.Server) bool {
+		return s.Suffrage == raft.Voter && string(s.ID) != n.cfg.NodeID
+	}) {
+		return "", nil
+	}
+	if err := n.transferLeader(ctx, ""); err != nil {
+		return "", err
+	}
+	// The transfer completes when the target has won its election; wait
+	// for its first contact to learn who it is.
+	for {
+		changed := n.leaderChanged()
+		if _, id := n.raft.LeaderWithID(); id != "" && string(id) != n.cfg.NodeID {
+			return string(id), nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return "", fmt.Errorf("leadership moved, new leader not known yet: %w", ctx.Err())
+		}
+	}
 }
 
 // admin runs a membership operation on the leader: here, or forwarded.
@@ -213,6 +251,10 @@ func (n *Node) addMemberLeader(ctx context.Context, info NodeInfo) error {
 		return err
 	}
 	conf, index := cf.Configuration(), cf.Index()
+	if err := n.checkJoiner(ctx, conf, info); err != nil {
+		n.log.Warn("refused a join", "id", info.ID, "raft_addr", info.RaftAddr, "err", err)
+		return err
+	}
 	for _, s := range conf.Servers {
 		sameID, sameAddr := string(s.ID) == info.ID, string(s.Address) == info.RaftAddr
 		if !sameID && !sameAddr {

@@ -133,6 +133,24 @@ func clusterWithClients(t *testing.T, size int, tune func(*Config)) ([]*Node, []
 	})
 }
 
+// joinedVoter starts a one-node cluster and a node "j" that joins it,
+// and returns them once j is a voter, with j's configuration. The caller
+// closes j.
+func joinedVoter(t *testing.T) (leader, j *Node, cfg Config) {
+	t.Helper()
+	nodes, _ := clusterWithClients(t, 1, func(*Config) {})
+	leader = waitLeader(t, nodes...)
+	cfg = testConfig(t, "j", t.TempDir())
+	cfg.Join = []string{respSeed(t, leader, "")}
+	cfg.ClientAddr = "client-j:6379"
+	j = openNode(t, cfg)
+	waitFor(t, 10*time.Second, "j to be a voter", func() bool {
+		m, ok := memberByID(t, leader, "j")
+		return ok && m.Suffrage == "voter"
+	})
+	return leader, j, cfg
+}
+
 func memberByID(t *testing.T, n *Node, id string) (Member, bool) {
 	t.Helper()
 	ms, err := n.Members()
@@ -318,16 +336,7 @@ func TestWipedNodeRejoinsFromSnapshot(t *testing.T) {
 
 // Restarted nodes keep their data and membership: no join, no bootstrap.
 func TestRestartedJoinerKeepsItsData(t *testing.T) {
-	nodes, _ := clusterWithClients(t, 1, func(*Config) {})
-	leader := waitLeader(t, nodes...)
-	cfg := testConfig(t, "j", t.TempDir())
-	cfg.Join = []string{respSeed(t, leader, "")}
-	cfg.ClientAddr = "client-j:6379"
-	j := openNode(t, cfg)
-	waitFor(t, 10*time.Second, "j to be a voter", func() bool {
-		m, ok := memberByID(t, leader, "j")
-		return ok && m.Suffrage == "voter"
-	})
+	leader, j, cfg := joinedVoter(t)
 	write(t, j, xadd("s", 1))
 	inc := j.Incarnation()
 	if err := j.Close(); err != nil {

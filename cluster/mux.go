@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -277,10 +278,23 @@ func (l *streamLayer) Addr() net.Addr {
 // kind (MuxRaft, MuxForward), authenticating with the cluster secret;
 // timeout bounds the dial and the handshake.
 func DialKind(addr string, kind byte, timeout time.Duration, secret string) (net.Conn, error) {
+	return dialKind(addr, kind, timeout, secret, nil)
+}
+
+// dialKind is DialKind, in TLS if tlsCfg is set.
+func dialKind(addr string, kind byte, timeout time.Duration, secret string, tlsCfg *tls.Config) (net.Conn, error) {
 	deadline := time.Now().Add(timeout)
 	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
+	}
+	if tlsCfg != nil {
+		tc, err := tlsClient(conn, tlsCfg, deadline)
+		if err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("connect to %s: %w", addr, err)
+		}
+		conn = tc
 	}
 	if err := dialHandshake(conn, kind, []byte(secret), deadline); err != nil {
 		_ = conn.Close()
@@ -298,11 +312,13 @@ type peerDialer struct {
 	// dialed (Config.DialMap); the advertised address stays what the
 	// Raft configuration stores and reports.
 	via map[string]string
+	// tls, if set, wraps every connection in mutual TLS (Config.PeerTLS).
+	tls *tls.Config
 }
 
 func (d peerDialer) dial(addr string, kind byte, timeout time.Duration) (net.Conn, error) {
 	if a, ok := d.via[addr]; ok {
 		addr = a
 	}
-	return DialKind(addr, kind, timeout, d.secret)
+	return dialKind(addr, kind, timeout, d.secret, d.tls)
 }

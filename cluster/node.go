@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -184,6 +185,9 @@ func Open(cfg Config) (n *Node, err error) {
 			return nil, fmt.Errorf("listen for raft on %s: %w", cfg.RaftAddr, err)
 		}
 	}
+	if cfg.PeerTLS != nil {
+		ln = tls.NewListener(ln, cfg.PeerTLS.serverConfig())
+	}
 	mux := NewMux(ln, log, cfg.ClusterSecret)
 	cleanup = append(cleanup, func() { _ = mux.Close() })
 	advertise, err := advertiseAddr(cfg.RaftAdvertise, ln.Addr())
@@ -199,6 +203,9 @@ func Open(cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	dialer := peerDialer{secret: cfg.ClusterSecret, via: cfg.DialMap}
+	if cfg.PeerTLS != nil {
+		dialer.tls = cfg.PeerTLS.clientConfig()
+	}
 	stream := newStreamLayer(raftLn, advertise, dialer)
 	cleanup = append(cleanup, stream.closeAll)
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
@@ -223,6 +230,11 @@ func Open(cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	cleanup = append(cleanup, func() { _ = r.Shutdown().Error() })
+	if existing {
+		if err := checkResumable(cfg, r, store.stable, log); err != nil {
+			return nil, err
+		}
+	}
 	formLater := len(cfg.Join) > 0 || cfg.BootstrapExpect > 0
 	if !existing && !formLater {
 		conf := bootstrapConfig(cfg, trans.LocalAddr())
@@ -257,6 +269,7 @@ func Open(cfg Config) (n *Node, err error) {
 		leaderCh:    make(chan struct{}),
 		incarnation: incarnation,
 		metaPoke:    make(chan struct{}, 1),
+		failed:      make(chan struct{}),
 	}
 	gate.seal = n.seal
 	n.clientAddr.Store(&cfg.ClientAddr)
@@ -270,6 +283,7 @@ func Open(cfg Config) (n *Node, err error) {
 	n.spawn(n.followerLoop)
 	n.spawn(n.metaLoop)
 	n.spawn(n.logBytesLoop)
+	n.spawn(n.memberWatch)
 	switch {
 	case existing:
 	case len(cfg.Join) > 0:

@@ -227,12 +227,14 @@ func TestKubernetesManifests(t *testing.T) {
 		if ef.ConfigMapRef != nil && ef.ConfigMapRef.Name == configName {
 			fromConfigMap = true
 		}
-		if ef.SecretRef != nil && ef.SecretRef.Optional != nil && *ef.SecretRef.Optional {
+		// Required: the cluster secret comes from it, and a node whose
+		// Raft port listens on the pod network will not start without one.
+		if ef.SecretRef != nil && (ef.SecretRef.Optional == nil || !*ef.SecretRef.Optional) {
 			fromSecret = true
 		}
 	}
 	if !fromConfigMap || !fromSecret {
-		t.Errorf("envFrom %+v: want the ConfigMap and an optional Secret", ctr.EnvFrom)
+		t.Errorf("envFrom %+v: want the ConfigMap and a required Secret", ctr.EnvFrom)
 	}
 	// Every $(VAR) in the args is defined, or the kubelet leaves it as is.
 	for _, a := range ctr.Args {
@@ -507,6 +509,7 @@ func expandK8s(s string, vars map[string]string) string {
 // pod's hostname, its DNS name and the discovery name as aliases, and the
 // readiness probe as health check.
 func TestK8sSimMatchesStatefulSet(t *testing.T) {
+	const secretKey = "RAFTSTREAM_CLUSTER_SECRET"
 	m := loadManifests(t)
 	sts, ctr := m.statefulSet(t)
 	cm := m.configMaps[configName]
@@ -543,6 +546,11 @@ func TestK8sSimMatchesStatefulSet(t *testing.T) {
 				wantEnv[e.Name] = vars[e.Name]
 			}
 		}
+		// The required Secret's cluster secret, any value.
+		if svc.Environment[secretKey] == "" {
+			t.Errorf("%s has no %s (the StatefulSet's Secret provides one)", pod, secretKey)
+		}
+		wantEnv[secretKey] = svc.Environment[secretKey]
 		var wantArgs []string
 		for _, a := range ctr.Args {
 			wantArgs = append(wantArgs, expandK8s(a, vars))

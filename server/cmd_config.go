@@ -85,6 +85,16 @@ var localParams = map[string]localParam{
 			l.maxLen.Store(v)
 			l.trim()
 		}, 0),
+	"protected-mode": {
+		get: func(s *Server) string { return yesNo(s.protectedMode.Load()) },
+		set: func(s *Server, v string) (func(), string) {
+			on, ok := parseYesNo(v)
+			if !ok {
+				return nil, "argument must be 'yes' or 'no'"
+			}
+			return func() { s.protectedMode.Store(on) }, ""
+		},
+	},
 	"requirepass": {
 		get: func(s *Server) string { return *s.requirePass.Load() },
 		set: func(s *Server, v string) (func(), string) {
@@ -100,6 +110,24 @@ var localParams = map[string]localParam{
 	"save":             {get: func(*Server) string { return "" }},
 	"maxmemory":        {get: func(*Server) string { return "0" }},
 	"maxmemory-policy": {get: func(*Server) string { return "noeviction" }},
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// parseYesNo reads a Redis boolean setting (case-insensitive yes or no).
+func parseYesNo(v string) (on, ok bool) {
+	switch strings.ToLower(v) {
+	case "yes":
+		return true, true
+	case "no":
+		return false, true
+	}
+	return false, false
 }
 
 // isReplicatedParam reports whether name (lower case) is a setting of the

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -36,8 +37,17 @@ type Config struct {
 	// ClientQueryBufferLimit caps the bytes of a single request; a client
 	// going past it is disconnected without a reply, as in Redis.
 	ClientQueryBufferLimit int64
+	// TLSAddr, if set, is a second client address served over TLS with
+	// the TLS configuration (Redis's tls-port); the plain Addr stays.
+	TLSAddr string
+	TLS     *tls.Config
 	// MaxClients caps concurrent client connections (maxclients).
 	MaxClients int
+	// NoProtectedMode turns Redis's protected mode off (protected-mode
+	// no). With it on (the default), while no password is set, clients
+	// that do not connect over the loopback interface get Redis's DENIED
+	// error and are disconnected.
+	NoProtectedMode bool
 	// Shutdown, if set, is called when a client sends SHUTDOWN; the caller
 	// then stops the process gracefully, as on SIGTERM. Nil refuses SHUTDOWN.
 	Shutdown func()

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -26,17 +27,24 @@ type Server struct {
 	be     backend
 	logger *slog.Logger
 
-	ln      net.Listener
-	lnw     *listener
-	rs      *redcon.Server
+	ln  net.Listener
+	lnw *listener
+	rs  *redcon.Server
+	// The TLS port (Config.TLSAddr), nil when off: its own listener and
+	// redcon server, sharing the handlers and client registry.
+	tlsLn   net.Listener
+	tlsLnw  *listener
+	tlsRS   *redcon.Server
 	started time.Time
 	runID   string
 
 	// Settings CONFIG SET may change at run time.
 	requirePass atomic.Pointer[string]
 	maxClients  atomic.Int64
-	maxBulk     atomic.Int64
-	queryLimit  atomic.Int64
+	// protectedMode: refuse non-loopback clients while no password is set.
+	protectedMode atomic.Bool
+	maxBulk       atomic.Int64
+	queryLimit    atomic.Int64
 
 	clients *registry
 	nextID  atomic.Uint64
@@ -104,12 +112,33 @@ func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
 	pass := cfg.RequirePass
 	s.requirePass.Store(&pass)
 	s.maxClients.Store(int64(cfg.MaxClients))
+	s.protectedMode.Store(!cfg.NoProtectedMode)
 	s.maxBulk.Store(cfg.MaxBulkLen)
 	s.queryLimit.Store(cfg.ClientQueryBufferLimit)
 	s.slowlog = newSlowLog()
 	s.lnw = &listener{Listener: ln, s: s}
 	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, s.handle, s.accept, s.closed)
+	if cfg.TLSAddr != "" {
+		if cfg.TLS == nil {
+			_ = ln.Close()
+			return nil, errors.New("server: TLSAddr needs a TLS configuration")
+		}
+		if s.tlsLn, err = net.Listen("tcp", cfg.TLSAddr); err != nil {
+			_ = ln.Close()
+			return nil, fmt.Errorf("server: listen for TLS on %q: %w", cfg.TLSAddr, err)
+		}
+		s.tlsLnw = &listener{Listener: s.tlsLn, s: s, tls: cfg.TLS}
+		s.tlsRS = redcon.NewServerNetwork("tcp", cfg.TLSAddr, s.handle, s.accept, s.closed)
+	}
 	return s, nil
+}
+
+// TLSAddr is the address of the TLS port, or nil if there is none.
+func (s *Server) TLSAddr() net.Addr {
+	if s.tlsLn == nil {
+		return nil
+	}
+	return s.tlsLn.Addr()
 }
 
 // Addr is the address the server listens on.
@@ -134,8 +163,20 @@ func (s *Server) Serve() error {
 		cancel()
 		<-samplerDone
 	}()
+	tlsErr := make(chan error, 1)
+	if s.tlsRS != nil {
+		s.logger.Info("serving RESP clients over TLS", "addr", s.TLSAddr().String())
+		go func() { tlsErr <- s.tlsRS.Serve(s.tlsLnw) }()
+	} else {
+		tlsErr <- nil
+	}
 	s.logger.Info("serving RESP clients", "addr", s.Addr().String())
-	if err := s.rs.Serve(s.lnw); err != nil {
+	err := s.rs.Serve(s.lnw)
+	if s.tlsRS != nil && !s.closing.Load() {
+		// The plain port failed: stop the TLS one too.
+		_ = s.tlsLn.Close()
+	}
+	if err := errors.Join(err, <-tlsErr); err != nil {
 		return fmt.Errorf("server: serve: %w", err)
 	}
 	return nil
@@ -148,9 +189,13 @@ func (s *Server) Serve() error {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
-		err := s.ln.Close()
-		if err != nil && !errors.Is(err, net.ErrClosed) {
-			s.logger.Warn("closing the listener", "error", err)
+		for _, ln := range []net.Listener{s.ln, s.tlsLn} {
+			if ln == nil {
+				continue
+			}
+			if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				s.logger.Warn("closing the listener", "error", err)
+			}
 		}
 		for _, c := range s.clients.list() {
 			c.pc.shutdown()
@@ -224,11 +269,12 @@ func (s *Server) scanLimits() scanLimits {
 }
 
 // listener wraps the TCP listener: it refuses clients beyond maxclients
-// with Redis's error, wraps each connection in a protoConn, and after
+// and those protected mode keeps out with Redis's errors, wraps each connection in a protoConn, and after
 // Close holds redcon's accept loop until the clients have drained.
 type listener struct {
 	net.Listener
-	s *Server
+	s   *Server
+	tls *tls.Config // set on the TLS port
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -241,19 +287,32 @@ func (l *listener) Accept() (net.Conn, error) {
 			}
 			return nil, err
 		}
-		if int64(l.s.clients.count()) >= l.s.maxClients.Load() {
-			l.s.stats.rejected.Add(1)
-			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
-			_, _ = c.Write([]byte("-ERR max number of clients reached\r\n"))
-			_ = c.Close()
-			continue
-		}
 		if tc, ok := c.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
 			_ = tc.SetKeepAlive(true)
 			_ = tc.SetKeepAlivePeriod(300 * time.Second)
 		}
-		return newProtoConn(l.s, c), nil
+		if l.tls != nil {
+			// The handshake runs on the connection's first read or write,
+			// off this accept loop.
+			c = tls.Server(c, l.tls)
+		}
+		var refusal string
+		switch {
+		case int64(l.s.clients.count()) >= l.s.maxClients.Load():
+			refusal = "-ERR max number of clients reached\r\n"
+		case l.s.deniedByProtectedMode(c):
+			refusal = protectedModeDenied
+		}
+		switch {
+		case refusal == "":
+			return newProtoConn(l.s, c), nil
+		case l.tls != nil:
+			// The refusal needs a handshake first: not on this loop.
+			go l.s.refuse(c, refusal)
+		default:
+			l.s.refuse(c, refusal)
+		}
 	}
 }
 

@@ -37,6 +37,8 @@ type options struct {
 	// override the host and port of the advertised client address.
 	announceIP   string
 	announcePort int
+	// tls holds the client TLS flags; run loads the certificates.
+	tls tlsOptions
 }
 
 const usageHeader = `raftstream: Redis Streams over Raft.
@@ -47,17 +49,22 @@ Usage: raftstream [flags]
        raftstream migrate-log --data-dir DIR                         (move a raft.db log to raft-wal, offline)
        raftstream check --data-dir DIR                               (verify a data dir offline)
        raftstream version
+       raftstream --version                                        (version, commit, Go version)
 
-Runs one node. An existing --data-dir resumes its cluster (--peers, --join
-and --bootstrap-expect are then ignored). A fresh one:
+Runs one node. An existing --data-dir resumes its cluster (--peers and
+--bootstrap-expect are then ignored, --join with a warning), unless this
+node was removed from it: then it exits. A fresh one:
   - by default bootstraps a new cluster of this node alone (or of --peers);
-  - with --join, joins the cluster of any member given by client address;
+  - with --join, joins the cluster of any member given by client address
+    (and exits if the leader refuses: a live member has its --node-id or
+    --raft-advertise address, or its --cluster-secret differs);
   - with --bootstrap-expect N --discover-dns NAME, forms one cluster of N
     voters with the nodes NAME resolves to (Kubernetes headless Service),
     or joins it if it exists already.
 Any node serves every command: writes and linearizable reads on a follower
 go to the leader over the Raft port. SIGTERM or SIGINT shuts down
-gracefully: no acknowledged write is lost.
+gracefully: a leader first hands leadership to another voter, and no
+acknowledged write is lost. A node removed from its cluster exits.
 
 Every flag can also be set by an environment variable RAFTSTREAM_<FLAG>,
 upper case with '_' for '-' (--leader-wait: RAFTSTREAM_LEADER_WAIT); a flag
@@ -106,7 +113,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.StringVar(&o.node.JoinPassword, "join-password", "", "password for AUTH on the --join seeds (default: --requirepass)")
 	fs.IntVar(&o.node.BootstrapExpect, "bootstrap-expect", 0, "with --discover-dns: form a new cluster once this many fresh nodes are found (all start as voters), or join the existing one")
 	fs.StringVar(&o.discoverDNS, "discover-dns", "", "DNS name listing the cluster's nodes for --bootstrap-expect: SRV records (host:port of each Raft port), else A/AAAA records with this node's Raft port")
-	fs.StringVar(&o.node.ClusterSecret, "cluster-secret", "", "shared secret every node must present on the Raft port (mutual HMAC challenge; it is never sent). Empty: no secret, and nodes with one refuse this node")
+	fs.StringVar(&o.node.ClusterSecret, "cluster-secret", "", "shared secret every node must present on the Raft port (mutual HMAC challenge; it is never sent). Empty: no secret, and nodes with one refuse this node. Required when --raft-listen is not a loopback address, unless --insecure-peers")
+	insecurePeers := fs.Bool("insecure-peers", false, "allow a non-loopback --raft-listen without --cluster-secret or --tls-cluster: anyone who can reach the Raft port can then write, read and change the membership")
 	fs.DurationVar(&o.node.LeaderWait, "leader-wait", 5*time.Second, "how long a command waits for a Raft leader to be elected before failing with TRYAGAIN")
 	fs.DurationVar(&o.node.ClockOffset, "clock-offset", 0, "test hook: offset added to this node's clock when it stamps log entries as leader")
 	dialVia := fs.String("dial-via", "", "test hook: raft-addr=dial-addr,... dial a peer's Raft port at dial-addr (a fault-injecting proxy) instead of the address it advertises")
@@ -130,6 +138,13 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 
 	// Client protocol limits (the server package's, as in Redis).
 	fs.StringVar(&o.server.RequirePass, "requirepass", "", "password clients must give with AUTH or HELLO (empty: no authentication)")
+	fs.IntVar(&o.tls.port, "tls-port", 0, "also serve clients over TLS on this port, on --listen's host (0: no TLS), as Redis's tls-port; the plain port stays")
+	fs.StringVar(&o.tls.certFile, "tls-cert-file", "", "PEM certificate (chain) of the TLS port")
+	fs.StringVar(&o.tls.keyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
+	fs.StringVar(&o.tls.caCertFile, "tls-ca-cert-file", "", "PEM CA certificates that client certificates must chain to")
+	fs.StringVar(&o.tls.authClients, "tls-auth-clients", "yes", "client certificates on the TLS port: yes (required), optional (verified if given) or no")
+	fs.StringVar(&o.tls.cluster, "tls-cluster", "no", "as Redis's tls-cluster: links between nodes (Raft and forwarding) in mutual TLS with --tls-cert-file, --tls-key-file and --tls-ca-cert-file (yes or no); every node needs it, with certificates of the same CA (extended key usage serverAuth and clientAuth)")
+	protectedMode := fs.String("protected-mode", "yes", "as Redis's protected-mode: while no --requirepass is set, clients that do not connect over the loopback interface get a DENIED error (yes or no)")
 	fs.Int64Var(&o.server.MaxBulkLen, "proto-max-bulk-len", server.DefaultMaxBulkLen, "largest bulk argument accepted, in bytes")
 	fs.Int64Var(&o.server.MaxMultibulkLen, "max-multibulk-len", server.DefaultMaxMultibulkLen, "most arguments accepted in one command")
 	fs.Int64Var(&o.server.ClientQueryBufferLimit, "client-query-buffer-limit", server.DefaultClientQueryBufferLimit, "largest single request in bytes; a client going past it is disconnected")
@@ -210,6 +225,19 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	if l := o.node.LogStore; l != "" && l != cluster.LogStoreWAL && l != cluster.LogStoreBoltDB {
 		return bad("--log-store %q: want %s or %s", l, cluster.LogStoreWAL, cluster.LogStoreBoltDB)
 	}
+	switch *protectedMode {
+	case "yes":
+	case "no":
+		o.server.NoProtectedMode = true
+	default:
+		return bad("--protected-mode %q: want yes or no", *protectedMode)
+	}
+	if o.server.TLSAddr, err = o.tls.check(o.server.Addr); err != nil {
+		return bad("%v", err)
+	}
+	if o.node.ClusterSecret == "" && o.tls.cluster != "yes" && !*insecurePeers && !isLoopback(o.node.RaftAddr) {
+		return bad("--raft-listen %s is not a loopback address and no --cluster-secret is set (nor --tls-cluster yes): anyone who can reach the Raft port could write and change the membership. Set --cluster-secret (the same on every node) or --tls-cluster yes, or --insecure-peers to accept that", o.node.RaftAddr)
+	}
 	if o.node.MaxAppendEntries > 1024 {
 		return bad("--raft-max-append-entries %d: at most 1024", o.node.MaxAppendEntries)
 	}
@@ -254,6 +282,20 @@ func announced(clientAddr, listen, ip string, port int) string {
 		return ""
 	}
 	return net.JoinHostPort(host, p)
+}
+
+// isLoopback tells whether a host:port listens on the loopback interface
+// only (a loopback IP or "localhost").
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // printDefaults is flag.PrintDefaults without the hidden flags.

@@ -27,7 +27,10 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/server"
@@ -69,8 +72,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, look
 			return runTransfer(ctx, args[1:], stdout, stderr, lookup)
 		case "migrate-log", "check":
 			return runDataDirTool(ctx, args[0], args[1:], stdout, stderr, lookup)
-		case "version":
-			fmt.Fprintln(stdout, "raftstream", version)
+		case "version", "--version", "-version":
+			fmt.Fprint(stdout, versionLine(debug.ReadBuildInfo()))
 			return nil
 		}
 	}
@@ -106,6 +109,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 		}
 		defer stopPprof()
 	}
+	if opts.server.TLSAddr != "" {
+		if opts.server.TLS, err = opts.tls.config(); err != nil {
+			return err
+		}
+	}
+	if opts.node.PeerTLS, err = opts.tls.peer(); err != nil {
+		return err
+	}
 	node, err := cluster.Open(opts.node)
 	if err != nil {
 		return fmt.Errorf("open raft node: %w", err)
@@ -126,8 +137,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve() }()
-	logger.Info("raftstream started", "version", version, "node_id", opts.node.NodeID,
-		"listen", srv.Addr().String(), "raft_listen", node.RaftAddr(), "data_dir", opts.node.DataDir)
+	logger.Info("raftstream started", "version", version, "commit", buildCommit(), "go", runtime.Version(), "node_id", opts.node.NodeID,
+		"listen", srv.Addr().String(), "tls_listen", opts.server.TLSAddr, "raft_listen", node.RaftAddr(), "data_dir", opts.node.DataDir)
 	if onStart != nil {
 		onStart(srv.Addr().String(), node.RaftAddr())
 	}
@@ -136,9 +147,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down", "reason", context.Cause(ctx))
+		handOff(node, logger)
 	case err := <-serveErr:
 		// Serve only returns early on a listener failure.
 		runErr = fmt.Errorf("client server stopped: %w", err)
+	case <-node.Failed():
+		// Removed from the cluster, or the join was refused: exit with
+		// the reason rather than serve errors (as etcd does).
+		runErr = node.Err()
 	}
 	// Clients first, so their in-flight writes still reach a live node;
 	// then the node, which drains what is left in the log pipeline.
@@ -155,6 +171,27 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	}
 	logger.Info("raftstream stopped")
 	return runErr
+}
+
+// handOffTimeout bounds the leadership hand-off at shutdown; raft itself
+// gives a transfer one election timeout.
+const handOffTimeout = 5 * time.Second
+
+// handOff, on a leader, hands leadership to another voter before the node
+// stops, so that writes wait for one hand-over (tens of milliseconds)
+// instead of an election timeout. The node keeps serving its clients
+// meanwhile: as a follower it forwards their writes to the new leader.
+func handOff(node *cluster.Node, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), handOffTimeout)
+	defer cancel()
+	start := time.Now()
+	to, err := node.HandOff(ctx)
+	switch {
+	case err != nil:
+		logger.Warn("leadership hand-off failed; the cluster elects a new leader once this node stops", "err", err)
+	case to != "":
+		logger.Info("handed leadership over before stopping", "to", to, "took", time.Since(start).Round(time.Microsecond))
+	}
 }
 
 // raftPort is the port peers dial for Raft: the advertised one if set.

@@ -76,7 +76,7 @@ func TestParseClusterFlags(t *testing.T) {
 		t.Fatalf("parsed %+v", n)
 	}
 	o, err = parseFlags([]string{"--bootstrap-expect", "3", "--discover-dns", "rs.ns.svc", "--listen", "0.0.0.0:6379",
-		"--raft-listen", "0.0.0.0:7000", "--raft-advertise", "10.1.1.1:7001", "--advertise-client", "rs-0:6379"}, io.Discard)
+		"--raft-listen", "0.0.0.0:7000", "--raft-advertise", "10.1.1.1:7001", "--advertise-client", "rs-0:6379", "--cluster-secret", "s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +100,44 @@ func TestParseClusterFlags(t *testing.T) {
 	for _, hook := range []string{"clock-offset", "dial-via"} {
 		if strings.Contains(help.String(), hook) {
 			t.Errorf("--help shows the %s test hook", hook)
+		}
+	}
+}
+
+// A Raft port reachable from other hosts needs a cluster secret, or an
+// explicit --insecure-peers; protected mode is on unless turned off.
+func TestParsePeerSecurityFlags(t *testing.T) {
+	cases := []struct {
+		args    []string
+		ok      bool
+		noProt  bool
+		stderrs string
+	}{
+		{args: nil, ok: true},
+		{args: []string{"--raft-listen", "localhost:7379"}, ok: true},
+		{args: []string{"--raft-listen", "[::1]:7379"}, ok: true},
+		{args: []string{"--raft-listen", "0.0.0.0:7379"}, stderrs: "no --cluster-secret is set"},
+		{args: []string{"--raft-listen", ":7379"}, stderrs: "no --cluster-secret is set"},
+		{args: []string{"--raft-listen", "10.0.0.1:7379"}, stderrs: "--insecure-peers"},
+		{args: []string{"--raft-listen", "0.0.0.0:7379", "--cluster-secret", "s"}, ok: true},
+		{args: []string{"--raft-listen", "0.0.0.0:7379", "--insecure-peers"}, ok: true},
+		{args: []string{"--raft-listen", "0.0.0.0:7379", "--tls-cluster", "yes", "--tls-cert-file", "c", "--tls-key-file", "k", "--tls-ca-cert-file", "ca"}, ok: true},
+		{args: []string{"--tls-cluster", "yes", "--tls-cert-file", "c"}, stderrs: "--tls-cluster yes needs --tls-cert-file, --tls-key-file and --tls-ca-cert-file"},
+		{args: []string{"--tls-cluster", "maybe"}, stderrs: `--tls-cluster "maybe": want yes or no`},
+		{args: []string{"--protected-mode", "no"}, ok: true, noProt: true},
+		{args: []string{"--protected-mode", "yes"}, ok: true},
+		{args: []string{"--protected-mode", "off"}, stderrs: `--protected-mode "off": want yes or no`},
+	}
+	for _, tc := range cases {
+		var stderr bytes.Buffer
+		o, err := parseFlags(tc.args, &stderr)
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%q: %v\n%s", tc.args, err, stderr.String())
+		case tc.ok && o.server.NoProtectedMode != tc.noProt:
+			t.Errorf("%q: NoProtectedMode = %v", tc.args, o.server.NoProtectedMode)
+		case !tc.ok && (!errors.Is(err, errUsage) || !strings.Contains(stderr.String(), tc.stderrs)):
+			t.Errorf("%q: %v, want a usage error saying %q; stderr:\n%s", tc.args, err, tc.stderrs, stderr.String())
 		}
 	}
 }
@@ -289,5 +327,36 @@ func TestRunShutdownAndRecover(t *testing.T) {
 	c = dial(t, addr)
 	if got := c.untilOK(t, "XLEN", "s"); got != ":5\r\n" {
 		t.Fatalf("XLEN after restart = %q, want :5", got)
+	}
+}
+
+// The client TLS flags go together as Redis's do; the TLS port shares
+// --listen's host.
+func TestParseTLSFlags(t *testing.T) {
+	o, err := parseFlags([]string{"--listen", "10.0.0.5:6379", "--tls-port", "6380", "--tls-cert-file", "c", "--tls-key-file", "k",
+		"--tls-ca-cert-file", "ca"}, io.Discard)
+	if err != nil || o.server.TLSAddr != "10.0.0.5:6380" {
+		t.Fatalf("TLSAddr %q, %v", o.server.TLSAddr, err)
+	}
+	if o, err := parseFlags(nil, io.Discard); err != nil || o.server.TLSAddr != "" {
+		t.Fatalf("no --tls-port: TLSAddr %q, %v", o.server.TLSAddr, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tls-port", "6380"}, "--tls-port needs --tls-cert-file and --tls-key-file"},
+		{[]string{"--tls-port", "6380", "--tls-cert-file", "c", "--tls-key-file", "k"}, "needs --tls-ca-cert-file"},
+		{[]string{"--tls-port", "70000", "--tls-cert-file", "c", "--tls-key-file", "k"}, "want 1 to 65535"},
+		{[]string{"--tls-auth-clients", "maybe"}, `--tls-auth-clients "maybe": want yes, no or optional`},
+	} {
+		var stderr bytes.Buffer
+		if _, err := parseFlags(tc.args, &stderr); !errors.Is(err, errUsage) || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%q: %v, want a usage error saying %q; stderr:\n%s", tc.args, err, tc.want, stderr.String())
+		}
+	}
+	o, err = parseFlags([]string{"--tls-port", "6380", "--tls-cert-file", "c", "--tls-key-file", "k", "--tls-auth-clients", "no"}, io.Discard)
+	if err != nil || o.server.TLSAddr != "127.0.0.1:6380" {
+		t.Fatalf("--tls-auth-clients no without a CA: %q, %v", o.server.TLSAddr, err)
 	}
 }

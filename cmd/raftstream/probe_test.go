@@ -423,9 +423,13 @@ func TestHealthFallsBackToInfoReplication(t *testing.T) {
 }
 
 func TestVersionSubcommand(t *testing.T) {
-	var out bytes.Buffer
-	if err := dispatch(context.Background(), []string{"version"}, &out, io.Discard, noEnv); err != nil || !strings.HasPrefix(out.String(), "raftstream ") {
-		t.Fatalf("version: %v %q", err, out.String())
+	for _, arg := range []string{"version", "--version", "-version"} {
+		var out bytes.Buffer
+		err := dispatch(context.Background(), []string{arg}, &out, io.Discard, noEnv)
+		if err != nil || !strings.HasPrefix(out.String(), "raftstream ") || !strings.Contains(out.String(), "\ncommit: ") ||
+			!strings.Contains(out.String(), "\ngo: go1.") {
+			t.Fatalf("%s: %v %q", arg, err, out.String())
+		}
 	}
 }
 
