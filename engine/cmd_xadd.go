@@ -267,6 +267,7 @@ func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
 		st.idmpRecord(pid, iid, id)
 	}
 	s.trim(st, &a)
+	st.retain(ctx.Now)
 	ctx.signal(ctx.DB, key)
 }
 

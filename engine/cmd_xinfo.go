@@ -62,7 +62,13 @@ func (s *State) execXInfoGroups(ctx *Ctx, argv [][]byte) {
 	w := ctx.W
 	w.WriteArray(st.GroupCount())
 	st.eachGroup(func(g *group) bool {
-		w.WriteMap(6)
+		// The dead-letter fields (raftstream) come last and only with a
+		// setting, so replies of groups without one are Redis's own.
+		if g.dlq.max != 0 {
+			w.WriteMap(9)
+		} else {
+			w.WriteMap(6)
+		}
 		w.WriteBulkString("name")
 		w.WriteBulkString(g.name)
 		w.WriteBulkString("consumers")
@@ -72,6 +78,14 @@ func (s *State) execXInfoGroups(ctx *Ctx, argv [][]byte) {
 		w.WriteBulkString("last-delivered-id")
 		writeID(w, g.lastID)
 		writeGroupCounters(w, st, g)
+		if g.dlq.max != 0 {
+			w.WriteBulkString("max-deliveries")
+			w.WriteInt(g.dlq.max)
+			w.WriteBulkString("dead-letter-key")
+			w.WriteBulkString(g.dlq.key)
+			w.WriteBulkString("dead-lettered")
+			w.WriteInt(g.dlq.moved)
+		}
 		return true
 	})
 }
@@ -120,11 +134,18 @@ func (s *State) execXInfoStream(ctx *Ctx, argv [][]byte) {
 		}
 	}
 	w := ctx.W
-	if full {
-		w.WriteMap(15)
-	} else {
-		w.WriteMap(16)
+	// Age retention (raftstream) adds two fields at the end, only when
+	// set, so other streams' replies are Redis's own.
+	extra := 0
+	if st.maxAge > 0 {
+		extra = 2
 	}
+	if full {
+		w.WriteMap(15 + extra)
+	} else {
+		w.WriteMap(16 + extra)
+	}
+	defer writeRetention(w, st)
 	w.WriteBulkString("length")
 	w.WriteInt(st.Len())
 	w.WriteBulkString("radix-tree-keys")
@@ -167,6 +188,18 @@ func (s *State) execXInfoStream(ctx *Ctx, argv [][]byte) {
 		writeGroupFull(w, st, g, count)
 		return true
 	})
+}
+
+// writeRetention writes XINFO STREAM's age retention fields, if set.
+func writeRetention(w ReplyWriter, st *Stream) {
+	if st.maxAge <= 0 {
+		return
+	}
+	age, policy := st.MaxAge()
+	w.WriteBulkString("max-age")
+	w.WriteInt(age)
+	w.WriteBulkString("retention-policy")
+	w.WriteBulkString(policy)
 }
 
 // writeEdgeEntry writes the first (or last) entry, or null.
