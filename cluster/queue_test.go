@@ -1,0 +1,46 @@
+package cluster
+
+import (
+	"testing"
+	"time"
+
+	"github.com/raftstream/raftstream/fsm"
+)
+
+// TestRetentionWithoutWrites checks that age retention (XCFGSET MAXAGE)
+// trims a stream nobody writes to: only the leader's expiry loop can
+// propose the trim, and every node applies it at the same log position.
+// Poison entries are dead-lettered along the way, so the converged states
+// also cover dead-letter streams.
+func TestRetentionWithoutWrites(t *testing.T) {
+	nodes := startCluster(t, 3)
+	leader := waitLeader(t, nodes...)
+	cmd := func(a ...string) fsm.Command { return fsm.Command{Proto: 2, Argv: args(a...)} }
+	for i := 0; i < 5; i++ {
+		write(t, leader, xadd("events", i))
+	}
+	write(t, leader, cmd("XGROUP", "CREATE", "events", "g", "0"))
+	write(t, leader, cmd("RS.SETDLQ", "events", "g", "MAXDELIVERIES", "1", "DEADLETTER", "dead"))
+	write(t, leader, cmd("XREADGROUP", "GROUP", "g", "c1", "COUNT", "2", "STREAMS", "events", ">"))
+	if got := string(write(t, leader, cmd("XAUTOCLAIM", "events", "g", "c2", "0", "0"))); got != "*3\r\n$3\r\n0-0\r\n*0\r\n*0\r\n" {
+		t.Fatalf("XAUTOCLAIM of two poison entries = %q, want nothing claimed", got)
+	}
+	write(t, leader, xadd("events", 5))
+	if got := string(write(t, leader, cmd("XCFGSET", "events", "MAXAGE", "300"))); got != "+OK\r\n" {
+		t.Fatalf("XCFGSET = %q", got)
+	}
+	applied := leader.FSM().AppliedIndex()
+	// No client command from here on.
+	waitFor(t, 10*time.Second, "retention to empty the stream", func() bool {
+		return read(leader, 0, "XLEN", "events") == ":0\r\n"
+	})
+	if leader.FSM().AppliedIndex() == applied {
+		t.Fatal("stream trimmed without a log entry")
+	}
+	waitConverged(t, leader, nodes)
+	for _, n := range nodes {
+		if got := read(n, 0, "XLEN", "dead"); got != ":2\r\n" {
+			t.Fatalf("%s: XLEN dead = %q, want 2", n.cfg.NodeID, got)
+		}
+	}
+}
