@@ -72,12 +72,7 @@ func (s *Stream) retain(now int64) int64 {
 		return 0
 	}
 	t := TrimArgs{By: TrimByMinID, MinID: cut}
-	switch s.agePolicy {
-	case refAcked:
-		t.Keep = s.entryReferenced
-	case refDelete:
-		t.Removed = s.dropReferences
-	}
+	s.setRefPolicy(&t, s.agePolicy)
 	return s.Trim(t)
 }
 
