@@ -64,6 +64,23 @@ func (s *Stream) retentionCutoff(now int64) (ID, bool) {
 	return ID{Ms: uint64(now - s.maxAge)}, true
 }
 
+// trimBound is the MINID retain trims to: the cutoff, and with ACKED no
+// further than the oldest entry some group has not read. Those entries
+// are all referenced, so stopping there keeps a lagging group's backlog
+// from being walked again by every XADD and every expire cycle.
+func (s *Stream) trimBound(cut ID) ID {
+	if s.agePolicy != refAcked {
+		return cut
+	}
+	s.eachGroup(func(g *group) bool {
+		if next, ok := g.lastID.Incr(); ok && next.Less(cut) {
+			cut = next
+		}
+		return true
+	})
+	return cut
+}
+
 // retain trims the entries past the stream's age at now and returns how
 // many it removed.
 func (s *Stream) retain(now int64) int64 {
@@ -71,14 +88,15 @@ func (s *Stream) retain(now int64) int64 {
 	if !ok {
 		return 0
 	}
-	t := TrimArgs{By: TrimByMinID, MinID: cut}
+	t := TrimArgs{By: TrimByMinID, MinID: s.trimBound(cut)}
 	s.setRefPolicy(&t, s.agePolicy)
 	return s.Trim(t)
 }
 
 // retentionDue reports whether retain would remove something at now, or
 // else the earliest time it may (0 if not foreseeable: with ACKED an old
-// entry can only go once a write acknowledges it).
+// entry can only go once a write acknowledges it, and the leader checks
+// again at its next expiry tick).
 func (s *Stream) retentionDue(now int64) (bool, int64) {
 	first, ok := s.FirstID()
 	if !ok || s.maxAge <= 0 {
@@ -95,9 +113,10 @@ func (s *Stream) retentionDue(now int64) (bool, int64) {
 		return true, 0
 	}
 	due := false
-	s.Range(first, ID{Ms: cut.Ms - 1, Seq: math.MaxUint64}, false, func(id ID, _ [][]byte) bool {
-		due = !s.entryReferenced(id)
-		return !due
+	bound := s.trimBound(cut)
+	s.Range(first, bound, false, func(id ID, _ [][]byte) bool {
+		due = id != bound && !s.entryReferenced(id)
+		return !due && id.Less(bound)
 	})
 	return due, 0
 }

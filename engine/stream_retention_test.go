@@ -169,3 +169,26 @@ func TestXCfgSetMaxAgeErrors(t *testing.T) {
 		t.Fatalf("XINFO STREAM FULL = %q", full)
 	}
 }
+
+// TestRetentionAckedBacklog: entries a group has not read are referenced,
+// so with ACKED nothing is due, and no future time is foreseeable either
+// (the leader must not spin on a stream it cannot trim).
+func TestRetentionAckedBacklog(t *testing.T) {
+	s := NewState()
+	for _, d := range []int64{3000, 2000, 1000} {
+		mustRun(t, s, testNow, "XADD s "+idAt(d)+" f v", bs(idAt(d)))
+	}
+	mustRun(t, s, testNow, "XGROUP CREATE s g 0", ok())
+	mustRun(t, s, testNow, "XCFGSET s MAXAGE 100 ACKED", ok())
+	if due, wait := s.RetentionDue(testNow); due || wait != 0 {
+		t.Fatalf("due %v wait %d, want false 0", due, wait)
+	}
+	mustRun(t, s, testNow, "XREADGROUP GROUP g c COUNT 2 NOACK STREAMS s >", ar(ar(bs("s"),
+		ar(ent(idAt(3000), "f", "v"), ent(idAt(2000), "f", "v")))))
+	if due, _ := s.RetentionDue(testNow); !due {
+		t.Fatal("read entries not due")
+	}
+	if n := s.RetainStreams(testNow); n != 2 {
+		t.Fatalf("RetainStreams removed %d, want the 2 read entries", n)
+	}
+}
