@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -41,6 +42,41 @@ func TestRetentionWithoutWrites(t *testing.T) {
 	for _, n := range nodes {
 		if got := read(n, 0, "XLEN", "dead"); got != ":2\r\n" {
 			t.Fatalf("%s: XLEN dead = %q, want 2", n.cfg.NodeID, got)
+		}
+	}
+}
+
+// TestDeadLetterAcrossFailover dead-letters on one leader, moves
+// leadership, dead-letters on the next, and checks that every node holds
+// the same state: the setting and the moved count live in the replicated
+// state, not in the leader.
+func TestDeadLetterAcrossFailover(t *testing.T) {
+	nodes := startCluster(t, 3)
+	leader := waitLeader(t, nodes...)
+	cmd := func(a ...string) fsm.Command { return fsm.Command{Proto: 2, Argv: args(a...)} }
+	for i := 0; i < 4; i++ {
+		write(t, leader, xadd("jobs", i))
+	}
+	write(t, leader, cmd("XGROUP", "CREATE", "jobs", "g", "0"))
+	write(t, leader, cmd("RS.SETDLQ", "jobs", "g", "MAXDELIVERIES", "1", "DEADLETTER", "dead"))
+	write(t, leader, cmd("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "jobs", ">"))
+	write(t, leader, cmd("XAUTOCLAIM", "jobs", "g", "c2", "0", "0", "COUNT", "2"))
+
+	next := others(nodes, leader)[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := leader.TransferLeadership(ctx, next.cfg.NodeID); err != nil {
+		t.Fatal(err)
+	}
+	leader = waitLeader(t, next)
+	write(t, leader, cmd("XAUTOCLAIM", "jobs", "g", "c3", "0", "0"))
+	waitConverged(t, leader, nodes)
+	for _, n := range nodes {
+		if got := read(n, 0, "XLEN", "dead"); got != ":4\r\n" {
+			t.Fatalf("%s: XLEN dead = %q, want 4", n.cfg.NodeID, got)
+		}
+		if got := read(n, 0, "XPENDING", "jobs", "g"); got != "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n" {
+			t.Fatalf("%s: XPENDING = %q, want empty", n.cfg.NodeID, got)
 		}
 	}
 }
