@@ -62,13 +62,7 @@ func (s *State) execXInfoGroups(ctx *Ctx, argv [][]byte) {
 	w := ctx.W
 	w.WriteArray(st.GroupCount())
 	st.eachGroup(func(g *group) bool {
-		// The dead-letter fields (raftstream) come last and only with a
-		// setting, so replies of groups without one are Redis's own.
-		if g.dlq.max != 0 {
-			w.WriteMap(9)
-		} else {
-			w.WriteMap(6)
-		}
+		w.WriteMap(6 + dlqFieldCount(g))
 		w.WriteBulkString("name")
 		w.WriteBulkString(g.name)
 		w.WriteBulkString("consumers")
@@ -78,16 +72,32 @@ func (s *State) execXInfoGroups(ctx *Ctx, argv [][]byte) {
 		w.WriteBulkString("last-delivered-id")
 		writeID(w, g.lastID)
 		writeGroupCounters(w, st, g)
-		if g.dlq.max != 0 {
-			w.WriteBulkString("max-deliveries")
-			w.WriteInt(g.dlq.max)
-			w.WriteBulkString("dead-letter-key")
-			w.WriteBulkString(g.dlq.key)
-			w.WriteBulkString("dead-lettered")
-			w.WriteInt(g.dlq.moved)
-		}
+		writeDLQFields(w, g)
 		return true
 	})
+}
+
+// dlqFieldCount is the number of dead-letter fields (raftstream) XINFO
+// shows for g: they come last and only with a setting, so the replies of
+// groups without one are Redis's own.
+func dlqFieldCount(g *group) int {
+	if g.dlq.max == 0 {
+		return 0
+	}
+	return 3
+}
+
+// writeDLQFields writes g's dead-letter fields, if it has a setting.
+func writeDLQFields(w ReplyWriter, g *group) {
+	if g.dlq.max == 0 {
+		return
+	}
+	w.WriteBulkString("max-deliveries")
+	w.WriteInt(g.dlq.max)
+	w.WriteBulkString("dead-letter-key")
+	w.WriteBulkString(g.dlq.key)
+	w.WriteBulkString("dead-lettered")
+	w.WriteInt(g.dlq.moved)
 }
 
 // writeGroupCounters writes a group's entries-read and lag fields.
@@ -219,7 +229,7 @@ func writeEdgeEntry(w ReplyWriter, st *Stream, last bool) {
 // writeGroupFull writes one group of XINFO STREAM FULL, PELs capped at
 // count entries unless count is 0.
 func writeGroupFull(w ReplyWriter, st *Stream, g *group, count int64) {
-	w.WriteMap(8)
+	w.WriteMap(8 + dlqFieldCount(g))
 	w.WriteBulkString("name")
 	w.WriteBulkString(g.name)
 	w.WriteBulkString("last-delivered-id")
@@ -279,4 +289,5 @@ func writeGroupFull(w ReplyWriter, st *Stream, g *group, count int64) {
 		w.EndArray(cmark, int(cn))
 		return true
 	})
+	writeDLQFields(w, g)
 }

@@ -190,3 +190,20 @@ func TestSnapshotV2Loads(t *testing.T) {
 	mustRun(t, r, testNow, "XINFO GROUPS s", run(s, testNow, "XINFO GROUPS s"))
 	mustRun(t, r, testNow, "XLEN dlq", in(1))
 }
+
+// TestXInfoStreamFullDeadLetter: XINFO STREAM FULL appends the same three
+// fields to a group with a setting, after Redis's own.
+func TestXInfoStreamFullDeadLetter(t *testing.T) {
+	s := NewState()
+	mustRun(t, s, testNow, "XADD s 1-1 f v", bs("1-1"))
+	mustRun(t, s, testNow, "XGROUP CREATE s g 0", ok())
+	plain := run(s, testNow, "XINFO STREAM s FULL")
+	mustRun(t, s, testNow, "RS.SETDLQ s g MAXDELIVERIES 2 DEADLETTER d", ok())
+	got := run(s, testNow, "XINFO STREAM s FULL")
+	tail := bs("max-deliveries") + in(2) + bs("dead-letter-key") + bs("d") + bs("dead-lettered") + in(0)
+	// The group's map grows from 8 to 11 pairs and ends with the fields.
+	want := strings.Replace(plain, "*16\r\n$4\r\nname", "*22\r\n$4\r\nname", 1) + tail
+	if got != want {
+		t.Fatalf("XINFO STREAM FULL:\n got %q\nwant %q", got, want)
+	}
+}
