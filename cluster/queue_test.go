@@ -8,20 +8,30 @@ import (
 	"github.com/raftstream/raftstream/fsm"
 )
 
+func cmd(a ...string) fsm.Command { return fsm.Command{Proto: 2, Argv: args(a...)} }
+
+// deadLetterCluster starts three nodes and writes, through the leader, a
+// stream key of n entries whose group g dead-letters to "dead" what would
+// be delivered a second time.
+func deadLetterCluster(t *testing.T, key string, n int) (nodes []*Node, leader *Node) {
+	t.Helper()
+	nodes = startCluster(t, 3)
+	leader = waitLeader(t, nodes...)
+	for i := 0; i < n; i++ {
+		write(t, leader, xadd(key, i))
+	}
+	write(t, leader, cmd("XGROUP", "CREATE", key, "g", "0"))
+	write(t, leader, cmd("RS.SETDLQ", key, "g", "MAXDELIVERIES", "1", "DEADLETTER", "dead"))
+	return nodes, leader
+}
+
 // TestRetentionWithoutWrites checks that age retention (XCFGSET MAXAGE)
 // trims a stream nobody writes to: only the leader's expiry loop can
 // propose the trim, and every node applies it at the same log position.
 // Poison entries are dead-lettered along the way, so the converged states
 // also cover dead-letter streams.
 func TestRetentionWithoutWrites(t *testing.T) {
-	nodes := startCluster(t, 3)
-	leader := waitLeader(t, nodes...)
-	cmd := func(a ...string) fsm.Command { return fsm.Command{Proto: 2, Argv: args(a...)} }
-	for i := 0; i < 5; i++ {
-		write(t, leader, xadd("events", i))
-	}
-	write(t, leader, cmd("XGROUP", "CREATE", "events", "g", "0"))
-	write(t, leader, cmd("RS.SETDLQ", "events", "g", "MAXDELIVERIES", "1", "DEADLETTER", "dead"))
+	nodes, leader := deadLetterCluster(t, "events", 5)
 	write(t, leader, cmd("XREADGROUP", "GROUP", "g", "c1", "COUNT", "2", "STREAMS", "events", ">"))
 	if got := string(write(t, leader, cmd("XAUTOCLAIM", "events", "g", "c2", "0", "0"))); got != "*3\r\n$3\r\n0-0\r\n*0\r\n*0\r\n" {
 		t.Fatalf("XAUTOCLAIM of two poison entries = %q, want nothing claimed", got)
@@ -51,14 +61,7 @@ func TestRetentionWithoutWrites(t *testing.T) {
 // the same state: the setting and the moved count live in the replicated
 // state, not in the leader.
 func TestDeadLetterAcrossFailover(t *testing.T) {
-	nodes := startCluster(t, 3)
-	leader := waitLeader(t, nodes...)
-	cmd := func(a ...string) fsm.Command { return fsm.Command{Proto: 2, Argv: args(a...)} }
-	for i := 0; i < 4; i++ {
-		write(t, leader, xadd("jobs", i))
-	}
-	write(t, leader, cmd("XGROUP", "CREATE", "jobs", "g", "0"))
-	write(t, leader, cmd("RS.SETDLQ", "jobs", "g", "MAXDELIVERIES", "1", "DEADLETTER", "dead"))
+	nodes, leader := deadLetterCluster(t, "jobs", 4)
 	write(t, leader, cmd("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "jobs", ">"))
 	write(t, leader, cmd("XAUTOCLAIM", "jobs", "g", "c2", "0", "0", "COUNT", "2"))
 

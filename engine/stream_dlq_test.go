@@ -28,6 +28,18 @@ func dlqGroupInfo(name string, consumers, pending int64, last, er, lag string, m
 		bs("max-deliveries"), in(max), bs("dead-letter-key"), bs(key), bs("dead-lettered"), in(moved))
 }
 
+// deliveredOnce is a stream s whose entry 1-1 group g delivered once, to
+// alice, with MAXDELIVERIES max and dead-letter stream dlq.
+func deliveredOnce(t *testing.T, max string) *State {
+	t.Helper()
+	s := NewState()
+	mustRun(t, s, testNow, "XADD s 1-1 f v", bs("1-1"))
+	mustRun(t, s, testNow, "XGROUP CREATE s g 0", ok())
+	mustRun(t, s, testNow, "RS.SETDLQ s g MAXDELIVERIES "+max+" DEADLETTER dlq", ok())
+	mustRun(t, s, testNow, "XREADGROUP GROUP g alice STREAMS s >", ar(ar(bs("s"), ar(ent("1-1", "f", "v")))))
+	return s
+}
+
 // TestDeadLetterEachDeliveryPath drives one entry through every delivery
 // path a group has: the delivery that would pass MAXDELIVERIES moves it to
 // the dead-letter stream, in the same command, instead of delivering it.
@@ -53,11 +65,7 @@ func TestDeadLetterEachDeliveryPath(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := NewState()
-			mustRun(t, s, testNow, "XADD s 1-1 f v", bs("1-1"))
-			mustRun(t, s, testNow, "XGROUP CREATE s g 0", ok())
-			mustRun(t, s, testNow, "RS.SETDLQ s g MAXDELIVERIES 2 DEADLETTER dlq", ok())
-			mustRun(t, s, testNow, "XREADGROUP GROUP g alice STREAMS s >", ar(ar(bs("s"), ar(ent("1-1", "f", "v")))))
+			s := deliveredOnce(t, "2")
 			mustRun(t, s, later, tc.redeliver, tc.first)
 			mustRun(t, s, later, "XPENDING s g - + 10", ar(pend("1-1", tc.consumer, 0, 2)))
 			mustRun(t, s, later+10, tc.redeliver, tc.moved)
@@ -92,11 +100,7 @@ func TestDeadLetterNotADelivery(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := NewState()
-			mustRun(t, s, testNow, "XADD s 1-1 f v", bs("1-1"))
-			mustRun(t, s, testNow, "XGROUP CREATE s g 0", ok())
-			mustRun(t, s, testNow, "RS.SETDLQ s g MAXDELIVERIES 1 DEADLETTER dlq", ok())
-			run(s, testNow, "XREADGROUP GROUP g alice STREAMS s >")
+			s := deliveredOnce(t, "1")
 			mustRun(t, s, testNow, tc.line, tc.want)
 			mustRun(t, s, testNow, "EXISTS dlq", in(0))
 		})
