@@ -31,8 +31,8 @@ func (s *State) execXCfgSet(ctx *Ctx, argv [][]byte) {
 	ret := xcfgRetention{maxAge: -1}
 	for i := 2; i < len(argv); i++ {
 		more := len(argv) - 1 - i
-		if j, e := ret.parse(argv, i); e != "" {
-			ctx.W.WriteError(e)
+		if j, err := ret.parse(argv, i); err != "" {
+			ctx.W.WriteError(err)
 			return
 		} else if j >= i {
 			i = j
@@ -56,16 +56,12 @@ func (s *State) execXCfgSet(ctx *Ctx, argv [][]byte) {
 			return
 		}
 	}
-	if duration == -1 && maxSize == -1 && ret.maxAge == -1 {
-		if ret.policy != refDefault {
-			ctx.W.WriteError(errCfgPolicyNoAge)
-		} else {
-			ctx.W.WriteError(errCfgNoParam)
-		}
-		return
-	}
 	if ret.policy != refDefault && ret.maxAge == -1 {
 		ctx.W.WriteError(errCfgPolicyNoAge)
+		return
+	}
+	if duration == -1 && maxSize == -1 && ret.maxAge == -1 {
+		ctx.W.WriteError(errCfgNoParam)
 		return
 	}
 	e.val.idmpConfigure(duration, maxSize)
