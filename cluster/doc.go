@@ -157,9 +157,10 @@
 // Only the leader reads a clock: it stamps each entry, and the FSM derives
 // all time from the stamps (Config.ClockOffset skews it, for tests of a
 // failover to a leader whose clock is behind). Active expiry is an expire-cycle entry the
-// leader proposes when the earliest TTL is due (checked at that deadline,
-// at least every ExpiryInterval), so every replica deletes the same keys
-// at the same log position.
+// leader proposes when the earliest TTL is due, or a stream with age
+// retention (XCFGSET MAXAGE) has entries past its age (checked at that
+// deadline, at least every ExpiryInterval), so every replica deletes the
+// same keys and trims the same entries at the same log position.
 //
 // # Shutdown
 //

@@ -42,24 +42,34 @@ func (n *Node) expiryLoop() {
 	}
 }
 
-// expiryDue reports whether some key is due now, or else how long until
-// the earliest one is (0 if none).
+// expiryDue reports whether some key is due now, or some stream has
+// entries past its age retention (XCFGSET MAXAGE), or else how long until
+// the earliest of either is (0 if none).
 func (n *Node) expiryDue() (due bool, next time.Duration) {
-	var at, clock int64
-	var ok bool
+	var at, clock, retainWait int64
+	var ok, retainDue bool
 	n.fsm.Read(func(st *engine.State) {
 		at, ok = st.NextExpiry()
 		clock = st.Clock()
+		// The state clock can be ahead of ours after a failover to a node
+		// with a slower clock; the FSM trims at max(entry clock, state
+		// clock).
+		retainDue, retainWait = st.RetentionDue(max(n.now(), clock))
 	})
-	if !ok {
-		return false, 0
+	if retainDue {
+		return true, 0
 	}
-	// The state clock can be ahead of ours after a failover to a node with
-	// a slower clock; the FSM expires at max(entry clock, state clock).
+	wait := time.Duration(retainWait) * time.Millisecond
+	if !ok {
+		return false, wait
+	}
 	now := max(n.now(), clock)
 	// A key lives through its deadline millisecond (Redis: now > when).
 	if at < now {
 		return true, 0
 	}
-	return false, time.Duration(at-now+1) * time.Millisecond
+	if keyWait := time.Duration(at-now+1) * time.Millisecond; wait == 0 || keyWait < wait {
+		wait = keyWait
+	}
+	return false, wait
 }

@@ -267,6 +267,7 @@ func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
 		st.idmpRecord(pid, iid, id)
 	}
 	s.trim(st, &a)
+	st.retain(ctx.Now)
 	ctx.signal(ctx.DB, key)
 }
 
@@ -321,13 +322,18 @@ func (s *State) trim(st *Stream, a *addTrimArgs) int64 {
 	default:
 		return 0
 	}
-	switch a.refPolicy {
-	case refAcked:
-		t.Keep = st.entryReferenced
-	case refDelete:
-		t.Removed = st.dropReferences
-	}
+	st.setRefPolicy(&t, a.refPolicy)
 	return st.Trim(t)
+}
+
+// setRefPolicy makes t follow a KEEPREF/DELREF/ACKED policy on st.
+func (s *Stream) setRefPolicy(t *TrimArgs, policy int) {
+	switch policy {
+	case refAcked:
+		t.Keep = s.entryReferenced
+	case refDelete:
+		t.Removed = s.dropReferences
+	}
 }
 
 func checkXTrim(argv [][]byte) string {

@@ -19,7 +19,8 @@ var (
 // execXCfgSet is Redis 8.6's xcfgsetCommand: XCFGSET key
 // [IDMP-DURATION seconds] [IDMP-MAXSIZE n] on an existing stream. Changing
 // a value clears the stream's IDMP entries; setting the same value again
-// keeps them.
+// keeps them. raftstream adds [MAXAGE ms [KEEPREF|DELREF|ACKED]], age
+// retention (stream_retention.go), applied at once.
 func (s *State) execXCfgSet(ctx *Ctx, argv [][]byte) {
 	e := s.lookupWrite(ctx, ctx.DB, string(argv[1]))
 	if e == nil {
@@ -27,8 +28,16 @@ func (s *State) execXCfgSet(ctx *Ctx, argv [][]byte) {
 		return
 	}
 	duration, maxSize := int64(-1), int64(-1)
+	ret := xcfgRetention{maxAge: -1}
 	for i := 2; i < len(argv); i++ {
 		more := len(argv) - 1 - i
+		if j, err := ret.parse(argv, i); err != "" {
+			ctx.W.WriteError(err)
+			return
+		} else if j >= i {
+			i = j
+			continue
+		}
 		switch {
 		case argIs(argv[i], "idmp-duration") && more > 0:
 			i++
@@ -47,11 +56,19 @@ func (s *State) execXCfgSet(ctx *Ctx, argv [][]byte) {
 			return
 		}
 	}
-	if duration == -1 && maxSize == -1 {
+	if ret.policy != refDefault && ret.maxAge == -1 {
+		ctx.W.WriteError(errCfgPolicyNoAge)
+		return
+	}
+	if duration == -1 && maxSize == -1 && ret.maxAge == -1 {
 		ctx.W.WriteError(errCfgNoParam)
 		return
 	}
 	e.val.idmpConfigure(duration, maxSize)
+	if ret.maxAge != -1 {
+		s.db(ctx).setRetention(e, ret.maxAge, ret.policy)
+		e.val.retain(ctx.Now)
+	}
 	ctx.W.WriteStatus("OK")
 }
 

@@ -94,6 +94,7 @@ func (s *State) execXClaim(ctx *Ctx, argv [][]byte) {
 	}
 	c, _ := st.lookupOrCreateConsumer(g, string(argv[3]), now)
 	c.seen = now
+	dl := s.deadLetterFor(ctx, string(argv[1]), g)
 	mark := ctx.W.BeginArray()
 	n := 0
 	for _, id := range ids {
@@ -114,6 +115,9 @@ func (s *State) execXClaim(ctx *Ctx, argv [][]byte) {
 			g.pel.Set(pe)
 			g.timesSet(pe.timeKey())
 		} else if !pe.unowned() && minIdle > 0 && now-pe.time < minIdle {
+			continue
+		}
+		if retry < 0 && !justID && dl.due(g, pe) && dl.move(st, g, pe, c.name) {
 			continue
 		}
 		old := pe.timeKey()
@@ -212,6 +216,7 @@ func (s *State) execXAutoClaim(ctx *Ctx, argv [][]byte) {
 	g = st.mutGroup(g)
 	c, _ := st.lookupOrCreateConsumer(g, string(argv[3]), now)
 	c.seen = now
+	dl := s.deadLetterFor(ctx, string(argv[1]), g)
 	attempts := a.count * 10
 	count := a.count
 	var claimed, deleted []ID
@@ -238,6 +243,10 @@ func (s *State) execXAutoClaim(ctx *Ctx, argv [][]byte) {
 			continue
 		}
 		if !pe.unowned() && a.minIdle > 0 && now-pe.time < a.minIdle {
+			continue
+		}
+		if !a.justID && dl.due(g, pe) && dl.move(st, g, pe, c.name) {
+			count--
 			continue
 		}
 		old := pe.timeKey()

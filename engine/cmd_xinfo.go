@@ -62,7 +62,7 @@ func (s *State) execXInfoGroups(ctx *Ctx, argv [][]byte) {
 	w := ctx.W
 	w.WriteArray(st.GroupCount())
 	st.eachGroup(func(g *group) bool {
-		w.WriteMap(6)
+		w.WriteMap(6 + dlqFieldCount(g))
 		w.WriteBulkString("name")
 		w.WriteBulkString(g.name)
 		w.WriteBulkString("consumers")
@@ -72,8 +72,32 @@ func (s *State) execXInfoGroups(ctx *Ctx, argv [][]byte) {
 		w.WriteBulkString("last-delivered-id")
 		writeID(w, g.lastID)
 		writeGroupCounters(w, st, g)
+		writeDLQFields(w, g)
 		return true
 	})
+}
+
+// dlqFieldCount is the number of dead-letter fields (raftstream) XINFO
+// shows for g: they come last and only with a setting, so the replies of
+// groups without one are Redis's own.
+func dlqFieldCount(g *group) int {
+	if g.dlq.max == 0 {
+		return 0
+	}
+	return 3
+}
+
+// writeDLQFields writes g's dead-letter fields, if it has a setting.
+func writeDLQFields(w ReplyWriter, g *group) {
+	if g.dlq.max == 0 {
+		return
+	}
+	w.WriteBulkString("max-deliveries")
+	w.WriteInt(g.dlq.max)
+	w.WriteBulkString("dead-letter-key")
+	w.WriteBulkString(g.dlq.key)
+	w.WriteBulkString("dead-lettered")
+	w.WriteInt(g.dlq.moved)
 }
 
 // writeGroupCounters writes a group's entries-read and lag fields.
@@ -120,11 +144,18 @@ func (s *State) execXInfoStream(ctx *Ctx, argv [][]byte) {
 		}
 	}
 	w := ctx.W
-	if full {
-		w.WriteMap(15)
-	} else {
-		w.WriteMap(16)
+	// Age retention (raftstream) adds two fields at the end, only when
+	// set, so other streams' replies are Redis's own.
+	extra := 0
+	if st.maxAge > 0 {
+		extra = 2
 	}
+	if full {
+		w.WriteMap(15 + extra)
+	} else {
+		w.WriteMap(16 + extra)
+	}
+	defer writeRetention(w, st)
 	w.WriteBulkString("length")
 	w.WriteInt(st.Len())
 	w.WriteBulkString("radix-tree-keys")
@@ -169,6 +200,18 @@ func (s *State) execXInfoStream(ctx *Ctx, argv [][]byte) {
 	})
 }
 
+// writeRetention writes XINFO STREAM's age retention fields, if set.
+func writeRetention(w ReplyWriter, st *Stream) {
+	if st.maxAge <= 0 {
+		return
+	}
+	age, policy := st.MaxAge()
+	w.WriteBulkString("max-age")
+	w.WriteInt(age)
+	w.WriteBulkString("retention-policy")
+	w.WriteBulkString(policy)
+}
+
 // writeEdgeEntry writes the first (or last) entry, or null.
 func writeEdgeEntry(w ReplyWriter, st *Stream, last bool) {
 	found := false
@@ -186,7 +229,7 @@ func writeEdgeEntry(w ReplyWriter, st *Stream, last bool) {
 // writeGroupFull writes one group of XINFO STREAM FULL, PELs capped at
 // count entries unless count is 0.
 func writeGroupFull(w ReplyWriter, st *Stream, g *group, count int64) {
-	w.WriteMap(8)
+	w.WriteMap(8 + dlqFieldCount(g))
 	w.WriteBulkString("name")
 	w.WriteBulkString(g.name)
 	w.WriteBulkString("last-delivered-id")
@@ -246,4 +289,5 @@ func writeGroupFull(w ReplyWriter, st *Stream, g *group, count int64) {
 		w.EndArray(cmark, int(cn))
 		return true
 	})
+	writeDLQFields(w, g)
 }

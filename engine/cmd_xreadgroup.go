@@ -281,10 +281,11 @@ func (s *State) xreadGroup(ctx *Ctx, a *XReadGroupArgs) int {
 		if !ok {
 			start = ID{} // Redis's streamIncrID wraps MaxID to 0-0
 		}
+		dl := s.deadLetterFor(ctx, string(k), g)
 		if history {
-			st.replyConsumerHistory(w, g, c, start, a.Count, ctx.Now)
+			st.replyConsumerHistory(w, g, c, dl, start, a.Count, ctx.Now)
 		} else {
-			st.replyGroupRange(w, g, c, start, a.Count, minIdle, a.NoAck, claimedOnly, ctx.Now)
+			st.replyGroupRange(w, g, c, dl, start, a.Count, minIdle, a.NoAck, claimedOnly, ctx.Now)
 		}
 	}
 	switch {
@@ -335,11 +336,12 @@ func (s *Stream) oldestPendingTime(g *group) (int64, bool) {
 // [id, fields, idle, deliveries]; then, unless claimedOnly or COUNT is
 // reached, entries from start on are delivered (with "0 0" appended under
 // CLAIM), advancing the group and, unless noack, entering the PEL.
-func (s *Stream) replyGroupRange(w ReplyWriter, g *group, c *consumer, start ID, count, minIdle int64, noack, claimedOnly bool, now int64) {
+// Claimed entries dl finds due go to the dead-letter stream instead.
+func (s *Stream) replyGroupRange(w ReplyWriter, g *group, c *consumer, dl *deadLetter, start ID, count, minIdle int64, noack, claimedOnly bool, now int64) {
 	mark := w.BeginArray()
 	var n int64
 	if minIdle != -1 {
-		n = s.claimIdle(w, g, c, count, minIdle, now)
+		n = s.claimIdle(w, g, c, dl, count, minIdle, now)
 	}
 	if claimedOnly || (count > 0 && n == count) {
 		w.EndArray(mark, int(n))
@@ -387,8 +389,8 @@ func (s *Stream) replyGroupRange(w ReplyWriter, g *group, c *consumer, start ID,
 // order from the oldest entry up to the entry that was last when it began,
 // stopping at the first entry idle for less than minIdle, and claims for c
 // every entry that still exists in the stream (at most count if count >
-// 0). It returns the number claimed.
-func (s *Stream) claimIdle(w ReplyWriter, g *group, c *consumer, count, minIdle, now int64) int64 {
+// 0), or dead-letters it if dl finds it due. It returns the number claimed.
+func (s *Stream) claimIdle(w ReplyWriter, g *group, c *consumer, dl *deadLetter, count, minIdle, now int64) int64 {
 	tail, ok := g.times.Max()
 	if !ok {
 		return 0
@@ -410,6 +412,9 @@ func (s *Stream) claimIdle(w ReplyWriter, g *group, c *consumer, count, minIdle,
 		idle := uint64(now) - uint64(e.deliveryTime())
 		if idle < uint64(minIdle) {
 			break
+		}
+		if dl.due(g, e) && dl.move(s, g, e, c.name) {
+			continue
 		}
 		delivered := e.count
 		written := s.Get(e.id, func(fv [][]byte) {
@@ -460,25 +465,31 @@ func nextTimeKey(g *group, cur timeKey, started bool) (timeKey, bool) {
 // replyConsumerHistory is Redis's streamReplyWithRangeFromConsumerPEL: the
 // entries c has pending from start on (at most count if count > 0), each
 // counted as delivered again now; an entry deleted from the stream is
-// shown as [id, nil].
-func (s *Stream) replyConsumerHistory(w ReplyWriter, g *group, c *consumer, start ID, count, now int64) {
+// shown as [id, nil]. Entries dl finds due go to the dead-letter stream
+// and are left out.
+func (s *Stream) replyConsumerHistory(w ReplyWriter, g *group, c *consumer, dl *deadLetter, start ID, count, now int64) {
 	mark := w.BeginArray()
 	var n int64
 	cur, ok := idNext(c.pel, start)
 	for ok && (count == 0 || n < count) {
 		id := cur
-		if writeStreamEntry(w, s, id) {
-			if e, found := g.pelGet(id); found {
+		e, found := g.pelGet(id)
+		switch {
+		case found && dl.due(g, e) && dl.move(s, g, e, c.name):
+			// Dead-lettered: no longer pending, so not part of the reply.
+		case writeStreamEntry(w, s, id):
+			if found {
 				old := e.timeKey()
 				e.count = incrCount(e.count)
 				g.pelMove(old, &e, now)
 			}
-		} else {
+			n++
+		default:
 			w.WriteArray(2)
 			writeID(w, id)
 			w.WriteNullArray()
+			n++
 		}
-		n++
 		next, more := id.Incr()
 		if !more {
 			break

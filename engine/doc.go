@@ -86,6 +86,16 @@
 // XACKDEL) and the 8.6 IDMP table (stream_idmp.go) are in the stream too;
 // IDMP expiry follows the state clock instead of a timer.
 //
+// # raftstream extensions
+//
+// Two queue features Redis lacks, neither changing a Redis command's
+// standard behaviour: dead-letter streams (RS.SETDLQ, stream_dlq.go), where
+// the delivery that would pass a group's limit moves the entry to another
+// stream inside the delivering command, and age retention (XCFGSET key
+// MAXAGE ms, stream_retention.go), applied by XADD and by RetainStreams,
+// which the FSM runs in every expire cycle. Their XINFO fields are appended
+// only when set, so replies without them stay Redis's own.
+//
 // # Compatibility
 //
 // Replies, RESP2/RESP3 shapes and error texts follow Redis 8 (see

@@ -401,11 +401,12 @@ func TestStreamSnapshotV1(t *testing.T) {
 	s := NewStream()
 	s.Append(ID{1, 1}, [][]byte{[]byte("f"), []byte("v")}, NodeLimits{})
 	enc := s.AppendSnapshot(nil)
-	// A stream without groups or IDMP state ends with two zero bytes.
-	if enc[0] != streamSnapshotVersion || !bytes.HasSuffix(enc, []byte{0, 0}) {
+	// A stream without groups, IDMP state or retention ends with four
+	// zero bytes.
+	if enc[0] != streamSnapshotVersion || !bytes.HasSuffix(enc, []byte{0, 0, 0, 0}) {
 		t.Fatalf("unexpected encoding %x", enc)
 	}
-	v1 := append([]byte{1}, enc[1:len(enc)-2]...)
+	v1 := append([]byte{1}, enc[1:len(enc)-4]...)
 	d, rest, err := DecodeStream(v1)
 	if err != nil || len(rest) != 0 {
 		t.Fatalf("decode v1: %v, %d trailing", err, len(rest))

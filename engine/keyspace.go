@@ -54,6 +54,8 @@ func expLess(a, b expItem) bool {
 type keyspace struct {
 	keys    *btree.BTreeG[slot]
 	expires *btree.BTreeG[expItem]
+	// aged names the streams with age retention (stream_retention.go).
+	aged *btree.BTreeG[string]
 	// ver counts writes to the keyspace: each write stamps its keys with
 	// a new value. delVer is ver at the last key deletion (WATCH of a
 	// missing key). Both are in the snapshot.
@@ -66,6 +68,7 @@ func newKeyspace() *keyspace {
 	return &keyspace{
 		keys:    btree.NewBTreeGOptions(slotLess, treeOpts),
 		expires: btree.NewBTreeGOptions(expLess, treeOpts),
+		aged:    newAgedIndex(),
 	}
 }
 
@@ -111,6 +114,9 @@ func (ks *keyspace) add(key string, val *Stream) *entry {
 	ks.ver++
 	e := &entry{key: key, val: val, ver: ks.ver}
 	ks.keys.Set(slot{hash: hashKey(key), key: key, e: e})
+	if val.maxAge > 0 {
+		ks.aged.Set(key)
+	}
 	return e
 }
 
@@ -121,6 +127,9 @@ func (ks *keyspace) remove(e *entry) {
 		ks.expires.Delete(expItem{at: e.expireAt, hash: h, key: e.key})
 	}
 	ks.keys.Delete(slot{hash: h, key: e.key})
+	if e.val.maxAge > 0 {
+		ks.aged.Delete(e.key)
+	}
 	ks.ver++
 	ks.delVer = ks.ver
 }
@@ -170,7 +179,7 @@ func (ks *keyspace) clone() *keyspace {
 		keys.Load(sl)
 		return true
 	})
-	return &keyspace{keys: keys, expires: ks.expires.Copy(), ver: ks.ver, delVer: ks.delVer}
+	return &keyspace{keys: keys, expires: ks.expires.Copy(), aged: ks.aged.Copy(), ver: ks.ver, delVer: ks.delVer}
 }
 
 // flush deletes every key, calling fn (if set) for each first.
@@ -184,6 +193,7 @@ func (ks *keyspace) flush(fn func(key string)) int {
 	}
 	ks.keys.Clear()
 	ks.expires.Clear()
+	ks.aged.Clear()
 	if n > 0 {
 		ks.ver++
 		ks.delVer = ks.ver

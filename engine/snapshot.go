@@ -243,6 +243,9 @@ func (d *stateDecoder) readKeyspace(ks *keyspace) error {
 		prev = sl
 		sl.e = &entry{key: key, val: st}
 		ks.keys.Load(sl) // keys arrive in tree order
+		if st.maxAge > 0 {
+			ks.aged.Set(key)
+		}
 		e := sl.e
 		if flags&snapFlagTTL != 0 {
 			ks.setExpire(e, at)

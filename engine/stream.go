@@ -94,6 +94,10 @@ type Stream struct {
 	// idmp is the XADD IDMP deduplication state, nil while it has never
 	// been configured or used (stream_idmp.go).
 	idmp *idmpState
+	// maxAge is the age retention in ms, 0 if none, and agePolicy its
+	// reference policy (stream_retention.go).
+	maxAge    int64
+	agePolicy int
 	// tailHint speeds up replacing the last node on append; only writers
 	// use it, so concurrent readers of a clone never touch it.
 	tailHint btree.PathHint

@@ -110,7 +110,9 @@ type group struct {
 	times     *btree.BTreeG[timeKey]
 	consumers *btree.BTreeG[*consumer]
 	nextSeq   uint64
-	own       *cowToken
+	// dlq is the dead-letter setting (stream_dlq.go), zero if none.
+	dlq dlqConfig
+	own *cowToken
 }
 
 func groupLess(a, b *group) bool { return a.name < b.name }

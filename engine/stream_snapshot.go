@@ -9,9 +9,10 @@ import (
 )
 
 // streamSnapshotVersion tags the stream encoding so it can evolve.
-// Version 2 added consumer groups and IDMP state; version 1 (no groups)
-// still decodes.
-const streamSnapshotVersion = 2
+// Version 2 added consumer groups and IDMP state; version 3 the groups'
+// dead-letter settings and the stream's age retention. Versions 1 (no
+// groups) and 2 still decode.
+const streamSnapshotVersion = 3
 
 // errShortStream reports a truncated stream encoding.
 var errShortStream = errors.New("stream snapshot: truncated")
@@ -20,7 +21,8 @@ var errShortStream = errors.New("stream snapshot: truncated")
 //
 //	version byte, last ID, max deleted ID, entries added, node count,
 //	then per node: master ID, data length, data bytes,
-//	then the consumer groups and IDMP state (appendGroups, appendIDMP)
+//	then the consumer groups, IDMP state and age retention (appendGroups,
+//	appendIDMP, appendRetention)
 //
 // with IDs as two uvarints. Node bytes are written verbatim, deleted entries
 // included, so a decoded stream has the same nodes and trims, appends and
@@ -38,7 +40,8 @@ func (s *Stream) AppendSnapshot(b []byte) []byte {
 		return true
 	})
 	b = s.appendGroups(b)
-	return s.appendIDMP(b)
+	b = s.appendIDMP(b)
+	return s.appendRetention(b)
 }
 
 func appendID(b []byte, id ID) []byte {
@@ -52,7 +55,7 @@ func appendID(b []byte, id ID) []byte {
 func DecodeStream(b []byte) (*Stream, []byte, error) {
 	r := snapReader{b: b}
 	version := r.byte()
-	if r.err == nil && version != 1 && version != streamSnapshotVersion {
+	if r.err == nil && (version < 1 || version > streamSnapshotVersion) {
 		return nil, nil, fmt.Errorf("stream snapshot: unknown version %d", version)
 	}
 	s := NewStream()
@@ -87,11 +90,16 @@ func DecodeStream(b []byte) (*Stream, []byte, error) {
 	}
 	s.updateFirst()
 	if version >= 2 {
-		if err := r.readGroups(s); err != nil {
+		if err := r.readGroups(s, version); err != nil {
 			return nil, nil, fmt.Errorf("stream snapshot: groups: %w", err)
 		}
 		if err := r.readIDMP(s); err != nil {
 			return nil, nil, fmt.Errorf("stream snapshot: idmp: %w", err)
+		}
+	}
+	if version >= 3 {
+		if err := r.readRetention(s); err != nil {
+			return nil, nil, fmt.Errorf("stream snapshot: retention: %w", err)
 		}
 	}
 	return s, r.b[r.off:], nil

@@ -9,10 +9,13 @@ import (
 	"github.com/tidwall/btree"
 )
 
-// Consumer groups and IDMP state in a stream snapshot (version 2):
+// Consumer groups, IDMP state and age retention in a stream snapshot
+// (version 3; version 2 lacks the dead-letter setting and retention):
 //
 //	groups:  uvarint count, then per group in name order:
 //	           name, last ID, varint entries-read, uvarint next seq,
+//	           uvarint dead-letter max (0: none; else then the dead-letter
+//	           key and varint moved count),
 //	           uvarint consumers, per consumer in name order:
 //	             name, varint seen-time, varint active-time
 //	           uvarint PEL size, per entry in ID order:
@@ -22,6 +25,7 @@ import (
 //	           varint added, varint duplicates, uvarint producers, per
 //	           producer in ID order: pid, uvarint entries, per entry in
 //	           entry-ID order: ID, iid
+//	retention: uvarint max age in ms (0: none), byte ref policy
 //
 // Names, pids and iids are uvarint-length-prefixed. A consumer's own PEL is
 // not stored: it is the set of group PEL entries it owns.
@@ -38,6 +42,11 @@ func (s *Stream) appendGroups(b []byte) []byte {
 		b = appendID(b, g.lastID)
 		b = binary.AppendVarint(b, g.entriesRead)
 		b = binary.AppendUvarint(b, g.nextSeq)
+		b = binary.AppendUvarint(b, uint64(g.dlq.max))
+		if g.dlq.max != 0 {
+			b = appendString(b, g.dlq.key)
+			b = binary.AppendVarint(b, g.dlq.moved)
+		}
 		b = binary.AppendUvarint(b, uint64(g.consumers.Len()))
 		index := make(map[string]uint64, g.consumers.Len())
 		g.consumers.Scan(func(c *consumer) bool {
@@ -118,8 +127,9 @@ func (r *snapReader) count() uint64 {
 
 var errGroupOrder = errors.New("names out of order")
 
-// readGroups decodes and validates the groups section into s.
-func (r *snapReader) readGroups(s *Stream) error {
+// readGroups decodes and validates the groups section of a stream
+// snapshot of the given version into s.
+func (r *snapReader) readGroups(s *Stream, version byte) error {
 	n := r.count()
 	prevName := ""
 	for i := uint64(0); i < n && r.err == nil; i++ {
@@ -127,6 +137,15 @@ func (r *snapReader) readGroups(s *Stream) error {
 		last := r.id()
 		entriesRead := r.varint()
 		nextSeq := r.uvarint()
+		var dlq dlqConfig
+		if version >= 3 {
+			if m := r.uvarint(); m != 0 {
+				dlq = dlqConfig{max: int64(m), key: r.string(), moved: r.varint()}
+				if r.err == nil && (dlq.max < 0 || dlq.moved < 0) {
+					return fmt.Errorf("group %q: dead-letter setting %d/%d", name, m, dlq.moved)
+				}
+			}
+		}
 		if r.err != nil {
 			break
 		}
@@ -139,7 +158,7 @@ func (r *snapReader) readGroups(s *Stream) error {
 		prevName = name
 		s.createGroup(name, last, entriesRead)
 		g := s.group(name)
-		g.nextSeq = nextSeq
+		g.nextSeq, g.dlq = nextSeq, dlq
 		if err := r.readGroupBody(s, g); err != nil {
 			return fmt.Errorf("group %q: %w", name, err)
 		}

@@ -59,7 +59,10 @@ func (f *FSM) applyLocked(l *raft.Log) interface{} {
 	case EntryCommands:
 		return f.execBatch(l.Index, e.Commands, e.Requests)
 	case EntryExpire:
+		// An expire cycle also applies age retention (XCFGSET MAXAGE):
+		// both are due at the leader's clock, carried by this entry.
 		f.st.ExpireKeysNotify(now, f.signalFunc())
+		f.st.RetainStreams(now)
 	case EntryMember:
 		m := e.Member
 		if m.Op == MemberSet {

@@ -39,6 +39,9 @@ type options struct {
 	announcePort int
 	// tls holds the client TLS flags; run loads the certificates.
 	tls tlsOptions
+	// httpListen is --http-listen: where to serve the web console (off if
+	// empty).
+	httpListen string
 }
 
 const usageHeader = `raftstream: Redis Streams over Raft.
@@ -154,6 +157,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	// Logging.
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&o.httpListen, "http-listen", "", "address (host:port) to serve the read-only web console on (cluster, streams, groups, lag, dead letters); empty: off. Asks for --requirepass (HTTP basic auth) when that is set")
 	fs.StringVar(&o.pprofListen, "pprof-listen", "", "address (host:port) to serve Go profiling endpoints /debug/pprof/ on, for diagnosing performance; empty: off. Never expose it publicly")
 
 	if err := fs.Parse(args); err != nil {

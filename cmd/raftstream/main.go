@@ -121,8 +121,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	if err != nil {
 		return fmt.Errorf("open raft node: %w", err)
 	}
+	stopConsole := func() {}
+	if opts.httpListen != "" {
+		if stopConsole, err = startConsole(ctx, opts.httpListen, node, opts.server.RequirePass, logger); err != nil {
+			return errors.Join(err, node.Close())
+		}
+	}
 	srv, err := server.New(opts.server, node, logger)
 	if err != nil {
+		stopConsole()
 		return errors.Join(fmt.Errorf("start client server: %w", err), node.Close())
 	}
 	if opts.node.ClientAddr == "" {
@@ -156,8 +163,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 		// the reason rather than serve errors (as etcd does).
 		runErr = node.Err()
 	}
-	// Clients first, so their in-flight writes still reach a live node;
-	// then the node, which drains what is left in the log pipeline.
+	// The console only reads; it goes first. Clients next, so their
+	// in-flight writes still reach a live node; then the node, which
+	// drains what is left in the log pipeline.
+	stopConsole()
 	if err := srv.Close(); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("close client server: %w", err))
 	}

@@ -42,7 +42,11 @@
 //     crash before acking, and an XAUTOCLAIM reaper; after healing, a drain
 //     must leave nothing pending, every acknowledged XADD delivered, no
 //     value that was never added, ">" never delivering an entry twice, and
-//     XPENDING delivery counts consistent with what clients observed.
+//     XPENDING delivery counts consistent with what clients observed. One
+//     value in 13 is poison (never acknowledged) and the group has a
+//     dead-letter setting (RS.SETDLQ, MAXDELIVERIES 3): no entry may be
+//     seen delivered more than 3 times, and after the drain every poison
+//     entry must be in the dead-letter stream, once, with its value.
 //   - convergence: every node reports the same DEBUG DIGEST, then the same
 //     XINFO STREAM FULL and XINFO GROUPS for every key.
 //

@@ -144,7 +144,7 @@ func runSchedule(t *testing.T, s schedule) {
 		rep.Converged = err == nil
 		if err != nil {
 			problem("convergence: %v", err)
-		} else if err := c.sameXInfo(append([]string{queueKey}, lw.keyNames()...)); err != nil {
+		} else if err := c.sameXInfo(append([]string{queueKey, queueDead}, lw.keyNames()...)); err != nil {
 			rep.Converged = false
 			problem("convergence: %v", err)
 		}
@@ -201,8 +201,8 @@ func writeReport(t *testing.T, rep report, ops []op, info porcupine.Linearizatio
 	if rep.Net != nil {
 		netStats = fmt.Sprintf("; proxied links: %d conns, %d cut, %d stalls", rep.Net.Conns, rep.Net.Cut, rep.Net.Stalls)
 	}
-	t.Logf("report %s: faults %d %v%s; log: %d adds (%d ok, %d failed, %d unknown), %d reads, linearizable=%s; queue: %d produced (%d ok), %d delivered, %d claims, %d crashes, %d acked; converged=%v; problems=%d; %v",
+	t.Logf("report %s: faults %d %v%s; log: %d adds (%d ok, %d failed, %d unknown), %d reads, linearizable=%s; queue: %d produced (%d ok), %d delivered, %d claims, %d crashes, %d acked, %d dead-lettered (%d poison); converged=%v; problems=%d; %v",
 		filepath.Join(dir, "report.json"), len(rep.Faults), kinds, netStats, rep.Log.Adds, rep.Log.AddsOK, rep.Log.AddsFailed, rep.Log.AddsUnknown, rep.Log.Reads,
 		rep.Log.Linearizable, rep.Queue.Produced, rep.Queue.ProducedOK, rep.Queue.Delivered, rep.Queue.Claims, rep.Queue.Crashes, rep.Queue.Acked,
-		rep.Converged, len(rep.Problems), rep.Elapsed.Round(time.Second))
+		rep.Queue.DeadLettered, rep.Queue.DeadPoison, rep.Converged, len(rep.Problems), rep.Elapsed.Round(time.Second))
 }

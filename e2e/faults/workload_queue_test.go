@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -13,11 +15,19 @@ import (
 const (
 	queueKey   = "queue"
 	queueGroup = "g"
+	// queueDead is the group's dead-letter stream (RS.SETDLQ) and
+	// queueMaxDeliveries its limit.
+	queueDead          = "queue:dead"
+	queueMaxDeliveries = 3
+	// poisonSuffix marks the values consumers never acknowledge.
+	poisonSuffix = "-poison"
 )
 
 // queueWorkload: producers XADD unique values; consumers in one group
 // XREADGROUP ">" and XACK, sometimes crashing (dropping the connection
-// without acking); a reaper XAUTOCLAIMs entries idle > 300ms.
+// without acking); a reaper XAUTOCLAIMs entries idle > 300ms. One value
+// in 13 is poison: nobody ever acknowledges it, so it is redelivered until
+// the group's dead-letter setting moves it to queueDead.
 type queueWorkload struct {
 	producers, consumers int
 
@@ -48,11 +58,31 @@ func (q *queueWorkload) anomaly(format string, args ...any) {
 
 // setup creates the group, retrying while the cluster elects a leader.
 func (q *queueWorkload) setup(addr string) error {
-	return waitUntil(time.Minute, "XGROUP CREATE", func() bool {
+	err := waitUntil(time.Minute, "XGROUP CREATE", func() bool {
 		_, err := oneShot(addr, "XGROUP", "CREATE", queueKey, queueGroup, "0", "MKSTREAM")
 		var re respErr
 		return err == nil || (errors.As(err, &re) && len(re) >= 9 && string(re[:9]) == "BUSYGROUP")
 	})
+	if err != nil {
+		return err
+	}
+	return waitUntil(time.Minute, "RS.SETDLQ", func() bool {
+		_, err := oneShot(addr, "RS.SETDLQ", queueKey, queueGroup,
+			"MAXDELIVERIES", strconv.Itoa(queueMaxDeliveries), "DEADLETTER", queueDead)
+		return err == nil
+	})
+}
+
+// acceptable returns the entries a consumer processes successfully: all
+// but the poison ones.
+func acceptable(es []entry) []entry {
+	out := make([]entry, 0, len(es))
+	for _, e := range es {
+		if !strings.HasSuffix(e.val, poisonSuffix) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func (q *queueWorkload) run(ctx context.Context, seed uint64, addrs func() []string) {
@@ -67,6 +97,9 @@ func (q *queueWorkload) run(ctx context.Context, seed uint64, addrs func() []str
 			defer p.close()
 			for seq := 0; ctx.Err() == nil; seq++ {
 				val := fmt.Sprintf("p%d-%d", i, seq)
+				if seq%13 == 0 {
+					val += poisonSuffix
+				}
 				v, err := p.do(pick(rng), opTimeout, "XADD", queueKey, "*", "v", val)
 				o := op{Kind: "add", Key: queueKey, Value: val, Out: classify(err)}
 				if id, ok := v.(string); ok && err == nil {
@@ -157,7 +190,7 @@ func (q *queueWorkload) readNew(p *pool, addr, consumer string, crash, block boo
 		q.mu.Unlock()
 		return len(es)
 	}
-	q.ack(p, addr, es)
+	q.ack(p, addr, acceptable(es))
 	return len(es)
 }
 
@@ -174,6 +207,9 @@ func (q *queueWorkload) delivered(es []entry, isNew bool) {
 			q.claims++
 		}
 		q.deliveries[e.id]++
+		if q.deliveries[e.id] == queueMaxDeliveries+1 {
+			q.anomalies = append(q.anomalies, fmt.Sprintf("entry %s (%s) delivered more than MAXDELIVERIES %d times", e.id, e.val, queueMaxDeliveries))
+		}
 		if old, ok := q.delivVal[e.id]; ok && old != e.val {
 			q.anomalies = append(q.anomalies, fmt.Sprintf("entry %s delivered as %s and as %s", e.id, old, e.val))
 		}
@@ -229,7 +265,7 @@ func (q *queueWorkload) claim(p *pool, addr, minIdle string) int {
 			q.anomaly("XAUTOCLAIM reports deleted entries %v (nothing deletes)", del)
 		}
 		q.delivered(es, false)
-		q.ack(p, addr, es)
+		q.ack(p, addr, acceptable(es))
 		total += len(es)
 		cursor, _ = arr[0].(string)
 		if cursor == "0-0" {
@@ -262,7 +298,45 @@ func pendingCounts(addr string) (map[string]int64, error) {
 // queueVerdict summarises a queue run.
 type queueVerdict struct {
 	Produced, ProducedOK, Delivered, NewDeliveries, Claims, Crashes, Acked, UnknownOps int
-	Anomalies                                                                          []string
+	// DeadLettered is the dead-letter stream's length, DeadPoison how many
+	// of its entries are poison (the others had their acks lost).
+	DeadLettered, DeadPoison int
+	Anomalies                []string
+}
+
+// deadLetters reads the dead-letter stream: original ID -> value, each
+// checked for the fields RS.SETDLQ documents.
+func (q *queueWorkload) deadLetters(addr string) map[string]string {
+	v, err := oneShot(addr, "XRANGE", queueDead, "-", "+")
+	if err != nil {
+		q.anomaly("XRANGE %s: %v", queueDead, err)
+		return nil
+	}
+	out := map[string]string{}
+	arr, _ := v.([]any)
+	for _, e := range arr {
+		pair, _ := e.([]any)
+		if len(pair) != 2 {
+			q.anomaly("dead-letter entry %#v", e)
+			continue
+		}
+		raw, _ := pair[1].([]any)
+		f := map[string]string{}
+		for i := 0; i+1 < len(raw); i += 2 {
+			k, _ := raw[i].(string)
+			val, _ := raw[i+1].(string)
+			f[k] = val
+		}
+		id := f["dlq-id"]
+		if _, dup := out[id]; dup || id == "" {
+			q.anomaly("dead-letter entry %v: missing or repeated ID", f)
+		}
+		if f["dlq-stream"] != queueKey || f["dlq-group"] != queueGroup || f["dlq-deliveries"] != strconv.Itoa(queueMaxDeliveries) {
+			q.anomaly("dead-letter entry %v: wrong origin or delivery count", f)
+		}
+		out[id] = f["v"]
+	}
+	return out
 }
 
 // check drains the group through addr (the cluster has healed) and checks
@@ -298,6 +372,7 @@ func (q *queueWorkload) check(addr string) queueVerdict {
 	} else if arr, _ := v.([]any); len(arr) == 0 || arr[0] != int64(0) {
 		q.anomaly("entries still pending after the drain: %#v", v)
 	}
+	dead := q.deadLetters(addr)
 	v, err := oneShot(addr, "XRANGE", queueKey, "-", "+")
 	all, ok := parseEntries(v)
 	if err != nil || !ok {
@@ -320,10 +395,28 @@ func (q *queueWorkload) check(addr string) queueVerdict {
 		case o.Out == outOK && o.ID != e.id:
 			q.anomalies = append(q.anomalies, fmt.Sprintf("value %s: XADD returned %s, stream has %s", e.val, o.ID, e.id))
 		}
-		if q.deliveries[e.id] == 0 {
+		deadVal, isDead := dead[e.id]
+		switch {
+		case isDead && deadVal != e.val:
+			q.anomalies = append(q.anomalies, fmt.Sprintf("entry %s is %s, its dead letter %s", e.id, e.val, deadVal))
+		case !isDead && strings.HasSuffix(e.val, poisonSuffix):
+			q.anomalies = append(q.anomalies, fmt.Sprintf("poison entry %s (%s) not in the dead-letter stream", e.id, e.val))
+		}
+		// A dead-lettered entry may have had all its deliveries' replies
+		// lost; any other entry must have been seen.
+		if q.deliveries[e.id] == 0 && !isDead {
 			q.anomalies = append(q.anomalies, fmt.Sprintf("entry %s (%s) never delivered", e.id, e.val))
 		} else if q.delivVal[e.id] != e.val {
 			q.anomalies = append(q.anomalies, fmt.Sprintf("entry %s delivered as %s, stream has %s", e.id, q.delivVal[e.id], e.val))
+		}
+	}
+	deadPoison := 0
+	for id, val := range dead {
+		if strings.HasSuffix(val, poisonSuffix) {
+			deadPoison++
+		}
+		if inStream[val] != id {
+			q.anomalies = append(q.anomalies, fmt.Sprintf("dead letter %s (%s) is not that entry of the stream", id, val))
 		}
 	}
 	okCount := 0
@@ -347,7 +440,8 @@ func (q *queueWorkload) check(addr string) queueVerdict {
 	sort.Strings(q.anomalies)
 	return queueVerdict{
 		Produced: len(q.produced), ProducedOK: okCount, Delivered: len(q.delivVal), NewDeliveries: len(q.newDeliv),
-		Claims: q.claims, Crashes: q.crashes, Acked: len(q.acked), UnknownOps: q.unknownOps, Anomalies: q.anomalies,
+		Claims: q.claims, Crashes: q.crashes, Acked: len(q.acked), UnknownOps: q.unknownOps,
+		DeadLettered: len(dead), DeadPoison: deadPoison, Anomalies: q.anomalies,
 	}
 }
 
