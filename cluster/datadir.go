@@ -187,9 +187,12 @@ func CheckDataDir(dataDir string, log *slog.Logger) (string, error) {
 	if err := checkSnapshotFallback(dataDir, snaps, store.log, log); err != nil {
 		return "", err
 	}
-	metas, _ := snaps.List()
-	return fmt.Sprintf("%s log %s: %d entries (%d..%d), %d bytes, all readable; %d snapshot(s), the one a start would use intact",
-		kind, store.path, entryCount(first, last), first, last, sized.bytes(), len(metas)), nil
+	snapNote := "no snapshot"
+	if metas, _ := snaps.List(); len(metas) > 0 {
+		snapNote = fmt.Sprintf("%d snapshot(s), the one a start would use intact", len(metas))
+	}
+	return fmt.Sprintf("%s log %s: %d entries (%d..%d), %d bytes, all readable; %s",
+		kind, store.path, entryCount(first, last), first, last, sized.bytes(), snapNote), nil
 }
 
 // checkSnapshotFallback makes sure raft will start from an intact snapshot
