@@ -241,12 +241,35 @@ func checkSegmentSizes(dir string, meta *metadb.BoltMetaDB) error {
 // openRawWAL is wal.Open with raftstream's options.
 func openRawWAL(dir string, segmentSize int, vfs types.VFS, meta *metadb.BoltMetaDB, log *slog.Logger) (*wal.WAL, error) {
 	hlog, metaOpt := wal.WithLogger(newHclog(log, "wal", hclog.Warn)), wal.WithMetaStore(meta)
-	filer := wal.WithSegmentFiler(segment.NewFiler(dir, vfs))
+	filer := wal.WithSegmentFiler(indexlessFiler{segment.NewFiler(dir, vfs)})
 	// The option type is unexported, so no slice of options can be built.
 	if segmentSize > 0 {
 		return wal.Open(dir, hlog, metaOpt, filer, wal.WithSegmentSize(segmentSize))
 	}
 	return wal.Open(dir, hlog, metaOpt, filer)
+}
+
+// indexlessFiler works around a raft-wal v0.4.0 bug (hashicorp/raft-wal#31,
+// fixed upstream after the newest release the module proxy serves): a tail
+// truncation, which raft does on a follower whose log conflicts with a new
+// leader's, seals the open segment in the metadata without writing the
+// index block a sealed segment is read through. The running process still
+// reads it through the writer's in-memory index, but after a restart every
+// read of it fails ("sealed segment has no index block") and the node
+// cannot start: the fault suite hit it after kill -9 in four schedules.
+// Such a segment is opened the way raft-wal opens an unsealed tail after a
+// crash instead: by scanning its frames, which rebuilds the same index in
+// memory (entries past the recorded MaxIndex are never asked of it).
+type indexlessFiler struct {
+	*segment.Filer
+}
+
+// Open opens a segment for reading.
+func (f indexlessFiler) Open(info types.SegmentInfo) (types.SegmentReader, error) {
+	if !info.SealTime.IsZero() && info.IndexStart == 0 {
+		return f.Filer.RecoverTail(info)
+	}
+	return f.Filer.Open(info)
 }
 
 // openBolt opens a raft-boltdb store at path.

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -443,5 +444,56 @@ func TestDamagedSnapshotFallback(t *testing.T) {
 				t.Fatalf("after falling back XRANGE =\n%q\nwant\n%q", got, want)
 			}
 		})
+	}
+}
+
+// A follower's conflicting suffix is truncated and rewritten; after a
+// restart the log must still read (raft-wal v0.4.0 sealed the truncated
+// segment without an index block, so every read failed: indexlessFiler).
+func TestWALTailTruncationSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	open := func() walLog {
+		w, err := openWAL(dir, 0, testLogger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	store := func(w walLog, term uint64, from, to int) {
+		for i := from; i <= to; i++ {
+			l := &raft.Log{Index: uint64(i), Term: term, Type: raft.LogCommand, Data: []byte(fmt.Sprintf("t%d-%d", term, i))}
+			if err := w.StoreLogs([]*raft.Log{l}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	w := open()
+	store(w, 1, 1, 10)
+	if err := w.DeleteRange(8, 10); err != nil { // raft's conflict truncation
+		t.Fatal(err)
+	}
+	store(w, 2, 8, 12)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 { // and once more after writing to the new tail
+		w = open()
+		for i := 1; i <= 12+round; i++ {
+			var l raft.Log
+			if err := w.GetLog(uint64(i), &l); err != nil {
+				t.Fatalf("round %d: entry %d: %v", round, i, err)
+			}
+			term := uint64(1)
+			if i >= 8 {
+				term = 2
+			}
+			if want := fmt.Sprintf("t%d-%d", term, i); string(l.Data) != want {
+				t.Fatalf("round %d: entry %d = %q, want %q", round, i, l.Data, want)
+			}
+		}
+		store(w, 2, 13+round, 13+round)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
