@@ -291,8 +291,10 @@ func (n *Node) removeMemberLeader(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := findServer(conf, id); !ok {
-		if _, known := n.fsm.Member(id); known {
+	s, ok := findServer(conf, id)
+	meta, known := n.fsm.Member(id)
+	if !ok {
+		if known {
 			// Gone from raft already; forget its metadata too.
 			return n.setMeta(ctx, fsm.MemberChange{Op: fsm.MemberRemove, Meta: fsm.NodeMeta{ID: id}})
 		}
@@ -307,6 +309,7 @@ func (n *Node) removeMemberLeader(ctx context.Context, id string) error {
 		return mapConfigErr("remove member "+id, err)
 	}
 	n.log.Info("removed member", "id", id)
+	n.spawn(func() { n.tellRemoved(string(s.Address), id, meta.Incarnation) })
 	return nil
 }
 

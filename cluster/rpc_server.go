@@ -169,6 +169,9 @@ func (c *serverConn) readLoop() {
 		case opNudge:
 			n.nudgeCommit()
 			c.reply(id, stOK, nil)
+		case opRemoved:
+			c.reply(id, stOK, nil)
+			n.removedNotice(body)
 		case opTerm:
 			c.reply(id, stOK, wbuf(nil).str(n.cfg.NodeID).uvarint(n.raft.CurrentTerm()))
 		case opReadIndex:

@@ -45,6 +45,9 @@ const (
 	// opNudge: -> (); the leader proposes a no-op so that followers learn
 	// the commit index at once (WAIT on a follower). Best effort.
 	opNudge byte = 9
+	// opRemoved: id incarnation -> (); the leader tells a member it has
+	// removed, which may never receive the entry that removes it.
+	opRemoved byte = 10
 )
 
 // Response status codes.

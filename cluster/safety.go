@@ -33,6 +33,45 @@ const (
 	memberCheck = 200 * time.Millisecond
 )
 
+// removedKey is set in the stable store when the leader said this data
+// dir's node was removed (opRemoved): a node removed before it received
+// the entry that removes it still knows at its next start.
+var removedKey = []byte("raftstream/removed")
+
+// tellRemoved, on the leader, tells a member it has just removed, once
+// and best effort: replication to it stopped with the change, so it may
+// never see the entry that removes it, and a node removed right after
+// joining may not have recorded its membership yet.
+func (n *Node) tellRemoved(addr, id, incarnation string) {
+	if addr == "" || incarnation == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, liveProbeTimeout)
+	defer cancel()
+	status, body, err := n.pool.call(ctx, addr, opRemoved, wbuf(nil).str(id).str(incarnation))
+	if err == nil {
+		err = statusError(status, body)
+	}
+	if err != nil {
+		n.log.Debug("could not tell a removed member", "id", id, "err", err)
+	}
+}
+
+// removedNotice handles opRemoved: the notice is for this data dir's
+// node if ID and incarnation match (a node wiped and started again under
+// the same ID has another incarnation).
+func (n *Node) removedNotice(body []byte) {
+	r := rbuf{b: body}
+	id, inc := r.str(), r.str()
+	if r.end() != nil || id != n.cfg.NodeID || inc != n.incarnation {
+		return
+	}
+	if err := n.store.stable.Set(removedKey, []byte{1}); err != nil {
+		n.log.Warn("cannot record the removal", "err", err)
+	}
+	n.fail(fmt.Errorf("%w; %s", ErrRemoved, removedHint))
+}
+
 // memberKey is set in the stable store once this data dir has seen
 // itself in the configuration with its own metadata applied: from then
 // on, missing from the configuration means removed.
@@ -139,8 +178,12 @@ func checkResumable(cfg Config, r *raft.Raft, store raft.StableStore, log interf
 	if err != nil {
 		return err
 	}
+	told, err := store.Get(removedKey)
+	if err != nil && !errors.Is(err, raftboltdb.ErrKeyNotFound) {
+		return fmt.Errorf("read removal flag: %w", err)
+	}
 	switch {
-	case !member && was && len(conf.Servers) > 0:
+	case len(told) > 0 || !member && was && len(conf.Servers) > 0:
 		return fmt.Errorf("%w (data dir %s); %s", ErrRemoved, cfg.DataDir, removedHint)
 	case len(cfg.Join) > 0:
 		log.Warn("the data dir already belongs to a cluster: resuming it, --join is not used (it only applies to an empty data dir)", "data_dir", cfg.DataDir)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,48 +89,53 @@ func TestJoinRefused(t *testing.T) {
 }
 
 // A node removed from the cluster fails with ErrRemoved, and its data dir
-// cannot be reopened as if it were still a member.
+// cannot be reopened as if it were still a member: also when it is
+// removed right after joining, before it has recorded its membership (the
+// leader's notice tells it).
 func TestRemovedNodeFails(t *testing.T) {
-	leader, j, cfg := joinedVoter(t)
-	defer j.Close()
-	// Wait for j to know itself a member (its own metadata applied).
-	waitFor(t, 10*time.Second, "j's membership flag", func() bool {
-		ok, err := wasMember(j.store.stable)
-		return err == nil && ok
-	})
-	select {
-	case <-j.Failed():
-		t.Fatalf("j failed while a member: %v", j.Err())
-	default:
+	for _, settled := range []bool{true, false} {
+		t.Run("membership recorded="+strconv.FormatBool(settled), func(t *testing.T) {
+			leader, j, cfg := joinedVoter(t)
+			defer j.Close()
+			if settled {
+				waitFor(t, 10*time.Second, "j's membership flag", func() bool {
+					ok, err := wasMember(j.store.stable)
+					return err == nil && ok
+				})
+			}
+			if err := j.Err(); err != nil {
+				t.Fatalf("j failed while a member: %v", err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := leader.RemoveMember(ctx, "j"); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitFailed(t, j, 10*time.Second); !errors.Is(err, ErrRemoved) {
+				t.Fatalf("removed node failed with %v, want ErrRemoved", err)
+			}
+			if err := j.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// Restarting it, with or without --join, is refused with the reason.
+			for _, join := range [][]string{nil, {"127.0.0.1:1"}} {
+				cfg.Join = join
+				n, err := Open(cfg)
+				if err == nil {
+					n.Close()
+					t.Fatalf("reopening a removed node's data dir (join %v) succeeded", join)
+				}
+				if !errors.Is(err, ErrRemoved) || !strings.Contains(err.Error(), "empty data dir") {
+					t.Fatalf("reopening a removed node's data dir (join %v): %v", join, err)
+				}
+			}
+			// The leader is unharmed.
+			if err := leader.Err(); err != nil {
+				t.Fatal(err)
+			}
+			write(t, leader, xadd("after", 1))
+		})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := leader.RemoveMember(ctx, "j"); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitFailed(t, j, 10*time.Second); !errors.Is(err, ErrRemoved) {
-		t.Fatalf("removed node failed with %v, want ErrRemoved", err)
-	}
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// Restarting it, with or without --join, is refused with the reason.
-	for _, join := range [][]string{nil, {"127.0.0.1:1"}} {
-		cfg.Join = join
-		n, err := Open(cfg)
-		if err == nil {
-			n.Close()
-			t.Fatalf("reopening a removed node's data dir (join %v) succeeded", join)
-		}
-		if !errors.Is(err, ErrRemoved) || !strings.Contains(err.Error(), "empty data dir") {
-			t.Fatalf("reopening a removed node's data dir (join %v): %v", join, err)
-		}
-	}
-	// The leader is unharmed.
-	if err := leader.Err(); err != nil {
-		t.Fatal(err)
-	}
-	write(t, leader, xadd("after", 1))
 }
 
 // A leader's HandOff moves leadership to another voter and names it; on

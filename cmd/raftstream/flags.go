@@ -142,9 +142,9 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	// Client protocol limits (the server package's, as in Redis).
 	fs.StringVar(&o.server.RequirePass, "requirepass", "", "password clients must give with AUTH or HELLO (empty: no authentication)")
 	fs.IntVar(&o.tls.port, "tls-port", 0, "also serve clients over TLS on this port, on --listen's host (0: no TLS), as Redis's tls-port; the plain port stays")
-	fs.StringVar(&o.tls.certFile, "tls-cert-file", "", "PEM certificate (chain) of the TLS port")
+	fs.StringVar(&o.tls.certFile, "tls-cert-file", "", "PEM certificate (chain) of the TLS port, and of this node on peer links with --tls-cluster")
 	fs.StringVar(&o.tls.keyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
-	fs.StringVar(&o.tls.caCertFile, "tls-ca-cert-file", "", "PEM CA certificates that client certificates must chain to")
+	fs.StringVar(&o.tls.caCertFile, "tls-ca-cert-file", "", "PEM CA certificates that client certificates (and with --tls-cluster, peers' certificates) must chain to")
 	fs.StringVar(&o.tls.authClients, "tls-auth-clients", "yes", "client certificates on the TLS port: yes (required), optional (verified if given) or no")
 	fs.StringVar(&o.tls.cluster, "tls-cluster", "no", "as Redis's tls-cluster: links between nodes (Raft and forwarding) in mutual TLS with --tls-cert-file, --tls-key-file and --tls-ca-cert-file (yes or no); every node needs it, with certificates of the same CA (extended key usage serverAuth and clientAuth)")
 	protectedMode := fs.String("protected-mode", "yes", "as Redis's protected-mode: while no --requirepass is set, clients that do not connect over the loopback interface get a DENIED error (yes or no)")
