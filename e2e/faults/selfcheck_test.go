@@ -34,7 +34,7 @@ func TestWorkloadsAgainstRedis(t *testing.T) {
 	}
 	addrs := func() []string { return []string{addr} }
 	lw := &logWorkload{clients: 4, keys: 2, hist: newHistory()}
-	qw := &queueWorkload{producers: 2, consumers: 3}
+	qw := &queueWorkload{producers: 2, consumers: 3, noDeadLetters: true}
 	qw.init()
 	if err := qw.setup(addr); err != nil {
 		t.Fatal(err)
