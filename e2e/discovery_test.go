@@ -81,6 +81,11 @@ func TestClusterDiscovery(t *testing.T) {
 		if len(lines) != 3 || masters != 1 {
 			t.Errorf("%s: CLUSTER NODES:\n%s", n.id, text)
 		}
+		reps, err := c.Do(ctx, "CLUSTER", "REPLICAS", ids[leader.Addr]).StringSlice()
+		must(t, err)
+		if len(reps) != 2 || !strings.Contains(reps[0], "slave "+ids[leader.Addr]+" ") || !strings.Contains(reps[1], "slave "+ids[leader.Addr]+" ") {
+			t.Errorf("%s: CLUSTER REPLICAS %s = %q", n.id, ids[leader.Addr], reps)
+		}
 		info, err := c.ClusterInfo(ctx).Result()
 		must(t, err)
 		if !strings.Contains(info, "cluster_state:ok\r\n") || !strings.Contains(info, "cluster_known_nodes:3\r\n") {
@@ -93,14 +98,14 @@ func TestClusterDiscovery(t *testing.T) {
 		if net.JoinHostPort(addr[0], addr[1]) != leader.Addr {
 			t.Errorf("%s: SENTINEL get-master-addr-by-name = %v, want %s", n.id, addr, leader.Addr)
 		}
-		reps, err := sc.Replicas(ctx, "raftstream").Result()
+		sreps, err := sc.Replicas(ctx, "raftstream").Result()
 		must(t, err)
 		sents, err := sc.Sentinels(ctx, "raftstream").Result()
 		must(t, err)
-		if len(reps) != 2 || len(sents) != 2 {
-			t.Errorf("%s: SENTINEL replicas %v, sentinels %v: want 2 of each", n.id, reps, sents)
+		if len(sreps) != 2 || len(sents) != 2 {
+			t.Errorf("%s: SENTINEL replicas %v, sentinels %v: want 2 of each", n.id, sreps, sents)
 		}
-		for _, r := range reps {
+		for _, r := range sreps {
 			if a := net.JoinHostPort(r["ip"], r["port"]); a == leader.Addr || ids[a] == "" {
 				t.Errorf("%s: SENTINEL replicas lists %s", n.id, a)
 			}

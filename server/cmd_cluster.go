@@ -204,6 +204,8 @@ func clusterCommand() *command {
 		keyslot,
 		sub("myid", 2, "Returns the ID of a node.", "O(1)", cmdClusterMyID),
 		sub("nodes", 2, "Returns the cluster configuration for a node.", "O(N) where N is the total number of Cluster nodes", cmdClusterNodes),
+		sub("replicas", 3, "Lists the replica nodes of a master node.", "O(N) where N is the number of replicas.", cmdClusterReplicas),
+		sub("slaves", 3, "Lists the replica nodes of a master node.", "O(N) where N is the number of replicas.", cmdClusterReplicas),
 		shards,
 		sub("slots", 2, "Returns the mapping of cluster slots to nodes.", "O(N) where N is the total number of Cluster nodes", cmdClusterSlots),
 	}
@@ -240,6 +242,8 @@ var clusterHelp = []string{
 	"NODES",
 	"    Return cluster configuration seen by node. Output format:",
 	"    <id> <ip:port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+	"REPLICAS <node-id>",
+	"    Return <node-id> replicas.",
 	"SHARDS",
 	"    Return information about slot range mappings and the nodes associated with them.",
 	"SLOTS",
@@ -363,31 +367,56 @@ func cmdClusterShards(x *call) {
 // the master holding slots 0-16383, config epochs as the Raft term.
 func cmdClusterNodes(x *call) {
 	v := x.s.clusterView()
-	masterID := v.nodes[0].id
 	var b strings.Builder
 	for _, n := range v.nodes {
-		var flags []string
-		if n.self {
-			flags = append(flags, "myself")
-		}
-		master, slots := masterID, ""
-		if n.master {
-			flags = append(flags, "master")
-			master, slots = "-", " 0-16383"
-		} else {
-			flags = append(flags, "slave")
-		}
-		link := "connected"
-		if n.failed {
-			flags = append(flags, "fail")
-			link = "disconnected"
-		}
-		var pong int64
-		if !n.lastContact.IsZero() {
-			pong = n.lastContact.UnixMilli()
-		}
-		fmt.Fprintf(&b, "%s %s:%d@%d %s %s 0 %d %d %s%s\n",
-			n.id, n.host, n.port, n.cport, strings.Join(flags, ","), master, pong, v.term, link, slots)
+		b.WriteString(v.nodeLine(n))
+		b.WriteByte('\n')
 	}
 	x.w.WriteVerbatim(b.String())
+}
+
+// cmdClusterReplicas lists the replicas of a master as CLUSTER NODES
+// lines, one bulk string each.
+func cmdClusterReplicas(x *call) {
+	v := x.s.clusterView()
+	id := string(x.argv[2])
+	switch {
+	case id == v.nodes[0].id:
+	case slices.ContainsFunc(v.nodes, func(n clusterNode) bool { return n.id == id }):
+		x.w.WriteError("ERR The specified node is not a master")
+		return
+	default:
+		x.w.WriteError("ERR Unknown node " + truncate(x.argv[2], 128))
+		return
+	}
+	x.w.WriteArray(len(v.nodes) - 1)
+	for _, n := range v.nodes[1:] {
+		x.w.WriteBulkString(v.nodeLine(n))
+	}
+}
+
+// nodeLine is n's CLUSTER NODES line, without the newline.
+func (v clusterView) nodeLine(n clusterNode) string {
+	var flags []string
+	if n.self {
+		flags = append(flags, "myself")
+	}
+	master, slots := v.nodes[0].id, ""
+	if n.master {
+		flags = append(flags, "master")
+		master, slots = "-", " 0-16383"
+	} else {
+		flags = append(flags, "slave")
+	}
+	link := "connected"
+	if n.failed {
+		flags = append(flags, "fail")
+		link = "disconnected"
+	}
+	var pong int64
+	if !n.lastContact.IsZero() {
+		pong = n.lastContact.UnixMilli()
+	}
+	return fmt.Sprintf("%s %s:%d@%d %s %s 0 %d %d %s%s",
+		n.id, n.host, n.port, n.cport, strings.Join(flags, ","), master, pong, v.term, link, slots)
 }
