@@ -22,7 +22,6 @@ const clusterSlots = 16384
 // clusterNode is one member as the CLUSTER and SENTINEL commands show it.
 type clusterNode struct {
 	id     string // Redis-style node ID: 40 hex digits (nodeRedisID)
-	raftID string
 	host   string // client host clients should dial; "" when unknown (as Redis)
 	port   int
 	cport  int // the Raft port, which plays the cluster bus's part
@@ -77,7 +76,7 @@ func (s *Server) clusterView() clusterView {
 	st := s.be.Status()
 	now := time.Now()
 	v := clusterView{term: st.Term}
-	self := clusterNode{id: nodeRedisID(st.NodeID), raftID: st.NodeID, self: true, offset: st.AppliedIndex}
+	self := clusterNode{id: nodeRedisID(st.NodeID), self: true, offset: st.AppliedIndex, master: st.State == "leader"}
 	self.host, self.port = splitAddr(st.ClientAddr)
 	if self.port == 0 {
 		if a, ok := s.Addr().(*net.TCPAddr); ok {
@@ -85,45 +84,39 @@ func (s *Server) clusterView() clusterView {
 		}
 	}
 	_, self.cport = splitAddr(st.RaftAddr)
-	self.master = st.State == "leader"
 
-	var others []clusterNode
+	// All members in configuration order, this node included.
+	var members []cluster.Member
 	if a, ok := s.be.(adminBackend); ok {
-		members, _ := a.Members()
-		for _, m := range members {
-			if m.Self {
-				continue
-			}
-			n := clusterNode{id: nodeRedisID(m.ID), raftID: m.ID, offset: m.Applied, lastContact: m.LastContact}
-			if n.host, n.port = splitAddr(m.ClientAddr); n.port == 0 {
-				continue
-			}
-			_, n.cport = splitAddr(m.RaftAddr)
-			n.master = m.State == "leader" && !self.master
-			n.failed = self.master && memberGone(m, now)
-			others = append(others, n)
-		}
+		members, _ = a.Members()
 	}
-	master := -1
-	for i, n := range others {
-		if n.master {
-			master = i
+	selfListed := false
+	for _, m := range members {
+		if m.Self {
+			v.nodes = append(v.nodes, self)
+			selfListed = true
+			continue
 		}
+		n := clusterNode{id: nodeRedisID(m.ID), offset: m.Applied, lastContact: m.LastContact}
+		if n.host, n.port = splitAddr(m.ClientAddr); n.port == 0 {
+			continue
+		}
+		_, n.cport = splitAddr(m.RaftAddr)
+		n.master = m.State == "leader" && !self.master
+		n.failed = self.master && memberGone(m, now)
+		v.nodes = append(v.nodes, n)
 	}
-	switch {
-	case self.master:
-		v.leaderKnown = true
-		v.nodes = append([]clusterNode{self}, others...)
-	case master >= 0:
-		v.leaderKnown = true
-		v.nodes = append(v.nodes, others[master])
+	if !selfListed { // not (yet) in the configuration, or no membership to ask
 		v.nodes = append(v.nodes, self)
-		v.nodes = append(v.nodes, others[:master]...)
-		v.nodes = append(v.nodes, others[master+1:]...)
-	default:
-		self.master = true
-		v.nodes = append([]clusterNode{self}, others...)
 	}
+	master := slices.IndexFunc(v.nodes, func(n clusterNode) bool { return n.master })
+	v.leaderKnown = master >= 0
+	if master < 0 {
+		master = slices.IndexFunc(v.nodes, func(n clusterNode) bool { return n.self })
+		v.nodes[master].master = true
+	}
+	m := v.nodes[master]
+	v.nodes = append([]clusterNode{m}, slices.Delete(v.nodes, master, master+1)...)
 	return v
 }
 
