@@ -52,6 +52,16 @@ func TestClusterSentinelOneNode(t *testing.T) {
 	c.do("XADD", "bar", "*", "a", "1")
 	c.expect(":2\r\n", "CLUSTER", "COUNTKEYSINSLOT", "12182")
 	c.expect(":0\r\n", "CLUSTER", "COUNTKEYSINSLOT", "0")
+	if r := c.do("CLUSTER", "GETKEYSINSLOT", "12182", "10"); !strings.HasPrefix(r, "*2\r\n") || !strings.Contains(r, "$3\r\nfoo\r\n") || !strings.Contains(r, "$6\r\n{foo}2\r\n") {
+		t.Errorf("CLUSTER GETKEYSINSLOT 12182 10 = %q", r)
+	}
+	if r := c.do("CLUSTER", "GETKEYSINSLOT", "12182", "1"); !strings.HasPrefix(r, "*1\r\n") {
+		t.Errorf("CLUSTER GETKEYSINSLOT 12182 1 = %q", r)
+	}
+	c.expect("*0\r\n", "CLUSTER", "GETKEYSINSLOT", "12182", "0")
+	c.expect("-ERR Invalid slot or number of keys\r\n", "CLUSTER", "GETKEYSINSLOT", "12182", "-1")
+	c.expect("-ERR Invalid slot or number of keys\r\n", "CLUSTER", "GETKEYSINSLOT", "16384", "1")
+	c.expect("-ERR value is not an integer or out of range\r\n", "CLUSTER", "GETKEYSINSLOT", "-5", "abc")
 	nodes := id + " :" + port + "@" + rport + " myself,master - 0 0 "
 	if r := c.do("CLUSTER", "NODES"); !strings.Contains(r, nodes) || !strings.HasSuffix(r, " connected 0-16383\n\r\n") {
 		t.Errorf("CLUSTER NODES = %q, want a line starting %q", r, nodes)
