@@ -114,6 +114,17 @@ func TestClusterDiscovery(t *testing.T) {
 		_ = c.Close()
 	}
 
+	// redis-cli's cluster checker sees one master with two replicas that
+	// agree on the slot map.
+	if _, err := exec.LookPath("redis-cli"); err == nil {
+		out, err := exec.CommandContext(ctx, "redis-cli", "--cluster", "check", follower(t, nodes).Addr).CombinedOutput()
+		text := string(out)
+		if err != nil || !strings.Contains(text, "2 additional replica(s)") ||
+			!strings.Contains(text, "[OK] All nodes agree about slots configuration.") || !strings.Contains(text, "[OK] All 16384 slots covered.") {
+			t.Errorf("redis-cli --cluster check: %v\n%s", err, text)
+		}
+	}
+
 	// A member that stops answering the leader is dropped from the
 	// leader's CLUSTER SLOTS and flagged fail in CLUSTER NODES, as Redis
 	// leaves failed replicas out, so clients stop dialing it.
