@@ -154,3 +154,30 @@ func TestMemberGone(t *testing.T) {
 		}
 	}
 }
+
+// TestRDBChangesSinceLastSave: INFO persistence counts the writes applied
+// since the last snapshot (RAFT SNAPSHOT resets it, as SAVE does in Redis).
+func TestRDBChangesSinceLastSave(t *testing.T) {
+	s := startServer(t, Config{}, startNode(t))
+	c := dialRaw(t, s)
+	changes := func() string {
+		for _, l := range strings.Split(c.do("INFO", "persistence"), "\r\n") {
+			if v, ok := strings.CutPrefix(l, "rdb_changes_since_last_save:"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	c.expect("+OK\r\n", "RAFT", "SNAPSHOT")
+	before, _ := strconv.Atoi(changes())
+	c.do("XADD", "s", "1-1", "f", "v")
+	c.do("XADD", "s", "1-1", "f", "v") // an error: not counted
+	c.do("XLEN", "s")                  // a read: not counted
+	if got := changes(); got != strconv.Itoa(before+1) {
+		t.Errorf("rdb_changes_since_last_save = %s after one write, want %d", got, before+1)
+	}
+	c.expect("+OK\r\n", "RAFT", "SNAPSHOT")
+	if got := changes(); got != "0" {
+		t.Errorf("rdb_changes_since_last_save = %s after RAFT SNAPSHOT, want 0", got)
+	}
+}
