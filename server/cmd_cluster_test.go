@@ -124,6 +124,10 @@ func TestCommandGetKeys(t *testing.T) {
 		c.expect(tc.want, append([]string{"COMMAND", "GETKEYS"}, tc.args...)...)
 	}
 	c.expect("*1\r\n*2\r\n$1\r\ns\r\n*2\r\n+RW\r\n+update\r\n", "COMMAND", "GETKEYSANDFLAGS", "xadd", "s", "*", "a", "b")
+	// Redis 8's commands: the key specs of src/commands/xdelex.json and
+	// xackdel.json.
+	c.expect("*1\r\n*2\r\n$1\r\ns\r\n*2\r\n+RW\r\n+delete\r\n", "COMMAND", "GETKEYSANDFLAGS", "xdelex", "s", "IDS", "1", "1-1")
+	c.expect("*1\r\n*2\r\n$1\r\ns\r\n*3\r\n+RW\r\n+update\r\n+delete\r\n", "COMMAND", "GETKEYSANDFLAGS", "xackdel", "s", "g", "IDS", "1", "1-1")
 }
 
 func TestNeverServedCommands(t *testing.T) {
