@@ -319,6 +319,9 @@ type Status struct {
 	LastSnapshotTerm  uint64
 	// Members is the number of servers in the latest configuration.
 	Members int
+	// ChangesSinceSnapshot counts the commands this node applied without
+	// an error since its last snapshot (fsm.FSM.ChangesSinceSnapshot).
+	ChangesSinceSnapshot uint64
 }
 
 // Status reports the node's Raft state.
@@ -335,6 +338,8 @@ func (n *Node) Status() Status {
 		CommitIndex:  n.raft.CommitIndex(),
 		AppliedIndex: n.fsm.AppliedIndex(),
 		LastLogIndex: n.raft.LastIndex(),
+
+		ChangesSinceSnapshot: n.fsm.ChangesSinceSnapshot(),
 	}
 	if id != "" {
 		if m, ok := n.fsm.Member(string(id)); ok {

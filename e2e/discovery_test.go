@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,14 +41,14 @@ func TestClusterDiscovery(t *testing.T) {
 	for _, n := range nodes {
 		c := newClient(t, n.Addr, 3, 0)
 		waitFor(t, 30*time.Second, n.id+" to list the leader and both replicas in CLUSTER SLOTS", func() bool {
-			slots, err := c.ClusterSlots(ctx).Result()
+			slots, err := clusterSlots(ctx, c)
 			if err != nil || len(slots) != 1 || len(slots[0].Nodes) != 3 {
 				return false
 			}
 			return slots[0].Start == 0 && slots[0].End == 16383 && slots[0].Nodes[0].Addr == leader.Addr &&
 				slots[0].Nodes[0].ID == ids[leader.Addr]
 		})
-		slots, err := c.ClusterSlots(ctx).Result()
+		slots, err := clusterSlots(ctx, c)
 		must(t, err)
 		for _, sn := range slots[0].Nodes {
 			if ids[sn.Addr] != sn.ID {
@@ -81,6 +82,11 @@ func TestClusterDiscovery(t *testing.T) {
 		if len(lines) != 3 || masters != 1 {
 			t.Errorf("%s: CLUSTER NODES:\n%s", n.id, text)
 		}
+		reps, err := c.Do(ctx, "CLUSTER", "REPLICAS", ids[leader.Addr]).StringSlice()
+		must(t, err)
+		if len(reps) != 2 || !strings.Contains(reps[0], "slave "+ids[leader.Addr]+" ") || !strings.Contains(reps[1], "slave "+ids[leader.Addr]+" ") {
+			t.Errorf("%s: CLUSTER REPLICAS %s = %q", n.id, ids[leader.Addr], reps)
+		}
 		info, err := c.ClusterInfo(ctx).Result()
 		must(t, err)
 		if !strings.Contains(info, "cluster_state:ok\r\n") || !strings.Contains(info, "cluster_known_nodes:3\r\n") {
@@ -93,20 +99,31 @@ func TestClusterDiscovery(t *testing.T) {
 		if net.JoinHostPort(addr[0], addr[1]) != leader.Addr {
 			t.Errorf("%s: SENTINEL get-master-addr-by-name = %v, want %s", n.id, addr, leader.Addr)
 		}
-		reps, err := sc.Replicas(ctx, "raftstream").Result()
+		sreps, err := sc.Replicas(ctx, "raftstream").Result()
 		must(t, err)
 		sents, err := sc.Sentinels(ctx, "raftstream").Result()
 		must(t, err)
-		if len(reps) != 2 || len(sents) != 2 {
-			t.Errorf("%s: SENTINEL replicas %v, sentinels %v: want 2 of each", n.id, reps, sents)
+		if len(sreps) != 2 || len(sents) != 2 {
+			t.Errorf("%s: SENTINEL replicas %v, sentinels %v: want 2 of each", n.id, sreps, sents)
 		}
-		for _, r := range reps {
+		for _, r := range sreps {
 			if a := net.JoinHostPort(r["ip"], r["port"]); a == leader.Addr || ids[a] == "" {
 				t.Errorf("%s: SENTINEL replicas lists %s", n.id, a)
 			}
 		}
 		_ = sc.Close()
 		_ = c.Close()
+	}
+
+	// redis-cli's cluster checker sees one master with two replicas that
+	// agree on the slot map.
+	if _, err := exec.LookPath("redis-cli"); err == nil {
+		out, err := exec.CommandContext(ctx, "redis-cli", "--cluster", "check", follower(t, nodes).Addr).CombinedOutput()
+		text := string(out)
+		if err != nil || !strings.Contains(text, "2 additional replica(s)") ||
+			!strings.Contains(text, "[OK] All nodes agree about slots configuration.") || !strings.Contains(text, "[OK] All 16384 slots covered.") {
+			t.Errorf("redis-cli --cluster check: %v\n%s", err, text)
+		}
 	}
 
 	// A member that stops answering the leader is dropped from the
@@ -118,7 +135,7 @@ func TestClusterDiscovery(t *testing.T) {
 	defer c.Close()
 	start := time.Now()
 	waitFor(t, time.Minute, "the leader to drop the killed "+gone.id+" from CLUSTER SLOTS", func() bool {
-		slots, err := c.ClusterSlots(ctx).Result()
+		slots, err := clusterSlots(ctx, c)
 		return err == nil && len(slots) == 1 && len(slots[0].Nodes) == 2
 	})
 	t.Logf("killed %s left the leader's CLUSTER SLOTS after %v", gone.id, time.Since(start).Round(100*time.Millisecond))
@@ -127,6 +144,14 @@ func TestClusterDiscovery(t *testing.T) {
 	if !strings.Contains(text, ids[gone.Addr]+" "+gone.Addr+"@") || !strings.Contains(text, "slave,fail") {
 		t.Errorf("CLUSTER NODES after killing %s:\n%s", gone.id, text)
 	}
+}
+
+// clusterSlots is CLUSTER SLOTS through go-redis, which marks it
+// deprecated in favour of CLUSTER SHARDS; it is what cluster clients
+// (go-redis's own ClusterClient included) still ask for.
+func clusterSlots(ctx context.Context, c *redis.Client) ([]redis.ClusterSlot, error) {
+	//lint:ignore SA1019 CLUSTER SLOTS is the command under test
+	return c.ClusterSlots(ctx).Result()
 }
 
 // idmpLoad appends to one stream as fast as a client allows, one
@@ -262,6 +287,9 @@ func follower(t *testing.T, nodes []*c3node) *c3node {
 	return nil
 }
 
+// streamID matches an entry ID as redis-cli prints it.
+var streamID = regexp.MustCompile(`^[0-9]+-[0-9]+$`)
+
 // TestClusterClientsFailover runs a write load through Redis Cluster
 // clients (go-redis ClusterClient, redis-py RedisCluster, redis-cli -c)
 // and failover clients (go-redis NewFailoverClient, redis-py Sentinel)
@@ -326,7 +354,7 @@ func TestClusterClientsFailover(t *testing.T) {
 			}
 			out, err := exec.CommandContext(ctx, "redis-cli", argv...).CombinedOutput()
 			reply := strings.TrimSpace(string(out))
-			if err != nil || !strings.Contains(reply, "-") || strings.Contains(reply, " ") {
+			if err != nil || !streamID.MatchString(reply) { // redis-cli prints error replies too, exit status 0
 				return "", fmt.Errorf("redis-cli: %v: %s", err, reply)
 			}
 			return reply, nil

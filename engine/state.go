@@ -247,19 +247,13 @@ func (s *State) ConfigGet(name string) (string, bool) {
 	return string(appendInt(nil, p.get(&s.cfg))), true
 }
 
-// CountKeys counts the keys of database db for which match is true,
-// expired ones not yet deleted included, as Redis's CLUSTER
-// COUNTKEYSINSLOT counts what its slot index holds. O(keys).
-func (s *State) CountKeys(db int, match func(key string) bool) int64 {
+// VisitKeys calls fn with each key of database db, in keyspace order,
+// expired ones not yet deleted included (as Redis's CLUSTER
+// COUNTKEYSINSLOT and GETKEYSINSLOT see what its slot index holds), until
+// fn returns false. O(keys).
+func (s *State) VisitKeys(db int, fn func(key string) bool) {
 	if db < 0 || db >= len(s.dbs) {
-		return 0
+		return
 	}
-	var n int64
-	s.dbs[db].keys.Scan(func(sl slot) bool {
-		if match(sl.key) {
-			n++
-		}
-		return true
-	})
-	return n
+	s.dbs[db].keys.Scan(func(sl slot) bool { return fn(sl.key) })
 }

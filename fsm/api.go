@@ -50,6 +50,10 @@ type FSM struct {
 
 	applied atomic.Uint64
 	signal  atomic.Pointer[SignalFunc]
+	// changes counts the commands applied without an error reply since
+	// the last snapshot or restore (ChangesSinceSnapshot). Local to this
+	// node, like Redis's dirty counter; not part of the replicated state.
+	changes atomic.Uint64
 
 	// waitMu guards waitCh, which is closed (and cleared) whenever the
 	// applied index moves, waking WaitApplied callers. It is only created
@@ -98,6 +102,13 @@ func (f *FSM) Read(fn func(st *engine.State)) {
 	defer f.mu.RUnlock()
 	fn(f.st)
 }
+
+// ChangesSinceSnapshot is how many commands this node applied without an
+// error reply since its last snapshot or restore: INFO's
+// rdb_changes_since_last_save. Redis counts each change a command makes
+// (XDEL of three entries: 3; XGROUP CREATECONSUMER of an existing
+// consumer: 0); this counts write commands.
+func (f *FSM) ChangesSinceSnapshot() uint64 { return f.changes.Load() }
 
 // AppliedIndex is the index of the last log entry applied.
 func (f *FSM) AppliedIndex() uint64 { return f.applied.Load() }

@@ -141,6 +141,9 @@ func (f *FSM) execOne(ctx *engine.Ctx, w *resp.Writer, index uint64, c *Command)
 		w.WriteError(internalError)
 		f.log.Error("command panicked", "index", index, "command", string(c.Argv[0]), "panic", p, "stack", string(debug.Stack()))
 	}
+	if len(w.Buf) > start && w.Buf[start] != '-' {
+		f.changes.Add(1)
+	}
 }
 
 // staleReply is the reply of a command in a refused stale request copy.

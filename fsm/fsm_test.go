@@ -394,3 +394,25 @@ func TestExpireEntry(t *testing.T) {
 		t.Fatalf("signals = %v, want [2/k]", signalled)
 	}
 }
+
+func TestChangesSinceSnapshot(t *testing.T) {
+	f := New(quietLogger())
+	f.Apply(logOf(t, 1, Entry{Type: EntryCommands, Now: 1000, Commands: []Command{
+		cmd(0, 2, "XADD", "s", "*", "f", "v"),
+		cmd(0, 2, "XADD", "s", "1-1", "f", "v"), // error: ID not above the top item
+		cmd(0, 2, "XGROUP", "CREATE", "s", "g", "0"),
+	}}))
+	if n := f.ChangesSinceSnapshot(); n != 2 {
+		t.Fatalf("after two successful writes and a failed one: %d changes, want 2", n)
+	}
+	if _, err := f.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.ChangesSinceSnapshot(); n != 0 {
+		t.Fatalf("after a snapshot: %d changes, want 0", n)
+	}
+	f.Apply(logOf(t, 2, Entry{Type: EntryCommands, Now: 1001, Commands: []Command{cmd(0, 2, "XDEL", "s", "1-1")}}))
+	if n := f.ChangesSinceSnapshot(); n != 1 {
+		t.Fatalf("after one more write: %d changes, want 1", n)
+	}
+}

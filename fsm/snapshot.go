@@ -55,6 +55,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		sessions: f.sessions.clone(),
 		applied:  f.applied.Load(),
 	}
+	f.changes.Store(0)
 	f.mu.Unlock()
 	return s, nil
 }
@@ -153,6 +154,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	f.st, f.members, f.sessions = st, members, sess
+	f.changes.Store(0)
 	f.mu.Unlock()
 	f.setApplied(applied)
 	f.log.Info("restored snapshot", "applied_index", applied)

@@ -22,7 +22,6 @@ const clusterSlots = 16384
 // clusterNode is one member as the CLUSTER and SENTINEL commands show it.
 type clusterNode struct {
 	id     string // Redis-style node ID: 40 hex digits (nodeRedisID)
-	raftID string
 	host   string // client host clients should dial; "" when unknown (as Redis)
 	port   int
 	cport  int // the Raft port, which plays the cluster bus's part
@@ -77,7 +76,7 @@ func (s *Server) clusterView() clusterView {
 	st := s.be.Status()
 	now := time.Now()
 	v := clusterView{term: st.Term}
-	self := clusterNode{id: nodeRedisID(st.NodeID), raftID: st.NodeID, self: true, offset: st.AppliedIndex}
+	self := clusterNode{id: nodeRedisID(st.NodeID), self: true, offset: st.AppliedIndex, master: st.State == "leader"}
 	self.host, self.port = splitAddr(st.ClientAddr)
 	if self.port == 0 {
 		if a, ok := s.Addr().(*net.TCPAddr); ok {
@@ -85,45 +84,39 @@ func (s *Server) clusterView() clusterView {
 		}
 	}
 	_, self.cport = splitAddr(st.RaftAddr)
-	self.master = st.State == "leader"
 
-	var others []clusterNode
+	// All members in configuration order, this node included.
+	var members []cluster.Member
 	if a, ok := s.be.(adminBackend); ok {
-		members, _ := a.Members()
-		for _, m := range members {
-			if m.Self {
-				continue
-			}
-			n := clusterNode{id: nodeRedisID(m.ID), raftID: m.ID, offset: m.Applied, lastContact: m.LastContact}
-			if n.host, n.port = splitAddr(m.ClientAddr); n.port == 0 {
-				continue
-			}
-			_, n.cport = splitAddr(m.RaftAddr)
-			n.master = m.State == "leader" && !self.master
-			n.failed = self.master && memberGone(m, now)
-			others = append(others, n)
-		}
+		members, _ = a.Members()
 	}
-	master := -1
-	for i, n := range others {
-		if n.master {
-			master = i
+	selfListed := false
+	for _, m := range members {
+		if m.Self {
+			v.nodes = append(v.nodes, self)
+			selfListed = true
+			continue
 		}
+		n := clusterNode{id: nodeRedisID(m.ID), offset: m.Applied, lastContact: m.LastContact}
+		if n.host, n.port = splitAddr(m.ClientAddr); n.port == 0 {
+			continue
+		}
+		_, n.cport = splitAddr(m.RaftAddr)
+		n.master = m.State == "leader" && !self.master
+		n.failed = self.master && memberGone(m, now)
+		v.nodes = append(v.nodes, n)
 	}
-	switch {
-	case self.master:
-		v.leaderKnown = true
-		v.nodes = append([]clusterNode{self}, others...)
-	case master >= 0:
-		v.leaderKnown = true
-		v.nodes = append(v.nodes, others[master])
+	if !selfListed { // not (yet) in the configuration, or no membership to ask
 		v.nodes = append(v.nodes, self)
-		v.nodes = append(v.nodes, others[:master]...)
-		v.nodes = append(v.nodes, others[master+1:]...)
-	default:
-		self.master = true
-		v.nodes = append([]clusterNode{self}, others...)
 	}
+	master := slices.IndexFunc(v.nodes, func(n clusterNode) bool { return n.master })
+	v.leaderKnown = master >= 0
+	if master < 0 {
+		master = slices.IndexFunc(v.nodes, func(n clusterNode) bool { return n.self })
+		v.nodes[master].master = true
+	}
+	m := v.nodes[master]
+	v.nodes = append([]clusterNode{m}, slices.Delete(v.nodes, master, master+1)...)
 	return v
 }
 
@@ -185,7 +178,7 @@ func crc16(b []byte) uint16 {
 // Subcommands that manage slots or nodes are refused with a pointer to
 // the RAFT commands that do that job here.
 func clusterCommand() *command {
-	flagsInfo := []string{"loading", "stale"}
+	flagsInfo := []string{"stale"}
 	sub := func(name string, arity int, summary, complexity string, run func(*call)) *command {
 		return &command{name: "cluster|" + name, arity: arity, flags: flagsInfo, acl: []string{"@slow"},
 			tips: []string{"nondeterministic_output"}, group: "cluster", since: "3.0.0",
@@ -194,24 +187,42 @@ func clusterCommand() *command {
 	keyslot := sub("keyslot", 3, "Returns the hash slot for a key.", "O(N) where N is the number of bytes in the key", cmdClusterKeyslot)
 	keyslot.tips = nil
 	help := sub("help", 2, "Returns helpful text about the different subcommands.", "O(1)", cmdClusterHelp)
-	help.tips, help.since = nil, "5.0.0"
+	help.tips, help.since, help.flags = nil, "5.0.0", []string{"loading", "stale"}
 	shards := sub("shards", 2, "Returns the mapping of cluster slots to shards.", "O(N) where N is the total number of cluster nodes", cmdClusterShards)
 	shards.since = "7.0.0"
+	replicas := func(name string) *command {
+		c := sub(name, 3, "Lists the replica nodes of a master node.", "O(N) where N is the number of replicas.", cmdClusterReplicas)
+		c.flags, c.acl = []string{"admin", "stale"}, aclAdmin
+		return c
+	}
+	myid := sub("myid", 2, "Returns the ID of a node.", "O(1)", cmdClusterMyID)
+	myid.tips = nil
 	subs := []*command{
 		sub("countkeysinslot", 3, "Returns the number of keys in a hash slot.", "O(1)", cmdClusterCountKeysInSlot),
+		sub("getkeysinslot", 4, "Returns the key names in a hash slot.", "O(N) where N is the number of requested keys", cmdClusterGetKeysInSlot),
 		help,
 		sub("info", 2, "Returns information about the state of a node.", "O(1)", cmdClusterInfo),
 		keyslot,
-		sub("myid", 2, "Returns the ID of a node.", "O(1)", cmdClusterMyID),
+		myid,
 		sub("nodes", 2, "Returns the cluster configuration for a node.", "O(N) where N is the total number of Cluster nodes", cmdClusterNodes),
+		replicas("replicas"),
+		replicas("slaves"),
 		shards,
 		sub("slots", 2, "Returns the mapping of cluster slots to nodes.", "O(N) where N is the total number of Cluster nodes", cmdClusterSlots),
 	}
-	subs[0].readsState = true // it counts keys, so it sees the pipeline's writes
+	for _, c := range subs[:2] { // COUNTKEYSINSLOT, GETKEYSINSLOT read keys: they see the pipeline's writes
+		c.readsState = true
+	}
 	subs[0].tips = nil
-	for _, name := range clusterAdminSubs {
-		c := sub(name, -2, "Not supported by raftstream: membership is managed with the RAFT commands.", "O(1)", cmdClusterAdmin)
-		c.flags, c.acl, c.tips = []string{"admin", "noscript", "loading", "stale"}, aclAdmin, nil
+	for name, arity := range clusterAdminSubs {
+		c := sub(name, arity, "Not supported by raftstream: membership is managed with the RAFT commands.", "O(1)", cmdClusterAdmin)
+		c.flags, c.acl, c.tips = []string{"admin", "no_async_loading", "stale"}, aclAdmin, nil
+		switch name {
+		case "reset": // Redis refuses it in scripts but runs it while loading
+			c.flags = []string{"admin", "noscript", "stale"}
+		case "bumpepoch":
+			c.tips = []string{"nondeterministic_output"}
+		}
 		subs = append(subs, c)
 	}
 	slices.SortFunc(subs, func(a, b *command) int { return strings.Compare(a.name, b.name) })
@@ -220,17 +231,20 @@ func clusterCommand() *command {
 }
 
 // clusterAdminSubs are the Redis Cluster subcommands that manage slots,
-// nodes and failover. A Raft group has one shard and elects its own
-// leader, so they have no meaning here; they get an error that says what
-// to use instead.
-var clusterAdminSubs = []string{
-	"addslots", "addslotsrange", "delslots", "delslotsrange", "failover", "flushslots", "forget",
-	"meet", "replicate", "reset", "setslot", "set-config-epoch", "bumpepoch", "saveconfig",
+// nodes and failover, with their Redis arities. A Raft group has one
+// shard and elects its own leader, so they have no meaning here; they get
+// an error that says what to use instead.
+var clusterAdminSubs = map[string]int{
+	"addslots": -3, "addslotsrange": -4, "bumpepoch": 2, "delslots": -3, "delslotsrange": -4,
+	"failover": -2, "flushslots": 2, "forget": 3, "meet": -4, "replicate": 3, "reset": -2,
+	"saveconfig": 2, "set-config-epoch": 3, "setslot": -4,
 }
 
 var clusterHelp = []string{
 	"COUNTKEYSINSLOT <slot>",
 	"    Return the number of keys in <slot>.",
+	"GETKEYSINSLOT <slot> <count>",
+	"    Return key names stored by current node in a slot.",
 	"INFO",
 	"    Return information about the cluster.",
 	"KEYSLOT <key>",
@@ -240,6 +254,8 @@ var clusterHelp = []string{
 	"NODES",
 	"    Return cluster configuration seen by node. Output format:",
 	"    <id> <ip:port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+	"REPLICAS <node-id>",
+	"    Return <node-id> replicas.",
 	"SHARDS",
 	"    Return information about slot range mappings and the nodes associated with them.",
 	"SLOTS",
@@ -257,25 +273,72 @@ func cmdClusterMyID(x *call) { x.w.WriteBulkString(nodeRedisID(x.s.be.Status().N
 
 func cmdClusterKeyslot(x *call) { x.w.WriteInt(int64(keyHashSlot(x.argv[2]))) }
 
+// parseSlot reads a slot argument, or writes Redis's error and reports
+// false.
+func (x *call) parseSlot(arg []byte) (int, bool) {
+	slot, ok := parseInt64(arg)
+	if !ok {
+		x.w.WriteError("ERR value is not an integer or out of range")
+		return 0, false
+	}
+	if slot < 0 || slot >= clusterSlots {
+		x.w.WriteError("ERR Invalid slot")
+		return 0, false
+	}
+	return int(slot), true
+}
+
 // cmdClusterCountKeysInSlot counts the keys of the connection's database
 // in a slot. Redis keeps a per-slot index and answers in O(1); here it is a
 // walk over the keyspace.
 func cmdClusterCountKeysInSlot(x *call) {
-	slot, ok := parseInt64(x.argv[2])
+	slot, ok := x.parseSlot(x.argv[2])
 	if !ok {
-		x.w.WriteError("ERR value is not an integer or out of range")
-		return
-	}
-	if slot < 0 || slot >= clusterSlots {
-		x.w.WriteError("ERR Invalid slot")
 		return
 	}
 	var n int64
 	db := x.cl.getDB()
 	x.s.be.Read(func(st *engine.State) {
-		n = st.CountKeys(db, func(key string) bool { return keyHashSlot([]byte(key)) == int(slot) })
+		st.VisitKeys(db, func(key string) bool {
+			if keyHashSlot([]byte(key)) == slot {
+				n++
+			}
+			return true
+		})
 	})
 	x.w.WriteInt(n)
+}
+
+// cmdClusterGetKeysInSlot lists up to count keys of the connection's
+// database in a slot, in keyspace order (a walk, as for COUNTKEYSINSLOT).
+func cmdClusterGetKeysInSlot(x *call) {
+	slot, okSlot := parseInt64(x.argv[2])
+	count, okCount := parseInt64(x.argv[3])
+	switch {
+	case !okSlot || !okCount:
+		x.w.WriteError("ERR value is not an integer or out of range")
+		return
+	case slot < 0 || slot >= clusterSlots || count < 0:
+		x.w.WriteError("ERR Invalid slot or number of keys")
+		return
+	}
+	var keys []string
+	db := x.cl.getDB()
+	x.s.be.Read(func(st *engine.State) {
+		st.VisitKeys(db, func(key string) bool {
+			if int64(len(keys)) >= count {
+				return false
+			}
+			if keyHashSlot([]byte(key)) == int(slot) {
+				keys = append(keys, key)
+			}
+			return true
+		})
+	})
+	x.w.WriteArray(len(keys))
+	for _, k := range keys {
+		x.w.WriteBulkString(k)
+	}
 }
 
 func cmdClusterInfo(x *call) {
@@ -363,31 +426,56 @@ func cmdClusterShards(x *call) {
 // the master holding slots 0-16383, config epochs as the Raft term.
 func cmdClusterNodes(x *call) {
 	v := x.s.clusterView()
-	masterID := v.nodes[0].id
 	var b strings.Builder
 	for _, n := range v.nodes {
-		var flags []string
-		if n.self {
-			flags = append(flags, "myself")
-		}
-		master, slots := masterID, ""
-		if n.master {
-			flags = append(flags, "master")
-			master, slots = "-", " 0-16383"
-		} else {
-			flags = append(flags, "slave")
-		}
-		link := "connected"
-		if n.failed {
-			flags = append(flags, "fail")
-			link = "disconnected"
-		}
-		var pong int64
-		if !n.lastContact.IsZero() {
-			pong = n.lastContact.UnixMilli()
-		}
-		fmt.Fprintf(&b, "%s %s:%d@%d %s %s 0 %d %d %s%s\n",
-			n.id, n.host, n.port, n.cport, strings.Join(flags, ","), master, pong, v.term, link, slots)
+		b.WriteString(v.nodeLine(n))
+		b.WriteByte('\n')
 	}
 	x.w.WriteVerbatim(b.String())
+}
+
+// cmdClusterReplicas lists the replicas of a master as CLUSTER NODES
+// lines, one bulk string each.
+func cmdClusterReplicas(x *call) {
+	v := x.s.clusterView()
+	id := string(x.argv[2])
+	switch {
+	case id == v.nodes[0].id:
+	case slices.ContainsFunc(v.nodes, func(n clusterNode) bool { return n.id == id }):
+		x.w.WriteError("ERR The specified node is not a master")
+		return
+	default:
+		x.w.WriteError("ERR Unknown node " + truncate(x.argv[2], 128))
+		return
+	}
+	x.w.WriteArray(len(v.nodes) - 1)
+	for _, n := range v.nodes[1:] {
+		x.w.WriteBulkString(v.nodeLine(n))
+	}
+}
+
+// nodeLine is n's CLUSTER NODES line, without the newline.
+func (v clusterView) nodeLine(n clusterNode) string {
+	var flags []string
+	if n.self {
+		flags = append(flags, "myself")
+	}
+	master, slots := v.nodes[0].id, ""
+	if n.master {
+		flags = append(flags, "master")
+		master, slots = "-", " 0-16383"
+	} else {
+		flags = append(flags, "slave")
+	}
+	link := "connected"
+	if n.failed {
+		flags = append(flags, "fail")
+		link = "disconnected"
+	}
+	var pong int64
+	if !n.lastContact.IsZero() {
+		pong = n.lastContact.UnixMilli()
+	}
+	return fmt.Sprintf("%s %s:%d@%d %s %s 0 %d %d %s%s",
+		n.id, n.host, n.port, n.cport, strings.Join(flags, ","), master, pong, v.term, link, slots)
 }

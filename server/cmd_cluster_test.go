@@ -44,11 +44,24 @@ func TestClusterSentinelOneNode(t *testing.T) {
 	c.expect("-ERR Invalid slot\r\n", "CLUSTER", "COUNTKEYSINSLOT", "-1")
 	c.expect("-ERR value is not an integer or out of range\r\n", "CLUSTER", "COUNTKEYSINSLOT", "abc")
 	c.expect("-ERR unknown subcommand 'FOO'. Try CLUSTER HELP.\r\n", "CLUSTER", "FOO")
+	c.expect("*0\r\n", "CLUSTER", "REPLICAS", id)
+	c.expect("*0\r\n", "CLUSTER", "SLAVES", id)
+	c.expect("-ERR Unknown node abc\r\n", "CLUSTER", "REPLICAS", "abc")
 	c.do("XADD", "foo", "*", "a", "1")
 	c.do("XADD", "{foo}2", "*", "a", "1")
 	c.do("XADD", "bar", "*", "a", "1")
 	c.expect(":2\r\n", "CLUSTER", "COUNTKEYSINSLOT", "12182")
 	c.expect(":0\r\n", "CLUSTER", "COUNTKEYSINSLOT", "0")
+	if r := c.do("CLUSTER", "GETKEYSINSLOT", "12182", "10"); !strings.HasPrefix(r, "*2\r\n") || !strings.Contains(r, "$3\r\nfoo\r\n") || !strings.Contains(r, "$6\r\n{foo}2\r\n") {
+		t.Errorf("CLUSTER GETKEYSINSLOT 12182 10 = %q", r)
+	}
+	if r := c.do("CLUSTER", "GETKEYSINSLOT", "12182", "1"); !strings.HasPrefix(r, "*1\r\n") {
+		t.Errorf("CLUSTER GETKEYSINSLOT 12182 1 = %q", r)
+	}
+	c.expect("*0\r\n", "CLUSTER", "GETKEYSINSLOT", "12182", "0")
+	c.expect("-ERR Invalid slot or number of keys\r\n", "CLUSTER", "GETKEYSINSLOT", "12182", "-1")
+	c.expect("-ERR Invalid slot or number of keys\r\n", "CLUSTER", "GETKEYSINSLOT", "16384", "1")
+	c.expect("-ERR value is not an integer or out of range\r\n", "CLUSTER", "GETKEYSINSLOT", "-5", "abc")
 	nodes := id + " :" + port + "@" + rport + " myself,master - 0 0 "
 	if r := c.do("CLUSTER", "NODES"); !strings.Contains(r, nodes) || !strings.HasSuffix(r, " connected 0-16383\n\r\n") {
 		t.Errorf("CLUSTER NODES = %q, want a line starting %q", r, nodes)
@@ -111,6 +124,10 @@ func TestCommandGetKeys(t *testing.T) {
 		c.expect(tc.want, append([]string{"COMMAND", "GETKEYS"}, tc.args...)...)
 	}
 	c.expect("*1\r\n*2\r\n$1\r\ns\r\n*2\r\n+RW\r\n+update\r\n", "COMMAND", "GETKEYSANDFLAGS", "xadd", "s", "*", "a", "b")
+	// Redis 8's commands: the key specs of src/commands/xdelex.json and
+	// xackdel.json.
+	c.expect("*1\r\n*2\r\n$1\r\ns\r\n*2\r\n+RW\r\n+delete\r\n", "COMMAND", "GETKEYSANDFLAGS", "xdelex", "s", "IDS", "1", "1-1")
+	c.expect("*1\r\n*2\r\n$1\r\ns\r\n*3\r\n+RW\r\n+update\r\n+delete\r\n", "COMMAND", "GETKEYSANDFLAGS", "xackdel", "s", "g", "IDS", "1", "1-1")
 }
 
 func TestNeverServedCommands(t *testing.T) {
@@ -139,5 +156,32 @@ func TestMemberGone(t *testing.T) {
 		if got := memberGone(tc.m, now); got != tc.want {
 			t.Errorf("%s: memberGone = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestRDBChangesSinceLastSave: INFO persistence counts the writes applied
+// since the last snapshot (RAFT SNAPSHOT resets it, as SAVE does in Redis).
+func TestRDBChangesSinceLastSave(t *testing.T) {
+	s := startServer(t, Config{}, startNode(t))
+	c := dialRaw(t, s)
+	changes := func() string {
+		for _, l := range strings.Split(c.do("INFO", "persistence"), "\r\n") {
+			if v, ok := strings.CutPrefix(l, "rdb_changes_since_last_save:"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	c.expect("+OK\r\n", "RAFT", "SNAPSHOT")
+	before, _ := strconv.Atoi(changes())
+	c.do("XADD", "s", "1-1", "f", "v")
+	c.do("XADD", "s", "1-1", "f", "v") // an error: not counted
+	c.do("XLEN", "s")                  // a read: not counted
+	if got := changes(); got != strconv.Itoa(before+1) {
+		t.Errorf("rdb_changes_since_last_save = %s after one write, want %d", got, before+1)
+	}
+	c.expect("+OK\r\n", "RAFT", "SNAPSHOT")
+	if got := changes(); got != "0" {
+		t.Errorf("rdb_changes_since_last_save = %s after RAFT SNAPSHOT, want 0", got)
 	}
 }

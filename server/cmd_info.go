@@ -175,7 +175,7 @@ func (s *Server) infoPersistence(b *infoBuilder, _ *engineInfo) {
 	st := s.be.Status()
 	b.kv("loading", 0)
 	b.kv("async_loading", 0)
-	b.kv("rdb_changes_since_last_save", 0)
+	b.kv("rdb_changes_since_last_save", st.ChangesSinceSnapshot)
 	b.kv("rdb_bgsave_in_progress", 0)
 	b.kv("rdb_last_save_time", s.started.Unix())
 	b.kv("rdb_last_bgsave_status", "ok")

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,28 +118,18 @@ func (s *Server) writeSentinelMaster(x *call) {
 			others++
 		}
 	}
-	writeFields(x, [][2]string{
-		{"name", s.cfg.SentinelMasterName},
-		{"ip", m.host},
-		{"port", strconv.Itoa(m.port)},
-		{"runid", m.id},
-		{"flags", flags},
-		{"link-pending-commands", "0"},
-		{"link-refcount", "1"},
-		{"last-ping-sent", "0"},
-		{"last-ok-ping-reply", "0"},
-		{"last-ping-reply", "0"},
-		{"down-after-milliseconds", "30000"},
-		{"info-refresh", "0"},
-		{"role-reported", "master"},
-		{"role-reported-time", "0"},
-		{"config-epoch", strconv.FormatUint(v.term, 10)},
-		{"num-slaves", strconv.Itoa(len(v.replicas()))},
-		{"num-other-sentinels", strconv.Itoa(others)},
-		{"quorum", strconv.Itoa(len(v.nodes)/2 + 1)},
-		{"failover-timeout", "180000"},
-		{"parallel-syncs", "1"},
-	})
+	writeFields(x, append(instanceFields(s.cfg.SentinelMasterName, m, flags),
+		[][2]string{
+			{"info-refresh", "0"},
+			{"role-reported", "master"},
+			{"role-reported-time", "0"},
+			{"config-epoch", strconv.FormatUint(v.term, 10)},
+			{"num-slaves", strconv.Itoa(len(v.replicas()))},
+			{"num-other-sentinels", strconv.Itoa(others)},
+			{"quorum", strconv.Itoa(len(v.nodes)/2 + 1)},
+			{"failover-timeout", "180000"},
+			{"parallel-syncs", "1"},
+		}...))
 }
 
 func cmdSentinelReplicas(x *call) {
@@ -150,23 +141,11 @@ func cmdSentinelReplicas(x *call) {
 	reps := v.replicas()
 	x.w.WriteArray(len(reps))
 	for _, n := range reps {
-		port := strconv.Itoa(n.port)
 		link := "ok"
 		if !v.leaderKnown {
 			link = "err"
 		}
-		writeFields(x, [][2]string{
-			{"name", n.host + ":" + port},
-			{"ip", n.host},
-			{"port", port},
-			{"runid", n.id},
-			{"flags", "slave"},
-			{"link-pending-commands", "0"},
-			{"link-refcount", "1"},
-			{"last-ping-sent", "0"},
-			{"last-ok-ping-reply", "0"},
-			{"last-ping-reply", "0"},
-			{"down-after-milliseconds", "30000"},
+		writeFields(x, append(instanceFields(net.JoinHostPort(n.host, strconv.Itoa(n.port)), n, "slave"), [][2]string{
 			{"info-refresh", "0"},
 			{"role-reported", "slave"},
 			{"role-reported-time", "0"},
@@ -177,7 +156,7 @@ func cmdSentinelReplicas(x *call) {
 			{"slave-priority", "100"},
 			{"slave-repl-offset", strconv.FormatUint(n.offset, 10)},
 			{"replica-announced", "1"},
-		})
+		}...))
 	}
 }
 
@@ -196,22 +175,30 @@ func cmdSentinelSentinels(x *call) {
 	}
 	x.w.WriteArray(len(others))
 	for _, n := range others {
-		writeFields(x, [][2]string{
-			{"name", n.id},
-			{"ip", n.host},
-			{"port", strconv.Itoa(n.port)},
-			{"runid", n.id},
-			{"flags", "sentinel"},
-			{"link-pending-commands", "0"},
-			{"link-refcount", "1"},
-			{"last-ping-sent", "0"},
-			{"last-ok-ping-reply", "0"},
-			{"last-ping-reply", "0"},
-			{"down-after-milliseconds", "30000"},
+		writeFields(x, append(instanceFields(n.id, n, "sentinel"), [][2]string{
 			{"last-hello-message", "0"},
 			{"voted-leader", "?"},
 			{"voted-leader-epoch", "0"},
-		})
+		}...))
+	}
+}
+
+// instanceFields are the fields Sentinel reports first for every kind of
+// instance. The link and ping fields describe Sentinel's own monitoring
+// connections, which raftstream does not have: they are constant.
+func instanceFields(name string, n clusterNode, flags string) [][2]string {
+	return [][2]string{
+		{"name", name},
+		{"ip", n.host},
+		{"port", strconv.Itoa(n.port)},
+		{"runid", n.id},
+		{"flags", flags},
+		{"link-pending-commands", "0"},
+		{"link-refcount", "1"},
+		{"last-ping-sent", "0"},
+		{"last-ok-ping-reply", "0"},
+		{"last-ping-reply", "0"},
+		{"down-after-milliseconds", "30000"},
 	}
 }
 

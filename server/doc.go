@@ -96,7 +96,8 @@
 // commands (flags, ACL categories, tips, key specs, arguments) is what
 // redis-server 7.0.15 reports, generated into redismeta.go by
 // gen_redismeta.go; commands newer than that (XACKDEL, XDELEX, XCFGSET,
-// XNACK) derive theirs from the engine's flags and have no argument
+// XNACK) derive theirs from the engine's flags (XACKDEL's and XDELEX's key
+// specs follow Redis's command definitions) and have no argument
 // descriptions, and Redis 8's new options are missing from the argument
 // lists. CLIENT LIST reports Redis's buffer fields as zeros. CONFIG SET
 // of node-local settings (maxclients, limits, requirepass) changes only

@@ -46,25 +46,34 @@ var otherTypeCommands = setOf(
 // Raft replaces Redis's replication and persistence, and there is no
 // Pub/Sub bus. Like otherTypeCommands they are not typos, so they get a
 // reply that says so instead of "unknown command".
-var neverServed = map[string]string{
-	"eval": "no Lua scripting or functions", "evalsha": "no Lua scripting or functions",
-	"eval_ro": "no Lua scripting or functions", "evalsha_ro": "no Lua scripting or functions",
-	"fcall": "no Lua scripting or functions", "fcall_ro": "no Lua scripting or functions",
-	"script":    "no Lua scripting or functions",
-	"subscribe": "no Pub/Sub; consume streams with XREAD or XREADGROUP", "psubscribe": "no Pub/Sub; consume streams with XREAD or XREADGROUP",
-	"ssubscribe": "no Pub/Sub; consume streams with XREAD or XREADGROUP", "unsubscribe": "no Pub/Sub; consume streams with XREAD or XREADGROUP",
-	"punsubscribe": "no Pub/Sub; consume streams with XREAD or XREADGROUP", "sunsubscribe": "no Pub/Sub; consume streams with XREAD or XREADGROUP",
-	"publish": "no Pub/Sub; produce to streams with XADD", "spublish": "no Pub/Sub; produce to streams with XADD",
-	"pubsub":  "no Pub/Sub; consume streams with XREAD or XREADGROUP",
-	"monitor": "no MONITOR; use SLOWLOG, INFO commandstats or the log",
-	"sync":    "replication is Raft's; add nodes with RAFT ADD or --join", "psync": "replication is Raft's; add nodes with RAFT ADD or --join",
-	"replconf": "replication is Raft's; add nodes with RAFT ADD or --join", "replicaof": "replication is Raft's; add nodes with RAFT ADD or --join",
-	"slaveof": "replication is Raft's; add nodes with RAFT ADD or --join", "failover": "replication is Raft's; move the leader with RAFT TRANSFER",
-	"save": "persistence is the Raft log; snapshot with RAFT SNAPSHOT", "bgsave": "persistence is the Raft log; snapshot with RAFT SNAPSHOT",
-	"bgrewriteaof": "persistence is the Raft log; snapshot with RAFT SNAPSHOT",
-	"migrate":      "no key migration: one Raft group holds every key", "dump": "no DUMP/RESTORE serialization",
-	"restore": "no DUMP/RESTORE serialization", "module": "no modules",
-}
+var neverServed = func() map[string]string {
+	const (
+		scripting   = "no Lua scripting or functions"
+		pubsub      = "no Pub/Sub; consume streams with XREAD or XREADGROUP"
+		replication = "replication is Raft's; add nodes with RAFT ADD or --join"
+		persistence = "persistence is the Raft log; snapshot with RAFT SNAPSHOT"
+		serialized  = "no DUMP/RESTORE serialization"
+	)
+	m := map[string]string{
+		"publish": "no Pub/Sub; produce to streams with XADD", "spublish": "no Pub/Sub; produce to streams with XADD",
+		"monitor":  "no MONITOR; use SLOWLOG, INFO commandstats or the log",
+		"failover": "replication is Raft's; move the leader with RAFT TRANSFER",
+		"migrate":  "no key migration: one Raft group holds every key",
+		"module":   "no modules",
+	}
+	for reason, names := range map[string][]string{
+		scripting:   {"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script"},
+		pubsub:      {"subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "pubsub"},
+		replication: {"sync", "psync", "replconf", "replicaof", "slaveof"},
+		persistence: {"save", "bgsave", "bgrewriteaof"},
+		serialized:  {"dump", "restore"},
+	} {
+		for _, n := range names {
+			m[n] = reason
+		}
+	}
+	return m
+}()
 
 // neverServedError is the reply to a command in neverServed.
 func neverServedError(name []byte, reason string) string {

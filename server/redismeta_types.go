@@ -28,8 +28,19 @@ type docArg struct {
 	args            []docArg
 }
 
-// applyRedisMeta overrides c's derived metadata with the reference's.
+// redis8KeySpecs are the key specs of commands newer than the generated
+// reference, from Redis's command definitions (src/commands/<name>.json),
+// where they differ from what the engine's flags give.
+var redis8KeySpecs = map[string][]keySpec{
+	"xackdel": {{flags: []string{"RW", "update", "delete"}, index: 1, lastKey: 0, keyStep: 1, hasSearch: true}},
+	"xdelex":  {{flags: []string{"RW", "delete"}, index: 1, lastKey: 0, keyStep: 1, hasSearch: true}},
+}
+
+// applyRedisMeta overrides c's derived metadata with Redis's.
 func applyRedisMeta(c *command) {
+	if ks, ok := redis8KeySpecs[c.name]; ok {
+		c.keySpecs = ks
+	}
 	m, ok := redisMeta[c.name]
 	if !ok {
 		return
