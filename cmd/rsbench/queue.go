@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,8 +19,8 @@ import (
 // XADD, 4 consumers loop XREADGROUP COUNT 10 BLOCK 1000 + XACK, for
 // -duration; it reports acknowledged messages/s and the XADD-to-receipt
 // latency (producer's timestamp in the entry to the consumer's receipt).
-// Then one client blocks in XREAD BLOCK 0 $ and another XADDs, 200
-// times, for the wake-up latency. -runs repeats everything; the report
+// Then one client blocks in XREAD BLOCK 0 $ and, once INFO clients shows
+// it blocked, another XADDs, 200 times, for the wake-up latency. -runs repeats everything; the report
 // shows each run and the medians.
 
 type queueResult struct {
@@ -196,6 +197,9 @@ func queueRun(ctx context.Context, o *options, run int) (queueResult, error) {
 	wkey := key + ":wake"
 	var wake []time.Duration
 	for i := 0; i < 200 && ctx.Err() == nil; i++ {
+		if err := waitBlocked(ctx, writer, 0); err != nil { // the last round's reader has left
+			return res, err
+		}
 		ch := make(chan error, 1)
 		var got time.Time
 		go func() {
@@ -203,7 +207,11 @@ func queueRun(ctx context.Context, o *options, run int) (queueResult, error) {
 			got = time.Now()
 			ch <- err
 		}()
-		time.Sleep(2 * time.Millisecond) // let the reader block first
+		// The XADD must come after the reader blocked, or "$" would miss
+		// it and the reader wait forever.
+		if err := waitBlocked(ctx, writer, 1); err != nil {
+			return res, err
+		}
 		sent := time.Now()
 		if err := writer.XAdd(ctx, &redis.XAddArgs{Stream: wkey, Values: []string{"f", "v"}}).Err(); err != nil {
 			return res, err
@@ -215,4 +223,23 @@ func queueRun(ctx context.Context, o *options, run int) (queueResult, error) {
 	}
 	res.wakeP50, res.wakeP99 = quantile(wake, 0.50), quantile(wake, 0.99)
 	return res, nil
+}
+
+// waitBlocked polls INFO clients until blocked_clients is n, for up to 10 s.
+func waitBlocked(ctx context.Context, c *redis.Client, n int) error {
+	want := fmt.Sprintf("blocked_clients:%d\r\n", n)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := c.Info(ctx, "clients").Result()
+		if err != nil {
+			return fmt.Errorf("INFO clients: %w", err)
+		}
+		if strings.Contains(info, want) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("blocked_clients did not reach %d within 10s", n)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 }
