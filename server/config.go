@@ -38,6 +38,14 @@ type Config struct {
 	ClientQueryBufferLimit int64
 	// MaxClients caps concurrent client connections (maxclients).
 	MaxClients int
+	// ClientOutputBufferLimit is client-output-buffer-limit in Redis's
+	// syntax ("normal <hard> <soft> <soft-seconds> ..."); classes not
+	// named keep Redis's defaults (normal 0 0 0: no limit).
+	ClientOutputBufferLimit string
+	// MaxMemoryClients caps the unsent reply bytes of all clients
+	// together (maxmemory-clients); past it the clients holding the most
+	// are disconnected. Zero means no limit.
+	MaxMemoryClients int64
 	// Shutdown, if set, is called when a client sends SHUTDOWN; the caller
 	// then stops the process gracefully, as on SIGTERM. Nil refuses SHUTDOWN.
 	Shutdown func()
@@ -55,8 +63,11 @@ type Config struct {
 // withDefaults returns cfg with zero fields set to their defaults, or an
 // error for values that make no sense.
 func (cfg Config) withDefaults() (Config, error) {
-	if cfg.MaxBulkLen < 0 || cfg.MaxMultibulkLen < 0 || cfg.ClientQueryBufferLimit < 0 || cfg.MaxClients < 0 || cfg.CommandTimeout < 0 {
+	if cfg.MaxBulkLen < 0 || cfg.MaxMemoryClients < 0 || cfg.MaxMultibulkLen < 0 || cfg.ClientQueryBufferLimit < 0 || cfg.MaxClients < 0 || cfg.CommandTimeout < 0 {
 		return cfg, errors.New("server config: limits must not be negative")
+	}
+	if err := ParseClientOutputBufferLimit(cfg.ClientOutputBufferLimit); err != nil {
+		return cfg, fmt.Errorf("server config: client-output-buffer-limit %q: %w", cfg.ClientOutputBufferLimit, err)
 	}
 	if cfg.MaxBulkLen == 0 {
 		cfg.MaxBulkLen = DefaultMaxBulkLen

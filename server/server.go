@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,15 @@ type Server struct {
 	maxClients  atomic.Int64
 	maxBulk     atomic.Int64
 	queryLimit  atomic.Int64
+	outLimits   atomic.Pointer[bufferLimits]
+	// maxClientMem is maxmemory-clients in bytes (0: no limit);
+	// maxClientMemText is the value as set, which may be a percentage.
+	maxClientMem     atomic.Int64
+	maxClientMemText atomic.Pointer[string]
+	// clientMem is the unsent output of all clients; evictMu serializes
+	// evictions.
+	clientMem atomic.Int64
+	evictMu   sync.Mutex
 
 	clients *registry
 	nextID  atomic.Uint64
@@ -106,6 +116,11 @@ func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.maxBulk.Store(cfg.MaxBulkLen)
 	s.queryLimit.Store(cfg.ClientQueryBufferLimit)
+	lims, _ := parseBufferLimits(defaultBufferLimits, cfg.ClientOutputBufferLimit) // checked by withDefaults
+	s.outLimits.Store(&lims)
+	s.maxClientMem.Store(cfg.MaxMemoryClients)
+	memText := strconv.FormatInt(cfg.MaxMemoryClients, 10)
+	s.maxClientMemText.Store(&memText)
 	s.slowlog = newSlowLog()
 	s.lnw = &listener{Listener: ln, s: s}
 	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, s.handle, s.accept, s.closed)
