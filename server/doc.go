@@ -70,6 +70,17 @@
 // 1024*1024 rather than Redis 7's INT_MAX. A panic while serving a
 // connection is recovered and costs only that connection.
 //
+// # Output
+//
+// Replies do not go through redcon's writer, which would gather a whole
+// batch's replies before writing any: the connection's goroutine writes
+// them as they are produced (output.go), gathering only small ones. A
+// client that does not read its replies blocks its own goroutine, which
+// then reads no more requests, so it holds at most one reply in memory.
+// client-output-buffer-limit (normal class) and maxmemory-clients apply,
+// with Redis's semantics, to the reply bytes not yet accepted by the
+// socket (omem in CLIENT LIST).
+//
 // # Shutdown
 //
 // Close stops accepting, closes idle connections at once and lets busy

@@ -121,6 +121,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.Int64Var(&o.server.MaxMultibulkLen, "max-multibulk-len", server.DefaultMaxMultibulkLen, "most arguments accepted in one command")
 	fs.Int64Var(&o.server.ClientQueryBufferLimit, "client-query-buffer-limit", server.DefaultClientQueryBufferLimit, "largest single request in bytes; a client going past it is disconnected")
 	fs.IntVar(&o.server.MaxClients, "maxclients", server.DefaultMaxClients, "most concurrent client connections")
+	fs.StringVar(&o.server.ClientOutputBufferLimit, "client-output-buffer-limit", "", `unsent reply bytes a client may hold, Redis syntax: "normal <hard> <soft> <soft-seconds>" (default "normal 0 0 0": no limit)`)
+	fs.Int64Var(&o.server.MaxMemoryClients, "maxmemory-clients", 0, "unsent reply bytes of all clients together; past it the clients holding the most are disconnected (0: no limit)")
 	fs.DurationVar(&o.server.CommandTimeout, "command-timeout", server.DefaultCommandTimeout, "longest a command waits for Raft (write commit or read barrier) before an error reply")
 
 	// Logging.
@@ -189,6 +191,12 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return bad("--log-format %q: want text or json", o.logFormat)
+	}
+	if err := server.ParseClientOutputBufferLimit(o.server.ClientOutputBufferLimit); err != nil {
+		return bad("--client-output-buffer-limit %q: %v", o.server.ClientOutputBufferLimit, err)
+	}
+	if o.server.MaxMemoryClients < 0 {
+		return bad("--maxmemory-clients must not be negative")
 	}
 	if o.node.MaxAppendEntries > 1024 {
 		return bad("--raft-max-append-entries %d: at most 1024", o.node.MaxAppendEntries)
