@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-
 	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
 )

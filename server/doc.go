@@ -101,7 +101,8 @@
 // engine/watch.go); the server commands queued in a transaction run right
 // after its entry is applied. COMMAND DOCS has no argument descriptions, key
 // specs and ACL categories of engine commands are derived from their
-// flags, and CLIENT LIST reports Redis's buffer fields as zeros. CONFIG SET
+// flags, and CLIENT LIST reports Redis's buffer fields as zeros, except omem and
+// tot-mem (both the unsent output). CONFIG SET
 // of node-local settings (maxclients, limits, requirepass) changes only
 // this node; the stream settings are replicated through the log.
 package server
