@@ -67,8 +67,10 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 		}
 	}()
 	rest := conn.ReadPipeline()
+	cl.pc.sc.takeBig(first.Args)
 	closeAfter := s.execute(conn, cl, first.Args)
 	for i := 0; i < len(rest) && !closeAfter && cl.outErr == nil; i++ {
+		cl.pc.sc.takeBig(rest[i].Args)
 		closeAfter = s.execute(conn, cl, rest[i].Args)
 	}
 	s.drain(conn, cl)

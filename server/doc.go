@@ -67,8 +67,12 @@
 // buffer after every read and loops over the announced argument count
 // each time, so the wrapper hands it an incomplete request in as few,
 // large pieces as possible, and the default multibulk limit is Redis 6's
-// 1024*1024 rather than Redis 7's INT_MAX. A panic while serving a
-// connection is recovered and costs only that connection.
+// 1024*1024 rather than Redis 7's INT_MAX. A bulk argument of 128 KiB or
+// more never enters redcon's buffer (which doubles as it fills and then
+// copies the request): the scanner reads it into a buffer of its announced
+// size, as Redis does, and hands redcon a random per-server token in its
+// place, which the handler swaps back (scanner.takeBig). A panic while
+// serving a connection is recovered and costs only that connection.
 //
 // # Output
 //

@@ -59,6 +59,7 @@ type protoConn struct {
 func newProtoConn(srv *Server, c net.Conn) *protoConn {
 	pc := &protoConn{Conn: c, srv: srv}
 	pc.sc.limits = srv.scanLimits
+	pc.sc.token = srv.bigToken
 	pc.sc.authRequired = func() bool { return pc.cl != nil && !pc.cl.authed.Load() }
 	return pc
 }

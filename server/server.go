@@ -32,6 +32,9 @@ type Server struct {
 	rs      *redcon.Server
 	started time.Time
 	runID   string
+	// bigToken stands for a big argument in the bytes handed to redcon
+	// (scanner.takeBig); random, so no client can forge it.
+	bigToken []byte
 
 	// Settings CONFIG SET may change at run time.
 	requirePass atomic.Pointer[string]
@@ -98,6 +101,8 @@ func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
 	}
 	var id [20]byte
 	_, _ = rand.Read(id[:])
+	token := make([]byte, 24)
+	_, _ = rand.Read(token)
 	s := &Server{
 		cfg:       cfg,
 		be:        be,
@@ -105,6 +110,7 @@ func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
 		ln:        ln,
 		started:   time.Now(),
 		runID:     hex.EncodeToString(id[:]),
+		bigToken:  token,
 		clients:   newRegistry(),
 		stats:     newStats(),
 		waiters:   newWaiterRegistry(),
