@@ -42,6 +42,9 @@ type Config struct {
 	// Listener, if set, is used for Raft traffic instead of listening on
 	// RaftAddr. The node owns and closes it.
 	Listener net.Listener
+	// Loading, if set, reports the node's loading (snapshot restore and
+	// log replay at startup) while and after Open runs.
+	Loading *LoadProgress
 	// Peers is the initial voter set written when the data dir is fresh;
 	// every founding node must be given the same list, including itself.
 	// Empty means a single-voter cluster of this node.

@@ -208,9 +208,26 @@ func Open(cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	f := fsm.New(log)
-	r, err := raft.NewRaft(cfg.raftConfig(hlog), f, logs, store, snaps, trans)
+	var rfsm raft.FSM = f
+	if cfg.Loading != nil {
+		if metas, err := snaps.List(); err == nil && len(metas) > 0 {
+			cfg.Loading.restoring(metas[0].Size)
+		}
+		rfsm = countingFSM{FSM: f, p: cfg.Loading}
+	}
+	r, err := raft.NewRaft(cfg.raftConfig(hlog), rfsm, logs, store, snaps, trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	if cfg.Loading != nil {
+		last, err := logs.LastIndex()
+		if err != nil {
+			return nil, fmt.Errorf("read the last log index: %w", err)
+		}
+		cfg.Loading.replaying(f, last, cfg.LeaderWait, func() (uint64, bool) {
+			addr, _ := r.LeaderWithID()
+			return r.CommitIndex(), addr != ""
+		})
 	}
 	cleanup = append(cleanup, func() { _ = r.Shutdown().Error() })
 	formLater := len(cfg.Join) > 0 || cfg.BootstrapExpect > 0

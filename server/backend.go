@@ -82,6 +82,8 @@ const errNoLeader = "TRYAGAIN no Raft leader was elected within the leader wait;
 // their own, because a retry could apply the command twice.
 func writeError(err error, st cluster.Status) string {
 	switch {
+	case errors.Is(err, errLoading):
+		return loadingReply
 	case errors.Is(err, cluster.ErrNoLeader):
 		return errNoLeader
 	case errors.Is(err, raft.ErrLeadershipTransferInProgress):
@@ -106,6 +108,8 @@ func writeError(err error, st cluster.Status) string {
 // no effects and are safe to retry, hence TRYAGAIN.
 func readError(err error, st cluster.Status) string {
 	switch {
+	case errors.Is(err, errLoading):
+		return loadingReply
 	case errors.Is(err, cluster.ErrNoLeader):
 		return "TRYAGAIN no Raft leader was elected within the leader wait; the read was not served"
 	case errors.Is(err, cluster.ErrClosed):

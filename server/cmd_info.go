@@ -174,7 +174,11 @@ func (s *Server) infoMemory(b *infoBuilder, ei *engineInfo) {
 
 func (s *Server) infoPersistence(b *infoBuilder, _ *engineInfo) {
 	st := s.be.Status()
-	b.kv("loading", 0)
+	loading, flag := s.loading(), 0
+	if loading {
+		flag = 1
+	}
+	b.kv("loading", flag)
 	b.kv("async_loading", 0)
 	b.kv("rdb_changes_since_last_save", 0)
 	b.kv("rdb_bgsave_in_progress", 0)
@@ -186,6 +190,9 @@ func (s *Server) infoPersistence(b *infoBuilder, _ *engineInfo) {
 	b.kv("aof_rewrite_in_progress", 0)
 	b.kv("aof_rewrite_scheduled", 0)
 	b.kv("aof_last_write_status", "ok")
+	if loading {
+		s.infoLoading(b)
+	}
 	b.kv("raft_last_snapshot_index", st.LastSnapshotIndex)
 }
 

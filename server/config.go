@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/raftstream/raftstream/cluster"
 )
 
 // Defaults, as in Redis.
@@ -55,6 +57,10 @@ type Config struct {
 	// redis_version). Client libraries gate features on it, so it names
 	// the Redis release whose behaviour the server follows.
 	RedisVersion string
+	// Loading, if set, is the node's loading progress: until it is done,
+	// commands that need the dataset get -LOADING, as in Redis while it
+	// loads, and INFO persistence shows loading:1 and the progress.
+	Loading *cluster.LoadProgress
 	// CommandTimeout bounds how long a command waits for Raft (a write's
 	// commit, a read's barrier). Zero means DefaultCommandTimeout.
 	CommandTimeout time.Duration

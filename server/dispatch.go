@@ -127,6 +127,10 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 		s.reject(conn, cl, cmd, "NOAUTH Authentication required.")
 		return false
 	}
+	if !cmd.okLoading && s.loading() {
+		s.reject(conn, cl, cmd, loadingReply)
+		return false
+	}
 	cl.mu.Lock()
 	cl.lastCmd = cmd.name
 	cl.mu.Unlock()

@@ -104,13 +104,22 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 		}
 		defer stopPprof()
 	}
+	// Clients are served from the start: while the node restores its
+	// snapshot and replays its log they get -LOADING, as from Redis.
+	loading := cluster.NewLoadProgress()
+	opts.node.Loading, opts.server.Loading = loading, loading
+	srv, err := server.NewLoading(opts.server, logger)
+	if err != nil {
+		return fmt.Errorf("start client server: %w", err)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve() }()
 	node, err := cluster.Open(opts.node)
 	if err != nil {
-		return fmt.Errorf("open raft node: %w", err)
+		return errors.Join(fmt.Errorf("open raft node: %w", err), srv.Close())
 	}
-	srv, err := server.New(opts.server, node, logger)
-	if err != nil {
-		return errors.Join(fmt.Errorf("start client server: %w", err), node.Close())
+	if err := srv.Attach(node); err != nil {
+		return errors.Join(err, srv.Close(), node.Close())
 	}
 	if opts.node.ClientAddr == "" {
 		// --listen had port 0 (or no advertise address): advertise what
@@ -121,8 +130,6 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 			logger.Warn("no advertised client address: set --advertise-client so other nodes can name this one to clients")
 		}
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve() }()
 	logger.Info("raftstream started", "version", version, "node_id", opts.node.NodeID,
 		"listen", srv.Addr().String(), "raft_listen", node.RaftAddr(), "data_dir", opts.node.DataDir)
 	if onStart != nil {
