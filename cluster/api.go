@@ -100,6 +100,9 @@ type Config struct {
 	// ClusterSecret authenticates every connection between nodes (Raft
 	// and forwarding). Optional, but when set every node must share it.
 	ClusterSecret string
+	// RaftLimits bound the connections the Raft port accepts (MuxLimits;
+	// zero fields take the defaults).
+	RaftLimits MuxLimits
 	// LeaderWait is how long Propose, ReadBarrier and the membership calls
 	// wait for a leader to appear before failing with ErrNoLeader.
 	// Default 5s.

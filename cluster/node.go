@@ -174,7 +174,7 @@ func Open(cfg Config) (n *Node, err error) {
 			return nil, fmt.Errorf("listen for raft on %s: %w", cfg.RaftAddr, err)
 		}
 	}
-	mux := NewMux(ln, log, cfg.ClusterSecret)
+	mux := NewMuxWithLimits(ln, log, cfg.ClusterSecret, cfg.RaftLimits)
 	cleanup = append(cleanup, func() { _ = mux.Close() })
 	advertise, err := advertiseAddr(cfg.RaftAdvertise, ln.Addr())
 	if err != nil {

@@ -96,6 +96,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.IntVar(&o.node.BootstrapExpect, "bootstrap-expect", 0, "with --discover-dns: form a new cluster once this many fresh nodes are found (all start as voters), or join the existing one")
 	fs.StringVar(&o.discoverDNS, "discover-dns", "", "DNS name listing the cluster's nodes for --bootstrap-expect: SRV records (host:port of each Raft port), else A/AAAA records with this node's Raft port")
 	fs.StringVar(&o.node.ClusterSecret, "cluster-secret", "", "shared secret every node must present on the Raft port (mutual HMAC challenge; it is never sent). Empty: no secret, and nodes with one refuse this node")
+	fs.IntVar(&o.node.RaftLimits.MaxConns, "raft-max-conns", cluster.DefaultRaftMaxConns, "most connections the Raft port holds open; past it the oldest still unauthenticated ones are closed, so a flood cannot exhaust file descriptors or keep peers out")
+	fs.DurationVar(&o.node.RaftLimits.HandshakeTimeout, "raft-handshake-timeout", cluster.DefaultRaftHandshakeTimeout, "longest a connection to the Raft port may take to authenticate")
 	fs.DurationVar(&o.node.LeaderWait, "leader-wait", 5*time.Second, "how long a command waits for a Raft leader to be elected before failing with TRYAGAIN")
 	fs.DurationVar(&o.node.ClockOffset, "clock-offset", 0, "test hook: offset added to this node's clock when it stamps log entries as leader")
 	dialVia := fs.String("dial-via", "", "test hook: raft-addr=dial-addr,... dial a peer's Raft port at dial-addr (a fault-injecting proxy) instead of the address it advertises")
@@ -194,6 +196,9 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	}
 	if err := server.ParseClientOutputBufferLimit(o.server.ClientOutputBufferLimit); err != nil {
 		return bad("--client-output-buffer-limit %q: %v", o.server.ClientOutputBufferLimit, err)
+	}
+	if o.node.RaftLimits.MaxConns < 1 || o.node.RaftLimits.HandshakeTimeout <= 0 {
+		return bad("--raft-max-conns and --raft-handshake-timeout must be positive")
 	}
 	if o.server.MaxMemoryClients < 0 {
 		return bad("--maxmemory-clients must not be negative")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -169,13 +170,13 @@ func (c *respClient) do(t *testing.T, args ...string) string {
 }
 
 // untilOK retries a command until it stops answering TRYAGAIN (no leader
-// yet right after start).
+// yet right after start) or LOADING (log replay after a restart).
 func (c *respClient) untilOK(t *testing.T, args ...string) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		reply := c.do(t, args...)
-		if !strings.HasPrefix(reply, "-TRYAGAIN") {
+		if !strings.HasPrefix(reply, "-TRYAGAIN") && !strings.HasPrefix(reply, "-LOADING") {
 			return reply
 		}
 		if time.Now().After(deadline) {
@@ -289,5 +290,70 @@ func TestRunShutdownAndRecover(t *testing.T) {
 	c = dial(t, addr)
 	if got := c.untilOK(t, "XLEN", "s"); got != ":5\r\n" {
 		t.Fatalf("XLEN after restart = %q, want :5", got)
+	}
+}
+
+// TestRaftPortFlood: 2,000 idle connections to a node's Raft port cost it
+// at most --raft-max-conns descriptors; its client port keeps serving, the
+// cluster keeps committing, and a peer's connection still gets through.
+func TestRaftPortFlood(t *testing.T) {
+	raft := freePorts(t, 3)
+	peers := fmt.Sprintf("n1=%s,n2=%s,n3=%s", raft[0], raft[1], raft[2])
+	var clients []*respClient
+	for i := range raft {
+		addr, stop := startNode(t, t.TempDir(), "--node-id", fmt.Sprintf("n%d", i+1), "--raft-listen", raft[i],
+			"--peers", peers, "--raft-heartbeat-timeout", "300ms", "--raft-election-timeout", "300ms",
+			"--raft-leader-lease-timeout", "300ms", "--cluster-secret", "s", "--raft-max-conns", "64",
+			"--raft-handshake-timeout", "1s")
+		defer stop()
+		clients = append(clients, dial(t, addr))
+	}
+	if reply := clients[0].untilOK(t, "XADD", "s", "*", "before", "flood"); !strings.HasPrefix(reply, "$") {
+		t.Fatalf("XADD: %q", reply)
+	}
+	openFDs := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skipf("no /proc/self/fd: %v", err)
+		}
+		return len(ents)
+	}
+	before := openFDs()
+	var flood []net.Conn
+	defer func() {
+		for _, c := range flood {
+			_ = c.Close()
+		}
+	}()
+	for range 2000 {
+		c, err := net.Dial("tcp", raft[0])
+		if err != nil {
+			t.Fatalf("flood dial %d: %v", len(flood), err)
+		}
+		flood = append(flood, c)
+	}
+	// Our 2,000 ends stay open; the node keeps at most 64 of the others.
+	deadline := time.Now().Add(10 * time.Second)
+	for openFDs()-before > len(flood)+64+16 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d descriptors more than before the flood of %d connections", openFDs()-before, len(flood))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := clients[0].do(t, "PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING during the flood: %q", got)
+	}
+	for i, c := range clients {
+		if reply := c.untilOK(t, "XADD", "s", "*", "node", fmt.Sprint(i)); !strings.HasPrefix(reply, "$") {
+			t.Fatalf("XADD via node %d during the flood: %q", i+1, reply)
+		}
+	}
+	peer, err := cluster.DialKind(raft[0], cluster.MuxForward, 5*time.Second, "s")
+	if err != nil {
+		t.Fatalf("a peer's connection during the flood: %v", err)
+	}
+	_ = peer.Close()
+	if got := clients[1].untilOK(t, "XLEN", "s"); got != ":4\r\n" {
+		t.Fatalf("XLEN = %q", got)
 	}
 }
