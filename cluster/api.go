@@ -75,6 +75,11 @@ type Config struct {
 	// DrainTimeout bounds how long Close waits for in-flight writes to
 	// finish before shutting Raft down. Default 10s.
 	DrainTimeout time.Duration
+	// MinFreeDisk is the free space (bytes) the data dir's disk must keep:
+	// below it writes fail with ErrDiskFull before they reach the log,
+	// instead of failing the log store and costing the leader its
+	// leadership. Zero means DefaultMinFreeDisk; negative disables it.
+	MinFreeDisk int64
 	// NoSync skips fsync on the log store. Unsafe: only for benchmarks.
 	NoSync bool
 
@@ -144,6 +149,8 @@ type Node struct {
 	mux    *Mux
 	stream *streamLayer
 	addr   string
+	// disk refuses writes while free space is under MinFreeDisk.
+	disk *diskGuard
 
 	// proposeMu orders Propose against Close: Propose holds it shared
 	// while enqueueing, Close takes it exclusively to set closed, after

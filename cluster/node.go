@@ -60,6 +60,9 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.LeaderWait, defaultLeaderWait)
 	setDefault(&c.ForwardTimeout, c.LeaderWait+10*time.Second)
 	setDefault(&c.PromoteInterval, defaultPromoteInterval)
+	if c.MinFreeDisk == 0 {
+		c.MinFreeDisk = DefaultMinFreeDisk
+	}
 	if c.PromoteLag == 0 {
 		c.PromoteLag = defaultPromoteLag
 	}
@@ -264,6 +267,7 @@ func Open(cfg Config) (n *Node, err error) {
 		incarnation: incarnation,
 		metaPoke:    make(chan struct{}, 1),
 	}
+	n.disk = newDiskGuard(cfg.DataDir, cfg.MinFreeDisk, log)
 	gate.seal = n.seal
 	n.clientAddr.Store(&cfg.ClientAddr)
 	n.pool = newRPCPool(dialer, log)
@@ -275,6 +279,7 @@ func Open(cfg Config) (n *Node, err error) {
 	n.spawn(n.expiryLoop)
 	n.spawn(n.followerLoop)
 	n.spawn(n.metaLoop)
+	n.spawn(n.diskLoop)
 	switch {
 	case existing:
 	case len(cfg.Join) > 0:

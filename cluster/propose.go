@@ -83,6 +83,10 @@ func (n *Node) Propose(cmd fsm.Command) *Pending {
 		return p
 	}
 	p.size = fsm.CommandSize(&cmd)
+	if err := n.disk.admit(int64(p.size)); err != nil {
+		p.finish(nil, err)
+		return p
+	}
 	if err := n.enqueue(qitem{p: p}); err != nil {
 		p.finish(nil, err)
 	}

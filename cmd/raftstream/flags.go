@@ -84,6 +84,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	// Node identity and addresses.
 	fs.StringVar(&o.node.NodeID, "node-id", host, "unique, stable name of this node in the Raft cluster")
 	fs.StringVar(&o.node.DataDir, "data-dir", "./data", "directory for the Raft log (raft.db), stable store and snapshots")
+	fs.Int64Var(&o.node.MinFreeDisk, "min-free-disk", cluster.DefaultMinFreeDisk, "free bytes the data dir's disk must keep: below it writes get -MISCONF before they reach the Raft log (so the leader keeps its leadership and reads keep being served); negative: no check")
 	fs.StringVar(&o.server.Addr, "listen", "127.0.0.1:6379", "client RESP address (host:port)")
 	fs.StringVar(&o.node.RaftAddr, "raft-listen", "127.0.0.1:7379", "Raft address (host:port) for node-to-node traffic")
 	fs.StringVar(&o.node.RaftAdvertise, "raft-advertise", "", "Raft address peers should dial, if not --raft-listen (required when listening on 0.0.0.0)")
