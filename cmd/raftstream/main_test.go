@@ -251,19 +251,29 @@ func freePorts(t *testing.T, n int) []string {
 	return out
 }
 
-// Three processes' worth of nodes: every node's client port takes writes
-// and linearizable reads, followers forwarding to the leader.
-func TestThreeNodesServeOnEveryNode(t *testing.T) {
+// startThree runs a three-node cluster (cluster secret "s") with extra
+// flags on every node; it returns a client of each and their Raft
+// addresses. The nodes stop when the test ends.
+func startThree(t *testing.T, extra ...string) ([]*respClient, []string) {
+	t.Helper()
 	raft := freePorts(t, 3)
 	peers := fmt.Sprintf("n1=%s,n2=%s,n3=%s", raft[0], raft[1], raft[2])
 	var clients []*respClient
 	for i := range raft {
-		addr, stop := startNode(t, t.TempDir(), "--node-id", fmt.Sprintf("n%d", i+1), "--raft-listen", raft[i],
+		args := append([]string{"--node-id", fmt.Sprintf("n%d", i+1), "--raft-listen", raft[i],
 			"--peers", peers, "--raft-heartbeat-timeout", "300ms", "--raft-election-timeout", "300ms",
-			"--raft-leader-lease-timeout", "300ms", "--cluster-secret", "s")
-		defer stop()
+			"--raft-leader-lease-timeout", "300ms", "--cluster-secret", "s"}, extra...)
+		addr, stop := startNode(t, t.TempDir(), args...)
+		t.Cleanup(stop)
 		clients = append(clients, dial(t, addr))
 	}
+	return clients, raft
+}
+
+// Three processes' worth of nodes: every node's client port takes writes
+// and linearizable reads, followers forwarding to the leader.
+func TestThreeNodesServeOnEveryNode(t *testing.T) {
+	clients, _ := startThree(t)
 	for i, c := range clients {
 		if reply := c.untilOK(t, "XADD", "s", "*", "node", fmt.Sprint(i)); !strings.HasPrefix(reply, "$") {
 			t.Fatalf("XADD via node %d: %q", i+1, reply)
@@ -297,17 +307,7 @@ func TestRunShutdownAndRecover(t *testing.T) {
 // at most --raft-max-conns descriptors; its client port keeps serving, the
 // cluster keeps committing, and a peer's connection still gets through.
 func TestRaftPortFlood(t *testing.T) {
-	raft := freePorts(t, 3)
-	peers := fmt.Sprintf("n1=%s,n2=%s,n3=%s", raft[0], raft[1], raft[2])
-	var clients []*respClient
-	for i := range raft {
-		addr, stop := startNode(t, t.TempDir(), "--node-id", fmt.Sprintf("n%d", i+1), "--raft-listen", raft[i],
-			"--peers", peers, "--raft-heartbeat-timeout", "300ms", "--raft-election-timeout", "300ms",
-			"--raft-leader-lease-timeout", "300ms", "--cluster-secret", "s", "--raft-max-conns", "64",
-			"--raft-handshake-timeout", "1s")
-		defer stop()
-		clients = append(clients, dial(t, addr))
-	}
+	clients, raft := startThree(t, "--raft-max-conns", "64", "--raft-handshake-timeout", "1s")
 	if reply := clients[0].untilOK(t, "XADD", "s", "*", "before", "flood"); !strings.HasPrefix(reply, "$") {
 		t.Fatalf("XADD: %q", reply)
 	}
