@@ -55,7 +55,7 @@ func (g *diskGuard) measure() {
 		g.low.Store(false)
 		return
 	}
-	free := int64(st.Bavail) * int64(st.Bsize) //nolint:unconvert // field types differ by platform
+	free := int64(st.Bavail) * int64(st.Bsize) // field types differ by platform
 	g.free.Store(free)
 	g.proposed.Store(0)
 	low := free < g.reserve

@@ -78,8 +78,8 @@ var localParams = map[string]localParam{
 		set: func(s *Server, v string) (func(), string) {
 			// Classes not named keep their limits; the base is read when
 			// applied so a concurrent CONFIG SET of another class is kept.
-			if _, err := parseBufferLimits(defaultBufferLimits, v); err != nil {
-				return nil, err.Error()
+			if _, msg := parseBufferLimits(defaultBufferLimits, v); msg != "" {
+				return nil, msg
 			}
 			return func() {
 				for {

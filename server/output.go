@@ -60,11 +60,12 @@ const (
 
 // parseBufferLimits applies a "<class> <hard> <soft> <soft-seconds> ..."
 // value to base, as Redis's CONFIG SET client-output-buffer-limit does:
-// classes not named keep their limits.
-func parseBufferLimits(base bufferLimits, v string) (bufferLimits, error) {
+// classes not named keep their limits. A bad value returns Redis's error
+// text.
+func parseBufferLimits(base bufferLimits, v string) (bufferLimits, string) {
 	f := strings.Fields(v)
 	if len(f)%4 != 0 {
-		return base, errors.New(errBufLimitArgs)
+		return base, errBufLimitArgs
 	}
 	out := base
 	for i := 0; i < len(f); i += 4 {
@@ -77,24 +78,26 @@ func parseBufferLimits(base bufferLimits, v string) (bufferLimits, error) {
 		case "pubsub":
 			c = &out.pubsub
 		default:
-			return base, errors.New(errBufLimitClass)
+			return base, errBufLimitClass
 		}
 		hard, ok1 := parseMemory(f[i+1])
 		soft, ok2 := parseMemory(f[i+2])
 		secs, ok3 := parseInt64([]byte(f[i+3]))
 		if !ok1 || !ok2 || !ok3 || secs < 0 {
-			return base, errors.New(errBufLimitValue)
+			return base, errBufLimitValue
 		}
 		*c = bufferLimit{hard: hard, soft: soft, softSeconds: secs}
 	}
-	return out, nil
+	return out, ""
 }
 
 // ParseClientOutputBufferLimit checks a client-output-buffer-limit value
 // (Redis syntax, e.g. "normal 64mb 16mb 60") for Config.
 func ParseClientOutputBufferLimit(v string) error {
-	_, err := parseBufferLimits(defaultBufferLimits, v)
-	return err
+	if _, msg := parseBufferLimits(defaultBufferLimits, v); msg != "" {
+		return errors.New(msg)
+	}
+	return nil
 }
 
 // errOutputLimit closes a client whose unsent replies broke
