@@ -49,11 +49,11 @@ func NewLoadProgress() *LoadProgress { return &LoadProgress{start: time.Now()} }
 
 // Done reports whether the node has loaded: the snapshot is restored and
 // the log it held at startup is applied, as far as it is committed. Once
-// true it stays true. Replaying needs the commit index, which only a
-// leader gives: a node that knows no leader within the leader wait (cut
-// off from a quorum) is not loading but unavailable, and reports done
-// meanwhile, so its clients get Raft's errors (TRYAGAIN) rather than
-// -LOADING until the quorum is back.
+// true it stays true, so clients never see -LOADING after other replies.
+// Replaying needs the commit index, which only a leader gives: a node
+// that knows no leader within the grace period (cut off from a quorum) is
+// not loading but unavailable, and is done; its clients then get Raft's
+// errors (TRYAGAIN) as reads wait for the leader, as before.
 func (p *LoadProgress) Done() bool {
 	if p.done.Load() {
 		return true
@@ -63,22 +63,24 @@ func (p *LoadProgress) Done() bool {
 		return false // still restoring the snapshot inside Open
 	}
 	applied := f.AppliedIndex()
-	if applied >= to {
-		p.done.Store(true)
-		return true
-	}
 	ci, leader := (*commit)()
+	var done bool
 	switch {
+	case applied >= to:
+		done = true
 	case !leader:
-		// Electing a leader is part of starting up; a node still without
-		// one after the leader wait is cut off rather than loading.
-		return time.Since(p.replayStart) > p.grace
+		done = time.Since(p.replayStart) > p.grace
 	case ci <= p.from.Load():
 		// A new leader's commit index moves only once its first entry
 		// commits; a follower's once the leader's first message came.
-		return false
+		done = false
+	default:
+		done = applied >= min(ci, to)
 	}
-	return applied >= min(ci, to)
+	if done {
+		p.done.Store(true)
+	}
+	return done
 }
 
 // Status reports where loading is.
