@@ -7,9 +7,11 @@
 // Every command is resolved once, the way Redis's processCommand does it:
 // look the name up (the server's own commands first, then the engine's
 // specs), resolve a container's subcommand ("client|list"), check arity,
-// then check authentication. Failures at each step produce Redis's exact
-// error texts in Redis's order (an unknown command or a wrong arity is
-// reported before NOAUTH). Commands of other Redis data types (GET, HSET,
+// then check authentication, then, while the node is still loading its
+// data (Config.Loading, NewLoading), refuse commands without Redis's
+// "loading" flag with -LOADING (loading.go). Failures at each step produce
+// Redis's exact error texts in Redis's order (an unknown command or a
+// wrong arity is reported before NOAUTH). Commands of other Redis data types (GET, HSET,
 // LPUSH, ...) get "ERR unsupported command '<name>': raftstream keys hold
 // only streams" rather than "unknown command", since the data model, not a
 // typo, is the reason. The server itself implements connection and
