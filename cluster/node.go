@@ -222,6 +222,7 @@ func Open(cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
+	cleanup = append(cleanup, func() { _ = r.Shutdown().Error() })
 	if cfg.Loading != nil {
 		last, err := logs.LastIndex()
 		if err != nil {
@@ -232,7 +233,6 @@ func Open(cfg Config) (n *Node, err error) {
 			return r.CommitIndex(), addr != ""
 		})
 	}
-	cleanup = append(cleanup, func() { _ = r.Shutdown().Error() })
 	formLater := len(cfg.Join) > 0 || cfg.BootstrapExpect > 0
 	if !existing && !formLater {
 		conf := bootstrapConfig(cfg, trans.LocalAddr())
