@@ -49,6 +49,9 @@ type Config struct {
 	// Listener, if set, is used for Raft traffic instead of listening on
 	// RaftAddr. The node owns and closes it.
 	Listener net.Listener
+	// Loading, if set, reports the node's loading (snapshot restore and
+	// log replay at startup) while and after Open runs.
+	Loading *LoadProgress
 	// Peers is the initial voter set written when the data dir is fresh;
 	// every founding node must be given the same list, including itself.
 	// Empty means a single-voter cluster of this node.
@@ -79,6 +82,11 @@ type Config struct {
 	// DrainTimeout bounds how long Close waits for in-flight writes to
 	// finish before shutting Raft down. Default 10s.
 	DrainTimeout time.Duration
+	// MinFreeDisk is the free space (bytes) the data dir's disk must keep:
+	// below it writes fail with ErrDiskFull before they reach the log,
+	// instead of failing the log store and costing the leader its
+	// leadership. Zero means DefaultMinFreeDisk; negative disables it.
+	MinFreeDisk int64
 	// NoSync skips fsync on a boltdb log store. Unsafe: only for
 	// benchmarks.
 	NoSync bool
@@ -108,6 +116,9 @@ type Config struct {
 	// PeerTLS, if set, puts connections between nodes in mutual TLS; every
 	// node must then have it, with certificates of the same CA.
 	PeerTLS *PeerTLS
+	// RaftLimits bound the connections the Raft port accepts (MuxLimits;
+	// zero fields take the defaults).
+	RaftLimits MuxLimits
 	// LeaderWait is how long Propose, ReadBarrier and the membership calls
 	// wait for a leader to appear before failing with ErrNoLeader.
 	// Default 5s.
@@ -154,6 +165,8 @@ type Node struct {
 	mux    *Mux
 	stream *streamLayer
 	addr   string
+	// disk refuses writes while free space is under MinFreeDisk.
+	disk *diskGuard
 
 	// proposeMu orders Propose against Close: Propose holds it shared
 	// while enqueueing, Close takes it exclusively to set closed, after

@@ -23,9 +23,40 @@ const (
 	MuxForward byte = 2
 )
 
-// muxHeaderTimeout bounds how long an accepted connection may take to
-// complete its handshake, so a silent peer cannot pin a goroutine forever.
-const muxHeaderTimeout = 10 * time.Second
+// Defaults of MuxLimits.
+const (
+	DefaultRaftMaxConns         = 1024
+	DefaultRaftHandshakeTimeout = 3 * time.Second
+)
+
+// MuxLimits bound what connections to the Raft port may hold, so that a
+// flood of connections (idle or not) cannot exhaust file descriptors or
+// goroutines, nor keep the node's peers out.
+type MuxLimits struct {
+	// MaxConns caps the connections open on the port, authenticated or
+	// still in their handshake. At the cap, a new connection replaces the
+	// oldest one still in its handshake, or is closed at once if all are
+	// authenticated. At most a quarter of the cap may be in their
+	// handshake: beyond that, too, the oldest makes room. A peer's
+	// handshake takes a round trip, so peers get through a flood unless
+	// it opens a quarter of the cap in connections per round trip.
+	// Zero means DefaultRaftMaxConns.
+	MaxConns int
+	// HandshakeTimeout bounds how long an accepted connection may take to
+	// authenticate and name its kind. Zero means
+	// DefaultRaftHandshakeTimeout.
+	HandshakeTimeout time.Duration
+}
+
+func (l MuxLimits) withDefaults() MuxLimits {
+	if l.MaxConns <= 0 {
+		l.MaxConns = DefaultRaftMaxConns
+	}
+	if l.HandshakeTimeout <= 0 {
+		l.HandshakeTimeout = DefaultRaftHandshakeTimeout
+	}
+	return l
+}
 
 // errMuxClosed is returned by Accept once the mux or sub-listener closed.
 var errMuxClosed = errors.New("cluster: listener closed")
@@ -39,20 +70,37 @@ type Mux struct {
 	log    *slog.Logger
 	secret []byte
 
+	limits MuxLimits
+
 	mu     sync.Mutex
 	subs   map[byte]*subListener
 	closed bool
-	// pending holds connections still sending their kind byte, so Close
-	// can cut them short instead of waiting out muxHeaderTimeout.
-	pending map[net.Conn]struct{}
+	// pending holds connections still in their handshake, with the time
+	// they were accepted, so Close can cut them short and a flood can be
+	// shed oldest first.
+	pending map[net.Conn]time.Time
+	// established counts authenticated connections not yet closed.
+	established int
+	// shed counts connections closed for the cap since the last warning.
+	shed     int
+	lastWarn time.Time
 
 	wg sync.WaitGroup
 }
 
-// NewMux starts demultiplexing connections accepted on ln; every
-// connection must authenticate with secret (see auth.go).
+// NewMux starts demultiplexing connections accepted on ln, with the
+// default limits; every connection must authenticate with secret (see
+// auth.go).
 func NewMux(ln net.Listener, log *slog.Logger, secret string) *Mux {
-	m := &Mux{ln: ln, log: log, secret: []byte(secret), subs: make(map[byte]*subListener), pending: make(map[net.Conn]struct{})}
+	return NewMuxWithLimits(ln, log, secret, MuxLimits{})
+}
+
+// NewMuxWithLimits is NewMux with the given limits.
+func NewMuxWithLimits(ln net.Listener, log *slog.Logger, secret string, limits MuxLimits) *Mux {
+	m := &Mux{
+		ln: ln, log: log, secret: []byte(secret), limits: limits.withDefaults(),
+		subs: make(map[byte]*subListener), pending: make(map[net.Conn]time.Time),
+	}
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m
@@ -124,31 +172,73 @@ func (m *Mux) acceptLoop() {
 			_ = conn.Close()
 			return
 		}
-		m.pending[conn] = struct{}{}
+		admitted := m.admit()
+		if admitted {
+			m.pending[conn] = time.Now()
+		}
 		m.mu.Unlock()
+		if !admitted {
+			_ = conn.Close()
+			continue
+		}
 		m.wg.Add(1)
 		go m.route(conn)
 	}
 }
 
+// admit makes room for a new connection under the limits, shedding the
+// oldest connection still in its handshake if need be. It reports false
+// when every connection at the cap is authenticated. m.mu is held.
+func (m *Mux) admit() bool {
+	maxPending := max(1, m.limits.MaxConns/4)
+	full := m.established+len(m.pending) >= m.limits.MaxConns
+	if !full && len(m.pending) < maxPending {
+		return true
+	}
+	m.shed++
+	if now := time.Now(); now.Sub(m.lastWarn) >= 10*time.Second {
+		m.log.Warn("raft port: too many connections; closing the oldest unauthenticated ones",
+			"closed", m.shed, "max_conns", m.limits.MaxConns, "authenticated", m.established, "in_handshake", len(m.pending))
+		m.shed, m.lastWarn = 0, now
+	}
+	if len(m.pending) == 0 {
+		return false
+	}
+	var oldest net.Conn
+	var at time.Time
+	for c, t := range m.pending {
+		if oldest == nil || t.Before(at) {
+			oldest, at = c, t
+		}
+	}
+	delete(m.pending, oldest)
+	_ = oldest.Close()
+	return true
+}
+
 // route authenticates conn and hands it to its kind's sub-listener.
 func (m *Mux) route(conn net.Conn) {
 	defer m.wg.Done()
-	_ = conn.SetDeadline(time.Now().Add(muxHeaderTimeout))
+	_ = conn.SetDeadline(time.Now().Add(m.limits.HandshakeTimeout))
 	kind, err := acceptHandshake(conn, m.secret)
 	_ = conn.SetDeadline(time.Time{})
 	m.mu.Lock()
+	_, kept := m.pending[conn] // not shed meanwhile
 	delete(m.pending, conn)
 	closed := m.closed
 	s := m.subs[kind]
+	if kept && err == nil && !closed {
+		m.established++
+	}
 	m.mu.Unlock()
 	if errors.Is(err, errAuth) {
 		m.log.Warn("raft port: rejected connection with a wrong cluster secret", "remote", conn.RemoteAddr().String())
 	}
-	if err != nil || closed {
+	if err != nil || closed || !kept {
 		_ = conn.Close()
 		return
 	}
+	conn = &countedConn{Conn: conn, m: m}
 	if s == nil {
 		m.log.Warn("raft port: unknown connection kind", "kind", kind, "remote", conn.RemoteAddr().String())
 		_ = conn.Close()
@@ -159,6 +249,23 @@ func (m *Mux) route(conn net.Conn) {
 	case <-s.done:
 		_ = conn.Close()
 	}
+}
+
+// countedConn is an authenticated connection; closing it frees its place
+// under MuxLimits.MaxConns.
+type countedConn struct {
+	net.Conn
+	m    *Mux
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() {
+		c.m.mu.Lock()
+		c.m.established--
+		c.m.mu.Unlock()
+	})
+	return c.Conn.Close()
 }
 
 // subListener is the net.Listener of one connection kind.

@@ -139,3 +139,86 @@ func TestHclogAdapter(t *testing.T) {
 		t.Fatal("level predicates disagree with the slog handler")
 	}
 }
+
+// TestMuxLimits: connections in their handshake are shed oldest first, so
+// a peer gets through a flood of idle connections; authenticated ones are
+// capped, and closing one frees its place.
+func TestMuxLimits(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMuxWithLimits(ln, testLogger(), "k", MuxLimits{MaxConns: 8, HandshakeTimeout: time.Minute})
+	defer m.Close()
+	fwd, err := m.Listen(MuxForward)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := fwd.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	addr := ln.Addr().String()
+	var idle []net.Conn
+	defer func() {
+		for _, c := range idle {
+			_ = c.Close()
+		}
+	}()
+	for range 200 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	waitFor(t, 5*time.Second, "the flood to be shed", func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return len(m.pending) <= 2 // a quarter of MaxConns
+	})
+	// The oldest idle connections were closed by the mux.
+	_ = idle[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := idle[0].Read(make([]byte, 1)); err == nil || isTimeoutErr(err) {
+		t.Fatalf("the oldest idle connection is still open: %v", err)
+	}
+
+	// Authenticated connections fill the cap; beyond it new ones are
+	// refused, even with the right secret.
+	var peers []net.Conn
+	for range 8 {
+		c, err := DialKind(addr, MuxForward, 5*time.Second, "k")
+		if err != nil {
+			t.Fatalf("peer %d during the flood: %v", len(peers), err)
+		}
+		peers = append(peers, c)
+		server := <-accepted
+		defer server.Close()
+		peers = append(peers, server)
+	}
+	if c, err := DialKind(addr, MuxForward, 2*time.Second, "k"); err == nil {
+		_ = c.Close()
+		t.Fatal("a connection beyond MaxConns authenticated connections got through")
+	}
+	// Closing one (server side) frees a place.
+	_ = peers[1].Close()
+	c, err := DialKind(addr, MuxForward, 5*time.Second, "k")
+	if err != nil {
+		t.Fatalf("after a close: %v", err)
+	}
+	_ = c.Close()
+	for _, p := range peers {
+		_ = p.Close()
+	}
+}
+
+func isTimeoutErr(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -64,6 +64,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SnapshotLogBytes == 0 {
 		c.SnapshotLogBytes = defaultSnapshotLogBytes
 	}
+	if c.MinFreeDisk == 0 {
+		c.MinFreeDisk = DefaultMinFreeDisk
+	}
 	if c.PromoteLag == 0 {
 		c.PromoteLag = defaultPromoteLag
 	}
@@ -188,7 +191,7 @@ func Open(cfg Config) (n *Node, err error) {
 	if cfg.PeerTLS != nil {
 		ln = tls.NewListener(ln, cfg.PeerTLS.serverConfig())
 	}
-	mux := NewMux(ln, log, cfg.ClusterSecret)
+	mux := NewMuxWithLimits(ln, log, cfg.ClusterSecret, cfg.RaftLimits)
 	cleanup = append(cleanup, func() { _ = mux.Close() })
 	advertise, err := advertiseAddr(cfg.RaftAdvertise, ln.Addr())
 	if err != nil {
@@ -225,7 +228,14 @@ func Open(cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	f := fsm.New(log)
-	r, err := raft.NewRaft(cfg.raftConfig(hlog), f, logs, store.stable, snaps, trans)
+	var rfsm raft.FSM = f
+	if cfg.Loading != nil {
+		if metas, err := snaps.List(); err == nil && len(metas) > 0 {
+			cfg.Loading.restoring(metas[0].Size)
+		}
+		rfsm = countingFSM{FSM: f, p: cfg.Loading}
+	}
+	r, err := raft.NewRaft(cfg.raftConfig(hlog), rfsm, logs, store.stable, snaps, trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
@@ -234,6 +244,16 @@ func Open(cfg Config) (n *Node, err error) {
 		if err := checkResumable(cfg, r, store.stable, log); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.Loading != nil {
+		last, err := logs.LastIndex()
+		if err != nil {
+			return nil, fmt.Errorf("read the last log index: %w", err)
+		}
+		cfg.Loading.replaying(f, last, cfg.LeaderWait, func() (uint64, bool) {
+			addr, _ := r.LeaderWithID()
+			return r.CommitIndex(), addr != ""
+		})
 	}
 	formLater := len(cfg.Join) > 0 || cfg.BootstrapExpect > 0
 	if !existing && !formLater {
@@ -271,6 +291,7 @@ func Open(cfg Config) (n *Node, err error) {
 		metaPoke:    make(chan struct{}, 1),
 		failed:      make(chan struct{}),
 	}
+	n.disk = newDiskGuard(cfg.DataDir, cfg.MinFreeDisk, log)
 	gate.seal = n.seal
 	n.clientAddr.Store(&cfg.ClientAddr)
 	n.pool = newRPCPool(dialer, log)
@@ -284,6 +305,7 @@ func Open(cfg Config) (n *Node, err error) {
 	n.spawn(n.metaLoop)
 	n.spawn(n.logBytesLoop)
 	n.spawn(n.memberWatch)
+	n.spawn(n.diskLoop)
 	switch {
 	case existing:
 	case len(cfg.Join) > 0:

@@ -87,6 +87,10 @@ func (n *Node) Propose(cmd fsm.Command) *Pending {
 		p.finish(nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, p.size, MaxCommandBytes))
 		return p
 	}
+	if err := n.disk.admit(int64(p.size)); err != nil {
+		p.finish(nil, err)
+		return p
+	}
 	if err := n.enqueue(qitem{p: p}); err != nil {
 		p.finish(nil, err)
 	}

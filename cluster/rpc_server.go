@@ -240,6 +240,11 @@ func (c *serverConn) handlePropose(id uint64, body []byte) {
 		c.reply(id, stNotLeader, nil)
 		return
 	}
+	if err := n.disk.admit(int64(len(entryBytes))); err != nil {
+		st, msg := errorStatus(err)
+		c.reply(id, st, msg)
+		return
+	}
 	rp := &remoteProp{cmds: e.Commands, req: req, size: len(entryBytes), respond: func(replies [][]byte, err error) {
 		if err != nil {
 			st, msg := errorStatus(err)

@@ -63,6 +63,9 @@ const (
 	stError
 	// stNoSuchMember: a membership call named an unknown member.
 	stNoSuchMember
+	// stDiskFull: the leader refused a write for lack of disk space;
+	// nothing was appended.
+	stDiskFull
 )
 
 const (
@@ -232,6 +235,8 @@ func statusError(status byte, body []byte) error {
 		return fmt.Errorf("%w: the peer is shutting down", ErrNotLeader)
 	case stNoSuchMember:
 		return fmt.Errorf("%w: %s", ErrNoSuchMember, body)
+	case stDiskFull:
+		return fmt.Errorf("%w (on the leader): %s", ErrDiskFull, body)
 	default:
 		return &remoteError{msg: string(body)}
 	}
@@ -253,6 +258,8 @@ func errorStatus(err error) (byte, []byte) {
 		return stNotLeader, nil
 	case errors.Is(err, ErrClosed):
 		return stClosed, nil
+	case errors.Is(err, ErrDiskFull):
+		return stDiskFull, []byte(strings.TrimPrefix(err.Error(), ErrDiskFull.Error()+": "))
 	case errors.Is(err, ErrNoSuchMember):
 		return stNoSuchMember, []byte(strings.TrimPrefix(err.Error(), ErrNoSuchMember.Error()+": "))
 	default:

@@ -580,6 +580,28 @@ func diffScripts() []diffScript {
 			{"CONFIG", "SET", "stream-node-max-entries", "100"},
 			{"CONFIG", "SET", "stream-node-max-bytes", "4096"},
 		}},
+		{name: "client-buffer-limits", needs: "CONFIG", steps: steps(
+			c("CONFIG", "GET", "client-output-buffer-limit"),
+			c("CONFIG", "SET", "client-output-buffer-limit", "normal 1"),
+			c("CONFIG", "SET", "client-output-buffer-limit", "master 1 2 3"),
+			c("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 2x 3"),
+			c("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 2 -3"),
+			c("CONFIG", "SET", "client-output-buffer-limit", "normal 10mb 5mb 3 replica 1 2 3"),
+			c("CONFIG", "SET", "client-output-buffer-limit", ""),
+			c("CONFIG", "GET", "client-output-buffer-limit"),
+			c("CONFIG", "SET", "client-output-buffer-limit", "NORMAL 1k 2g 4 Pubsub 4 5 6"),
+			c("CONFIG", "GET", "client-output-buffer-limit"),
+			c("CONFIG", "GET", "maxmemory-clients"),
+			c("CONFIG", "SET", "maxmemory-clients", "10%"),
+			c("CONFIG", "GET", "maxmemory-clients"),
+			c("CONFIG", "SET", "maxmemory-clients", "101%"),
+			c("CONFIG", "SET", "maxmemory-clients", "-1"),
+			c("CONFIG", "SET", "maxmemory-clients", "2mb"),
+			c("CONFIG", "GET", "maxmemory-clients"),
+		), teardown: [][]string{
+			{"CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0 replica 268435456 67108864 60 pubsub 33554432 8388608 60"},
+			{"CONFIG", "SET", "maxmemory-clients", "0"},
+		}},
 		{name: "slowlog", steps: steps(
 			// Threshold 0 logs every command, from this one on.
 			c("CONFIG", "SET", "slowlog-log-slower-than", "0"),

@@ -76,12 +76,20 @@ func (b nodeBackend) ReadBarrierStale() error { return b.n.ReadBarrierStale() }
 // be tested first.
 const errNoLeader = "TRYAGAIN no Raft leader was elected within the leader wait; the command was not applied"
 
+// errDiskFull is the reply to a write refused for lack of disk space, in
+// the words Redis uses when it cannot write its AOF.
+const errDiskFull = "MISCONF Errors writing to the Raft log: No space left on device (free space is under min-free-disk); the command was not applied"
+
 // writeError turns a failed proposal into the error reply the client gets.
 // Writes that certainly were not applied get TRYAGAIN, which clients may
 // retry; writes whose fate is unknown get ERR, which they do not retry on
 // their own, because a retry could apply the command twice.
 func writeError(err error, st cluster.Status) string {
 	switch {
+	case errors.Is(err, errLoading):
+		return loadingReply
+	case errors.Is(err, cluster.ErrDiskFull):
+		return errDiskFull
 	case errors.Is(err, cluster.ErrNoLeader):
 		return errNoLeader
 	case errors.Is(err, cluster.ErrTooLarge):
@@ -108,6 +116,8 @@ func writeError(err error, st cluster.Status) string {
 // no effects and are safe to retry, hence TRYAGAIN.
 func readError(err error, st cluster.Status) string {
 	switch {
+	case errors.Is(err, errLoading):
+		return loadingReply
 	case errors.Is(err, cluster.ErrNoLeader):
 		return "TRYAGAIN no Raft leader was elected within the leader wait; the read was not served"
 	case errors.Is(err, cluster.ErrClosed):

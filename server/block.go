@@ -115,7 +115,7 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 	}
 
 	// Blocking: what the pipeline answered so far must reach the client.
-	_ = redcon.BaseWriter(conn).Flush()
+	s.flush(cl)
 	watch := cl.pc.watch()
 	defer watch.stop()
 

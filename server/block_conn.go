@@ -45,6 +45,7 @@ func (cw *connWatch) run() {
 		}
 		if limit := pc.srv.queryLimit.Load(); limit > 0 && int64(len(pc.ib)-pc.ipos) >= limit {
 			pc.readErr = errQueryBufferWhileBlocked
+			pc.srv.stats.queryLimitDrops.Add(1)
 			close(cw.gone)
 			return
 		}

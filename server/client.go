@@ -47,6 +47,17 @@ type client struct {
 	barrierDone bool
 	// tx is the open MULTI transaction, nil outside one (multi.go).
 	tx *txState
+	// out gathers small replies until the next socket write (output.go).
+	out []byte
+	// softOver is when the unsent output went over the soft limit; zero
+	// while under it.
+	softOver time.Time
+	// outErr is set once the client was dropped (output limit, eviction,
+	// write error): its remaining commands are not executed.
+	outErr error
+
+	omem    atomic.Int64 // reply bytes not yet accepted by the socket
+	evicted atomic.Bool  // closed by maxmemory-clients
 }
 
 func (c *client) getDB() int {
@@ -87,10 +98,17 @@ func (c *client) setName(n string) {
 
 // writer returns the scratch writer, emptied, in the client's protocol.
 func (c *client) writer() *resp.Writer {
+	if cap(c.w.Buf) > maxScratch {
+		// Don't pin the memory of a big reply between commands.
+		c.w.Buf = nil
+	}
 	c.w.Reset()
 	c.w.Version = c.getProto()
 	return c.w
 }
+
+// maxScratch is the largest reply buffer a client keeps for reuse.
+const maxScratch = 1 << 20
 
 // registry tracks connected clients for CLIENT LIST/KILL and INFO.
 type registry struct {

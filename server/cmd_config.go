@@ -73,6 +73,51 @@ var localParams = map[string]localParam{
 	"client-query-buffer-limit": memoryParam(
 		func(s *Server) int64 { return s.queryLimit.Load() },
 		func(s *Server, v int64) { s.queryLimit.Store(v) }, 1<<20),
+	"client-output-buffer-limit": {
+		get: func(s *Server) string { return s.outLimits.Load().String() },
+		set: func(s *Server, v string) (func(), string) {
+			// Classes not named keep their limits; the base is read when
+			// applied so a concurrent CONFIG SET of another class is kept.
+			if _, msg := parseBufferLimits(defaultBufferLimits, v); msg != "" {
+				return nil, msg
+			}
+			return func() {
+				for {
+					old := s.outLimits.Load()
+					l, _ := parseBufferLimits(*old, v)
+					if s.outLimits.CompareAndSwap(old, &l) {
+						return
+					}
+				}
+			}, ""
+		},
+	},
+	"maxmemory-clients": {
+		get: func(s *Server) string { return *s.maxClientMemText.Load() },
+		set: func(s *Server, v string) (func(), string) {
+			// A percentage is of maxmemory, which is 0 (no limit) here.
+			if pct, ok := strings.CutSuffix(v, "%"); ok {
+				n, ok := parseInt64([]byte(pct))
+				if !ok || n < 0 {
+					return nil, "argument must be a memory or percent value"
+				}
+				if n > 100 {
+					return nil, "percentage argument must be less or equal to 100"
+				}
+				text := v
+				if n == 0 {
+					text = "0"
+				}
+				return func() { s.maxClientMemText.Store(&text); s.maxClientMem.Store(0) }, ""
+			}
+			n, ok := parseMemory(v)
+			if !ok {
+				return nil, "argument must be a memory or percent value"
+			}
+			text := strconv.FormatInt(n, 10)
+			return func() { s.maxClientMemText.Store(&text); s.maxClientMem.Store(n) }, ""
+		},
+	},
 	"slowlog-log-slower-than": intParam(
 		func(s *Server) int64 { return s.slowlog.slowerThan.Load() },
 		func(s *Server, v int64) { s.slowlog.slowerThan.Store(v) }, -1),

@@ -126,7 +126,7 @@ func (s *Server) infoClients(b *infoBuilder, _ *engineInfo) {
 	b.kv("cluster_connections", 0)
 	b.kv("maxclients", s.maxClients.Load())
 	b.kv("client_recent_max_input_buffer", 0)
-	b.kv("client_recent_max_output_buffer", 0)
+	b.kv("client_recent_max_output_buffer", s.maxOmem())
 	b.kv("blocked_clients", s.waiters.blockedClients())
 	b.kv("tracking_clients", 0)
 	b.kv("pubsub_clients", 0)
@@ -165,6 +165,7 @@ func (s *Server) infoMemory(b *infoBuilder, ei *engineInfo) {
 		b.kv("used_memory_dataset", ei.info.Bytes)
 		b.kv("stream_entries", ei.info.Entries)
 	}
+	b.kv("mem_clients_normal", s.clientMem.Load())
 	b.kv("maxmemory", 0)
 	b.kv("maxmemory_human", "0B")
 	b.kv("maxmemory_policy", "noeviction")
@@ -173,7 +174,11 @@ func (s *Server) infoMemory(b *infoBuilder, ei *engineInfo) {
 
 func (s *Server) infoPersistence(b *infoBuilder, _ *engineInfo) {
 	st := s.be.Status()
-	b.kv("loading", 0)
+	loading, flag := s.loading(), 0
+	if loading {
+		flag = 1
+	}
+	b.kv("loading", flag)
 	b.kv("async_loading", 0)
 	b.kv("rdb_changes_since_last_save", st.ChangesSinceSnapshot)
 	b.kv("rdb_bgsave_in_progress", 0)
@@ -185,6 +190,9 @@ func (s *Server) infoPersistence(b *infoBuilder, _ *engineInfo) {
 	b.kv("aof_rewrite_in_progress", 0)
 	b.kv("aof_rewrite_scheduled", 0)
 	b.kv("aof_last_write_status", "ok")
+	if loading {
+		s.infoLoading(b)
+	}
 	b.kv("raft_last_snapshot_index", st.LastSnapshotIndex)
 }
 
@@ -200,13 +208,15 @@ func (s *Server) infoStats(b *infoBuilder, _ *engineInfo) {
 	b.kv("rejected_connections", s.stats.rejected.Load())
 	b.kv("expired_keys", 0)
 	b.kv("evicted_keys", 0)
-	b.kv("evicted_clients", 0)
+	b.kv("evicted_clients", s.stats.evictedClients.Load())
 	b.kv("keyspace_hits", 0)
 	b.kv("keyspace_misses", 0)
 	b.kv("pubsub_channels", 0)
 	b.kv("pubsub_patterns", 0)
 	b.kv("total_error_replies", s.stats.errorReplies.Load())
 	b.kv("unexpected_error_replies", 0)
+	b.kv("client_query_buffer_limit_disconnections", s.stats.queryLimitDrops.Load())
+	b.kv("client_output_buffer_limit_disconnections", s.stats.outputLimitDrops.Load())
 }
 
 // replicaGone is how long a follower may leave the leader's status polls

@@ -152,4 +152,8 @@ func TestAdminAndWriteErrors(t *testing.T) {
 	if got := writeError(transfer, st); got != "TRYAGAIN Raft leadership is being transferred; the command was not applied" {
 		t.Errorf("writeError(transfer in progress) = %q", got)
 	}
+	full := fmt.Errorf("%w (on the leader): under 1 bytes free", cluster.ErrDiskFull)
+	if got := writeError(full, st); !strings.HasPrefix(got, "MISCONF Errors writing to the Raft log: No space left on device") {
+		t.Errorf("writeError(disk full) = %q", got)
+	}
 }

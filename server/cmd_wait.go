@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/tidwall/redcon"
-
 	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
 )
@@ -104,7 +102,7 @@ func waitDurable(x *call, wantLocal bool, wantReplicas, timeout int64) (d cluste
 
 	// Blocking: replies so far must reach the client first.
 	x.blocked = true
-	_ = redcon.BaseWriter(x.conn).Flush()
+	x.s.flush(x.cl)
 	watch := x.cl.pc.watch()
 	defer watch.stop()
 	w := x.s.waiters.register(x.cl.id, x.cl.getDB(), nil, "", false)

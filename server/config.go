@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/raftstream/raftstream/cluster"
 )
 
 // Defaults, as in Redis.
@@ -48,6 +50,14 @@ type Config struct {
 	// that do not connect over the loopback interface get Redis's DENIED
 	// error and are disconnected.
 	NoProtectedMode bool
+	// ClientOutputBufferLimit is client-output-buffer-limit in Redis's
+	// syntax ("normal <hard> <soft> <soft-seconds> ..."); classes not
+	// named keep Redis's defaults (normal 0 0 0: no limit).
+	ClientOutputBufferLimit string
+	// MaxMemoryClients caps the unsent reply bytes of all clients
+	// together (maxmemory-clients); past it the clients holding the most
+	// are disconnected. Zero means no limit.
+	MaxMemoryClients int64
 	// Shutdown, if set, is called when a client sends SHUTDOWN; the caller
 	// then stops the process gracefully, as on SIGTERM. Nil refuses SHUTDOWN.
 	Shutdown func()
@@ -57,6 +67,10 @@ type Config struct {
 	// redis_version). Client libraries gate features on it, so it names
 	// the Redis release whose behaviour the server follows.
 	RedisVersion string
+	// Loading, if set, is the node's loading progress: until it is done,
+	// commands that need the dataset get -LOADING, as in Redis while it
+	// loads, and INFO persistence shows loading:1 and the progress.
+	Loading *cluster.LoadProgress
 	// CommandTimeout bounds how long a command waits for Raft (a write's
 	// commit, a read's barrier). Zero means DefaultCommandTimeout.
 	CommandTimeout time.Duration
@@ -73,8 +87,11 @@ const DefaultSentinelMasterName = "raftstream"
 // withDefaults returns cfg with zero fields set to their defaults, or an
 // error for values that make no sense.
 func (cfg Config) withDefaults() (Config, error) {
-	if cfg.MaxBulkLen < 0 || cfg.MaxMultibulkLen < 0 || cfg.ClientQueryBufferLimit < 0 || cfg.MaxClients < 0 || cfg.CommandTimeout < 0 {
+	if cfg.MaxBulkLen < 0 || cfg.MaxMemoryClients < 0 || cfg.MaxMultibulkLen < 0 || cfg.ClientQueryBufferLimit < 0 || cfg.MaxClients < 0 || cfg.CommandTimeout < 0 {
 		return cfg, errors.New("server config: limits must not be negative")
+	}
+	if err := ParseClientOutputBufferLimit(cfg.ClientOutputBufferLimit); err != nil {
+		return cfg, fmt.Errorf("server config: client-output-buffer-limit %q: %w", cfg.ClientOutputBufferLimit, err)
 	}
 	if cfg.MaxBulkLen == 0 {
 		cfg.MaxBulkLen = DefaultMaxBulkLen

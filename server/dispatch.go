@@ -62,15 +62,22 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 			clear(cl.pending)
 			cl.pending = cl.pending[:0]
 			cl.arena = cl.arena[:0]
+			s.flush(cl) // the replies before the panic
 			_ = conn.Close()
 		}
 	}()
 	rest := conn.ReadPipeline()
+	cl.pc.sc.takeBig(first.Args)
 	closeAfter := s.execute(conn, cl, first.Args)
-	for i := 0; i < len(rest) && !closeAfter; i++ {
+	for i := 0; i < len(rest) && !closeAfter && cl.outErr == nil; i++ {
+		cl.pc.sc.takeBig(rest[i].Args)
 		closeAfter = s.execute(conn, cl, rest[i].Args)
 	}
 	s.drain(conn, cl)
+	s.flush(cl)
+	if cap(cl.w.Buf) > maxScratch {
+		cl.w.Buf = nil
+	}
 	cl.barrierDone = false
 	if closeAfter {
 		_ = conn.Close()
@@ -122,6 +129,10 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 	}
 	if !cmd.noAuth && !cl.authed.Load() {
 		s.reject(conn, cl, cmd, "NOAUTH Authentication required.")
+		return false
+	}
+	if !cmd.okLoading && s.loading() {
+		s.reject(conn, cl, cmd, loadingReply)
 		return false
 	}
 	cl.mu.Lock()
@@ -236,7 +247,7 @@ func (s *Server) reject(conn redcon.Conn, cl *client, cmd *command, msg string) 
 // send writes a ready reply, or queues it if writes are pending.
 func (s *Server) send(conn redcon.Conn, cl *client, reply []byte) {
 	if len(cl.pending) == 0 {
-		conn.WriteRaw(reply)
+		s.write(cl, reply)
 		return
 	}
 	off := len(cl.arena)
@@ -255,7 +266,7 @@ func (s *Server) drain(conn redcon.Conn, cl *client) {
 	for i := range cl.pending {
 		sl := &cl.pending[i]
 		if sl.w == nil {
-			conn.WriteRaw(cl.arena[sl.off:sl.end])
+			s.write(cl, cl.arena[sl.off:sl.end])
 			continue
 		}
 		reply, err := sl.w.Wait(ctx)
@@ -265,7 +276,7 @@ func (s *Server) drain(conn redcon.Conn, cl *client) {
 		d := time.Since(sl.start)
 		s.recordCall(sl.cmd, d, reply)
 		s.slowlog.observe(cl, sl.cmd, sl.argv, d)
-		conn.WriteRaw(reply)
+		s.write(cl, reply)
 		if sl.onCommit != nil {
 			sl.onCommit(err == nil && !isErrorReply(reply))
 		}

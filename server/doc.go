@@ -7,9 +7,11 @@
 // Every command is resolved once, the way Redis's processCommand does it:
 // look the name up (the server's own commands first, then the engine's
 // specs), resolve a container's subcommand ("client|list"), check arity,
-// then check authentication. Failures at each step produce Redis's exact
-// error texts in Redis's order (an unknown command or a wrong arity is
-// reported before NOAUTH). Commands of other Redis data types (GET, HSET,
+// then check authentication, then, while the node is still loading its
+// data (Config.Loading, NewLoading), refuse commands without Redis's
+// "loading" flag with -LOADING (loading.go). Failures at each step produce
+// Redis's exact error texts in Redis's order (an unknown command or a
+// wrong arity is reported before NOAUTH). Commands of other Redis data types (GET, HSET,
 // LPUSH, ...) get "ERR unsupported command '<name>': raftstream keys hold
 // only streams" rather than "unknown command", since the data model, not a
 // typo, is the reason; commands outside the model (scripting, Pub/Sub,
@@ -71,8 +73,23 @@
 // buffer after every read and loops over the announced argument count
 // each time, so the wrapper hands it an incomplete request in as few,
 // large pieces as possible, and the default multibulk limit is Redis 6's
-// 1024*1024 rather than Redis 7's INT_MAX. A panic while serving a
-// connection is recovered and costs only that connection.
+// 1024*1024 rather than Redis 7's INT_MAX. A bulk argument of 128 KiB or
+// more never enters redcon's buffer (which doubles as it fills and then
+// copies the request): the scanner reads it into a buffer of its announced
+// size, as Redis does, and hands redcon a random per-server token in its
+// place, which the handler swaps back (scanner.takeBig). A panic while
+// serving a connection is recovered and costs only that connection.
+//
+// # Output
+//
+// Replies do not go through redcon's writer, which would gather a whole
+// batch's replies before writing any: the connection's goroutine writes
+// them as they are produced (output.go), gathering only small ones. A
+// client that does not read its replies blocks its own goroutine, which
+// then reads no more requests, so it holds at most one reply in memory.
+// client-output-buffer-limit (normal class) and maxmemory-clients apply,
+// with Redis's semantics, to the reply bytes not yet accepted by the
+// socket (omem in CLIENT LIST).
 //
 // # Shutdown
 //
@@ -99,7 +116,8 @@
 // XNACK) derive theirs from the engine's flags (XACKDEL's and XDELEX's key
 // specs follow Redis's command definitions) and have no argument
 // descriptions, and Redis 8's new options are missing from the argument
-// lists. CLIENT LIST reports Redis's buffer fields as zeros. CONFIG SET
+// lists. CLIENT LIST reports Redis's buffer fields as zeros, except omem
+// and tot-mem (both the unsent output). CONFIG SET
 // of node-local settings (maxclients, limits, requirepass) changes only
 // this node; the stream settings are replicated through the log.
 package server

@@ -59,6 +59,7 @@ type protoConn struct {
 func newProtoConn(srv *Server, c net.Conn) *protoConn {
 	pc := &protoConn{Conn: c, srv: srv}
 	pc.sc.limits = srv.scanLimits
+	pc.sc.token = srv.bigToken
 	pc.sc.authRequired = func() bool { return pc.cl != nil && !pc.cl.authed.Load() }
 	return pc
 }
@@ -83,6 +84,9 @@ func (pc *protoConn) Read(p []byte) (n int, err error) {
 			n, err = 0, fmt.Errorf("panic while reading a request: %v", r)
 		}
 	}()
+	if pc.cl != nil && pc.cl.outErr != nil {
+		return 0, pc.cl.outErr
+	}
 	for {
 		if len(pc.out) > 0 {
 			m := copy(p[n:], pc.out)
@@ -196,13 +200,21 @@ func (pc *protoConn) fail() error {
 		_, _ = pc.Write([]byte(msg))
 		pc.srv.logger.Debug("closing client after a protocol error", "client", pc.clientID(), "error", pe.Error())
 	} else {
+		if errors.Is(pc.fatal, errQueryBufferLimit) {
+			pc.srv.stats.queryLimitDrops.Add(1)
+		}
 		pc.srv.logger.Warn("closing client", "client", pc.clientID(), "reason", pc.fatal.Error())
 	}
 	return pc.fatal
 }
 
-// Write counts output bytes for INFO and CLIENT LIST.
+// Write counts output bytes for INFO and CLIENT LIST. Replies are written
+// by the server itself (output.go); redcon's own writer stays empty, and
+// its flush at the end of each batch costs no system call.
 func (pc *protoConn) Write(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
 	n, err := pc.Conn.Write(b)
 	pc.netOut.Add(int64(n))
 	pc.srv.stats.netOut.Add(int64(n))

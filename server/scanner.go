@@ -64,6 +64,13 @@ type scanner struct {
 	remaining int64 // payload bytes still expected, or trailer bytes
 	reqBytes  int64 // bytes of the current request emitted so far
 
+	// token, if set, enables the big-argument stash: a bulk argument of
+	// at least bigArg bytes is read into a buffer of its exact size,
+	// queued in bigs, and stands as token in the output (see takeBig).
+	token []byte
+	big   []byte   // the big argument being read
+	bigs  [][]byte // big arguments read, in request order
+
 	// searched is how much of the pending line is known to hold no line
 	// end, so a line arriving a byte at a time is not searched again from
 	// its start on every read; sawNUL records a NUL in that part, after
@@ -113,7 +120,11 @@ func (sc *scanner) scan(in []byte, out *[]byte, once bool) (consumed, completeAt
 			if n > sc.remaining {
 				n = sc.remaining
 			}
-			*out = append(*out, in[pos:pos+int(n)]...)
+			if sc.big != nil {
+				sc.big = append(sc.big, in[pos:pos+int(n)]...)
+			} else {
+				*out = append(*out, in[pos:pos+int(n)]...)
+			}
 			pos += int(n)
 			sc.remaining -= n
 			if err := sc.grow(n); err != nil {
@@ -122,6 +133,10 @@ func (sc *scanner) scan(in []byte, out *[]byte, once bool) (consumed, completeAt
 			if sc.remaining == 0 {
 				sc.state = stBulkTrail
 				sc.remaining = 2
+				if sc.big != nil {
+					sc.bigs = append(sc.bigs, sc.big)
+					sc.big = nil
+				}
 			}
 		case stBulkTrail:
 			// Redis skips these two bytes without looking at them.
@@ -145,6 +160,29 @@ func (sc *scanner) scan(in []byte, out *[]byte, once bool) (consumed, completeAt
 		}
 	}
 	return pos, completeAt, nil
+}
+
+// bigArg is the size from which a bulk argument bypasses redcon's reader,
+// which would grow its buffer by doubling and then copy the request
+// (about 3.5 times its size in allocations).
+const bigArg = 128 * 1024
+
+// takeBig puts the stashed big arguments back in place of their tokens in
+// argv, a request as redcon parsed it from this scanner's output.
+func (sc *scanner) takeBig(argv [][]byte) {
+	if len(sc.bigs) == 0 {
+		return
+	}
+	for i, a := range argv {
+		if len(sc.bigs) > 0 && bytes.Equal(a, sc.token) {
+			argv[i] = sc.bigs[0]
+			sc.bigs[0] = nil
+			sc.bigs = sc.bigs[1:]
+		}
+	}
+	if len(sc.bigs) == 0 {
+		sc.bigs = nil
+	}
 }
 
 // midRequest reports whether part of a request has been emitted and the
@@ -251,6 +289,22 @@ func (sc *scanner) scanBulkHeader(in []byte, out *[]byte) (int, error) {
 		return 0, &protoError{"unauthenticated bulk length"}
 	}
 	start := len(*out)
+	if size >= bigArg && sc.token != nil {
+		*out = append(*out, '$')
+		*out = strconv.AppendInt(*out, int64(len(sc.token)), 10)
+		*out = append(*out, '\r', '\n')
+		*out = append(*out, sc.token...)
+		// The announced size at once, as Redis does for big arguments: a
+		// large allocation's pages take memory only as the payload fills
+		// them, and client-query-buffer-limit bounds the size.
+		sc.big = make([]byte, 0, size)
+		if err := sc.grow(int64(len(*out) - start - len(sc.token))); err != nil {
+			return cr + 2, err
+		}
+		sc.state = stBulkData
+		sc.remaining = size
+		return cr + 2, nil
+	}
 	*out = append(*out, '$')
 	*out = strconv.AppendInt(*out, size, 10)
 	*out = append(*out, '\r', '\n')

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,9 @@ type Server struct {
 	tlsRS   *redcon.Server
 	started time.Time
 	runID   string
+	// bigToken stands for a big argument in the bytes handed to redcon
+	// (scanner.takeBig); random, so no client can forge it.
+	bigToken []byte
 
 	// Settings CONFIG SET may change at run time.
 	requirePass atomic.Pointer[string]
@@ -45,6 +49,15 @@ type Server struct {
 	protectedMode atomic.Bool
 	maxBulk       atomic.Int64
 	queryLimit    atomic.Int64
+	outLimits     atomic.Pointer[bufferLimits]
+	// maxClientMem is maxmemory-clients in bytes (0: no limit);
+	// maxClientMemText is the value as set, which may be a percentage.
+	maxClientMem     atomic.Int64
+	maxClientMemText atomic.Pointer[string]
+	// clientMem is the unsent output of all clients; evictMu serializes
+	// evictions.
+	clientMem atomic.Int64
+	evictMu   sync.Mutex
 
 	clients *registry
 	nextID  atomic.Uint64
@@ -96,6 +109,8 @@ func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
 	}
 	var id [20]byte
 	_, _ = rand.Read(id[:])
+	token := make([]byte, 24)
+	_, _ = rand.Read(token)
 	s := &Server{
 		cfg:       cfg,
 		be:        be,
@@ -103,6 +118,7 @@ func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
 		ln:        ln,
 		started:   time.Now(),
 		runID:     hex.EncodeToString(id[:]),
+		bigToken:  token,
 		clients:   newRegistry(),
 		stats:     newStats(),
 		waiters:   newWaiterRegistry(),
@@ -115,6 +131,11 @@ func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
 	s.protectedMode.Store(!cfg.NoProtectedMode)
 	s.maxBulk.Store(cfg.MaxBulkLen)
 	s.queryLimit.Store(cfg.ClientQueryBufferLimit)
+	lims, _ := parseBufferLimits(defaultBufferLimits, cfg.ClientOutputBufferLimit) // checked by withDefaults
+	s.outLimits.Store(&lims)
+	s.maxClientMem.Store(cfg.MaxMemoryClients)
+	memText := strconv.FormatInt(cfg.MaxMemoryClients, 10)
+	s.maxClientMemText.Store(&memText)
 	s.slowlog = newSlowLog()
 	s.lnw = &listener{Listener: ln, s: s}
 	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, s.handle, s.accept, s.closed)

@@ -36,6 +36,11 @@ type stats struct {
 	netIn        atomic.Int64
 	netOut       atomic.Int64
 	errorReplies atomic.Int64
+	// Clients dropped by maxmemory-clients (evicted_clients), the output
+	// buffer limit and the query buffer limit.
+	evictedClients   atomic.Int64
+	outputLimitDrops atomic.Int64
+	queryLimitDrops  atomic.Int64
 
 	mu     sync.Mutex
 	errors map[string]int64
@@ -77,6 +82,9 @@ func (s *stats) reset() {
 	s.netIn.Store(0)
 	s.netOut.Store(0)
 	s.errorReplies.Store(0)
+	s.evictedClients.Store(0)
+	s.outputLimitDrops.Store(0)
+	s.queryLimitDrops.Store(0)
 	s.mu.Lock()
 	clear(s.errors)
 	s.mu.Unlock()

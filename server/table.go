@@ -35,6 +35,9 @@ type command struct {
 
 	// noAuth commands may run before the client authenticates.
 	noAuth bool
+	// okLoading commands (Redis's "loading" flag) run while the node
+	// loads its data; the others get -LOADING.
+	okLoading bool
 	// run executes a server command.
 	run func(x *call)
 	// readsState makes the server finish the pipeline's earlier writes
@@ -125,9 +128,11 @@ func buildTable(server []*command, specs []*engine.Spec) *commandTable {
 		}
 		t.byName[c.name] = c
 		t.sorted = append(t.sorted, c)
+		c.okLoading = hasFlag(c.flags, "loading")
 		c.subByName = make(map[string]*command, len(c.subs))
 		for _, s := range c.subs {
 			s.parent = c
+			s.okLoading = hasFlag(s.flags, "loading")
 			t.byName[s.name] = s
 			c.subByName[strings.TrimPrefix(s.name, c.name+"|")] = s
 		}

@@ -101,6 +101,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	// Node identity and addresses.
 	fs.StringVar(&o.node.NodeID, "node-id", host, "unique, stable name of this node in the Raft cluster")
 	fs.StringVar(&o.node.DataDir, "data-dir", "./data", "directory for the Raft log (wal/, or raft.db in data dirs made before raft-wal), stable store and snapshots")
+	fs.Int64Var(&o.node.MinFreeDisk, "min-free-disk", cluster.DefaultMinFreeDisk, "free bytes the data dir's disk must keep: below it writes get -MISCONF before they reach the Raft log (so the leader keeps its leadership and reads keep being served); negative: no check")
 	fs.StringVar(&o.server.Addr, "listen", "127.0.0.1:6379", "client RESP address (host:port)")
 	fs.StringVar(&o.node.RaftAddr, "raft-listen", "127.0.0.1:7379", "Raft address (host:port) for node-to-node traffic")
 	fs.StringVar(&o.node.RaftAdvertise, "raft-advertise", "", "Raft address peers should dial, if not --raft-listen (required when listening on 0.0.0.0)")
@@ -118,6 +119,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.StringVar(&o.discoverDNS, "discover-dns", "", "DNS name listing the cluster's nodes for --bootstrap-expect: SRV records (host:port of each Raft port), else A/AAAA records with this node's Raft port")
 	fs.StringVar(&o.node.ClusterSecret, "cluster-secret", "", "shared secret every node must present on the Raft port (mutual HMAC challenge; it is never sent). Empty: no secret, and nodes with one refuse this node. Required when --raft-listen is not a loopback address, unless --insecure-peers")
 	insecurePeers := fs.Bool("insecure-peers", false, "allow a non-loopback --raft-listen without --cluster-secret or --tls-cluster: anyone who can reach the Raft port can then write, read and change the membership")
+	fs.IntVar(&o.node.RaftLimits.MaxConns, "raft-max-conns", cluster.DefaultRaftMaxConns, "most connections the Raft port holds open; past it the oldest still unauthenticated ones are closed, so a flood cannot exhaust file descriptors or keep peers out")
+	fs.DurationVar(&o.node.RaftLimits.HandshakeTimeout, "raft-handshake-timeout", cluster.DefaultRaftHandshakeTimeout, "longest a connection to the Raft port may take to authenticate")
 	fs.DurationVar(&o.node.LeaderWait, "leader-wait", 5*time.Second, "how long a command waits for a Raft leader to be elected before failing with TRYAGAIN")
 	fs.DurationVar(&o.node.ClockOffset, "clock-offset", 0, "test hook: offset added to this node's clock when it stamps log entries as leader")
 	dialVia := fs.String("dial-via", "", "test hook: raft-addr=dial-addr,... dial a peer's Raft port at dial-addr (a fault-injecting proxy) instead of the address it advertises")
@@ -152,6 +155,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.Int64Var(&o.server.MaxMultibulkLen, "max-multibulk-len", server.DefaultMaxMultibulkLen, "most arguments accepted in one command")
 	fs.Int64Var(&o.server.ClientQueryBufferLimit, "client-query-buffer-limit", server.DefaultClientQueryBufferLimit, "largest single request in bytes; a client going past it is disconnected")
 	fs.IntVar(&o.server.MaxClients, "maxclients", server.DefaultMaxClients, "most concurrent client connections")
+	fs.StringVar(&o.server.ClientOutputBufferLimit, "client-output-buffer-limit", "", `unsent reply bytes a client may hold, Redis syntax: "normal <hard> <soft> <soft-seconds>" (default "normal 0 0 0": no limit)`)
+	fs.Int64Var(&o.server.MaxMemoryClients, "maxmemory-clients", 0, "unsent reply bytes of all clients together; past it the clients holding the most are disconnected (0: no limit)")
 	fs.DurationVar(&o.server.CommandTimeout, "command-timeout", server.DefaultCommandTimeout, "longest a command waits for Raft (write commit or read barrier) before an error reply")
 
 	// Logging.
@@ -241,6 +246,15 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	}
 	if o.node.ClusterSecret == "" && o.tls.cluster != "yes" && !*insecurePeers && !isLoopback(o.node.RaftAddr) {
 		return bad("--raft-listen %s is not a loopback address and no --cluster-secret is set (nor --tls-cluster yes): anyone who can reach the Raft port could write and change the membership. Set --cluster-secret (the same on every node) or --tls-cluster yes, or --insecure-peers to accept that", o.node.RaftAddr)
+	}
+	if err := server.ParseClientOutputBufferLimit(o.server.ClientOutputBufferLimit); err != nil {
+		return bad("--client-output-buffer-limit %q: %v", o.server.ClientOutputBufferLimit, err)
+	}
+	if o.node.RaftLimits.MaxConns < 1 || o.node.RaftLimits.HandshakeTimeout <= 0 {
+		return bad("--raft-max-conns and --raft-handshake-timeout must be positive")
+	}
+	if o.server.MaxMemoryClients < 0 {
+		return bad("--maxmemory-clients must not be negative")
 	}
 	if o.node.MaxAppendEntries > 1024 {
 		return bad("--raft-max-append-entries %d: at most 1024", o.node.MaxAppendEntries)

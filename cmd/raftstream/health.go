@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -14,7 +16,8 @@ Checks a node over its client port and exits 0 if it is healthy, 1 if not
 (the reason goes to stderr), 2 on a bad command line. Meant for container
 health checks and Kubernetes probes: the image needs no shell.
 
-Healthy means the node answers PING. With --require-leader it must also
+Healthy means the node answers PING (-LOADING, while it loads its data at
+startup, counts as healthy unless --require-leader). With --require-leader it must also
 know a Raft leader, be a voter of the cluster (a node that joined is
 promoted only once it has caught up) and have applied its log to within
 --max-lag entries of its commit index.
@@ -63,6 +66,16 @@ func checkHealth(ctx context.Context, po probeOptions, requireLeader bool, maxLa
 	defer stop()
 
 	pong, err := c.doString("PING")
+	var re respError
+	if errors.As(err, &re) && strings.HasPrefix(string(re), "LOADING ") {
+		// Alive: it restores its snapshot or replays its log (a node
+		// waiting for a quorum does so until the quorum is back), but it
+		// is not ready to serve.
+		if requireLeader {
+			return "", errors.New("loading its data (PING answered -LOADING)")
+		}
+		return "PING answered -LOADING: loading its data", nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("PING: %w", err)
 	}

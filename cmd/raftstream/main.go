@@ -117,20 +117,28 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	if opts.node.PeerTLS, err = opts.tls.peer(); err != nil {
 		return err
 	}
+	// Clients are served from the start: while the node restores its
+	// snapshot and replays its log they get -LOADING, as from Redis.
+	loading := cluster.NewLoadProgress()
+	opts.node.Loading, opts.server.Loading = loading, loading
+	srv, err := server.NewLoading(opts.server, logger)
+	if err != nil {
+		return fmt.Errorf("start client server: %w", err)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve() }()
 	node, err := cluster.Open(opts.node)
 	if err != nil {
-		return fmt.Errorf("open raft node: %w", err)
+		return errors.Join(fmt.Errorf("open raft node: %w", err), srv.Close())
+	}
+	if err := srv.Attach(node); err != nil {
+		return errors.Join(err, srv.Close(), node.Close())
 	}
 	stopConsole := func() {}
 	if opts.httpListen != "" {
 		if stopConsole, err = startConsole(ctx, opts.httpListen, node, opts.server.RequirePass, logger); err != nil {
-			return errors.Join(err, node.Close())
+			return errors.Join(err, srv.Close(), node.Close())
 		}
-	}
-	srv, err := server.New(opts.server, node, logger)
-	if err != nil {
-		stopConsole()
-		return errors.Join(fmt.Errorf("start client server: %w", err), node.Close())
 	}
 	if opts.node.ClientAddr == "" {
 		// --listen had port 0 (or no advertise address): advertise what
@@ -142,8 +150,6 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 			logger.Warn("no advertised client address: set --advertise-client so other nodes can name this one to clients")
 		}
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve() }()
 	logger.Info("raftstream started", "version", version, "commit", buildCommit(), "go", runtime.Version(), "node_id", opts.node.NodeID,
 		"listen", srv.Addr().String(), "tls_listen", opts.server.TLSAddr, "raft_listen", node.RaftAddr(), "data_dir", opts.node.DataDir)
 	if onStart != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -207,13 +208,13 @@ func (c *respClient) do(t *testing.T, args ...string) string {
 }
 
 // untilOK retries a command until it stops answering TRYAGAIN (no leader
-// yet right after start).
+// yet right after start) or LOADING (log replay after a restart).
 func (c *respClient) untilOK(t *testing.T, args ...string) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		reply := c.do(t, args...)
-		if !strings.HasPrefix(reply, "-TRYAGAIN") {
+		if !strings.HasPrefix(reply, "-TRYAGAIN") && !strings.HasPrefix(reply, "-LOADING") {
 			return reply
 		}
 		if time.Now().After(deadline) {
@@ -288,19 +289,29 @@ func freePorts(t *testing.T, n int) []string {
 	return out
 }
 
-// Three processes' worth of nodes: every node's client port takes writes
-// and linearizable reads, followers forwarding to the leader.
-func TestThreeNodesServeOnEveryNode(t *testing.T) {
+// startThree runs a three-node cluster (cluster secret "s") with extra
+// flags on every node; it returns a client of each and their Raft
+// addresses. The nodes stop when the test ends.
+func startThree(t *testing.T, extra ...string) ([]*respClient, []string) {
+	t.Helper()
 	raft := freePorts(t, 3)
 	peers := fmt.Sprintf("n1=%s,n2=%s,n3=%s", raft[0], raft[1], raft[2])
 	var clients []*respClient
 	for i := range raft {
-		addr, stop := startNode(t, t.TempDir(), "--node-id", fmt.Sprintf("n%d", i+1), "--raft-listen", raft[i],
+		args := append([]string{"--node-id", fmt.Sprintf("n%d", i+1), "--raft-listen", raft[i],
 			"--peers", peers, "--raft-heartbeat-timeout", "300ms", "--raft-election-timeout", "300ms",
-			"--raft-leader-lease-timeout", "300ms", "--cluster-secret", "s")
-		defer stop()
+			"--raft-leader-lease-timeout", "300ms", "--cluster-secret", "s"}, extra...)
+		addr, stop := startNode(t, t.TempDir(), args...)
+		t.Cleanup(stop)
 		clients = append(clients, dial(t, addr))
 	}
+	return clients, raft
+}
+
+// Three processes' worth of nodes: every node's client port takes writes
+// and linearizable reads, followers forwarding to the leader.
+func TestThreeNodesServeOnEveryNode(t *testing.T) {
+	clients, _ := startThree(t)
 	for i, c := range clients {
 		if reply := c.untilOK(t, "XADD", "s", "*", "node", fmt.Sprint(i)); !strings.HasPrefix(reply, "$") {
 			t.Fatalf("XADD via node %d: %q", i+1, reply)
@@ -358,5 +369,60 @@ func TestParseTLSFlags(t *testing.T) {
 	o, err = parseFlags([]string{"--tls-port", "6380", "--tls-cert-file", "c", "--tls-key-file", "k", "--tls-auth-clients", "no"}, io.Discard)
 	if err != nil || o.server.TLSAddr != "127.0.0.1:6380" {
 		t.Fatalf("--tls-auth-clients no without a CA: %q, %v", o.server.TLSAddr, err)
+	}
+}
+
+// TestRaftPortFlood: 2,000 idle connections to a node's Raft port cost it
+// at most --raft-max-conns descriptors; its client port keeps serving, the
+// cluster keeps committing, and a peer's connection still gets through.
+func TestRaftPortFlood(t *testing.T) {
+	clients, raft := startThree(t, "--raft-max-conns", "64", "--raft-handshake-timeout", "1s")
+	if reply := clients[0].untilOK(t, "XADD", "s", "*", "before", "flood"); !strings.HasPrefix(reply, "$") {
+		t.Fatalf("XADD: %q", reply)
+	}
+	openFDs := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skipf("no /proc/self/fd: %v", err)
+		}
+		return len(ents)
+	}
+	before := openFDs()
+	var flood []net.Conn
+	defer func() {
+		for _, c := range flood {
+			_ = c.Close()
+		}
+	}()
+	for range 2000 {
+		c, err := net.Dial("tcp", raft[0])
+		if err != nil {
+			t.Fatalf("flood dial %d: %v", len(flood), err)
+		}
+		flood = append(flood, c)
+	}
+	// Our 2,000 ends stay open; the node keeps at most 64 of the others.
+	deadline := time.Now().Add(10 * time.Second)
+	for openFDs()-before > len(flood)+64+16 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d descriptors more than before the flood of %d connections", openFDs()-before, len(flood))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := clients[0].do(t, "PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING during the flood: %q", got)
+	}
+	for i, c := range clients {
+		if reply := c.untilOK(t, "XADD", "s", "*", "node", fmt.Sprint(i)); !strings.HasPrefix(reply, "$") {
+			t.Fatalf("XADD via node %d during the flood: %q", i+1, reply)
+		}
+	}
+	peer, err := cluster.DialKind(raft[0], cluster.MuxForward, 5*time.Second, "s")
+	if err != nil {
+		t.Fatalf("a peer's connection during the flood: %v", err)
+	}
+	_ = peer.Close()
+	if got := clients[1].untilOK(t, "XLEN", "s"); got != ":4\r\n" {
+		t.Fatalf("XLEN = %q", got)
 	}
 }

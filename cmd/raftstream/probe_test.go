@@ -471,3 +471,20 @@ func TestRaftAdvertiseKeepsNames(t *testing.T) {
 		t.Errorf("raft_leader_addr %q, want one of the advertised names %v", addr, names)
 	}
 }
+
+// TestHealthWhileLoading: a node answering -LOADING is alive (a liveness
+// probe must not restart a node that replays its log) but not ready.
+func TestHealthWhileLoading(t *testing.T) {
+	s := newFakeServer(t, func(string, int) string { return "-LOADING Redis is loading the dataset in memory\r\n" })
+	var out bytes.Buffer
+	if err := dispatch(context.Background(), []string{"health", "--addr", s.ln.Addr().String()}, &out, io.Discard, noEnv); err != nil {
+		t.Fatalf("liveness: %v", err)
+	}
+	if !strings.Contains(out.String(), "LOADING") {
+		t.Errorf("output %q", out.String())
+	}
+	err := dispatch(context.Background(), []string{"health", "--addr", s.ln.Addr().String(), "--require-leader"}, io.Discard, io.Discard, noEnv)
+	if err == nil || !strings.Contains(err.Error(), "loading") {
+		t.Fatalf("readiness while loading: %v", err)
+	}
+}

@@ -1,0 +1,52 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/raftstream/raftstream/cluster"
+)
+
+// TestLoading: a server created before its node answers while the node
+// restores its data: commands that need the dataset get Redis's -LOADING,
+// those Redis flags "loading" are served, and INFO shows the progress.
+func TestLoading(t *testing.T) {
+	s, err := NewLoading(Config{Addr: "127.0.0.1:0", Loading: cluster.NewLoadProgress()}, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, s)
+	c := dialRaw(t, s)
+	const loading = "-LOADING Redis is loading the dataset in memory\r\n"
+	for _, cmd := range [][]string{
+		{"PING"},
+		{"XADD", "s", "*", "f", "v"},
+		{"XRANGE", "s", "-", "+"},
+		{"XREAD", "BLOCK", "0", "STREAMS", "s", "$"},
+		{"WAIT", "0", "0"},
+	} {
+		c.expect(loading, cmd...)
+	}
+	// Queued in MULTI: rejected, and EXEC aborts, as in Redis.
+	c.expect("+OK\r\n", "MULTI")
+	c.expect(loading, "XLEN", "s")
+	c.expect("-EXECABORT Transaction discarded because of previous errors.\r\n", "EXEC")
+
+	c.expect("+OK\r\n", "CLIENT", "SETNAME", "x")
+	c.expect("+OK\r\n", "SELECT", "1")
+	if r := c.do("CONFIG", "GET", "maxclients"); !strings.Contains(r, "10000") {
+		t.Errorf("CONFIG GET while loading: %q", r)
+	}
+	info := bulkBody(c.do("INFO", "persistence"))
+	for _, want := range []string{"loading:1\r\n", "loading_loaded_perc:0.00\r\n", "loading_total_bytes:0\r\n", "loading_eta_seconds:1\r\n"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("INFO persistence lacks %q:\n%s", want, info)
+		}
+	}
+	if got := infoField(t, c, "stats", "total_error_replies"); got == "0" {
+		t.Errorf("LOADING replies not counted as errors")
+	}
+	if err := s.Attach(nil); err == nil {
+		t.Error("Attach(nil) succeeded")
+	}
+}
