@@ -96,6 +96,3 @@ func (c checkedLog) GetLog(index uint64, l *raft.Log) error {
 	}
 	return nil
 }
-
-// IsMonotonic passes the store's answer through to raft.
-func (c checkedLog) IsMonotonic() bool { return isMonotonic(c.LogStore) }

@@ -47,6 +47,10 @@ func TestDiskFull(t *testing.T) {
 	cfg := testConfig(t, "n1", filepath.Join(dir, "data"))
 	cfg.MinFreeDisk = 2 << 20
 	cfg.SnapshotThreshold = 1 << 20 // no snapshot during the test
+	// raft-wal preallocates each segment (64 MiB by default, more than
+	// this disk); the reserve must hold one, as the default reserve holds
+	// a default segment.
+	cfg.walSegmentSize = 1 << 20
 	n := openNode(t, cfg)
 	defer n.Close()
 	waitLeader(t, n)

@@ -78,10 +78,13 @@ func (s *sizedLog) StoreLogs(logs []*raft.Log) error {
 }
 
 func (s *sizedLog) addLocked(index uint64, size int64) {
-	// Raft overwrites a conflicting suffix by deleting it first, so entries
-	// arrive in ascending order; a stray re-store replaces the old size.
+	// An entry at or below the last replaces the suffix from it (a
+	// conflict); one past a gap follows an installed snapshot, and the
+	// store dropped everything before it (walLog.StoreLogs).
 	if n := len(s.ents); n > 0 && s.ents[n-1].index >= index {
 		s.dropLocked(index, s.ents[n-1].index)
+	} else if n > 0 && index > s.ents[n-1].index+1 {
+		s.ents, s.total = s.ents[:0], 0
 	}
 	s.ents = append(s.ents, sizedEntry{index, size})
 	s.total += size
@@ -109,9 +112,6 @@ func (s *sizedLog) dropLocked(min, max uint64) {
 	s.ents = append(s.ents[:lo], s.ents[hi:]...)
 }
 
-// IsMonotonic passes the store's answer through (raft-wal cannot take gaps,
-// so raft must clear it after installing a snapshot).
-func (s *sizedLog) IsMonotonic() bool { return isMonotonic(s.LogStore) }
 
 // bytes reports the tracked size of the log.
 func (s *sizedLog) bytes() int64 {
@@ -136,10 +136,6 @@ func (s *sizedLog) trailingWithin(budget int64, max uint64) uint64 {
 	return n
 }
 
-func isMonotonic(s raft.LogStore) bool {
-	m, ok := s.(raft.MonotonicLogStore)
-	return ok && m.IsMonotonic()
-}
 
 // verifyLog reads every entry of the log once, so that a damaged log stops
 // the node at startup with the place named, instead of surfacing later as

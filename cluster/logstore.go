@@ -180,6 +180,52 @@ type walLog struct {
 // Close closes the log and its metadata file.
 func (w walLog) Close() error { return errors.Join(w.WAL.Close(), w.meta.Close()) }
 
+// IsMonotonic is false, although raft-wal cannot store a gap or overwrite
+// a suffix, because raft's answer for monotonic stores is wrong once: after
+// installing a snapshot it deletes the whole log, even entries newer than
+// the snapshot when a leader sends the same snapshot twice (its replication
+// to a member re-added under the same ID briefly runs twice). The follower
+// then applies from an index it no longer has and panics ("log not found";
+// TestWipedNodeRejoinsFromSnapshot, 1 run in 2). So raft treats the log as
+// it treats raft-boltdb, compacting only up to the snapshot, and StoreLogs
+// bridges a gap or an overlap the way raft-wal can.
+func (w walLog) IsMonotonic() bool { return false }
+
+// StoreLogs appends entries. raft-wal takes only the next index: entries
+// past a gap (the first ones after an installed snapshot, which covers
+// everything the log held) start a fresh log, and entries at or below the
+// last index replace the suffix from there (raft has decided they are
+// new; raft-boltdb would overwrite them in place).
+func (w walLog) StoreLogs(logs []*raft.Log) error {
+	if len(logs) == 0 {
+		return nil
+	}
+	first := logs[0].Index
+	last, err := w.WAL.LastIndex()
+	if err != nil {
+		return err
+	}
+	switch {
+	case last == 0 || first == last+1:
+	case first > last+1:
+		head, err := w.WAL.FirstIndex()
+		if err != nil {
+			return err
+		}
+		if err := w.WAL.DeleteRange(head, last); err != nil {
+			return fmt.Errorf("clear the log before entry %d: %w", first, err)
+		}
+	default:
+		if err := w.WAL.DeleteRange(first, last); err != nil {
+			return fmt.Errorf("replace the log from entry %d: %w", first, err)
+		}
+	}
+	return w.WAL.StoreLogs(logs)
+}
+
+// StoreLog appends one entry (StoreLogs).
+func (w walLog) StoreLog(l *raft.Log) error { return w.StoreLogs([]*raft.Log{l}) }
+
 // GetLog reads an entry. An entry before the first index is gone, as raft
 // expects after compaction: raft-wal frees only whole segments and still
 // reads compacted entries that share the open segment, so a leader would

@@ -497,3 +497,56 @@ func TestWALTailTruncationSurvivesRestart(t *testing.T) {
 		}
 	}
 }
+
+// raft stores past a gap after installing a snapshot, and over the
+// suffix when it takes entries it had as new; raft-wal takes neither,
+// so walLog bridges both.
+func TestWALStoreAcrossGapAndOverlap(t *testing.T) {
+	dir := t.TempDir()
+	w, err := openWAL(dir, 0, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(term uint64, from, to int) {
+		t.Helper()
+		var logs []*raft.Log
+		for i := from; i <= to; i++ {
+			logs = append(logs, &raft.Log{Index: uint64(i), Term: term, Type: raft.LogCommand, Data: []byte(fmt.Sprintf("t%d-%d", term, i))})
+		}
+		if err := w.StoreLogs(logs); err != nil {
+			t.Fatalf("store %d..%d: %v", from, to, err)
+		}
+	}
+	check := func(first, last uint64, want map[uint64]string) {
+		t.Helper()
+		if f, _ := w.FirstIndex(); f != first {
+			t.Fatalf("first index %d, want %d", f, first)
+		}
+		if l, _ := w.LastIndex(); l != last {
+			t.Fatalf("last index %d, want %d", l, last)
+		}
+		for i, v := range want {
+			var l raft.Log
+			if err := w.GetLog(i, &l); err != nil || string(l.Data) != v {
+				t.Fatalf("entry %d = %q (%v), want %q", i, l.Data, err, v)
+			}
+		}
+	}
+	put(1, 1, 10)
+	put(2, 15, 16) // after a snapshot at 14
+	check(15, 16, map[uint64]string{15: "t2-15", 16: "t2-16"})
+	var l raft.Log
+	if err := w.GetLog(5, &l); !errors.Is(err, raft.ErrLogNotFound) {
+		t.Fatalf("entry 5 after the gap: %v", err)
+	}
+	put(3, 16, 18) // 16 taken again as new
+	check(15, 18, map[uint64]string{15: "t2-15", 16: "t3-16", 18: "t3-18"})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if w, err = openWAL(dir, 0, testLogger()); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	check(15, 18, map[uint64]string{15: "t2-15", 16: "t3-16", 17: "t3-17"})
+}

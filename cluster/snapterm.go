@@ -52,6 +52,3 @@ func (s *snapshotTermLogs) GetLog(index uint64, l *raft.Log) error {
 	*l = raft.Log{Index: index, Term: metas[0].Term, Type: raft.LogNoop}
 	return nil
 }
-
-// IsMonotonic passes the store's answer through to raft.
-func (s *snapshotTermLogs) IsMonotonic() bool { return isMonotonic(s.LogStore) }

@@ -87,6 +87,3 @@ func (g *storeGate) abandon(ph *placeholder) bool {
 	g.open = nil
 	return true
 }
-
-// IsMonotonic passes the store's answer through to raft.
-func (g *storeGate) IsMonotonic() bool { return isMonotonic(g.LogStore) }
