@@ -112,7 +112,6 @@ func (s *sizedLog) dropLocked(min, max uint64) {
 	s.ents = append(s.ents[:lo], s.ents[hi:]...)
 }
 
-
 // bytes reports the tracked size of the log.
 func (s *sizedLog) bytes() int64 {
 	s.mu.Lock()
@@ -135,7 +134,6 @@ func (s *sizedLog) trailingWithin(budget int64, max uint64) uint64 {
 	}
 	return n
 }
-
 
 // verifyLog reads every entry of the log once, so that a damaged log stops
 // the node at startup with the place named, instead of surfacing later as

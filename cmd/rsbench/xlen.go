@@ -41,7 +41,10 @@ func runXLenMode(ctx context.Context, o *options, stdout io.Writer) error {
 			}
 			return nil
 		}
-		last = err.Error()
+		// A poll cut short by the deadline says less than the one before.
+		if last == "" || ctx.Err() == nil {
+			last = err.Error()
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("XLEN %s on %s did not reach %d within %v (last: %s)", o.key, o.addr, o.entries, o.timeout, last)

@@ -100,10 +100,8 @@ func TestXLenModeWaitsForTheCount(t *testing.T) {
 
 func TestXLenModeTimesOut(t *testing.T) {
 	f := startFakeNode(t, ":1\r\n")
-	// The timeout must leave the dial and a first XLEN time even on a
-	// loaded machine under -race (100 ms did not, once).
 	o := &options{addr: f.ln.Addr().String(), proto: 2, key: "k", entries: 2,
-		timeout: time.Second, label: "n", format: "text"}
+		timeout: 100 * time.Millisecond, label: "n", format: "text"}
 	err := runXLenMode(context.Background(), o, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "did not reach 2") || !strings.Contains(err.Error(), "XLEN k = 1") {
 		t.Errorf("error %v, want a timeout naming the last count", err)
