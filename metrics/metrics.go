@@ -83,7 +83,7 @@ type collector struct {
 	groupLag, groupPending, groupConsumers   *prometheus.Desc
 	truncated                                *prometheus.Desc
 	commit, applied, lastLog, term, isLeader *prometheus.Desc
-	members, snapIndex                       *prometheus.Desc
+	members, snapIndex, leaderChanges        *prometheus.Desc
 	calls, failed, rejected, cmdSeconds      *prometheus.Desc
 	errors                                   *prometheus.Desc
 }
@@ -110,6 +110,7 @@ func newCollector(src Source, opts Options) *collector {
 		isLeader:       d("raft_is_leader", "1 if this node is the Raft leader."),
 		members:        d("raft_members", "Servers in the latest Raft configuration."),
 		snapIndex:      d("raft_last_snapshot_index", "Log index of this node's latest snapshot."),
+		leaderChanges:  d("raft_leader_changes_total", "Leaders this node saw elected since it started."),
 		calls:          d("command_calls_total", "Calls of the command (INFO commandstats calls).", "command"),
 		failed:         d("command_failed_calls_total", "Calls that ran and replied with an error (failed_calls).", "command"),
 		rejected:       d("command_rejected_calls_total", "Calls refused before running (rejected_calls).", "command"),
@@ -122,7 +123,7 @@ func newCollector(src Source, opts Options) *collector {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.streamLen, c.streamLastMS, c.streamAdded, c.groupLag, c.groupPending,
 		c.groupConsumers, c.truncated, c.commit, c.applied, c.lastLog, c.term, c.isLeader, c.members, c.snapIndex,
-		c.calls, c.failed, c.rejected, c.cmdSeconds, c.errors} {
+		c.leaderChanges, c.calls, c.failed, c.rejected, c.cmdSeconds, c.errors} {
 		ch <- d
 	}
 }
@@ -166,6 +167,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.isLeader, b2f(st.State == "leader"))
 	gauge(c.members, float64(st.Members))
 	gauge(c.snapIndex, float64(st.LastSnapshotIndex))
+	counter(c.leaderChanges, float64(st.LeaderChanges))
 
 	for _, cs := range c.src.CommandStats() {
 		counter(c.calls, float64(cs.Calls), cs.Name)

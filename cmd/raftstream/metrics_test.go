@@ -69,7 +69,7 @@ func TestMetricsListenServesPrometheus(t *testing.T) {
 			t.Errorf("no line %q", want)
 		}
 	}
-	for _, prefix := range []string{"raftstream_raft_commit_index ", "raftstream_raft_applied_index ", "go_goroutines ", "process_resident_memory_bytes "} {
+	for _, prefix := range []string{"raftstream_raft_commit_index ", "raftstream_raft_applied_index ", "raftstream_raft_leader_changes_total ", "go_goroutines ", "process_resident_memory_bytes "} {
 		if !strings.Contains(string(body), "\n"+prefix) {
 			t.Errorf("no %s series", prefix)
 		}
