@@ -142,7 +142,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	}
 	stopMetrics := func() {}
 	if opts.metricsListen != "" {
-		if stopMetrics, err = startMetrics(opts.metricsListen, node, srv, logger); err != nil {
+		if stopMetrics, err = startMetrics(opts.metricsListen, node, srv, opts.server.RequirePass, logger); err != nil {
 			stopConsole()
 			return errors.Join(err, srv.Close(), node.Close())
 		}

@@ -8,16 +8,19 @@ import (
 	"time"
 )
 
-// TestMetricsListenServesPrometheus runs a node with --metrics-listen,
-// writes to a stream with a consumer group and scrapes /metrics: the
+// TestMetricsListenServesPrometheus runs a node with --metrics-listen and
+// --requirepass (a scrape needs the password, as the console does), writes to a stream with a consumer group and scrapes /metrics: the
 // stream, group, command and raft series carry the values Redis reports
 // for the same commands (XLEN 3, XINFO GROUPS pending 1, lag 2, consumers
 // 1; one failed XADD).
 func TestMetricsListenServesPrometheus(t *testing.T) {
 	web := freePorts(t, 1)[0]
-	addr, stop := startNode(t, t.TempDir(), "--metrics-listen", web)
+	addr, stop := startNode(t, t.TempDir(), "--metrics-listen", web, "--requirepass", "pw")
 	defer stop()
 	c := dial(t, addr)
+	if got := c.do(t, "AUTH", "pw"); got != "+OK\r\n" {
+		t.Fatalf("AUTH = %q", got)
+	}
 	c.untilOK(t, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
 	for _, id := range []string{"1-1", "2-1", "3-1"} {
 		if got := c.do(t, "XADD", "s", id, "f", "v"); got != "$3\r\n"+id+"\r\n" {
@@ -32,10 +35,25 @@ func TestMetricsListenServesPrometheus(t *testing.T) {
 		t.Fatalf("XREADGROUP = %q", got)
 	}
 
-	res, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + web + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	scrape := func(pass string) *http.Response {
+		req, err := http.NewRequest("GET", "http://"+web+"/metrics", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pass != "" {
+			req.SetBasicAuth("prometheus", pass)
+		}
+		res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
 	}
+	if res := scrape("wrong"); res.StatusCode != http.StatusUnauthorized {
+		res.Body.Close()
+		t.Fatalf("with a wrong password: %d", res.StatusCode)
+	}
+	res := scrape("pw")
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	if err != nil {
@@ -59,6 +77,7 @@ func TestMetricsListenServesPrometheus(t *testing.T) {
 		`raftstream_command_calls_total{command="xadd"} 4`,
 		`raftstream_command_failed_calls_total{command="xadd"} 1`,
 		`raftstream_command_calls_total{command="xreadgroup"} 1`,
+		`raftstream_command_calls_total{command="auth"} 1`,
 		`raftstream_errors_total{code="ERR"} 1`,
 		`raftstream_raft_is_leader 1`,
 		`raftstream_raft_members 1`,
