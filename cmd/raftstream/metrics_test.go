@@ -5,22 +5,18 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestMetricsListenServesPrometheus runs a node with --metrics-listen and
-// --requirepass (a scrape needs the password, as the console does), writes to a stream with a consumer group and scrapes /metrics: the
+// --requirepass (a scrape needs the password, as the console does),
+// writes to a stream with a consumer group and scrapes /metrics: the
 // stream, group, command and raft series carry the values Redis reports
 // for the same commands (XLEN 3, XINFO GROUPS pending 1, lag 2, consumers
 // 1; one failed XADD).
 func TestMetricsListenServesPrometheus(t *testing.T) {
 	web := freePorts(t, 1)[0]
-	addr, stop := startNode(t, t.TempDir(), "--metrics-listen", web, "--requirepass", "pw")
+	c, stop := startWithPassword(t, "pw", "--metrics-listen", web)
 	defer stop()
-	c := dial(t, addr)
-	if got := c.do(t, "AUTH", "pw"); got != "+OK\r\n" {
-		t.Fatalf("AUTH = %q", got)
-	}
 	c.untilOK(t, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
 	for _, id := range []string{"1-1", "2-1", "3-1"} {
 		if got := c.do(t, "XADD", "s", id, "f", "v"); got != "$3\r\n"+id+"\r\n" {
@@ -35,25 +31,7 @@ func TestMetricsListenServesPrometheus(t *testing.T) {
 		t.Fatalf("XREADGROUP = %q", got)
 	}
 
-	scrape := func(pass string) *http.Response {
-		req, err := http.NewRequest("GET", "http://"+web+"/metrics", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pass != "" {
-			req.SetBasicAuth("prometheus", pass)
-		}
-		res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
-	if res := scrape("wrong"); res.StatusCode != http.StatusUnauthorized {
-		res.Body.Close()
-		t.Fatalf("with a wrong password: %d", res.StatusCode)
-	}
-	res := scrape("pw")
+	res := httpGetAuthed(t, "http://"+web+"/metrics", "pw")
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	if err != nil {
