@@ -217,6 +217,8 @@ type Node struct {
 	// raft reports (leaderWatch).
 	leaderMu sync.Mutex
 	leaderCh chan struct{}
+	// leaderChanges counts the leaders raft reported elected (leaderWatch).
+	leaderChanges atomic.Uint64
 
 	// incarnation identifies this data dir (see NodeInfo.Incarnation).
 	incarnation string
@@ -332,6 +334,10 @@ type Status struct {
 	LastSnapshotTerm  uint64
 	// Members is the number of servers in the latest configuration.
 	Members int
+	// LeaderChanges counts the times this node saw a leader elected since
+	// it started (raft's leader observations naming a leader; a lost
+	// leader is not counted).
+	LeaderChanges uint64
 	// ChangesSinceSnapshot counts the commands this node applied without
 	// an error since its last snapshot (fsm.FSM.ChangesSinceSnapshot).
 	ChangesSinceSnapshot uint64
@@ -352,6 +358,7 @@ func (n *Node) Status() Status {
 		AppliedIndex: n.fsm.AppliedIndex(),
 		LastLogIndex: n.raft.LastIndex(),
 
+		LeaderChanges:        n.leaderChanges.Load(),
 		ChangesSinceSnapshot: n.fsm.ChangesSinceSnapshot(),
 	}
 	if id != "" {

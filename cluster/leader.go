@@ -21,7 +21,10 @@ func (n *Node) startLeaderWatch() {
 		defer n.raft.DeregisterObserver(obs)
 		for {
 			select {
-			case <-ch:
+			case o := <-ch:
+				if lo, _ := o.Data.(raft.LeaderObservation); lo.LeaderID != "" {
+					n.leaderChanges.Add(1)
+				}
 				n.leaderMu.Lock()
 				close(n.leaderCh)
 				n.leaderCh = make(chan struct{})

@@ -255,11 +255,14 @@ func TestTransferLeadershipUnderLoad(t *testing.T) {
 	w.waitAcked(t, 60)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	changes := target.Status().LeaderChanges
 	// Asked on the other follower, which forwards it to the leader.
 	if err := followersOf(leader, nodes)[1].TransferLeadership(ctx, target.cfg.NodeID); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "the target to lead", func() bool { return target.IsLeader() })
+	// The observation reaches the counter asynchronously.
+	waitFor(t, 10*time.Second, "the leader change counted", func() bool { return target.Status().LeaderChanges > changes })
 	w.waitAcked(t, w.ackedCount()+60)
 	w.stop()
 	waitConverged(t, target, nodes)

@@ -300,13 +300,8 @@ func (c *Console) guard(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'")
-		if c.opts.Password != "" {
-			_, pass, ok := r.BasicAuth()
-			if !ok || subtle.ConstantTimeCompare([]byte(pass), []byte(c.opts.Password)) != 1 {
-				h.Set("WWW-Authenticate", `Basic realm="raftstream", charset="UTF-8"`)
-				http.Error(w, "authentication required", http.StatusUnauthorized)
-				return
-			}
+		if !Authorized(w, r, c.opts.Password) {
+			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.Set("Allow", "GET, HEAD")
@@ -315,4 +310,21 @@ func (c *Console) guard(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Authorized reports whether r may be served when password is set
+// (--requirepass): it needs HTTP basic authentication with that password,
+// any user name. When not, it has answered 401. The metrics endpoint
+// shares it, so both HTTP listeners authenticate alike.
+func Authorized(w http.ResponseWriter, r *http.Request, password string) bool {
+	if password == "" {
+		return true
+	}
+	_, pass, ok := r.BasicAuth()
+	if ok && subtle.ConstantTimeCompare([]byte(pass), []byte(password)) == 1 {
+		return true
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="raftstream", charset="UTF-8"`)
+	http.Error(w, "authentication required", http.StatusUnauthorized)
+	return false
 }

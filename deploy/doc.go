@@ -13,6 +13,11 @@
 //   - kubernetes/: a StatefulSet whose pods find each other through the
 //     headless Service's SRV records (--bootstrap-expect 3
 //     --discover-dns), identified by pod name and stable DNS name.
+//   - kubernetes-monitoring/: a kustomize overlay of kubernetes/ that
+//     turns on --metrics-listen and adds a metrics Service and a
+//     Prometheus Operator ServiceMonitor; grafana/: a dashboard of the
+//     metrics. A sibling, not a subfolder: kustomize refuses an overlay
+//     inside its base, and TestKubernetesManifests reads kubernetes/ only.
 //   - compose/k8s-sim.yml: the StatefulSet's exact arguments run in
 //     containers, with network aliases standing in for its DNS names, so
 //     the Kubernetes discovery path is tested without Kubernetes; a

@@ -313,23 +313,18 @@ func (s *Server) infoReplication(b *infoBuilder, _ *engineInfo) {
 }
 
 func (s *Server) infoCommandstats(b *infoBuilder, _ *engineInfo) {
-	s.table().all(func(c *command) {
-		calls, rej, failed := c.stat.calls.Load(), c.stat.rejected.Load(), c.stat.failed.Load()
-		if calls == 0 && rej == 0 && failed == 0 {
-			return
-		}
-		usec := c.stat.usec.Load()
+	for _, c := range s.CommandStats() {
 		per := 0.0
-		if calls > 0 {
-			per = float64(usec) / float64(calls)
+		if c.Calls > 0 {
+			per = float64(c.Usec) / float64(c.Calls)
 		}
 		fmt.Fprintf(b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d\r\n",
-			c.name, calls, usec, per, rej, failed)
-	})
+			c.Name, c.Calls, c.Usec, per, c.Rejected, c.Failed)
+	}
 }
 
 func (s *Server) infoErrorstats(b *infoBuilder, _ *engineInfo) {
-	codes, counts := s.stats.errorCounts()
+	codes, counts := s.ErrorStats()
 	for i, c := range codes {
 		fmt.Fprintf(b, "errorstat_%s:count=%d\r\n", c, counts[i])
 	}

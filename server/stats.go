@@ -163,3 +163,32 @@ func (s *stats) runSampler(ctx context.Context) {
 		}
 	}
 }
+
+// CommandStat is one command's counters as INFO commandstats reports
+// them, for an exporter (the Prometheus endpoint) to read.
+type CommandStat struct {
+	Name     string // lower case; subcommands as "xinfo|groups"
+	Calls    int64
+	Usec     int64 // total time spent running the command
+	Rejected int64 // refused before running: arity, NOAUTH, ...
+	Failed   int64 // ran and replied with an error
+}
+
+// CommandStats returns the counters of every command that has been called,
+// rejected or failed since the start or the last CONFIG RESETSTAT, in name
+// order. It only loads atomics, so it is cheap to call at scrape time.
+func (s *Server) CommandStats() []CommandStat {
+	var out []CommandStat
+	s.table().all(func(c *command) {
+		cs := CommandStat{Name: c.name, Calls: c.stat.calls.Load(), Usec: c.stat.usec.Load(),
+			Rejected: c.stat.rejected.Load(), Failed: c.stat.failed.Load()}
+		if cs.Calls != 0 || cs.Rejected != 0 || cs.Failed != 0 {
+			out = append(out, cs)
+		}
+	})
+	return out
+}
+
+// ErrorStats returns the error reply counts by error code (INFO
+// errorstats), sorted by code.
+func (s *Server) ErrorStats() (codes []string, counts []int64) { return s.stats.errorCounts() }

@@ -7,40 +7,63 @@ import (
 	"time"
 )
 
+// httpGet GETs url, with HTTP basic authentication when pass is set (the
+// console and the metrics endpoint take any user name).
+func httpGet(t *testing.T, url, pass string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pass != "" {
+		req.SetBasicAuth("default", pass)
+	}
+	res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// httpGetAuthed checks that url answers 401 without the password and with
+// a wrong one, and returns its answer with pass.
+func httpGetAuthed(t *testing.T, url, pass string) *http.Response {
+	t.Helper()
+	for _, wrong := range []string{"", pass + "x"} {
+		res := httpGet(t, url, wrong)
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("GET %s with password %q: %d, want 401", url, wrong, res.StatusCode)
+		}
+	}
+	return httpGet(t, url, pass)
+}
+
+// startWithPassword starts a node with --requirepass pass and the extra
+// flags, and returns a client that has authenticated.
+func startWithPassword(t *testing.T, pass string, extra ...string) (*respClient, func()) {
+	t.Helper()
+	addr, stop := startNode(t, t.TempDir(), append(extra, "--requirepass", pass)...)
+	c := dial(t, addr)
+	if got := c.do(t, "AUTH", pass); got != "+OK\r\n" {
+		stop()
+		t.Fatalf("AUTH = %q", got)
+	}
+	return c, stop
+}
+
 // TestHTTPListenServesConsole runs a node with --http-listen and
 // --requirepass: the console's JSON shows the node and a dead-letter
 // group, and only with the password.
 func TestHTTPListenServesConsole(t *testing.T) {
 	web := freePorts(t, 1)[0]
-	addr, stop := startNode(t, t.TempDir(), "--http-listen", web, "--requirepass", "pw")
+	c, stop := startWithPassword(t, "pw", "--http-listen", web)
 	defer stop()
-	c := dial(t, addr)
-	if got := c.do(t, "AUTH", "pw"); got != "+OK\r\n" {
-		t.Fatalf("AUTH = %q", got)
-	}
 	c.untilOK(t, "XGROUP", "CREATE", "jobs", "g", "$", "MKSTREAM")
 	if got := c.do(t, "RS.SETDLQ", "jobs", "g", "MAXDELIVERIES", "2", "DEADLETTER", "jobs:dead"); got != "+OK\r\n" {
 		t.Fatalf("RS.SETDLQ = %q", got)
 	}
-	get := func(pass string) *http.Response {
-		req, err := http.NewRequest("GET", "http://"+web+"/api/status", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pass != "" {
-			req.SetBasicAuth("default", pass)
-		}
-		res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
-	if res := get(""); res.StatusCode != http.StatusUnauthorized {
-		res.Body.Close()
-		t.Fatalf("without the password: %d", res.StatusCode)
-	}
-	res := get("pw")
+	res := httpGetAuthed(t, "http://"+web+"/api/status", "pw")
 	defer res.Body.Close()
 	var st struct {
 		Node    struct{ ID, State string }

@@ -42,6 +42,9 @@ type options struct {
 	// httpListen is --http-listen: where to serve the web console (off if
 	// empty).
 	httpListen string
+	// metricsListen is --metrics-listen: where to serve Prometheus
+	// /metrics (off if empty).
+	metricsListen string
 }
 
 const usageHeader = `raftstream: Redis Streams over Raft.
@@ -163,6 +166,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&o.httpListen, "http-listen", "", "address (host:port) to serve the read-only web console on (cluster, streams, groups, lag, dead letters); empty: off. Asks for --requirepass (HTTP basic auth) when that is set")
+	fs.StringVar(&o.metricsListen, "metrics-listen", "", "address (host:port) to serve Prometheus metrics on at /metrics (streams, groups, raft indexes, command counters, Go runtime); empty: off. Asks for --requirepass (HTTP basic auth) when that is set")
 	fs.StringVar(&o.pprofListen, "pprof-listen", "", "address (host:port) to serve Go profiling endpoints /debug/pprof/ on, for diagnosing performance; empty: off. Never expose it publicly")
 
 	if err := fs.Parse(args); err != nil {

@@ -140,6 +140,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 			return errors.Join(err, srv.Close(), node.Close())
 		}
 	}
+	stopMetrics := func() {}
+	if opts.metricsListen != "" {
+		if stopMetrics, err = startMetrics(opts.metricsListen, node, srv, opts.server.RequirePass, logger); err != nil {
+			stopConsole()
+			return errors.Join(err, srv.Close(), node.Close())
+		}
+	}
 	if opts.node.ClientAddr == "" {
 		// --listen had port 0 (or no advertise address): advertise what
 		// the listener got, if other hosts can dial it.
@@ -169,9 +176,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 		// the reason rather than serve errors (as etcd does).
 		runErr = node.Err()
 	}
-	// The console only reads; it goes first. Clients next, so their
+	// The console and the metrics only read; they go first. Clients next, so their
 	// in-flight writes still reach a live node; then the node, which
 	// drains what is left in the log pipeline.
+	stopMetrics()
 	stopConsole()
 	if err := srv.Close(); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("close client server: %w", err))
