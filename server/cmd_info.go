@@ -119,7 +119,7 @@ func (s *Server) infoServer(b *infoBuilder, _ *engineInfo) {
 	b.kv("uptime_in_seconds", uptime)
 	b.kv("uptime_in_days", uptime/86400)
 	b.kv("executable", exe)
-	b.kv("config_file", "")
+	b.kv("config_file", s.cfg.ConfigFile)
 }
 
 func (s *Server) infoClients(b *infoBuilder, _ *engineInfo) {

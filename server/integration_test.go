@@ -253,7 +253,7 @@ func TestCommandIntrospection(t *testing.T) {
 	c.expect("*2\r\n$4\r\nping\r\n*8\r\n$7\r\nsummary\r\n$15\r\nPing the server\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n",
 		"COMMAND", "DOCS", "ping")
 	c.expect("*0\r\n", "COMMAND", "DOCS", "nosuch")
-	if r := c.do("COMMAND", "DOCS", "config"); !strings.Contains(r, "$11\r\nsubcommands\r\n*8\r\n$10\r\nconfig|get\r\n") {
+	if r := c.do("COMMAND", "DOCS", "config"); !strings.Contains(r, "$11\r\nsubcommands\r\n*10\r\n$10\r\nconfig|get\r\n") {
 		t.Errorf("COMMAND DOCS config: %q", r)
 	}
 	c.expect("*2\r\n$6\r\nxrange\r\n$9\r\nxrevrange\r\n", "COMMAND", "LIST", "FILTERBY", "PATTERN", "x*range")
@@ -311,7 +311,7 @@ func TestConfig(t *testing.T) {
 	d := dialRaw(t, s)
 	d.expect("-NOAUTH Authentication required.\r\n", "PING")
 	d.expect("+OK\r\n", "AUTH", "pw")
-	if r := c.do("CONFIG", "HELP"); !strings.HasPrefix(r, "*9\r\n+CONFIG <subcommand>") {
+	if r := c.do("CONFIG", "HELP"); !strings.HasPrefix(r, "*11\r\n+CONFIG <subcommand>") {
 		t.Errorf("CONFIG HELP: %q", r)
 	}
 	// The replicated setting went through the log: it survives in the
