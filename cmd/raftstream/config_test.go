@@ -154,3 +154,18 @@ func TestConfigFileErrors(t *testing.T) {
 		t.Errorf("missing file: %v\n%s", err, stderr.String())
 	}
 }
+
+// TestShippedConfigLoads: deploy/raftstream.conf, the documented example,
+// loads and says what it says.
+func TestShippedConfigLoads(t *testing.T) {
+	var stderr bytes.Buffer
+	o, err := parseFlagsEnv([]string{"--config", "../../deploy/raftstream.conf"}, &stderr, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if o.node.NodeID != "node1" || o.node.DataDir != "/var/lib/raftstream" || o.server.Addr != "127.0.0.1:6379" ||
+		o.server.MaxBulkLen != 512<<20 || o.logLevel != "info" || o.server.NoProtectedMode {
+		t.Errorf("options: node %q dir %q listen %q bulk %d log %q noprot %v", o.node.NodeID, o.node.DataDir,
+			o.server.Addr, o.server.MaxBulkLen, o.logLevel, o.server.NoProtectedMode)
+	}
+}
