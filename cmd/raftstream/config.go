@@ -99,6 +99,8 @@ func applyConfigFile(fs *flag.FlagSet, path string, skip map[string]bool) error 
 			return fail(name + " is replicated through the Raft log, the same on every node: set it with CONFIG SET on any node, not in a node's config file")
 		case name == configFlag || (fs.Lookup(name) == nil && !hasKey(fixedDirectives, name)):
 			return fail("Bad directive or wrong number of arguments")
+		case len(args) != 1 && hasKey(fixedDirectives, name):
+			return fail(fmt.Sprintf("raftstream always runs with %s %s", name, redisconf.Quote(fixedDirectives[name])))
 		case len(args) != 1:
 			return fail("Bad directive or wrong number of arguments")
 		}

@@ -103,6 +103,12 @@ node-id n7
 	if err != nil || o.server.Addr != "127.0.0.1:6391" {
 		t.Errorf("port alone: %q, %v", o.server.Addr, err)
 	}
+	// A percentage of maxmemory (0 here), as CONFIG REWRITE writes one
+	// CONFIG SET took: no limit.
+	o, err = parseFlagsEnv([]string{"--config", writeConfig(t, "maxmemory-clients 5%\nbind *\n")}, &bytes.Buffer{}, nil)
+	if err != nil || o.server.MaxMemoryClients != 0 || o.server.Addr != "0.0.0.0:6379" {
+		t.Errorf("maxmemory-clients 5%%, bind *: %d %q, %v", o.server.MaxMemoryClients, o.server.Addr, err)
+	}
 }
 
 // TestConfigFileErrors: a bad line stops the start with Redis's report,
@@ -126,6 +132,7 @@ func TestConfigFileErrors(t *testing.T) {
 		{"leader-wait soon\n", 1, "argument must be a duration (500ms, 2s, 1m)"},
 		{"loglevel loud\n", 1, "argument(s) must be one of the following: debug, verbose, notice, warning, nothing"},
 		{"appendonly no\n", 1, `raftstream always runs with appendonly "yes"`},
+		{"save 900 1\n", 1, `raftstream always runs with save ""`},
 		{"client-output-buffer-limit normal 1mb\n", 1, "Wrong number of arguments in buffer limit configuration."},
 		{"client-output-buffer-limit nosuch 0 0 0\n", 1, "Invalid client class specified in buffer limit configuration."},
 		{"\n\nstream-node-max-entries 100\n", 3, "stream-node-max-entries is replicated through the Raft log, the same on every node: set it with CONFIG SET on any node, not in a node's config file"},
