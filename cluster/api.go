@@ -162,6 +162,7 @@ type Node struct {
 	raft   *raft.Raft
 	store  *logStores
 	logs   *sizedLog
+	stats  *nodeStats
 	mux    *Mux
 	stream *streamLayer
 	addr   string
@@ -277,6 +278,9 @@ type Pending struct {
 	cmd  fsm.Command
 	size int
 
+	// start is when Propose queued it, for the commit latency histogram.
+	start time.Time
+
 	done  chan struct{}
 	reply []byte
 	err   error
@@ -308,6 +312,9 @@ func (p *Pending) Wait(ctx context.Context) ([]byte, error) {
 }
 
 func (p *Pending) finish(reply []byte, err error) {
+	if err == nil && !p.start.IsZero() {
+		p.node.stats.commit.observeSince(p.start)
+	}
 	p.reply, p.err = reply, err
 	close(p.done)
 }

@@ -59,7 +59,7 @@ func MigrateLog(ctx context.Context, dataDir string, log *slog.Logger) error {
 		return fmt.Errorf("read %s: %w", boltLogFile, err)
 	}
 
-	dstLog, err := openWAL(walTmp, 0, log)
+	dstLog, err := openWAL(walTmp, 0, nil, log)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func CheckDataDir(dataDir string, log *slog.Logger) (string, error) {
 	if kind == "" {
 		return "", fmt.Errorf("data dir %s holds no Raft log", dataDir)
 	}
-	store, err := openLogStores(dataDir, kind, false, 0, log)
+	store, err := openLogStores(dataDir, kind, false, 0, nil, log)
 	if err != nil {
 		return "", err
 	}

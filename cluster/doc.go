@@ -174,4 +174,14 @@
 // blocks past Close. If the drain times out, the stuck waits return
 // ErrUnknownOutcome and the completer goroutine may stay parked on its
 // raft future: the one leak left, and only in that pathological case.
+//
+// # Statistics
+//
+// Stats (stats.go) reads histograms of the write path and of snapshots:
+// commit latency (Propose to reply), commands per group-committed entry,
+// each StoreLogs (timed in the sizedLog wrapper) and each raft-wal flush
+// (in the fdatasync file), and each snapshot taken and restored (an FSM
+// wrapper around the one raft sees). They are plain atomic buckets read
+// at scrape time by the metrics package, so this package does not depend
+// on the Prometheus client.
 package cluster

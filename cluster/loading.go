@@ -118,23 +118,18 @@ func (p *LoadProgress) replaying(f *fsm.FSM, last uint64, grace time.Duration, c
 	}
 }
 
-// countingFSM counts the snapshot bytes the state machine reads.
-type countingFSM struct {
-	*fsm.FSM
-	p *LoadProgress
-}
-
-func (c countingFSM) Restore(rc io.ReadCloser) error {
-	return c.FSM.Restore(&countingReader{ReadCloser: rc, n: &c.p.snapRead})
-}
-
+// countingReader counts the bytes read from a snapshot: in n, and in
+// also if set (the LoadProgress of a starting node).
 type countingReader struct {
 	io.ReadCloser
-	n *atomic.Int64
+	n, also *atomic.Int64
 }
 
 func (r *countingReader) Read(b []byte) (int, error) {
 	n, err := r.ReadCloser.Read(b)
 	r.n.Add(int64(n))
+	if r.also != nil {
+		r.also.Add(int64(n))
+	}
 	return n, err
 }

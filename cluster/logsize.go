@@ -41,6 +41,9 @@ type sizedLog struct {
 	total int64
 	limit int64
 	over  chan struct{} // poked (non-blocking) when total passes limit
+	// storeTime, if set, records how long each StoreLogs takes: one
+	// append and device flush of the underlying store.
+	storeTime *Histogram
 }
 
 type sizedEntry struct {
@@ -59,9 +62,11 @@ func (s *sizedLog) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log{
 
 // StoreLogs stores entries and records their sizes.
 func (s *sizedLog) StoreLogs(logs []*raft.Log) error {
+	start := time.Now()
 	if err := s.LogStore.StoreLogs(logs); err != nil {
 		return err
 	}
+	s.storeTime.observeSince(start)
 	s.mu.Lock()
 	for _, l := range logs {
 		s.addLocked(l.Index, logSize(l))

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/fs"
 	"github.com/hashicorp/raft-wal/metadb"
 	"github.com/hashicorp/raft-wal/segment"
 	"github.com/hashicorp/raft-wal/types"
@@ -109,7 +110,8 @@ type logStores struct {
 
 // openLogStores opens (creating if fresh) the stores of dataDir.
 // segmentSize sets raft-wal's segment file size (0: its default, 64 MiB).
-func openLogStores(dataDir, requested string, noSync bool, segmentSize int, log *slog.Logger) (*logStores, error) {
+// flush, if set, records the time of each raft-wal segment flush.
+func openLogStores(dataDir, requested string, noSync bool, segmentSize int, flush *Histogram, log *slog.Logger) (*logStores, error) {
 	kind, fresh, err := chooseLogStore(dataDir, requested)
 	if err != nil {
 		return nil, err
@@ -126,7 +128,7 @@ func openLogStores(dataDir, requested string, noSync bool, segmentSize int, log 
 		if noSync {
 			return nil, errors.New("NoSync is only supported with the boltdb log store")
 		}
-		s, err = openWALLog(dataDir, segmentSize, log)
+		s, err = openWALLog(dataDir, segmentSize, flush, log)
 	}
 	if err != nil {
 		return nil, err
@@ -149,7 +151,7 @@ func openBoltLog(dataDir string, noSync bool) (*logStores, error) {
 	return &logStores{kind: LogStoreBoltDB, log: checkedLog{LogStore: b}, stable: b, path: path, close: b.Close}, nil
 }
 
-func openWALLog(dataDir string, segmentSize int, log *slog.Logger) (*logStores, error) {
+func openWALLog(dataDir string, segmentSize int, flush *Histogram, log *slog.Logger) (*logStores, error) {
 	// The stable store first: its file lock keeps a second process off the
 	// data dir before anything touches the wal.
 	stablePath := filepath.Join(dataDir, walStableFile)
@@ -158,7 +160,7 @@ func openWALLog(dataDir string, segmentSize int, log *slog.Logger) (*logStores, 
 		return nil, fmt.Errorf("open raft stable store %s: %w", stablePath, err)
 	}
 	dir := filepath.Join(dataDir, walDir)
-	w, err := openWAL(dir, segmentSize, log)
+	w, err := openWAL(dir, segmentSize, flush, log)
 	if err != nil {
 		_ = stable.Close()
 		return nil, err
@@ -237,8 +239,9 @@ func (w walLog) GetLog(index uint64, l *raft.Log) error {
 	return w.WAL.GetLog(index, l)
 }
 
-// openWAL opens (or creates) a raft-wal log in dir.
-func openWAL(dir string, segmentSize int, log *slog.Logger) (walLog, error) {
+// openWAL opens (or creates) a raft-wal log in dir; flush, if set, records
+// the time of each segment flush.
+func openWAL(dir string, segmentSize int, flush *Histogram, log *slog.Logger) (walLog, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return walLog{}, fmt.Errorf("create wal dir: %w", err)
 	}
@@ -247,7 +250,7 @@ func openWAL(dir string, segmentSize int, log *slog.Logger) (walLog, error) {
 		_ = meta.Close()
 		return walLog{}, err
 	}
-	w, err := openRawWAL(dir, segmentSize, newDataSyncFS(), meta, log)
+	w, err := openRawWAL(dir, segmentSize, dataSyncFS{FS: fs.New(), flush: flush}, meta, log)
 	if err != nil {
 		_ = meta.Close()
 		return walLog{}, fmt.Errorf("open raft log %s: %w (if the files were damaged, see `raftstream check`; a follower can be wiped and rejoined)", dir, err)

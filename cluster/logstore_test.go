@@ -453,7 +453,7 @@ func TestDamagedSnapshotFallback(t *testing.T) {
 func TestWALTailTruncationSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	open := func() walLog {
-		w, err := openWAL(dir, 0, testLogger())
+		w, err := openWAL(dir, 0, nil, testLogger())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -503,7 +503,7 @@ func TestWALTailTruncationSurvivesRestart(t *testing.T) {
 // so walLog bridges both.
 func TestWALStoreAcrossGapAndOverlap(t *testing.T) {
 	dir := t.TempDir()
-	w, err := openWAL(dir, 0, testLogger())
+	w, err := openWAL(dir, 0, nil, testLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -544,7 +544,7 @@ func TestWALStoreAcrossGapAndOverlap(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if w, err = openWAL(dir, 0, testLogger()); err != nil {
+	if w, err = openWAL(dir, 0, nil, testLogger()); err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()

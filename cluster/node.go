@@ -164,12 +164,14 @@ func Open(cfg Config) (n *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	store, err := openLogStores(cfg.DataDir, cfg.LogStore, cfg.NoSync, cfg.walSegmentSize, log)
+	stats := newNodeStats()
+	store, err := openLogStores(cfg.DataDir, cfg.LogStore, cfg.NoSync, cfg.walSegmentSize, stats.logFlush, log)
 	if err != nil {
 		return nil, err
 	}
 	cleanup = append(cleanup, func() { _ = store.close() })
 	sized := newSizedLog(store.log, cfg.SnapshotLogBytes)
+	sized.storeTime = stats.logStore
 	if err := verifyLog(sized, store.kind, store.path); err != nil {
 		return nil, err
 	}
@@ -235,12 +237,11 @@ func Open(cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	f := fsm.New(log)
-	var rfsm raft.FSM = f
+	rfsm := observedFSM{FSM: f, stats: stats, load: cfg.Loading}
 	if cfg.Loading != nil {
 		if metas, err := snaps.List(); err == nil && len(metas) > 0 {
 			cfg.Loading.restoring(metas[0].Size)
 		}
-		rfsm = countingFSM{FSM: f, p: cfg.Loading}
 	}
 	r, err := raft.NewRaft(cfg.raftConfig(hlog), rfsm, logs, store.stable, snaps, trans)
 	if err != nil {
@@ -279,6 +280,7 @@ func Open(cfg Config) (n *Node, err error) {
 		raft:        r,
 		store:       store,
 		logs:        sized,
+		stats:       stats,
 		mux:         mux,
 		stream:      stream,
 		addr:        string(trans.LocalAddr()),

@@ -91,6 +91,7 @@ func (n *Node) Propose(cmd fsm.Command) *Pending {
 		p.finish(nil, err)
 		return p
 	}
+	p.start = time.Now()
 	if err := n.enqueue(qitem{p: p}); err != nil {
 		p.finish(nil, err)
 	}
@@ -289,6 +290,7 @@ func (n *Node) encodeBatch(b *batch, now int64) ([]byte, error) {
 	for _, r := range b.remotes {
 		r.cmds = nil
 	}
+	n.stats.batch.Observe(float64(b.count))
 	return data, nil
 }
 

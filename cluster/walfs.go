@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft-wal/fs"
 	"github.com/hashicorp/raft-wal/types"
@@ -28,6 +29,7 @@ import (
 // full fsync with its directory, as raft-wal's own file does.
 type dataSyncFS struct {
 	*fs.FS
+	flush *Histogram // nil: flushes not timed
 }
 
 func newDataSyncFS() dataSyncFS { return dataSyncFS{FS: fs.New()} }
@@ -43,7 +45,7 @@ func (d dataSyncFS) Create(dir, name string, size uint64) (types.WritableFile, e
 		_ = f.Close()
 		return nil, fmt.Errorf("zero-fill %s: %w", name, err)
 	}
-	return &dataSyncFile{WritableFile: f}, nil
+	return &dataSyncFile{WritableFile: f, flush: d.flush}, nil
 }
 
 // OpenWriter opens an existing segment (the tail, when recovering) for
@@ -53,7 +55,7 @@ func (d dataSyncFS) OpenWriter(dir, name string) (types.WritableFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dataSyncFile{WritableFile: w, synced: 1}, nil
+	return &dataSyncFile{WritableFile: w, synced: 1, flush: d.flush}, nil
 }
 
 func zeroFill(f types.WritableFile, size uint64) error {
@@ -71,6 +73,7 @@ func zeroFill(f types.WritableFile, size uint64) error {
 type dataSyncFile struct {
 	types.WritableFile
 	synced uint32 // 1 once the first, full flush is done
+	flush  *Histogram
 }
 
 type fder interface{ Fd() uintptr }
@@ -79,6 +82,7 @@ type fder interface{ Fd() uintptr }
 // (fsync of the file, its size and zeroed extents, and of the directory
 // entry), afterwards with fdatasync.
 func (f *dataSyncFile) Sync() error {
+	defer f.flush.observeSince(time.Now())
 	if atomic.LoadUint32(&f.synced) == 0 {
 		if err := f.WritableFile.Sync(); err != nil {
 			return err

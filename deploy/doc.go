@@ -18,6 +18,8 @@
 //     Prometheus Operator ServiceMonitor; grafana/: a dashboard of the
 //     metrics. A sibling, not a subfolder: kustomize refuses an overlay
 //     inside its base, and TestKubernetesManifests reads kubernetes/ only.
+//   - raftstream.conf: an example --config file in redis.conf syntax
+//     (docs/operations.md, Config file); cmd/raftstream's tests load it.
 //   - compose/k8s-sim.yml: the StatefulSet's exact arguments run in
 //     containers, with network aliases standing in for its DNS names, so
 //     the Kubernetes discovery path is tested without Kubernetes; a

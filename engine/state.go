@@ -215,18 +215,48 @@ type Info struct {
 	// memory held by stream data.
 	Entries int64
 	Bytes   int64
+	// Streams totals the consumer groups of every stream (INFO streams).
+	Streams StreamTotals
 }
 
-// Info reports keyspace and memory figures. Like Redis's INFO keyspace it
-// counts keys that have expired but are not yet deleted. It is O(keys).
+// StreamTotals sums the consumer groups of all streams, in all databases.
+type StreamTotals struct {
+	Groups    int64
+	Consumers int64
+	Pending   int64 // PEL entries
+	// MaxLag is the largest XINFO GROUPS lag among the groups whose lag is
+	// known; LagUnknown counts those Redis would report null for.
+	MaxLag     int64
+	LagUnknown int64
+	// DeadLettered counts the entries dead-letter groups moved (RS.SETDLQ).
+	DeadLettered int64
+}
+
+// Info reports keyspace, memory and stream figures. Like Redis's INFO
+// keyspace it counts keys that have expired but are not yet deleted. It is
+// O(keys + groups).
 func (s *State) Info() Info {
 	var in Info
 	for i, ks := range s.dbs {
 		in.Keys[i] = int64(ks.keys.Len())
 		in.Expires[i] = int64(ks.expires.Len())
 		ks.keys.Scan(func(sl slot) bool {
-			in.Entries += sl.e.val.Len()
-			in.Bytes += sl.e.val.MemoryUsage()
+			st := sl.e.val
+			in.Entries += st.Len()
+			in.Bytes += st.MemoryUsage()
+			st.eachGroup(func(g *group) bool {
+				t := &in.Streams
+				t.Groups++
+				t.Consumers += int64(g.consumers.Len())
+				t.Pending += int64(g.pel.Len())
+				t.DeadLettered += g.dlq.moved
+				if lag, ok := st.groupLag(g); ok {
+					t.MaxLag = max(t.MaxLag, lag)
+				} else {
+					t.LagUnknown++
+				}
+				return true
+			})
 			return true
 		})
 	}

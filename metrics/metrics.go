@@ -4,8 +4,10 @@
 // Everything is read at scrape time by a prometheus.Collector: the streams
 // and consumer groups from the FSM under its read lock (the same
 // engine.State.StreamStats the web console uses), the Raft indexes from
-// cluster.Node.Status, and the command counters INFO commandstats and
-// errorstats already keep. Nothing is added to the write path, and the
+// cluster.Node.Status, the write-path and snapshot histograms from
+// cluster.Node.Stats (kept by the cluster package in plain atomic buckets,
+// so it needs no Prometheus dependency), and the command counters INFO
+// commandstats and errorstats already keep. Nothing is added to the write path, and the
 // registry is the exporter's own (no process-wide default registry). Go
 // runtime and process metrics are on the same registry.
 //
@@ -34,6 +36,8 @@ type Source interface {
 	Status() cluster.Status
 	// Read runs fn on the replicated state; fn must not keep st.
 	Read(fn func(st *engine.State))
+	// Stats are the node's latency and size histograms.
+	Stats() cluster.Stats
 	CommandStats() []server.CommandStat
 	ErrorStats() (codes []string, counts []int64)
 }
@@ -86,6 +90,11 @@ type collector struct {
 	members, snapIndex, leaderChanges        *prometheus.Desc
 	calls, failed, rejected, cmdSeconds      *prometheus.Desc
 	errors                                   *prometheus.Desc
+
+	commitSeconds, batchCommands, logStoreSeconds, logFlushSeconds *prometheus.Desc
+	snapSeconds, snapBytes, restoreSeconds                         *prometheus.Desc
+	lastSnapSeconds, lastSnapBytes                                 *prometheus.Desc
+	lastRestoreSeconds, lastRestoreBytes                           *prometheus.Desc
 }
 
 func newCollector(src Source, opts Options) *collector {
@@ -116,6 +125,18 @@ func newCollector(src Source, opts Options) *collector {
 		rejected:       d("command_rejected_calls_total", "Calls refused before running (rejected_calls).", "command"),
 		cmdSeconds:     d("command_seconds_total", "Time spent running the command (usec), in seconds.", "command"),
 		errors:         d("errors_total", "Error replies by error code (INFO errorstats).", "code"),
+
+		commitSeconds:      d("commit_seconds", "Time from a write's proposal to its reply, for writes that succeeded, on the node the client is connected to (a follower's include forwarding to the leader)."),
+		batchCommands:      d("batch_commands", "Commands per Raft log entry this node packed as leader (group commit)."),
+		logStoreSeconds:    d("raft_log_store_seconds", "Time of each write of entries to the Raft log (append and device flush)."),
+		logFlushSeconds:    d("raft_log_fsync_seconds", "Time of each flush (fdatasync) of a raft-wal segment file; no observations with the boltdb log store."),
+		snapSeconds:        d("snapshot_seconds", "Time of each snapshot this node took (state clone, encoding, write and flush)."),
+		snapBytes:          d("snapshot_bytes", "Size of each snapshot this node took."),
+		restoreSeconds:     d("snapshot_restore_seconds", "Time of each snapshot restore (at startup or installed from the leader)."),
+		lastSnapSeconds:    d("last_snapshot_seconds", "Time the last snapshot this node took lasted (0: none since start)."),
+		lastSnapBytes:      d("last_snapshot_size_bytes", "Size of the last snapshot this node took (0: none since start)."),
+		lastRestoreSeconds: d("last_snapshot_restore_seconds", "Time the last snapshot restore lasted (0: none since start)."),
+		lastRestoreBytes:   d("last_snapshot_restore_bytes", "Size of the last snapshot restored (0: none since start)."),
 	}
 }
 
@@ -123,7 +144,9 @@ func newCollector(src Source, opts Options) *collector {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.streamLen, c.streamLastMS, c.streamAdded, c.groupLag, c.groupPending,
 		c.groupConsumers, c.truncated, c.commit, c.applied, c.lastLog, c.term, c.isLeader, c.members, c.snapIndex,
-		c.leaderChanges, c.calls, c.failed, c.rejected, c.cmdSeconds, c.errors} {
+		c.leaderChanges, c.calls, c.failed, c.rejected, c.cmdSeconds, c.errors,
+		c.commitSeconds, c.batchCommands, c.logStoreSeconds, c.logFlushSeconds, c.snapSeconds, c.snapBytes,
+		c.restoreSeconds, c.lastSnapSeconds, c.lastSnapBytes, c.lastRestoreSeconds, c.lastRestoreBytes} {
 		ch <- d
 	}
 }
@@ -179,6 +202,26 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for i, code := range codes {
 		counter(c.errors, float64(counts[i]), code)
 	}
+
+	ns := c.src.Stats()
+	histogram := func(d *prometheus.Desc, h cluster.HistogramSnapshot) {
+		buckets := make(map[float64]uint64, len(h.Bounds))
+		for i, b := range h.Bounds {
+			buckets[b] = h.Cumulative[i]
+		}
+		ch <- prometheus.MustNewConstHistogram(d, h.Count, h.Sum, buckets)
+	}
+	histogram(c.commitSeconds, ns.CommitSeconds)
+	histogram(c.batchCommands, ns.BatchCommands)
+	histogram(c.logStoreSeconds, ns.LogStoreSeconds)
+	histogram(c.logFlushSeconds, ns.LogFlushSeconds)
+	histogram(c.snapSeconds, ns.SnapshotSeconds)
+	histogram(c.snapBytes, ns.SnapshotBytes)
+	histogram(c.restoreSeconds, ns.RestoreSeconds)
+	gauge(c.lastSnapSeconds, ns.LastSnapshotSeconds)
+	gauge(c.lastSnapBytes, float64(ns.LastSnapshotBytes))
+	gauge(c.lastRestoreSeconds, ns.LastRestoreSeconds)
+	gauge(c.lastRestoreBytes, float64(ns.LastRestoreBytes))
 }
 
 func b2f(b bool) float64 {

@@ -1,12 +1,16 @@
 package server
 
 import (
+	"errors"
+	"io/fs"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/internal/redisconf"
 )
 
 // localParam is a setting of this node only (not replicated): limits,
@@ -326,6 +330,8 @@ var configHelp = []string{
 	"    Set the configuration <directive> to <value>.",
 	"RESETSTAT",
 	"    Reset statistics reported by the INFO command.",
+	"REWRITE",
+	"    Rewrite the configuration file.",
 }
 
 func cmdConfigHelp(x *call) { writeHelp(x.w, x.argv[0], configHelp) }
@@ -334,4 +340,79 @@ func cmdConfigResetstat(x *call) {
 	x.s.stats.reset()
 	x.s.table().all(func(c *command) { c.stat.reset() })
 	x.w.WriteStatus("OK")
+}
+
+// cmdConfigRewrite writes this node's settings back to its config file, as
+// Redis's CONFIG REWRITE does (redisconf.Rewrite): the node-local settings
+// CONFIG SET can change are updated in place or appended when they differ
+// from the default; every other line is kept. Settings replicated through
+// the log (engine.ConfigParams) are never written: they are the cluster's,
+// kept in the log and snapshots, and a node's file may not set them.
+func cmdConfigRewrite(x *call) {
+	path := x.s.cfg.ConfigFile
+	if path == "" {
+		x.w.WriteError("ERR The server is running without a config file")
+		return
+	}
+	if err := x.s.rewriteConfig(path); err != nil {
+		x.s.logger.Warn("CONFIG REWRITE failed", "file", path, "err", err)
+		x.w.WriteError("ERR Rewriting config file: " + redisconf.Strerror(err))
+		return
+	}
+	x.s.logger.Info("CONFIG REWRITE executed with success", "file", path)
+	x.w.WriteStatus("OK")
+}
+
+func (s *Server) rewriteConfig(path string) error {
+	s.rewriteMu.Lock()
+	defer s.rewriteMu.Unlock()
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return redisconf.WriteFileAtomic(path, redisconf.Rewrite(old, s.rewriteSettings()))
+}
+
+// rewriteSettings are the lines CONFIG REWRITE writes, in Redis's formats:
+// memory values with units, strings quoted, one client-output-buffer-limit
+// line per class. Each is forced (appended if the file lacks it) when it
+// differs from the default.
+func (s *Server) rewriteSettings() []redisconf.Setting {
+	var out []redisconf.Setting
+	add := func(name string, differs bool, args ...string) {
+		out = append(out, redisconf.Setting{Name: name, Args: args, Force: differs})
+	}
+	lims := s.outLimits.Load()
+	for _, c := range []struct {
+		class    string
+		cur, def bufferLimit
+	}{
+		{"normal", lims.normal, defaultBufferLimits.normal},
+		{"slave", lims.replica, defaultBufferLimits.replica},
+		{"pubsub", lims.pubsub, defaultBufferLimits.pubsub},
+	} {
+		add("client-output-buffer-limit", c.cur != c.def, c.class, redisconf.FormatMemory(c.cur.hard),
+			redisconf.FormatMemory(c.cur.soft), strconv.FormatInt(c.cur.softSeconds, 10))
+	}
+	q := s.queryLimit.Load()
+	add("client-query-buffer-limit", q != DefaultClientQueryBufferLimit, redisconf.FormatMemory(q))
+	mc := s.maxClients.Load()
+	add("maxclients", mc != DefaultMaxClients, strconv.FormatInt(mc, 10))
+	mem := *s.maxClientMemText.Load()
+	if !strings.HasSuffix(mem, "%") {
+		n, _ := parseMemory(mem)
+		mem = redisconf.FormatMemory(n)
+	}
+	add("maxmemory-clients", mem != "0", mem)
+	prot := s.protectedMode.Load()
+	add("protected-mode", !prot, yesNo(prot))
+	bulk := s.maxBulk.Load()
+	add("proto-max-bulk-len", bulk != DefaultMaxBulkLen, redisconf.FormatMemory(bulk))
+	pass := *s.requirePass.Load()
+	add("requirepass", pass != "", redisconf.Quote(pass))
+	st := s.slowlog.slowerThan.Load()
+	add("slowlog-log-slower-than", st != DefaultSlowlogSlowerThan, strconv.FormatInt(st, 10))
+	ml := s.slowlog.maxLen.Load()
+	add("slowlog-max-len", ml != DefaultSlowlogMaxLen, strconv.FormatInt(ml, 10))
+	return out
 }

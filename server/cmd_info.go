@@ -37,6 +37,7 @@ func infoSections() []infoSection {
 		{"errorstats", "Errorstats", (*Server).infoErrorstats},
 		{"cluster", "Cluster", (*Server).infoCluster},
 		{"keyspace", "Keyspace", (*Server).infoKeyspace},
+		{"streams", "Streams", (*Server).infoStreams},
 		{"raft", "Raft", (*Server).infoRaft},
 	}
 }
@@ -44,7 +45,7 @@ func infoSections() []infoSection {
 // infoDefault are the sections of a bare INFO (and of "default"); "all"
 // and "everything" add commandstats, as in Redis.
 var infoDefault = setOf("server", "clients", "memory", "persistence", "stats", "replication",
-	"errorstats", "cluster", "keyspace", "raft")
+	"errorstats", "cluster", "keyspace", "streams", "raft")
 
 type infoBuilder struct{ strings.Builder }
 
@@ -77,7 +78,7 @@ func cmdInfo(x *call) {
 		}
 	}
 	var ei *engineInfo
-	if want["memory"] || want["keyspace"] {
+	if want["memory"] || want["keyspace"] || want["streams"] {
 		ei = &engineInfo{}
 		x.s.be.Read(func(st *engine.State) { ei.info = st.Info() })
 	}
@@ -118,7 +119,7 @@ func (s *Server) infoServer(b *infoBuilder, _ *engineInfo) {
 	b.kv("uptime_in_seconds", uptime)
 	b.kv("uptime_in_days", uptime/86400)
 	b.kv("executable", exe)
-	b.kv("config_file", "")
+	b.kv("config_file", s.cfg.ConfigFile)
 }
 
 func (s *Server) infoClients(b *infoBuilder, _ *engineInfo) {
@@ -342,6 +343,25 @@ func (s *Server) infoKeyspace(b *infoBuilder, ei *engineInfo) {
 		}
 		fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=0,subexpiry=0\r\n", db, ei.info.Keys[db], ei.info.Expires[db])
 	}
+}
+
+// infoStreams is raftstream's own section (Redis has none): totals over
+// every stream of every database, from the same O(keys + groups) pass as
+// INFO keyspace, counting as it does keys expired but not yet deleted.
+func (s *Server) infoStreams(b *infoBuilder, ei *engineInfo) {
+	var keys int64
+	for _, n := range ei.info.Keys {
+		keys += n
+	}
+	t := ei.info.Streams
+	b.kv("streams", keys)
+	b.kv("stream_entries", ei.info.Entries)
+	b.kv("stream_groups", t.Groups)
+	b.kv("stream_consumers", t.Consumers)
+	b.kv("stream_pending", t.Pending)
+	b.kv("stream_max_lag", t.MaxLag)
+	b.kv("stream_groups_lag_unknown", t.LagUnknown)
+	b.kv("stream_dead_lettered", t.DeadLettered)
 }
 
 func (s *Server) infoRaft(b *infoBuilder, _ *engineInfo) {

@@ -131,6 +131,8 @@ func serverCommands() []*command {
 					summary: "Show helpful text about the different subcommands", complexity: "O(1)", run: cmdConfigHelp},
 				{name: "config|resetstat", arity: 2, flags: flagsAdmin, acl: aclAdmin, group: "server", since: "2.0.0",
 					summary: "Reset the stats returned by INFO", complexity: "O(1)", run: cmdConfigResetstat},
+				{name: "config|rewrite", arity: 2, flags: flagsAdmin, acl: aclAdmin, group: "server", since: "2.8.0",
+					summary: "Rewrite the configuration file with the in memory configuration", complexity: "O(1)", run: cmdConfigRewrite},
 				{name: "config|set", arity: -4, flags: flagsAdmin, acl: aclAdmin, tips: tipsAllNodesOK, group: "server", since: "2.0.0",
 					summary: "Set configuration parameters to the given values", complexity: "O(N) when N is the number of configuration parameters provided",
 					run: cmdConfigSet},

@@ -78,6 +78,14 @@ type Config struct {
 	// service name failover clients are given). Default
 	// DefaultSentinelMasterName.
 	SentinelMasterName string
+	// ConfigFile is the absolute path of the config file the node was
+	// started with, which CONFIG REWRITE rewrites and INFO server shows.
+	// Empty: CONFIG REWRITE answers that there is none, as Redis does.
+	ConfigFile string
+	// SlowlogSlowerThan and SlowlogMaxLen are slowlog-log-slower-than and
+	// slowlog-max-len; nil takes Redis's defaults.
+	SlowlogSlowerThan *int64
+	SlowlogMaxLen     *int64
 }
 
 // DefaultSentinelMasterName is the SENTINEL master name when
@@ -87,6 +95,9 @@ const DefaultSentinelMasterName = "raftstream"
 // withDefaults returns cfg with zero fields set to their defaults, or an
 // error for values that make no sense.
 func (cfg Config) withDefaults() (Config, error) {
+	if cfg.SlowlogMaxLen != nil && *cfg.SlowlogMaxLen < 0 {
+		return cfg, errors.New("server config: slowlog-max-len must not be negative")
+	}
 	if cfg.MaxBulkLen < 0 || cfg.MaxMemoryClients < 0 || cfg.MaxMultibulkLen < 0 || cfg.ClientQueryBufferLimit < 0 || cfg.MaxClients < 0 || cfg.CommandTimeout < 0 {
 		return cfg, errors.New("server config: limits must not be negative")
 	}

@@ -180,7 +180,7 @@ func TestInfo(t *testing.T) {
 	c.do("FOO")
 	c.do("SELECT", "x")
 	def := bulkBody(c.do("INFO"))
-	for _, sec := range []string{"Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "Errorstats", "Cluster", "Keyspace", "Raft"} {
+	for _, sec := range []string{"Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "Errorstats", "Cluster", "Keyspace", "Streams", "Raft"} {
 		if !strings.Contains(def, "# "+sec+"\r\n") {
 			t.Errorf("INFO lacks section %s", sec)
 		}
@@ -253,7 +253,7 @@ func TestCommandIntrospection(t *testing.T) {
 	c.expect("*2\r\n$4\r\nping\r\n*8\r\n$7\r\nsummary\r\n$15\r\nPing the server\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n",
 		"COMMAND", "DOCS", "ping")
 	c.expect("*0\r\n", "COMMAND", "DOCS", "nosuch")
-	if r := c.do("COMMAND", "DOCS", "config"); !strings.Contains(r, "$11\r\nsubcommands\r\n*8\r\n$10\r\nconfig|get\r\n") {
+	if r := c.do("COMMAND", "DOCS", "config"); !strings.Contains(r, "$11\r\nsubcommands\r\n*10\r\n$10\r\nconfig|get\r\n") {
 		t.Errorf("COMMAND DOCS config: %q", r)
 	}
 	c.expect("*2\r\n$6\r\nxrange\r\n$9\r\nxrevrange\r\n", "COMMAND", "LIST", "FILTERBY", "PATTERN", "x*range")
@@ -311,7 +311,7 @@ func TestConfig(t *testing.T) {
 	d := dialRaw(t, s)
 	d.expect("-NOAUTH Authentication required.\r\n", "PING")
 	d.expect("+OK\r\n", "AUTH", "pw")
-	if r := c.do("CONFIG", "HELP"); !strings.HasPrefix(r, "*9\r\n+CONFIG <subcommand>") {
+	if r := c.do("CONFIG", "HELP"); !strings.HasPrefix(r, "*11\r\n+CONFIG <subcommand>") {
 		t.Errorf("CONFIG HELP: %q", r)
 	}
 	// The replicated setting went through the log: it survives in the
@@ -319,4 +319,54 @@ func TestConfig(t *testing.T) {
 	waitFor(t, 5*time.Second, "the setting in the state", func() bool {
 		return strings.Contains(c.do("CONFIG", "GET", "stream-node-max-entries"), "$2\r\n50\r\n")
 	})
+}
+
+// TestInfoStreams: raftstream's own INFO section sums every stream of
+// every database: entries, groups, consumers, PEL entries, the largest
+// known lag (a group whose lag Redis reports as null is counted apart)
+// and the entries dead-lettered. It comes after Keyspace in INFO, INFO
+// all and INFO everything, and alone with INFO streams.
+func TestInfoStreams(t *testing.T) {
+	s, _ := startDirect(t, Config{})
+	c := dialRaw(t, s)
+	empty := "# Streams\r\nstreams:0\r\nstream_entries:0\r\nstream_groups:0\r\nstream_consumers:0\r\nstream_pending:0\r\n" +
+		"stream_max_lag:0\r\nstream_groups_lag_unknown:0\r\nstream_dead_lettered:0\r\n"
+	if got := bulkBody(c.do("INFO", "streams")); got != empty {
+		t.Errorf("INFO streams of an empty keyspace: %q", got)
+	}
+	for _, cmd := range [][]string{
+		{"XADD", "s", "1-1", "f", "v"}, {"XADD", "s", "2-1", "f", "v"}, {"XADD", "s", "3-1", "f", "v"},
+		{"XGROUP", "CREATE", "s", "g1", "0"},
+		{"XREADGROUP", "GROUP", "g1", "c1", "COUNT", "2", "STREAMS", "s", ">"},
+		{"XGROUP", "CREATE", "s", "g2", "1-1"},
+		{"XDEL", "s", "2-1"},
+		{"SELECT", "1"},
+		{"XADD", "t", "1-1", "f", "v"},
+		{"XGROUP", "CREATE", "t", "g3", "0"},
+		{"RS.SETDLQ", "t", "g3", "MAXDELIVERIES", "1", "DEADLETTER", "t:dead"},
+		{"XREADGROUP", "GROUP", "g3", "c1", "STREAMS", "t", ">"},
+		{"XCLAIM", "t", "g3", "c2", "0", "1-1"},
+		{"XADD", "t", "2-1", "f", "v"},
+	} {
+		if r := c.do(cmd...); strings.HasPrefix(r, "-") {
+			t.Fatalf("%q: %q", cmd, r)
+		}
+	}
+	// Streams s, t and t:dead; entries 2 + 2 + 1 (the dead-lettered
+	// entry is copied and acknowledged, not deleted); consumers g1/c1,
+	// g3/c1 and g3/c2 (XCLAIM made it); g1's two deliveries pending. XINFO
+	// GROUPS reports g1's and g2's lag as null (2-1 was deleted after
+	// their position) and g3's as 1.
+	want := "# Streams\r\nstreams:3\r\nstream_entries:5\r\nstream_groups:3\r\nstream_consumers:3\r\nstream_pending:2\r\n" +
+		"stream_max_lag:1\r\nstream_groups_lag_unknown:2\r\nstream_dead_lettered:1\r\n"
+	if got := bulkBody(c.do("INFO", "streams")); got != want {
+		t.Errorf("INFO streams:\n got %q\nwant %q", got, want)
+	}
+	for _, args := range [][]string{{"INFO"}, {"INFO", "default"}, {"INFO", "all"}, {"INFO", "everything"}, {"INFO", "keyspace", "raft", "STREAMS"}} {
+		body := bulkBody(c.do(args...))
+		ks, st, rf := strings.Index(body, "# Keyspace\r\n"), strings.Index(body, "\r\n"+want), strings.Index(body, "# Raft\r\n")
+		if ks < 0 || st < ks || rf < st {
+			t.Errorf("%q: Keyspace at %d, Streams at %d, Raft at %d", args, ks, st, rf)
+		}
+	}
 }

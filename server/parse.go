@@ -56,6 +56,11 @@ func parseInt64(b []byte) (int64, bool) {
 // b, k, kb, m, mb, g, gb, case-insensitive; k/m/g are powers of 1000 and
 // kb/mb/gb powers of 1024. The number itself must be a non-negative
 // integer.
+// ParseMemory reads a Redis memory value: bytes, or a number with one of
+// the units gb, mb, kb (powers of 1024), g, m, k (of 1000) or b, in any
+// case, as redis.conf and CONFIG SET take them.
+func ParseMemory(s string) (int64, bool) { return parseMemory(s) }
+
 func parseMemory(s string) (int64, bool) {
 	lower := strings.ToLower(s)
 	units := []struct {

@@ -64,6 +64,9 @@ type Server struct {
 	stats   *stats
 	waiters *waiterRegistry
 	slowlog *slowLog
+	// rewriteMu serializes CONFIG REWRITE: each reads the file, then
+	// replaces it.
+	rewriteMu sync.Mutex
 
 	tableOnce sync.Once
 	tab       *commandTable
@@ -137,6 +140,12 @@ func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
 	memText := strconv.FormatInt(cfg.MaxMemoryClients, 10)
 	s.maxClientMemText.Store(&memText)
 	s.slowlog = newSlowLog()
+	if cfg.SlowlogSlowerThan != nil {
+		s.slowlog.slowerThan.Store(*cfg.SlowlogSlowerThan)
+	}
+	if cfg.SlowlogMaxLen != nil {
+		s.slowlog.maxLen.Store(*cfg.SlowlogMaxLen)
+	}
 	s.lnw = &listener{Listener: ln, s: s}
 	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, s.handle, s.accept, s.closed)
 	if cfg.TLSAddr != "" {

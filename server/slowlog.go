@@ -9,12 +9,19 @@ import (
 	"time"
 )
 
-// Redis's defaults and limits for SLOWLOG.
+// Redis's defaults for SLOWLOG: slowlog-log-slower-than (µs) and
+// slowlog-max-len (entries).
 const (
-	defaultSlowlogSlowerThan = 10000 // µs (slowlog-log-slower-than)
-	defaultSlowlogMaxLen     = 128   // entries (slowlog-max-len)
-	slowlogMaxArgc           = 32    // arguments kept per entry
-	slowlogMaxString         = 128   // bytes kept per argument
+	DefaultSlowlogSlowerThan = 10000
+	DefaultSlowlogMaxLen     = 128
+)
+
+// Redis's limits for SLOWLOG.
+const (
+	defaultSlowlogSlowerThan = DefaultSlowlogSlowerThan
+	defaultSlowlogMaxLen     = DefaultSlowlogMaxLen
+	slowlogMaxArgc           = 32  // arguments kept per entry
+	slowlogMaxString         = 128 // bytes kept per argument
 )
 
 // slowLog is SLOWLOG: the latest commands that took longer than

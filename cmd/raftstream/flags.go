@@ -45,6 +45,8 @@ type options struct {
 	// metricsListen is --metrics-listen: where to serve Prometheus
 	// /metrics (off if empty).
 	metricsListen string
+	// configFile is --config, made absolute ("" without one).
+	configFile string
 }
 
 const usageHeader = `raftstream: Redis Streams over Raft.
@@ -100,6 +102,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 		fmt.Fprint(fs.Output(), usageHeader)
 		printDefaults(fs)
 	}
+
+	fs.StringVar(&o.configFile, configFlag, "", "config file in redis.conf syntax: Redis setting names (port, bind, dir, requirepass, tls-*, ...) and any other flag by its name; flags and RAFTSTREAM_* variables win over it. CONFIG REWRITE writes changed settings back to it (docs/operations.md, Config file)")
 
 	// Node identity and addresses.
 	fs.StringVar(&o.node.NodeID, "node-id", host, "unique, stable name of this node in the Raft cluster")
@@ -161,6 +165,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.StringVar(&o.server.ClientOutputBufferLimit, "client-output-buffer-limit", "", `unsent reply bytes a client may hold, Redis syntax: "normal <hard> <soft> <soft-seconds>" (default "normal 0 0 0": no limit)`)
 	fs.Int64Var(&o.server.MaxMemoryClients, "maxmemory-clients", 0, "unsent reply bytes of all clients together; past it the clients holding the most are disconnected (0: no limit)")
 	fs.DurationVar(&o.server.CommandTimeout, "command-timeout", server.DefaultCommandTimeout, "longest a command waits for Raft (write commit or read barrier) before an error reply")
+	slowerThan := fs.Int64("slowlog-log-slower-than", server.DefaultSlowlogSlowerThan, "SLOWLOG records commands slower than this many microseconds (0: every command, negative: none), as Redis's")
+	slowlogMaxLen := fs.Int64("slowlog-max-len", server.DefaultSlowlogMaxLen, "most entries SLOWLOG keeps, as Redis's")
 
 	// Logging.
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -183,6 +189,22 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	if err := applyEnv(fs, lookup); err != nil {
 		return bad("%v", err)
 	}
+	if o.configFile != "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if err := applyConfigFile(fs, o.configFile, set); err != nil {
+			fmt.Fprintf(stderr, "\n%v\n", err)
+			return o, errUsage
+		}
+		if o.configFile, err = absConfigPath(o.configFile); err != nil {
+			return bad("%v", err)
+		}
+		o.server.ConfigFile = o.configFile
+	}
+	if *slowlogMaxLen < 0 {
+		return bad("--slowlog-max-len must not be negative")
+	}
+	o.server.SlowlogSlowerThan, o.server.SlowlogMaxLen = slowerThan, slowlogMaxLen
 	if fs.NArg() > 0 {
 		return bad("unexpected arguments: %q", fs.Args())
 	}

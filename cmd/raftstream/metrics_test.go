@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -25,6 +26,9 @@ func TestMetricsListenServesPrometheus(t *testing.T) {
 	}
 	if got := c.do(t, "XADD", "s", "1-1", "f", "v"); !strings.HasPrefix(got, "-ERR The ID specified in XADD") {
 		t.Fatalf("XADD 1-1 = %q", got)
+	}
+	if got := c.do(t, "RAFT", "SNAPSHOT"); got != "+OK\r\n" {
+		t.Fatalf("RAFT SNAPSHOT = %q", got)
 	}
 	// Last on this connection: do reads only the first line of the array.
 	if got := c.do(t, "XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">"); got != "*1\r\n" {
@@ -69,6 +73,37 @@ func TestMetricsListenServesPrometheus(t *testing.T) {
 	for _, prefix := range []string{"raftstream_raft_commit_index ", "raftstream_raft_applied_index ", "raftstream_raft_leader_changes_total ", "go_goroutines ", "process_resident_memory_bytes "} {
 		if !strings.Contains(string(body), "\n"+prefix) {
 			t.Errorf("no %s series", prefix)
+		}
+	}
+	// The write path and snapshot histograms: the three XADDs that
+	// succeeded and the XREADGROUP were timed, the log writes and wal
+	// flushes too, and RAFT SNAPSHOT was measured.
+	value := func(name string) float64 {
+		for l := range lines {
+			if v, ok := strings.CutPrefix(l, name+" "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatalf("%s: %v", l, err)
+				}
+				return f
+			}
+		}
+		t.Errorf("no %s series", name)
+		return 0
+	}
+	for name, least := range map[string]float64{
+		"raftstream_commit_seconds_count":           4,
+		"raftstream_batch_commands_count":           1,
+		"raftstream_batch_commands_sum":             4,
+		"raftstream_raft_log_store_seconds_count":   1,
+		"raftstream_raft_log_fsync_seconds_count":   1,
+		"raftstream_snapshot_seconds_count":         1,
+		"raftstream_snapshot_bytes_count":           1,
+		"raftstream_last_snapshot_size_bytes":       1,
+		"raftstream_snapshot_restore_seconds_count": 0,
+	} {
+		if v := value(name); v < least {
+			t.Errorf("%s = %v, want at least %v", name, v, least)
 		}
 	}
 	if t.Failed() {
