@@ -128,14 +128,17 @@ func (c Config) raftConfig(logger hclog.Logger) *raft.Config {
 	if c.CommitTimeout > 0 {
 		rc.CommitTimeout = c.CommitTimeout
 	}
-	// Keep raft's invariants when only some timeouts are set: the lease
-	// may not exceed the heartbeat timeout, the election timeout may not
-	// undercut it.
-	if c.LeaderLeaseTimeout <= 0 {
-		rc.LeaderLeaseTimeout = min(rc.LeaderLeaseTimeout, rc.HeartbeatTimeout)
+	// Keep raft's invariants when only some timeouts are set: the
+	// election timeout may not undercut the heartbeat timeout, the lease
+	// may not exceed it. A timeout that was set wins over a default.
+	if c.HeartbeatTimeout <= 0 {
+		rc.HeartbeatTimeout = min(rc.HeartbeatTimeout, rc.ElectionTimeout)
 	}
 	if c.ElectionTimeout <= 0 {
 		rc.ElectionTimeout = max(rc.ElectionTimeout, rc.HeartbeatTimeout)
+	}
+	if c.LeaderLeaseTimeout <= 0 {
+		rc.LeaderLeaseTimeout = min(rc.LeaderLeaseTimeout, rc.HeartbeatTimeout)
 	}
 	return rc
 }

@@ -312,6 +312,8 @@ func TestRaftConfigKeepsInvariants(t *testing.T) {
 	for _, c := range []Config{
 		{NodeID: "a", HeartbeatTimeout: 100 * time.Millisecond},
 		{NodeID: "a", HeartbeatTimeout: 3 * time.Second},
+		{NodeID: "a", ElectionTimeout: 500 * time.Millisecond},
+		{NodeID: "a", ElectionTimeout: 300 * time.Millisecond, LeaderLeaseTimeout: 200 * time.Millisecond},
 		{NodeID: "a", HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond, LeaderLeaseTimeout: 50 * time.Millisecond},
 		{NodeID: "a", MaxAppendEntries: 512, SnapshotThreshold: 3, SnapshotInterval: time.Second, TrailingLogs: 1},
 	} {
@@ -319,6 +321,15 @@ func TestRaftConfigKeepsInvariants(t *testing.T) {
 		rc := c.raftConfig(newHclog(testLogger(), "raft", 0))
 		if err := raft.ValidateConfig(rc); err != nil {
 			t.Errorf("config %+v: %v", c, err)
+		}
+		for _, set := range []struct{ got, want time.Duration }{
+			{rc.HeartbeatTimeout, c.HeartbeatTimeout},
+			{rc.ElectionTimeout, c.ElectionTimeout},
+			{rc.LeaderLeaseTimeout, c.LeaderLeaseTimeout},
+		} {
+			if set.want > 0 && set.got != set.want {
+				t.Errorf("config %+v: a timeout set to %v became %v", c, set.want, set.got)
+			}
 		}
 	}
 }
