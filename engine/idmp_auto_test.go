@@ -2,8 +2,11 @@ package engine
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/raftstream/raftstream/engine/resp"
 )
 
 func split(line string) [][]byte {
@@ -113,4 +116,40 @@ func TestAutoIdempotentXAddDedup(t *testing.T) {
 	if pids != 2 || iids != 3 || added != 3 || dups != 1 {
 		t.Errorf("IDMP stats pids %d iids %d added %d dups %d", pids, iids, added, dups)
 	}
+}
+
+// BenchmarkXAddIdempotency separates what automatic idempotency adds to an
+// XADD: the rewrite on the server (parse and digest) and the IDMP
+// bookkeeping when the state machine applies it (one producer at its size
+// limit, so every XADD also evicts), against a plain XADD.
+func BenchmarkXAddIdempotency(b *testing.B) {
+	value := []byte("0123456789abcdef")
+	argv := func(i int) [][]byte {
+		v := append([]byte(nil), value...)
+		v = strconv.AppendInt(v[:0], int64(i), 10)
+		return [][]byte{[]byte("XADD"), []byte("s"), []byte("*"), []byte("f"), v}
+	}
+	exec := func(b *testing.B, rewrite bool) {
+		s := NewState()
+		w := resp.NewWriter(2)
+		ctx := &Ctx{Now: testNow, W: w}
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			a := argv(i)
+			if rewrite {
+				a, _ = AutoIdempotentXAdd(a, "bench")
+			}
+			w.Reset()
+			ctx.Now = testNow + int64(i/1000)
+			s.Exec(ctx, a)
+		}
+	}
+	b.Run("plain", func(b *testing.B) { exec(b, false) })
+	b.Run("auto-idempotent", func(b *testing.B) { exec(b, true) })
+	b.Run("rewrite-only", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			AutoIdempotentXAdd(argv(i), "bench")
+		}
+	})
 }
