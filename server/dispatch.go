@@ -187,11 +187,14 @@ func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, argv [
 		return
 	}
 	cl.mu.Lock()
-	db, proto := cl.db, cl.proto
+	db, proto, idem := cl.db, cl.proto, cl.idem
 	cl.mu.Unlock()
 	// The log gets the IDMP form; the slot (SLOWLOG) keeps what the
 	// client sent.
-	logged := s.autoIdempotent(cl, argv)
+	logged := argv
+	if idem {
+		logged = s.autoIdempotent(cl, argv)
+	}
 	// argv needs no copy: redcon gives every request its own buffer and
 	// never reuses it.
 	p := s.be.Propose(fsm.Command{DB: uint8(db), Proto: uint8(proto), Argv: logged})
