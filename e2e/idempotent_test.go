@@ -139,7 +139,7 @@ func TestAutoIdempotentLostReply(t *testing.T) {
 			if msgs[0].ID != id && tc.want == 1 {
 				t.Errorf("resent XADD returned %s, the entry is %s", id, msgs[0].ID)
 			}
-			t.Logf("%s: %d entries after one lost reply and go-redis's retry", tc.name, len(msgs))
+			t.Logf("%s: the stream holds %d after one lost reply and go-redis's resend", tc.name, len(msgs))
 		})
 	}
 }
