@@ -160,6 +160,17 @@ func TestAutoIdempotentLeaderKill(t *testing.T) {
 		DialTimeout: time.Second, ReadTimeout: 5 * time.Second, PoolSize: 8})
 	defer c.Close()
 
+	// The writers share one producer (the client name), and IDMP keeps
+	// the last IDMP-MAXSIZE entries of a producer: a writer still backing
+	// off must find its first attempt there when its resend arrives,
+	// however many XADDs the writers that reconnected first have added
+	// meanwhile. So the stream gets Redis's largest size, as
+	// docs/operations.md advises for streams written under one name by
+	// many connections.
+	admin := newClient(t, leader.Addr, 2, 0)
+	must(t, admin.XGroupCreateMkStream(testCtx(t, time.Minute), "load", "g", "$").Err())
+	must(t, admin.Do(testCtx(t, time.Minute), "XCFGSET", "load", "IDMP-MAXSIZE", "10000").Err())
+
 	const writers = 8
 	type key struct{ w, seq int }
 	var (
