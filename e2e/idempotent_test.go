@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -141,6 +143,48 @@ func TestAutoIdempotentLostReply(t *testing.T) {
 			}
 			t.Logf("%s: the stream holds %d after one lost reply and go-redis's resend", tc.name, len(msgs))
 		})
+	}
+}
+
+// resendPy is a redis-py client that names itself and resends a command
+// once its connection breaks, as an application configures redis-py to
+// retry; it prints the ID its XADD returned.
+const resendPy = `
+import sys, redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+r = redis.Redis(host=sys.argv[1], port=int(sys.argv[2]), client_name="orders-api-py",
+                retry=Retry(NoBackoff(), 3), retry_on_error=[redis.exceptions.ConnectionError])
+print(r.xadd("orders", {"order": "1001", "amount": "25"}).decode())
+`
+
+// TestAutoIdempotentLostReplyRedisPy: redis-py sends its client_name again
+// on the connection it opens to resend an XADD whose reply was lost, so
+// --auto-idempotent stores the XADD once.
+func TestAutoIdempotentLostReplyRedisPy(t *testing.T) {
+	if targetIsRedis() {
+		t.Skip("raftstream only")
+	}
+	if out, err := exec.Command(systemPython, "-c", "import redis").CombinedOutput(); err != nil {
+		t.Skipf("redis-py not importable by %s: %v\n%s", systemPython, err, out)
+	}
+	node := StartNode(t, "--auto-idempotent")
+	proxy := newReplyDropper(t, node.Addr)
+	host, port, _ := net.SplitHostPort(proxy.Addr())
+	ctx := testCtx(t, time.Minute)
+	out, err := exec.CommandContext(ctx, systemPython, "-c", resendPy, host, port).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-py: %v\n%s", err, out)
+	}
+	select {
+	case <-proxy.dropped:
+	default:
+		t.Fatal("the proxy dropped no reply")
+	}
+	msgs, err := newClient(t, node.Addr, 2, 0).XRange(ctx, "orders", "-", "+").Result()
+	must(t, err)
+	if len(msgs) != 1 || msgs[0].ID != strings.TrimSpace(string(out)) {
+		t.Fatalf("the stream holds %v; redis-py's resend returned %q", msgs, out)
 	}
 }
 
