@@ -35,6 +35,8 @@ type c3node struct {
 	id   string
 	mu   sync.Mutex
 	join string // seeds; "" means found the cluster with --peers
+	// extra are flags given to every start after the usual ones.
+	extra []string
 }
 
 func (n *c3node) setJoin(seeds string) {
@@ -43,13 +45,14 @@ func (n *c3node) setJoin(seeds string) {
 	n.mu.Unlock()
 }
 
-// startCluster3 starts n founding nodes n1..nN with fastRaft timings.
-func startCluster3(t *testing.T, n int) []*c3node {
+// startCluster3 starts n founding nodes n1..nN with fastRaft timings and
+// the extra flags.
+func startCluster3(t *testing.T, n int, extra ...string) []*c3node {
 	t.Helper()
 	pl := planCluster(t, n)
 	nodes := make([]*c3node, n)
 	for i := range nodes {
-		cn := &c3node{id: fmt.Sprintf("n%d", i+1)}
+		cn := &c3node{id: fmt.Sprintf("n%d", i+1), extra: extra}
 		cn.Proc = newProc(t, "raftstream", pl.bin, cn.args(pl.peers))
 		cn.Name = "raftstream-" + cn.id
 		cn.Addr, cn.RaftAddr = pl.addrs[i], pl.raftAddrs[i]
@@ -84,7 +87,8 @@ func (n *c3node) args(peers string) func(*Proc) []string {
 		} else {
 			a = append(a, "--peers", peers)
 		}
-		return append(a, fastRaft...)
+		a = append(a, fastRaft...)
+		return append(a, n.extra...)
 	}
 }
 

@@ -36,6 +36,13 @@ const (
 	idmpMaxMaxSize      = 10000
 )
 
+// idmpTreeOpts are the options of the IDMP entry trees. Every IDMP XADD
+// inserts into all three and, at the size limit, deletes from all three,
+// one of them at its front; with the default degree (up to 255 items a
+// node) each of those shifts a whole node of pointer-holding items, write
+// barriers included. Small nodes keep the shifts short.
+var idmpTreeOpts = btree.Options{NoLocks: true, Degree: 8}
+
 type idmpState struct {
 	duration int64 // seconds
 	maxSize  int64 // entries per producer
@@ -105,7 +112,7 @@ func (st *idmpState) mutProducer(pid string, create bool) *idmpProducer {
 			return nil
 		}
 		st.producers = btree.NewBTreeGOptions(producerLess, treeOpts)
-		st.expiry = btree.NewBTreeGOptions(idmpRefLess, treeOpts)
+		st.expiry = btree.NewBTreeGOptions(idmpRefLess, idmpTreeOpts)
 	}
 	p, ok := st.producers.Get(&idmpProducer{pid: pid})
 	switch {
@@ -113,8 +120,8 @@ func (st *idmpState) mutProducer(pid string, create bool) *idmpProducer {
 		return nil
 	case !ok:
 		p = &idmpProducer{pid: pid, own: st.own,
-			byIID: btree.NewBTreeGOptions(idmpByIID, treeOpts),
-			byID:  btree.NewBTreeGOptions(idmpByID, treeOpts)}
+			byIID: btree.NewBTreeGOptions(idmpByIID, idmpTreeOpts),
+			byID:  btree.NewBTreeGOptions(idmpByID, idmpTreeOpts)}
 		st.producers.Set(p)
 	case p.own != st.own:
 		c := *p

@@ -2,12 +2,14 @@ package server
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tidwall/redcon"
 
+	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/engine/resp"
 )
 
@@ -37,6 +39,11 @@ type client struct {
 	db      int
 	proto   int
 	lastCmd string // full name of the last command, for CLIENT LIST
+	// idem turns automatic idempotency on (Config.AutoIdempotent,
+	// RS.IDEMPOTENT): XADDs are proposed with IDMP under idemProducer,
+	// or under the client name when idemProducer is empty.
+	idem         bool
+	idemProducer string
 
 	// Used only by the connection goroutine.
 	w       *resp.Writer // scratch writer for replies built here
@@ -94,6 +101,30 @@ func (c *client) setName(n string) {
 	c.mu.Lock()
 	c.name = n
 	c.mu.Unlock()
+}
+
+// autoIdempotent returns the argv to propose for a write: with automatic
+// idempotency on and a producer ID known, an XADD that
+// engine.AutoIdempotentXAdd accepts is rewritten to IDMP; anything else
+// is returned as is. unnamed reports an XADD left alone only because the
+// connection has no producer ID, which INFO counts: the setting protects
+// nothing for such clients.
+func (c *client) autoIdempotent(argv [][]byte) (out [][]byte, rewritten, unnamed bool) {
+	c.mu.Lock()
+	on, producer := c.idem, c.idemProducer
+	if producer == "" {
+		producer = c.name
+	}
+	c.mu.Unlock()
+	if !on || len(argv) == 0 || !strings.EqualFold(string(argv[0]), "xadd") {
+		return argv, false, false
+	}
+	if producer == "" {
+		_, eligible := engine.AutoIdempotentXAdd(argv, "-")
+		return argv, false, eligible
+	}
+	out, rewritten = engine.AutoIdempotentXAdd(argv, producer)
+	return out, rewritten, false
 }
 
 // writer returns the scratch writer, emptied, in the client's protocol.

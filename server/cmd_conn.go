@@ -164,7 +164,8 @@ func cmdSelect(x *call) {
 }
 
 // cmdReset is RESET: back to a fresh connection's state (database 0,
-// RESP2, no name, authenticated only if no password is required). The
+// RESP2, no name, automatic idempotency as the server's default,
+// authenticated only if no password is required). The
 // library name and version stay, as in Redis.
 func cmdReset(x *call) {
 	cl := x.cl
@@ -172,6 +173,7 @@ func cmdReset(x *call) {
 	cl.db = 0
 	cl.proto = 2
 	cl.name = ""
+	cl.idem, cl.idemProducer = x.s.cfg.AutoIdempotent, ""
 	cl.mu.Unlock()
 	cl.noEvict.Store(false)
 	cl.noTouch.Store(false)

@@ -218,6 +218,9 @@ func (s *Server) infoStats(b *infoBuilder, _ *engineInfo) {
 	b.kv("unexpected_error_replies", 0)
 	b.kv("client_query_buffer_limit_disconnections", s.stats.queryLimitDrops.Load())
 	b.kv("client_output_buffer_limit_disconnections", s.stats.outputLimitDrops.Load())
+	// raftstream's own: automatic idempotency (RS.IDEMPOTENT).
+	b.kv("auto_idempotent_xadds", s.stats.autoIdemXAdds.Load())
+	b.kv("auto_idempotent_unnamed_xadds", s.stats.autoIdemUnnamed.Load())
 }
 
 // replicaGone is how long a follower may leave the leader's status polls

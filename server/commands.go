@@ -70,6 +70,16 @@ func serverCommands() []*command {
 					group: "server", since: "2.2.12", summary: "Clear all entries from the slow log", complexity: "O(N) where N is the number of entries in the slowlog",
 					run: cmdSlowlogReset},
 			}},
+		{name: "rs.idempotent", arity: -2, flags: flagsConnFast, acl: aclFastConn, group: "connection", since: "8.0.0",
+			summary:    "Turns automatic idempotency of the connection's XADDs on or off (raftstream extension).",
+			complexity: "O(1)", run: cmdRSIdempotent,
+			args: []docArg{{name: "mode", typ: "oneof", keySpecIndex: -1, args: []docArg{
+				{name: "on", typ: "block", keySpecIndex: -1, args: []docArg{
+					{name: "on", typ: "pure-token", keySpecIndex: -1, token: "ON"},
+					{name: "producer-id", typ: "string", keySpecIndex: -1, flags: []string{"optional"}},
+				}},
+				{name: "off", typ: "pure-token", keySpecIndex: -1, token: "OFF"},
+			}}}},
 		{name: "time", arity: 1, flags: flagsConnFast, acl: []string{"@fast"}, tips: []string{"nondeterministic_output"},
 			group: "server", since: "2.6.0", summary: "Return the current server time", complexity: "O(1)", run: cmdTime},
 		{name: "client", arity: -2, acl: []string{"@slow"}, group: "connection", since: "2.4.0",

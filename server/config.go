@@ -86,6 +86,15 @@ type Config struct {
 	// slowlog-max-len; nil takes Redis's defaults.
 	SlowlogSlowerThan *int64
 	SlowlogMaxLen     *int64
+	// AutoIdempotent turns automatic idempotency on for every new
+	// connection (--auto-idempotent; RS.IDEMPOTENT changes it per
+	// connection): an XADD with an auto-generated ID and no IDMP of its
+	// own is proposed as "XADD key IDMP <client name> <digest> ...", so
+	// the same XADD resent after a reconnect is stored once. Connections
+	// without a client name are not affected. Off by default: two XADDs
+	// with the same arguments from the same client name within the
+	// stream's IDMP window become one entry (docs/operations.md).
+	AutoIdempotent bool
 }
 
 // DefaultSentinelMasterName is the SENTINEL master name when

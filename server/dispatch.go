@@ -187,12 +187,31 @@ func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, argv [
 		return
 	}
 	cl.mu.Lock()
-	db, proto := cl.db, cl.proto
+	db, proto, idem := cl.db, cl.proto, cl.idem
 	cl.mu.Unlock()
+	// The log gets the IDMP form; the slot (SLOWLOG) keeps what the
+	// client sent.
+	logged := argv
+	if idem {
+		logged = s.autoIdempotent(cl, argv)
+	}
 	// argv needs no copy: redcon gives every request its own buffer and
 	// never reuses it.
-	p := s.be.Propose(fsm.Command{DB: uint8(db), Proto: uint8(proto), Argv: argv})
+	p := s.be.Propose(fsm.Command{DB: uint8(db), Proto: uint8(proto), Argv: logged})
 	cl.pending = append(cl.pending, slot{w: p, cmd: cmd, argv: argv, start: start, onCommit: onCommit})
+}
+
+// autoIdempotent applies the connection's automatic idempotency to a
+// write about to be proposed or queued in MULTI, and counts what it did.
+func (s *Server) autoIdempotent(cl *client, argv [][]byte) [][]byte {
+	out, rewritten, unnamed := cl.autoIdempotent(argv)
+	switch {
+	case rewritten:
+		s.stats.autoIdemXAdds.Add(1)
+	case unnamed:
+		s.stats.autoIdemUnnamed.Add(1)
+	}
+	return out
 }
 
 // runRead executes an engine read. Earlier writes of the batch are

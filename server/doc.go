@@ -20,8 +20,22 @@
 // the Raft group to cluster- and failover-aware clients (cmd_cluster.go,
 // cmd_sentinel.go). The server itself implements connection and
 // introspection commands (PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET,
-// CLIENT, INFO, COMMAND, CONFIG, TIME, FUNCTION FLUSH); engine specs with
-// Write set go through the log, all others are reads.
+// CLIENT, INFO, COMMAND, CONFIG, TIME, FUNCTION FLUSH, RS.IDEMPOTENT);
+// engine specs with Write set go through the log, all others are reads.
+//
+// # Automatic idempotency
+//
+// With Config.AutoIdempotent (--auto-idempotent) or RS.IDEMPOTENT ON, an
+// XADD with ID "*" and no IDMP of its own is rewritten, before it is
+// proposed, into an IDMP XADD: the producer ID is the client name (or the
+// one given to RS.IDEMPOTENT), the idempotent ID a digest of the
+// arguments after the key (engine.AutoIdempotentXAdd). A client library
+// resending the XADD on a new connection after the old one broke gets the
+// first entry's ID back. The server cannot tell a reconnecting client
+// from a new one, so the identity must come from the client; connections
+// without one are left alone (INFO stats counts them). The cost of the
+// content-derived ID is that identical XADDs under one name within the
+// stream's IDMP window are stored once, so it is off by default.
 //
 // # Pipelining and group commit
 //
@@ -112,11 +126,11 @@
 // after its entry is applied. The COMMAND INFO and DOCS metadata of engine
 // commands (flags, ACL categories, tips, key specs, arguments) is what
 // redis-server 7.0.15 reports, generated into redismeta.go by
-// gen_redismeta.go; commands newer than that (XACKDEL, XDELEX, XCFGSET,
-// XNACK) derive theirs from the engine's flags (XACKDEL's and XDELEX's key
-// specs follow Redis's command definitions) and have no argument
-// descriptions, and Redis 8's new options are missing from the argument
-// lists. CLIENT LIST reports Redis's buffer fields as zeros, except omem
+// gen_redismeta.go, with a hand-maintained Redis 8 overlay
+// (redismeta8.go): the commands newer than the reference (XACKDEL,
+// XDELEX, XCFGSET, XNACK) as Redis's command JSON files define them, and
+// Redis 8's options of XADD, XTRIM and XREADGROUP, derived from the
+// command reference where no JSON file was at hand. CLIENT LIST reports Redis's buffer fields as zeros, except omem
 // and tot-mem (both the unsent output). CONFIG SET
 // of node-local settings (maxclients, limits, requirepass) changes only
 // this node; the stream settings are replicated through the log.

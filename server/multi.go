@@ -83,6 +83,11 @@ func (s *Server) queueTxn(cl *client, cmd *command, argv [][]byte) []byte {
 			srv, cl.tx.mixed = cmd, true
 		}
 	}
+	if cmd.write {
+		// EXEC of a transaction whose reply was lost may be resent
+		// too: its XADDs get IDMP like single ones.
+		argv = s.autoIdempotent(cl, argv)
+	}
 	// redcon gives each request its own buffer: argv can be kept.
 	cl.tx.cmds = append(cl.tx.cmds, argv)
 	cl.tx.srv = append(cl.tx.srv, srv)

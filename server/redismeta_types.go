@@ -28,28 +28,18 @@ type docArg struct {
 	args            []docArg
 }
 
-// redis8KeySpecs are the key specs of commands newer than the generated
-// reference, from Redis's command definitions (src/commands/<name>.json),
-// where they differ from what the engine's flags give.
-var redis8KeySpecs = map[string][]keySpec{
-	"xackdel": {{flags: []string{"RW", "update", "delete"}, index: 1, lastKey: 0, keyStep: 1, hasSearch: true}},
-	"xdelex":  {{flags: []string{"RW", "delete"}, index: 1, lastKey: 0, keyStep: 1, hasSearch: true}},
-}
-
-// applyRedisMeta overrides c's derived metadata with Redis's.
+// applyRedisMeta overrides c's derived metadata with Redis's: the
+// generated reference's (redismeta.go), then the Redis 8 overlay
+// (redismeta8.go).
 func applyRedisMeta(c *command) {
-	if ks, ok := redis8KeySpecs[c.name]; ok {
-		c.keySpecs = ks
+	if m, ok := redisMeta[c.name]; ok {
+		c.flags, c.acl, c.tips, c.keySpecs = m.flags, m.acl, m.tips, m.keySpecs
+		if m.complexity != "" {
+			c.complexity = m.complexity
+		}
+		c.history, c.args = m.history, m.args
 	}
-	m, ok := redisMeta[c.name]
-	if !ok {
-		return
-	}
-	c.flags, c.acl, c.tips, c.keySpecs = m.flags, m.acl, m.tips, m.keySpecs
-	if m.complexity != "" {
-		c.complexity = m.complexity
-	}
-	c.history, c.args = m.history, m.args
+	applyRedis8(c)
 }
 
 // writeDocArgs writes COMMAND DOCS arguments in Redis's field order.

@@ -264,6 +264,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		created: time.Now(),
 		proto:   2,
 		w:       resp.NewWriter(2),
+		idem:    s.cfg.AutoIdempotent,
 	}
 	cl.authed.Store(*s.requirePass.Load() == "")
 	cl.lastActive.Store(cl.created.UnixNano())

@@ -41,6 +41,10 @@ type stats struct {
 	evictedClients   atomic.Int64
 	outputLimitDrops atomic.Int64
 	queryLimitDrops  atomic.Int64
+	// XADDs rewritten to IDMP by automatic idempotency, and XADDs it
+	// left alone because their connection had no client name.
+	autoIdemXAdds   atomic.Int64
+	autoIdemUnnamed atomic.Int64
 
 	mu     sync.Mutex
 	errors map[string]int64

@@ -164,6 +164,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.IntVar(&o.server.MaxClients, "maxclients", server.DefaultMaxClients, "most concurrent client connections")
 	fs.StringVar(&o.server.ClientOutputBufferLimit, "client-output-buffer-limit", "", `unsent reply bytes a client may hold, Redis syntax: "normal <hard> <soft> <soft-seconds>" (default "normal 0 0 0": no limit)`)
 	fs.Int64Var(&o.server.MaxMemoryClients, "maxmemory-clients", 0, "unsent reply bytes of all clients together; past it the clients holding the most are disconnected (0: no limit)")
+	fs.BoolVar(&o.server.AutoIdempotent, "auto-idempotent", false, "deduplicate each client's XADDs across its reconnects: an XADD with ID * and no IDMP of its own is stored as XADD IDMP <client name> <digest of its arguments>, so a retry by the client library is stored once; connections without a client name are not affected, and an XADD repeated with the same arguments by the same client name within the stream's IDMP window (XCFGSET) is stored once too. RS.IDEMPOTENT changes it per connection")
 	fs.DurationVar(&o.server.CommandTimeout, "command-timeout", server.DefaultCommandTimeout, "longest a command waits for Raft (write commit or read barrier) before an error reply")
 	slowerThan := fs.Int64("slowlog-log-slower-than", server.DefaultSlowlogSlowerThan, "SLOWLOG records commands slower than this many microseconds (0: every command, negative: none), as Redis's")
 	slowlogMaxLen := fs.Int64("slowlog-max-len", server.DefaultSlowlogMaxLen, "most entries SLOWLOG keeps, as Redis's")

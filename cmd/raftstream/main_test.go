@@ -25,6 +25,12 @@ func TestParseFlags(t *testing.T) {
 	if o.node.DataDir != "./data" || o.server.Addr != "127.0.0.1:6379" || o.node.RaftAddr != "127.0.0.1:7379" || o.node.NodeID == "" {
 		t.Fatalf("defaults: %+v", o)
 	}
+	if o.server.AutoIdempotent {
+		t.Fatal("--auto-idempotent is on by default")
+	}
+	if o, err := parseFlags([]string{"--auto-idempotent"}, io.Discard); err != nil || !o.server.AutoIdempotent {
+		t.Fatalf("--auto-idempotent: %v, on %v", err, o.server.AutoIdempotent)
+	}
 	o, err = parseFlags([]string{"--node-id", "a", "--peers", "a=127.0.0.1:1, b=127.0.0.1:2", "--max-batch", "7", "--log-format", "json"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -88,6 +89,9 @@ type loadConfig struct {
 	cleanup   bool
 	// waitReplicas is the numreplicas of the xaddwait mix's WAIT.
 	waitReplicas int
+	// clientName, if set, is sent with CLIENT SETNAME on every
+	// connection, and XADD values are made unique (worker.uniqueValue).
+	clientName string
 }
 
 // result is the outcome of one run.
@@ -126,6 +130,18 @@ func runLoad(ctx context.Context, cfg loadConfig, run int) (*result, error) {
 			return nil, err
 		}
 		conns[i] = c
+		if cfg.clientName != "" {
+			v, err := c.Do("CLIENT", "SETNAME", cfg.clientName)
+			if err == nil && v.err != "" {
+				err = errors.New(v.err)
+			}
+			if err != nil {
+				for _, o := range conns[:i+1] {
+					o.Close()
+				}
+				return nil, fmt.Errorf("CLIENT SETNAME: %w", err)
+			}
+		}
 	}
 
 	var budget atomic.Int64
@@ -226,6 +242,21 @@ type worker struct {
 	ops, consumed, errors int64
 	firstErr              string
 	lat                   hist
+	// seq numbers this worker's XADDs for uniqueValue.
+	seq int64
+}
+
+// uniqueValue returns the next XADD value of a run with -client-name: the
+// worker's ID and a sequence number, padded with 'x' to the value size,
+// so that no two XADDs of a run have the same arguments and automatic
+// idempotency deduplicates none of them.
+func (w *worker) uniqueValue() []byte {
+	w.seq++
+	v := strconv.AppendInt(append(strconv.AppendInt(make([]byte, 0, len(w.value)+24), int64(w.id), 10), '-'), w.seq, 10)
+	for len(v) < len(w.value) {
+		v = append(v, 'x')
+	}
+	return v
 }
 
 func (w *worker) loop(ctx context.Context, deadline time.Time, budget *atomic.Int64) {
@@ -292,7 +323,11 @@ func (w *worker) batch(n int) error {
 	for i := 0; i < n; i++ {
 		switch w.op {
 		case opXAdd:
-			w.c.Append(bXAdd, key, bStar, bField, w.value)
+			value := w.value
+			if w.cfg.clientName != "" {
+				value = w.uniqueValue()
+			}
+			w.c.Append(bXAdd, key, bStar, bField, value)
 		case opXRange:
 			w.c.Append(bXRange, key, bMinus, bPlus, bCount, bTen)
 		case opXRevRange:

@@ -53,6 +53,9 @@ type options struct {
 	timeout   time.Duration
 	noCleanup bool
 	freeport  bool
+
+	// clientName: see the -client-name flag.
+	clientName string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -69,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.valueSize, "value-size", 16, "bytes in the XADD field value")
 	fs.IntVar(&o.keys, "keys", 1, "number of streams the clients spread over")
 	fs.IntVar(&o.proto, "proto", 2, "RESP version (2, or 3 via HELLO 3)")
+	fs.StringVar(&o.clientName, "client-name", "", "load mode: every connection sends CLIENT SETNAME with this name (as a go-redis pool with ClientName does), and each XADD's value is made unique (client and sequence number, padded to -value-size), so raftstream's --auto-idempotent stores every XADD; empty: no name, every XADD the same value")
 	fs.StringVar(&o.prefix, "prefix", "rsbench", "key prefix; every run uses fresh keys under it")
 	fs.IntVar(&o.runs, "runs", 1, "repeat the workload this many times and report the median")
 	fs.StringVar(&o.format, "format", "text", "text; md for a markdown table row of the median; metrics for one tab-separated line per figure and run (label, workload, metric, value), the input of -mode report")
@@ -159,7 +163,7 @@ func runLoadMode(ctx context.Context, o *options, stdout, stderr io.Writer) erro
 		addr: o.addr, proto: o.proto, clients: o.clients, pipeline: o.pipeline,
 		duration: o.duration, requests: o.requests, mix: mix, valueSize: o.valueSize,
 		keys: o.keys, prefix: o.prefix, timeout: o.timeout, cleanup: !o.noCleanup,
-		waitReplicas: o.waitRepl,
+		waitReplicas: o.waitRepl, clientName: o.clientName,
 	}
 	if cfg.requests > 0 {
 		cfg.duration = 24 * time.Hour // the request budget ends the run
