@@ -139,7 +139,7 @@ func (n *Node) Backup(ctx context.Context) (*BackupStream, error) {
 		return nil, err
 	}
 	b := n.fsm.Backup()
-	h := BackupHeader{Version: backupVersion, Index: b.AppliedIndex(), Term: max(n.raft.CurrentTerm(), 1), Created: time.Now()}
+	h := BackupHeader{Version: backupVersion, Index: b.AppliedIndex(), Term: max(n.raft.CurrentTerm(), 1), Created: time.UnixMilli(time.Now().UnixMilli())}
 	crc := crc32.New(castagnoli)
 	length, err := b.WriteTo(crc)
 	if err != nil {

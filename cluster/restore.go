@@ -124,7 +124,11 @@ func seedFromBackup(path, dataDir, nodeID, raftAddr string, log *slog.Logger) er
 		return fmt.Errorf("open snapshot store: %w", err)
 	}
 	conf := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: raft.ServerID(nodeID), Address: raft.ServerAddress(raftAddr)}}}
-	sink, err := snaps.Create(raft.SnapshotVersionMax, h.Index, h.Term, conf, h.Index, nil)
+	// The transport only encodes the peers' addresses into the metadata
+	// (protocol version 3 keeps them as given).
+	_, trans := raft.NewInmemTransport(raft.ServerAddress(raftAddr))
+	defer trans.Close()
+	sink, err := snaps.Create(raft.SnapshotVersionMax, h.Index, h.Term, conf, h.Index, trans)
 	if err != nil {
 		return fmt.Errorf("create snapshot: %w", err)
 	}
@@ -290,7 +294,11 @@ func ForceNewCluster(dataDir, nodeID, raftAddr string, log *slog.Logger) (string
 	last, _ := store.log.LastIndex()
 
 	hlog := newHclog(log, "raft", hclog.Warn)
-	rc := Config{NodeID: nodeID}.raftConfig(hlog)
+	base, err := Config{NodeID: nodeID, DataDir: dataDir, RaftAddr: raftAddr, Logger: log}.withDefaults()
+	if err != nil {
+		return "", err
+	}
+	rc := base.raftConfig(hlog)
 	f := fsm.New(slog.New(slog.DiscardHandler))
 	_, trans := raft.NewInmemTransport(raft.ServerAddress(raftAddr))
 	logs := &snapshotTermLogs{LogStore: store.log, snaps: snaps}
@@ -306,7 +314,7 @@ func ForceNewCluster(dataDir, nodeID, raftAddr string, log *slog.Logger) (string
 	}
 	log.Info("forced a new cluster", "data_dir", dataDir, "node_id", nodeID, "raft_addr", raftAddr, "applied_index", f.AppliedIndex(), "dropped_members", lost)
 	slices.Sort(lost)
-	return fmt.Sprintf("data dir %s is now a single-voter cluster of %q at %s, holding the state up to log index %d (log entries %d..%d applied); members dropped: %s",
+	return fmt.Sprintf("data dir %s is now a single-voter cluster of %q at %s, holding the state up to log index %d (its log held entries %d..%d); members dropped: %s",
 		dataDir, nodeID, raftAddr, f.AppliedIndex(), first, last, strings.Join(lost, ", ")), nil
 }
 
