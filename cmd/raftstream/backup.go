@@ -72,7 +72,7 @@ type backupOptions struct {
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, lookup func(string) (string, bool)) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	var o backupOptions
-	fs.StringVar(&o.from, "from", "127.0.0.1:6379", "client address (host:port) of any node of the cluster")
+	fs.StringVar(&o.from, "from", "", "client address (host:port) of any node of the cluster (default: $RAFTSTREAM_LISTEN with a wildcard host made 127.0.0.1, else 127.0.0.1:6379)")
 	fs.StringVar(&o.out, "out", "", "file to write the backup to (required; replaced if it exists)")
 	fs.StringVar(&o.user, "user", "", "user name for AUTH (with --password)")
 	fs.StringVar(&o.password, "password", "", "password for AUTH (default: $RAFTSTREAM_REQUIREPASS)")
@@ -92,8 +92,15 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, loo
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if !given["password"] && lookup != nil {
-		o.password, _ = lookup(envName("requirepass"))
+	// The node's own environment, as the probe subcommands read it, so
+	// that inside a node's container no flags are needed but --out.
+	var po probeOptions
+	po.fillFromEnv(fs, envOrNone(lookup))
+	if !given["from"] {
+		o.from = po.addr
+	}
+	if !given["password"] {
+		o.password = po.password
 	}
 	if o.out == "" {
 		fmt.Fprintln(stderr, "raftstream backup: --out is required")
@@ -358,4 +365,12 @@ func runRecover(_ context.Context, args []string, stdout, stderr io.Writer, look
 	}
 	fmt.Fprintf(stdout, "%s\nstart the node as before; then start the other nodes on EMPTY data dirs with --join\n", summary)
 	return nil
+}
+
+// envOrNone is lookup, or an empty environment when it is nil.
+func envOrNone(lookup func(string) (string, bool)) func(string) (string, bool) {
+	if lookup == nil {
+		return func(string) (string, bool) { return "", false }
+	}
+	return lookup
 }
