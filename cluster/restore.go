@@ -227,7 +227,7 @@ func checkRestored(cfg Config, conf raft.Configuration, self raft.ServerAddress,
 			cfg.DataDir, want, cfg.NodeID, want)
 	case s.Address != self:
 		return fmt.Errorf("data dir %s was restored for Raft address %s (raftstream restore --raft-advertise), but this node advertises %s: "+
-			"start it with --raft-advertise %s (or restore again with the address it will use)", cfg.DataDir, s.Address, self, s.Address)
+			"start it with --raft-listen %s (or --raft-advertise %s), or restore again with the address it will use", cfg.DataDir, s.Address, self, s.Address, s.Address)
 	}
 	return nil
 }
