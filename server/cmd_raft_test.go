@@ -202,3 +202,27 @@ func TestRaftBackup(t *testing.T) {
 	c.expect("+QUEUED\r\n", "RAFT", "BACKUP")
 	c.expect("*1\r\n-ERR RAFT BACKUP is not allowed in transactions\r\n", "EXEC")
 }
+
+// A client that hangs up in the middle of a backup costs the server
+// nothing lasting: the next backup and other clients are served.
+func TestRaftBackupClientGone(t *testing.T) {
+	n := startNode(t)
+	s := startServer(t, Config{}, n)
+	c := dialRaw(t, s)
+	big := strings.Repeat("y", 64<<10)
+	for i := range 200 { // about 13 MB: far more than the socket buffers
+		c.do("XADD", "s", "*", "v", big, "i", fmt.Sprint(i))
+	}
+	gone := dialRaw(t, s)
+	gone.send(encode("RAFT", "BACKUP"))
+	if line, err := gone.br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "$") {
+		t.Fatalf("RAFT BACKUP: %q, %v", line, err)
+	}
+	_ = gone.c.Close()
+
+	frame := c.do("RAFT", "BACKUP")
+	if _, err := cluster.ParseBackupHeader([]byte(bulkBody(frame))); err != nil {
+		t.Fatalf("the next backup: %v", err)
+	}
+	c.expect("+PONG\r\n", "PING")
+}
