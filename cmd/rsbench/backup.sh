@@ -5,7 +5,8 @@
 # entries, then RUNS rounds of:
 #   - backup: `raftstream backup` from the live node to a file (read
 #     barrier, two encoding passes on the node, the client's fsync and
-#     read-back verification included);
+#     read-back verification included), with the node's RSS before and
+#     its peak RSS during the backup (VmHWM, reset through clear_refs);
 #   - restore: `raftstream restore` of that file into a new data dir
 #     (verification pass, decode, snapshot write);
 #   - start: the restored node started, time until XLEN answers ENTRIES.
@@ -39,12 +40,18 @@ echo "# filling with $ENTRIES entries" >&2
 redis-cli -p "${cport[src]}" XGROUP CREATE "$KEY" g 0 >/dev/null
 redis-cli -p "${cport[src]}" XREADGROUP GROUP g c1 COUNT "$PENDING" STREAMS "$KEY" '>' >/dev/null
 
-printf '| round | backup (s) | file (bytes) | restore (s) | start until serving (s) |\n| --- | --- | --- | --- | --- |\n'
+kib() { awk -v k="$1" '$1 == k":" { print $2 }' "/proc/${npid[src]}/status"; }
+
+printf '| round | backup (s) | file (bytes) | node RSS before (MiB) | node peak RSS during backup (MiB) | restore (s) | start until serving (s) |\n'
+printf '| --- | --- | --- | --- | --- | --- | --- |\n'
 for r in $(seq 1 "$RUNS"); do
 	file="$work/backup-$r.rsb"
+	rss_before=$(kib VmRSS)
+	echo 5 >"/proc/${npid[src]}/clear_refs" # resets VmHWM to the current RSS
 	start=$EPOCHREALTIME
 	"$work/raftstream" backup --from "$addr" --out "$file" --timeout 5m >>"$work/runs.log"
 	took_backup=$(seconds_since "$start")
+	rss_peak=$(kib VmHWM)
 
 	node_new "r$r"
 	rmdir "$work/data/r$r"
@@ -60,6 +67,7 @@ for r in $(seq 1 "$RUNS"); do
 	took_start=$(seconds_since "$start")
 	kill -TERM "${npid[r$r]}"
 	wait "${npid[r$r]}" 2>/dev/null || true
-	printf '| %d | %s | %s | %s | %s |\n' "$r" "$took_backup" "$(stat -c %s "$file")" "$took_restore" "$took_start"
+	printf '| %d | %s | %s | %d | %d | %s | %s |\n' "$r" "$took_backup" "$(stat -c %s "$file")" \
+		$((rss_before / 1024)) $((rss_peak / 1024)) "$took_restore" "$took_start"
 	rm -f "$file"
 done
