@@ -37,7 +37,8 @@ func raftCommands() []*command {
 			summary: "A container for Raft cluster commands", complexity: "Depends on subcommand.",
 			subs: []*command{
 				sub("add", -4, flagsRaftAdmin, "Add a node to the Raft cluster as a non-voter", cmdRaftAdd),
-				sub("backup", 2, []string{"admin", "noscript"}, "Stream a consistent backup of the replicated state", cmdRaftBackup),
+				withComplexity(sub("backup", 2, []string{"admin", "noscript"}, "Stream a consistent backup of the replicated state", cmdRaftBackup),
+					"O(N) where N is the size of the replicated state"),
 				sub("help", 2, flagsHelp, "Show helpful text about the different subcommands", cmdRaftHelp),
 				sub("info", 2, flagsRaftInfo, "Get the Raft state of this node", cmdRaftInfo),
 				sub("leader", 2, flagsRaftInfo, "Get the Raft leader's node ID and client address", cmdRaftLeader),
@@ -52,6 +53,11 @@ func raftCommands() []*command {
 		{name: "readwrite", arity: 1, flags: flagsConnFast, acl: aclFastConn, group: "cluster", since: "3.0.0",
 			summary: "Disables read queries for a connection to a cluster replica node", complexity: "O(1)", run: cmdReadwrite},
 	}
+}
+
+func withComplexity(c *command, complexity string) *command {
+	c.complexity = complexity
+	return c
 }
 
 var raftHelp = []string{
