@@ -162,6 +162,21 @@
 // deadline, at least every ExpiryInterval), so every replica deletes the
 // same keys and trims the same entries at the same log position.
 //
+// # Backups, restore and forced recovery
+//
+// Backup (backup.go) serves RAFT BACKUP: after a read barrier it clones
+// the FSM state copy-on-write, without the member metadata, and streams
+// it in a checksummed file format; it encodes the clone twice (length and
+// CRC for the header, then the bytes) rather than hold a second copy.
+// RestoreBackup and ForceNewCluster (restore.go) work offline on a data
+// dir: the first writes a new one whose only content is a snapshot at the
+// backup's index, with a configuration naming just the new node, and the
+// term in the stable store; the second runs hashicorp/raft's
+// RecoverCluster on a survivor, folding its log into a snapshot with a
+// single-voter configuration. A data dir holding snapshots but no log is
+// refused at Open: snapshots copied from another node would bring back
+// its old membership.
+//
 // # Shutdown
 //
 // hashicorp/raft futures may never resolve after Shutdown (raft#498), so

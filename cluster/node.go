@@ -167,6 +167,9 @@ func Open(cfg Config) (n *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	if err := refuseCopiedSnapshots(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	stats := newNodeStats()
 	store, err := openLogStores(cfg.DataDir, cfg.LogStore, cfg.NoSync, cfg.walSegmentSize, stats.logFlush, log)
 	if err != nil {
@@ -252,7 +255,7 @@ func Open(cfg Config) (n *Node, err error) {
 	}
 	cleanup = append(cleanup, func() { _ = r.Shutdown().Error() })
 	if existing {
-		if err := checkResumable(cfg, r, store.stable, log); err != nil {
+		if err := checkResumable(cfg, r, trans.LocalAddr(), store.stable, log); err != nil {
 			return nil, err
 		}
 	}

@@ -167,12 +167,15 @@ func (n *Node) fail(err error) {
 // checkResumable runs when a data dir with Raft state opens: a node
 // removed from its cluster must not come back as if nothing happened, and
 // a join request (which needs an empty data dir) is not dropped silently.
-func checkResumable(cfg Config, r *raft.Raft, store raft.StableStore, log interface{ Warn(string, ...any) }) error {
+func checkResumable(cfg Config, r *raft.Raft, self raft.ServerAddress, store raft.StableStore, log interface{ Warn(string, ...any) }) error {
 	f := r.GetConfiguration()
 	if err := f.Error(); err != nil {
 		return fmt.Errorf("read raft configuration: %w", err)
 	}
 	conf := f.Configuration()
+	if err := checkRestored(cfg, conf, self, store); err != nil {
+		return err
+	}
 	_, member := findServer(conf, cfg.NodeID)
 	was, err := wasMember(store)
 	if err != nil {

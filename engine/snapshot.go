@@ -64,7 +64,7 @@ func (s *State) WriteSnapshot(w io.Writer) error {
 			} else {
 				b = append(b, 0)
 			}
-			b = sl.e.val.AppendSnapshot(b)
+			b = sl.e.val.appendSnapshot(b, sw.write)
 			if len(b) >= snapFlushAt {
 				b = sw.write(b)
 			}

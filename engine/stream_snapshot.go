@@ -27,7 +27,14 @@ var errShortStream = errors.New("stream snapshot: truncated")
 // with IDs as two uvarints. Node bytes are written verbatim, deleted entries
 // included, so a decoded stream has the same nodes and trims, appends and
 // re-encodes exactly like the original.
-func (s *Stream) AppendSnapshot(b []byte) []byte {
+func (s *Stream) AppendSnapshot(b []byte) []byte { return s.appendSnapshot(b, nil) }
+
+// appendSnapshot is AppendSnapshot that hands b to flush (which returns
+// it emptied) whenever it holds snapFlushAt bytes between two nodes, so
+// that writing a large stream (WriteSnapshot: a Raft snapshot or a
+// backup) does not first build its whole encoding in memory. The bytes
+// are the same either way.
+func (s *Stream) appendSnapshot(b []byte, flush func([]byte) []byte) []byte {
 	b = append(b, streamSnapshotVersion)
 	b = appendID(b, s.last)
 	b = appendID(b, s.maxDeleted)
@@ -37,6 +44,9 @@ func (s *Stream) AppendSnapshot(b []byte) []byte {
 		b = appendID(b, n.master)
 		b = binary.AppendUvarint(b, uint64(len(n.data)))
 		b = append(b, n.data...)
+		if flush != nil && len(b) >= snapFlushAt {
+			b = flush(b)
+		}
 		return true
 	})
 	b = s.appendGroups(b)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 
 	"github.com/hashicorp/raft"
 
@@ -159,4 +160,62 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.setApplied(applied)
 	f.log.Info("restored snapshot", "applied_index", applied)
 	return nil
+}
+
+// Backup is a point-in-time copy of the replicated state for a backup:
+// the snapshot encoding without the member metadata, which describes the
+// cluster the backup came from and not the one it will seed.
+type Backup struct{ s *snapshot }
+
+// Backup clones the state (copy-on-write, O(keys), as for a Raft
+// snapshot) without touching the snapshot bookkeeping (INFO's
+// rdb_changes_since_last_save counts from raft's snapshots only).
+func (f *FSM) Backup() *Backup {
+	f.mu.Lock()
+	s := &snapshot{
+		st:       f.st.Clone(),
+		members:  map[string]NodeMeta{},
+		sessions: f.sessions.clone(),
+		applied:  f.applied.Load(),
+	}
+	f.mu.Unlock()
+	return &Backup{s: s}
+}
+
+// AppliedIndex is the index of the last log entry the backup includes.
+func (b *Backup) AppliedIndex() uint64 { return b.s.applied }
+
+// WriteTo writes the backup in the FSM snapshot format, which Restore
+// reads. The clone is immutable, so every call writes the same bytes.
+func (b *Backup) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	err := b.s.writeTo(cw)
+	return cw.n, err
+}
+
+// Release drops the clone.
+func (b *Backup) Release() { b.s.Release() }
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// RetainMembers forgets the member metadata of every node not in keep.
+// Forcing a new cluster from a survivor uses it so that lost members do
+// not linger in the replicated metadata.
+func (f *FSM) RetainMembers(keep ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id := range f.members {
+		if !slices.Contains(keep, id) {
+			delete(f.members, id)
+		}
+	}
 }

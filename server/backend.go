@@ -54,6 +54,16 @@ type adminBackend interface {
 	ReadBarrierStale() error
 }
 
+// backupBackend serves RAFT BACKUP; a separate interface for the same
+// reason as adminBackend.
+type backupBackend interface {
+	Backup(ctx context.Context) (*cluster.BackupStream, error)
+}
+
+func (b nodeBackend) Backup(ctx context.Context) (*cluster.BackupStream, error) {
+	return b.n.Backup(ctx)
+}
+
 func (b nodeBackend) Members() ([]cluster.Member, error) { return b.n.Members() }
 func (b nodeBackend) AddMember(ctx context.Context, m cluster.NodeInfo) error {
 	return b.n.AddMember(ctx, m)

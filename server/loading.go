@@ -136,6 +136,14 @@ func (b *lateBackend) Snapshot(ctx context.Context) error {
 	return n.Snapshot(ctx)
 }
 
+func (b *lateBackend) Backup(ctx context.Context) (*cluster.BackupStream, error) {
+	n, err := b.admin()
+	if err != nil {
+		return nil, err
+	}
+	return n.Backup(ctx)
+}
+
 func (b *lateBackend) Digest() (string, error) {
 	n, err := b.admin()
 	if err != nil {

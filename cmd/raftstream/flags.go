@@ -56,6 +56,9 @@ Usage: raftstream [flags]
        raftstream transfer-leadership [--addr host:port] [--to id] (see raftstream transfer-leadership --help)
        raftstream migrate-log --data-dir DIR                         (move a raft.db log to raft-wal, offline)
        raftstream check --data-dir DIR                               (verify a data dir offline)
+       raftstream backup --from host:port --out FILE                 (consistent backup of a live cluster)
+       raftstream restore --in FILE --data-dir DIR                   (seed a new single-node cluster from a backup)
+       raftstream recover --force-new-cluster --data-dir DIR         (make a survivor of a lost majority a cluster of its own)
        raftstream version
        raftstream --version                                        (version, commit, Go version)
 

@@ -72,6 +72,12 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, look
 			return runTransfer(ctx, args[1:], stdout, stderr, lookup)
 		case "migrate-log", "check":
 			return runDataDirTool(ctx, args[0], args[1:], stdout, stderr, lookup)
+		case "backup":
+			return runBackup(ctx, args[1:], stdout, stderr, lookup)
+		case "restore":
+			return runRestore(ctx, args[1:], stdout, stderr, lookup)
+		case "recover":
+			return runRecover(ctx, args[1:], stdout, stderr, lookup)
 		case "version", "--version", "-version":
 			fmt.Fprint(stdout, versionLine(debug.ReadBuildInfo()))
 			return nil
