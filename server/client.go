@@ -25,11 +25,11 @@ type client struct {
 
 	authed     atomic.Bool
 	user       atomic.Pointer[string] // the ACL user (default until AUTH)
-	noEvict    atomic.Bool  // CLIENT NO-EVICT, shown in CLIENT LIST flags
-	noTouch    atomic.Bool  // CLIENT NO-TOUCH
-	readOnly   atomic.Bool  // READONLY: reads skip the Raft read barrier
-	killed     atomic.Bool  // CLIENT KILL'ed, hidden from CLIENT LIST
-	lastActive atomic.Int64 // unix nanoseconds of the last command
+	noEvict    atomic.Bool            // CLIENT NO-EVICT, shown in CLIENT LIST flags
+	noTouch    atomic.Bool            // CLIENT NO-TOUCH
+	readOnly   atomic.Bool            // READONLY: reads skip the Raft read barrier
+	killed     atomic.Bool            // CLIENT KILL'ed, hidden from CLIENT LIST
+	lastActive atomic.Int64           // unix nanoseconds of the last command
 	totCmds    atomic.Int64
 
 	mu      sync.Mutex

@@ -49,7 +49,7 @@ type Server struct {
 	// while the replicated ACL has no default user (acl.go).
 	localDefault atomic.Pointer[engine.ACLUser]
 	acllog       *aclLog
-	maxClients  atomic.Int64
+	maxClients   atomic.Int64
 	// protectedMode: refuse non-loopback clients while no password is set.
 	protectedMode atomic.Bool
 	maxBulk       atomic.Int64

@@ -113,7 +113,9 @@ func (t *commandTable) all(fn func(c *command)) {
 // table returns the server's command table, built on first use (it holds
 // the per-command statistics, so each Server has its own).
 func (s *Server) table() *commandTable {
-	s.tableOnce.Do(func() { s.tab = buildTable(append(append(serverCommands(), clusterCommands()...), aclCommands()...), engine.Specs()) })
+	s.tableOnce.Do(func() {
+		s.tab = buildTable(append(append(serverCommands(), clusterCommands()...), aclCommands()...), engine.Specs())
+	})
 	return s.tab
 }
 
