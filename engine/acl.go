@@ -587,6 +587,25 @@ func (s *State) execACL(ctx *Ctx, argv [][]byte) {
 	ctx.W.WriteStatus("OK")
 }
 
+// SimulateSetUser applies ops to a copy of base (a fresh user when nil)
+// as ACL SETUSER would, without changing anything. It returns the index of
+// the first op that fails and the reason, or -1. The server uses it to
+// report, against its local view of the users, the errors that depend on
+// state (removing a password the user lacks) in the client's own words,
+// before passwords are hashed for the log.
+func SimulateSetUser(base *ACLUser, ops [][]byte) (int, string) {
+	u := newUser("")
+	if base != nil {
+		u = base.clone()
+	}
+	for i, op := range ops {
+		if r := u.apply(op, false); r != "" {
+			return i, r
+		}
+	}
+	return -1, ""
+}
+
 // appendACL encodes the users for the snapshot (version 4), in name order.
 func appendACL(b []byte, a *ACL) []byte {
 	users := a.Users()

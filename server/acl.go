@@ -473,15 +473,29 @@ func cmdACLSetUser(x *call) {
 		return
 	}
 	t := x.s.table()
+	ops := x.argv[3:]
+	// The first failing op, as Redis applies them in order: an unknown
+	// command or category, or (on this node's view of the user) a
+	// password to remove that the user does not have.
+	bad, reason := engine.SimulateSetUser(x.s.aclUser(string(x.argv[2])), ops)
+	for i, op := range ops {
+		if bad >= 0 && i >= bad {
+			break
+		}
+		if r := t.checkRuleName(op); r != "" {
+			bad, reason = i, r
+			break
+		}
+	}
+	if bad >= 0 {
+		x.w.WriteError(engine.ACLSetUserError(ops[bad], reason))
+		return
+	}
 	argv := [][]byte{[]byte("ACL"), []byte("SETUSER"), x.argv[2]}
 	if string(x.argv[2]) == "default" && x.s.aclState().User("default") == nil {
 		argv = append(argv, describeArgs(x.s.localDefault.Load())...)
 	}
-	for _, op := range x.argv[3:] {
-		if r := t.checkRuleName(op); r != "" {
-			x.w.WriteError(engine.ACLSetUserError(op, r))
-			return
-		}
+	for _, op := range ops {
 		switch {
 		case len(op) > 0 && op[0] == '>':
 			op = []byte("#" + engine.HashPassword(string(op[1:])))
@@ -549,7 +563,7 @@ func cmdACLWhoami(x *call) { x.w.WriteBulkString(x.cl.userName()) }
 func cmdACLGetUser(x *call) {
 	u := x.s.aclUser(string(x.argv[2]))
 	if u == nil {
-		x.w.WriteNullArray()
+		x.w.WriteNull()
 		return
 	}
 	w := x.w
@@ -755,9 +769,19 @@ var aclHelp = []string{
 	"    List all the registered usernames.",
 	"WHOAMI",
 	"    Return the current connection username.",
+	"HELP",
+	"    Prints this help.",
 }
 
-func cmdACLHelp(x *call) { writeHelp(x.w, x.argv[0], aclHelp) }
+// cmdACLHelp writes Redis's ACL HELP, whose last line, unlike the other
+// containers' ("Print this help."), says "Prints".
+func cmdACLHelp(x *call) {
+	x.w.WriteArray(len(aclHelp) + 1)
+	x.w.WriteStatus("ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	for _, l := range aclHelp {
+		x.w.WriteStatus(l)
+	}
+}
 
 // aclChanged runs after the replicated ACL changed (FSM hook): the clients
 // of users that no longer exist are disconnected at once, as Redis kills
