@@ -324,3 +324,25 @@ func TestACLHTTPAuth(t *testing.T) {
 		t.Fatal("auth not required with a password")
 	}
 }
+
+// TestACLProtectedMode: protected mode looks at the default user only,
+// as Redis does: other users with passwords do not lift it; a password on
+// the default user (set through the ACL) does.
+func TestACLProtectedMode(t *testing.T) {
+	ext := externalIP(t)
+	s := startServer(t, Config{Addr: "0.0.0.0:0"}, startNode(t))
+	local := dialVia(t, s, "127.0.0.1")
+	local.expect("+OK\r\n", "ACL", "SETUSER", "app", "on", ">pw", "allkeys", "+@all")
+	if got := dialVia(t, s, ext).do("AUTH", "app", "pw"); got != protectedModeDenied {
+		t.Fatalf("with a nopass default user: %q", got)
+	}
+	local.expect("+OK\r\n", "ACL", "SETUSER", "default", "off")
+	if got := dialVia(t, s, ext).do("PING"); got != protectedModeDenied {
+		t.Fatalf("with a disabled nopass default user: %q", got)
+	}
+	local.expect("+OK\r\n", "ACL", "SETUSER", "default", "on", "resetpass", ">pw2")
+	c := dialVia(t, s, ext)
+	c.expect("-NOAUTH Authentication required.\r\n", "PING")
+	c.expect("+OK\r\n", "AUTH", "app", "pw")
+	c.expect("+PONG\r\n", "PING")
+}
