@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/rand"
+	"slices"
 	"encoding/hex"
 	"strings"
 	"sync"
@@ -219,14 +220,17 @@ func (s *Server) authenticate(user, pass []byte) *engine.ACLUser {
 	return u
 }
 
-// HTTPAuth checks credentials of an HTTP client (the web console) against
-// the ACL: 0 when user/pass authenticate and the user may run every one of
-// cmds (each a command line, e.g. "XINFO GROUPS"; key arguments are not
-// checked), 401 when they do not authenticate, 403 when the user lacks a
-// command. An empty user name means "default", as a Redis AUTH with only a
-// password.
-func (s *Server) HTTPAuth(user, pass string, cmds ...[]string) int {
-	if user == "" {
+// HTTPAuth checks credentials of an HTTP client (the web console, the
+// metrics endpoint) against the ACL: 0 when user/pass authenticate and
+// the user may run every one of cmds (each a command line, e.g. "XINFO
+// GROUPS"; key arguments are not checked) and, with allKeys, read every
+// key (a "~*" or "%R~*" pattern: the console lists every stream); 401
+// when they do not authenticate; 403 when the user lacks a permission.
+// An empty user name, or one that is no ACL user, authenticates as
+// "default", as the listeners accepted any user name with --requirepass
+// before ACL users existed.
+func (s *Server) HTTPAuth(user, pass string, allKeys bool, cmds ...[]string) int {
+	if user == "" || s.aclUser(user) == nil {
 		user = "default"
 	}
 	u := s.authenticate([]byte(user), []byte(pass))
@@ -247,6 +251,9 @@ func (s *Server) HTTPAuth(user, pass string, cmds ...[]string) int {
 		if cmd == nil || !p.allows(cmd, argv) {
 			return 403
 		}
+	}
+	if allKeys && !slices.ContainsFunc(u.Keys, func(k engine.KeyPattern) bool { return k.Pattern == "*" && k.Perm&engine.KeyRead != 0 }) {
+		return 403
 	}
 	return 0
 }

@@ -306,19 +306,23 @@ func TestACLHTTPAuth(t *testing.T) {
 	s := startServer(t, Config{RequirePass: "pw"}, startNode(t))
 	c := dialRaw(t, s)
 	c.expect("+OK\r\n", "AUTH", "pw")
-	c.expect("+OK\r\n", "ACL", "SETUSER", "viewer", "on", ">v", "+xinfo", "+info")
-	c.expect("+OK\r\n", "ACL", "SETUSER", "writer", "on", ">w", "+xadd")
+	c.expect("+OK\r\n", "ACL", "SETUSER", "viewer", "on", ">v", "+xinfo", "+info", "%R~*")
+	c.expect("+OK\r\n", "ACL", "SETUSER", "narrow", "on", ">n", "+xinfo", "+info", "~app:*")
+	c.expect("+OK\r\n", "ACL", "SETUSER", "writer", "on", ">w", "+xadd", "allkeys")
 	need := [][]string{{"XINFO", "STREAM"}, {"INFO"}}
 	for _, tc := range []struct {
 		user, pass string
 		want       int
 	}{
-		{"", "pw", 0}, {"default", "pw", 0}, {"viewer", "v", 0},
-		{"writer", "w", 403}, {"viewer", "x", 401}, {"nosuch", "v", 401}, {"", "", 401},
+		{"", "pw", 0}, {"default", "pw", 0}, {"viewer", "v", 0}, {"someone", "pw", 0},
+		{"writer", "w", 403}, {"narrow", "n", 403}, {"viewer", "x", 401}, {"nosuch", "v", 401}, {"", "", 401},
 	} {
-		if got := s.HTTPAuth(tc.user, tc.pass, need...); got != tc.want {
+		if got := s.HTTPAuth(tc.user, tc.pass, true, need...); got != tc.want {
 			t.Errorf("%s/%s: %d, want %d", tc.user, tc.pass, got, tc.want)
 		}
+	}
+	if got := s.HTTPAuth("narrow", "n", false, need...); got != 0 {
+		t.Errorf("narrow without the all-keys requirement: %d", got)
 	}
 	if !s.HTTPAuthRequired() {
 		t.Fatal("auth not required with a password")
