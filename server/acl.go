@@ -2,8 +2,8 @@ package server
 
 import (
 	"crypto/rand"
-	"slices"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
