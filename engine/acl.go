@@ -297,16 +297,15 @@ func ACLCommandRule(op []byte) (allow, category bool, name string, ok bool) {
 // checkACLOp validates one SETUSER op without state: "" or the reason.
 func checkACLOp(op []byte) string {
 	u := newUser("")
-	if r := u.apply(op, true); r != aclErrNoPass {
+	if r := u.apply(op); r != aclErrNoPass {
 		return r
 	}
 	return ""
 }
 
-// apply changes u by one SETUSER op. With dry set, state-dependent
-// failures (removing a password the user lacks) are not reported as
-// errors of the op's syntax: the caller only wants syntax.
-func (u *ACLUser) apply(op []byte, dry bool) string {
+// apply changes u by one SETUSER op, returning "" or the reason it
+// fails.
+func (u *ACLUser) apply(op []byte) string {
 	s := string(op)
 	ls := strings.ToLower(s)
 	switch ls {
@@ -578,7 +577,7 @@ func (s *State) execACL(ctx *Ctx, argv [][]byte) {
 	}
 	u = u.clone()
 	for _, op := range argv[3:] {
-		if r := u.apply(op, false); r != "" {
+		if r := u.apply(op); r != "" {
 			ctx.W.WriteError(ACLSetUserError(op, r))
 			return
 		}
@@ -599,7 +598,7 @@ func SimulateSetUser(base *ACLUser, ops [][]byte) (int, string) {
 		u = base.clone()
 	}
 	for i, op := range ops {
-		if r := u.apply(op, false); r != "" {
+		if r := u.apply(op); r != "" {
 			return i, r
 		}
 	}

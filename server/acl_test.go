@@ -350,3 +350,16 @@ func TestACLProtectedMode(t *testing.T) {
 	c.expect("+OK\r\n", "AUTH", "app", "pw")
 	c.expect("+PONG\r\n", "PING")
 }
+
+// TestACLSetUserRedactedInSlowlog: SLOWLOG never shows a SETUSER's rules
+// (passwords), as in Redis.
+func TestACLSetUserRedactedInSlowlog(t *testing.T) {
+	s := startServer(t, Config{}, startNode(t))
+	c := dialRaw(t, s)
+	c.expect("+OK\r\n", "CONFIG", "SET", "slowlog-log-slower-than", "0")
+	c.expect("+OK\r\n", "ACL", "SETUSER", "u", "on", ">supersecret")
+	r := c.do("SLOWLOG", "GET", "2")
+	if strings.Contains(r, "supersecret") || strings.Contains(r, engine.HashPassword("supersecret")) || !strings.Contains(r, "(redacted)") {
+		t.Fatalf("SLOWLOG GET: %q", r)
+	}
+}
