@@ -349,6 +349,11 @@ func (s *Server) aclCheckClient(cl *client, cmd *command, argv [][]byte) (msg st
 	if cl.inMulti() {
 		ctx = "multi"
 	}
+	if reason == aclDeniedKey {
+		s.stats.aclDeniedKey.Add(1)
+	} else {
+		s.stats.aclDeniedCmd.Add(1)
+	}
 	s.acllog.add(reason, ctx, object, u.Name, s.clientLine(cl, time.Now()))
 	return aclDeniedError(u.Name, reason, object), false
 }
@@ -425,6 +430,7 @@ func (s *Server) logAuthFailure(cl *client, user []byte) {
 	if cl.inMulti() {
 		ctx = "multi"
 	}
+	s.stats.aclDeniedAuth.Add(1)
 	s.acllog.add(aclReasonAuth, ctx, "AUTH", string(user), s.clientLine(cl, time.Now()))
 }
 

@@ -292,6 +292,18 @@ func TestACLGoRedis(t *testing.T) {
 			t.Errorf("ACL LOG lacks %s: %v", want, reasons)
 		}
 	}
+	info, err := admin.Info(ctx, "stats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(info, "acl_access_denied_auth:") || strings.Contains(info, "acl_access_denied_auth:0\r\n") {
+		t.Errorf("INFO stats: no auth denials counted")
+	}
+	for _, f := range []string{"acl_access_denied_cmd:4", "acl_access_denied_key:2", "acl_access_denied_channel:0"} {
+		if !strings.Contains(info, f+"\r\n") {
+			t.Errorf("INFO stats lacks %s", f)
+		}
+	}
 	if err := admin.Do(ctx, "ACL", "LOG", "RESET").Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -217,6 +217,11 @@ func (s *Server) infoStats(b *infoBuilder, _ *engineInfo) {
 	b.kv("unexpected_error_replies", 0)
 	b.kv("client_query_buffer_limit_disconnections", s.stats.queryLimitDrops.Load())
 	b.kv("client_output_buffer_limit_disconnections", s.stats.outputLimitDrops.Load())
+	// Redis 7.2+'s ACL counters.
+	b.kv("acl_access_denied_auth", s.stats.aclDeniedAuth.Load())
+	b.kv("acl_access_denied_cmd", s.stats.aclDeniedCmd.Load())
+	b.kv("acl_access_denied_key", s.stats.aclDeniedKey.Load())
+	b.kv("acl_access_denied_channel", 0)
 }
 
 // replicaGone is how long a follower may leave the leader's status polls
