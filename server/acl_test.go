@@ -46,6 +46,8 @@ func TestACLMatchesRedis(t *testing.T) {
 		{"admin", []string{"ACL", "GETUSER", "nosuch"}, ""},
 		{"admin", []string{"ACL", "USERS"}, ""},
 		{"admin", []string{"ACL", "WHOAMI"}, ""},
+		{"admin", []string{"COMMAND", "INFO", "acl|setuser", "acl|deluser", "acl|getuser", "acl|list", "acl|users",
+			"acl|whoami", "acl|cat", "acl|log", "acl|genpass", "acl|dryrun", "acl|load", "acl|save", "acl|help"}, ""},
 		// SETUSER errors.
 		{"admin", []string{"ACL", "SETUSER", "u", "foo"}, ""},
 		{"admin", []string{"ACL", "SETUSER", "u", "+nosuch"}, ""},
