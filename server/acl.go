@@ -21,20 +21,16 @@ import (
 // before it is executed or forwarded to the leader, and keeps the ACL LOG,
 // which is node-local as in Redis.
 
-// aclCategories are Redis 7's ACL categories, in ACL CAT's order.
+// aclCategoryNames are Redis 7's ACL categories, in ACL CAT's order.
 var aclCategoryNames = []string{
 	"keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
 	"hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking",
 	"dangerous", "connection", "transaction", "scripting",
 }
 
+// validCategory reports whether a +@/-@ rule may name the category.
 func validCategory(name string) bool {
-	for _, c := range aclCategoryNames {
-		if c == name {
-			return true
-		}
-	}
-	return name == "all"
+	return name == "all" || slices.Contains(aclCategoryNames, name)
 }
 
 // Reasons an ACL check denies a command (ACL LOG "reason").
