@@ -83,6 +83,8 @@ func TestACLMatchesRedis(t *testing.T) {
 		{"user", []string{"AUTH", "u", "bad"}, ""},
 		{"user", []string{"AUTH", "nosuch", "pw"}, ""},
 		{"user", []string{"AUTH", "fresh", ""}, ""}, // off
+		{"user", []string{"HELLO", "3", "AUTH", "u", "bad"}, ""},
+		{"user", []string{"HELLO", "2", "AUTH", "nosuch", "pw"}, ""},
 		{"user", []string{"AUTH", "u", "pw"}, ""},
 		{"user", []string{"ACL", "WHOAMI"}, ""},
 		// Commands and keys.
