@@ -798,12 +798,17 @@ func cmdACLHelp(x *call) {
 // caught here, e.g. mid-command, is closed at its next command.)
 func (s *Server) aclChanged() {
 	go func() {
+		n := 0
 		for _, c := range s.clients.list() {
 			if c.authed.Load() && s.aclUser(c.userName()) == nil {
 				c.killed.Store(true)
 				c.pc.shutdown()
 				_ = c.pc.Conn.Close()
+				n++
 			}
+		}
+		if n > 0 {
+			s.logger.Info("disconnected the clients of deleted ACL users", "clients", n)
 		}
 	}()
 }
