@@ -579,7 +579,7 @@ func cmdACLGetUser(x *call) {
 	w.WriteMap(6)
 	w.WriteBulkString("flags")
 	fl := u.Flags()
-	w.WriteArray(len(fl))
+	w.WriteSet(len(fl))
 	for _, f := range fl {
 		w.WriteBulkString(f)
 	}
