@@ -607,7 +607,7 @@ func cmdACLCat(x *call) {
 		return
 	}
 	if len(x.argv) > 3 {
-		x.w.WriteError("ERR wrong number of arguments for 'acl|cat' command")
+		x.w.WriteError(aclSubArityError(x.argv[1]))
 		return
 	}
 	cat := lower(x.argv[2])
@@ -630,7 +630,7 @@ func cmdACLCat(x *call) {
 func cmdACLGenPass(x *call) {
 	bits := int64(256)
 	if len(x.argv) > 3 {
-		x.w.WriteError("ERR wrong number of arguments for 'acl|genpass' command")
+		x.w.WriteError(aclSubArityError(x.argv[1]))
 		return
 	}
 	if len(x.argv) == 3 {
@@ -667,9 +667,12 @@ func cmdACLDryRun(x *call) {
 		return
 	}
 	if len(cmd.subs) > 0 && len(argv) >= 2 {
-		if sub := cmd.sub(argv[1]); sub != nil {
-			cmd = sub
+		sub := cmd.sub(argv[1])
+		if sub == nil {
+			x.w.WriteError("ERR Command '" + truncate(argv[0], len(argv[0])) + "' not found")
+			return
 		}
+		cmd = sub
 	}
 	if !arityOK(cmd.arity, len(argv)) {
 		x.w.WriteError("ERR wrong number of arguments for '" + cmd.name + "' command")
@@ -686,6 +689,12 @@ func cmdACLDryRun(x *call) {
 	}
 }
 
+// aclSubArityError is Redis's reply to ACL CAT, LOG and GENPASS with too
+// many arguments (the subcommand as typed).
+func aclSubArityError(sub []byte) string {
+	return "ERR unknown subcommand or wrong number of arguments for '" + truncate(sub, len(sub)) + "'. Try ACL HELP."
+}
+
 func cmdACLNoFile(x *call) {
 	x.w.WriteError("ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.")
 }
@@ -695,7 +704,7 @@ func cmdACLLog(x *call) {
 	l := x.s.acllog
 	count := int64(10)
 	if len(x.argv) > 3 {
-		x.w.WriteError("ERR wrong number of arguments for 'acl|log' command")
+		x.w.WriteError(aclSubArityError(x.argv[1]))
 		return
 	}
 	if len(x.argv) == 3 {
@@ -707,11 +716,11 @@ func cmdACLLog(x *call) {
 			return
 		}
 		n, ok := parseInt64(x.argv[2])
-		if !ok || n < 0 {
+		if !ok {
 			x.w.WriteError(errNotInteger)
 			return
 		}
-		count = n
+		count = max(n, 0) // as Redis: a negative count shows nothing
 	}
 	now := time.Now()
 	l.mu.Lock()
