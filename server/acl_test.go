@@ -405,3 +405,18 @@ func TestACLSetUserRedactedInSlowlog(t *testing.T) {
 		t.Fatalf("SLOWLOG GET: %q", r)
 	}
 }
+
+// TestACLDeadLetterKey: RS.SETDLQ's dead-letter stream is checked against
+// the key patterns too, so a user cannot route entries into a stream it
+// may not write.
+func TestACLDeadLetterKey(t *testing.T) {
+	s := startServer(t, Config{}, startNode(t))
+	c := dialRaw(t, s)
+	c.expect("+OK\r\n", "ACL", "SETUSER", "app", "on", "nopass", "~app:*", "+@all")
+	c.expect("+OK\r\n", "XGROUP", "CREATE", "app:jobs", "g", "$", "MKSTREAM")
+	u := dialRaw(t, s)
+	u.expect("+OK\r\n", "AUTH", "app", "x")
+	u.expect("-NOPERM No permissions to access a key\r\n", "RS.SETDLQ", "app:jobs", "g", "MAXDELIVERIES", "3", "DEADLETTER", "other")
+	u.expect("+OK\r\n", "RS.SETDLQ", "app:jobs", "g", "MAXDELIVERIES", "3", "DEADLETTER", "app:dead")
+	c.expect("*2\r\n$8\r\napp:jobs\r\n$8\r\napp:dead\r\n", "COMMAND", "GETKEYS", "RS.SETDLQ", "app:jobs", "g", "MAXDELIVERIES", "3", "DEADLETTER", "app:dead")
+}
