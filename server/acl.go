@@ -354,6 +354,46 @@ func (s *Server) aclCheckClient(cl *client, cmd *command, argv [][]byte) (msg st
 	return aclDeniedError(u.Name, reason, object), false
 }
 
+// recheckTxnACL checks the queued commands of a transaction again at
+// EXEC, as Redis does, in case the rules changed after they were queued:
+// a command no longer allowed is not executed and its element of EXEC's
+// reply is Redis's NOPERM error; the others run. The denied commands are
+// turned into server commands that only write the error, so execMixed
+// assembles the reply in queue order.
+func (s *Server) recheckTxnACL(cl *client, tx *txState) {
+	u, p := s.clientPerms(cl)
+	if u == nil || (p.all && u.AllKeys()) {
+		return
+	}
+	t := s.table()
+	for i, argv := range tx.cmds {
+		cmd := t.lookup(argv[0])
+		if cmd == nil {
+			continue
+		}
+		if len(cmd.subs) > 0 && len(argv) > 1 {
+			if sub := cmd.sub(argv[1]); sub != nil {
+				cmd = sub
+			}
+		}
+		reason, object := checkCommandACL(u, p, cmd, argv)
+		if reason == aclOK {
+			continue
+		}
+		if reason == aclDeniedKey {
+			s.stats.aclDeniedKey.Add(1)
+		} else {
+			s.stats.aclDeniedCmd.Add(1)
+		}
+		s.acllog.add(reason, "multi", object, u.Name, s.clientLine(cl, time.Now()))
+		msg := "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
+			"This command is no longer allowed for the following reason: " +
+			strings.TrimPrefix(aclDeniedError(u.Name, reason, object), "NOPERM ")
+		tx.srv[i] = &command{name: cmd.name, run: func(y *call) { y.w.WriteError(msg) }}
+		tx.mixed = true
+	}
+}
+
 // ---- ACL LOG (node-local, as in Redis) ----
 
 // aclLogEntry is one ACL LOG entry; similar denials within a minute are

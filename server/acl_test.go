@@ -133,6 +133,15 @@ func TestACLMatchesRedis(t *testing.T) {
 		{"user", []string{"XADD", "orders:1", "2-1", "a", "b"}, ""},
 		{"user", []string{"XDEL", "orders:1", "1-1"}, perm("u", "xdel")},
 		{"user", []string{"EXEC"}, ""},
+		// Rules changed between queuing and EXEC: the command no longer
+		// allowed is not run and answers NOPERM inside EXEC's reply.
+		{"user", []string{"MULTI"}, ""},
+		{"user", []string{"XADD", "orders:1", "3-1", "a", "b"}, ""},
+		{"user", []string{"XLEN", "orders:1"}, ""},
+		{"admin", []string{"ACL", "SETUSER", "u", "-xadd"}, ""},
+		{"user", []string{"EXEC"}, "*2\r\n-NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
+			"This command is no longer allowed for the following reason: User u has no permissions to run the 'xadd' command\r\n:1\r\n"},
+		{"admin", []string{"ACL", "SETUSER", "u", "+xadd"}, ""},
 		// Rules change the permissions of connected clients at once.
 		{"admin", []string{"ACL", "SETUSER", "u", "+xrange"}, ""},
 		{"user", []string{"XRANGE", "orders:1", "-", "+"}, ""},
