@@ -9,8 +9,10 @@
 // interval (under the FSM's read lock, no log entry, so a follower shows
 // its possibly slightly stale view) and keeps a bounded lag history and
 // the append rates. Nothing on the console can change state: only GET and
-// HEAD are served. With a password set (--requirepass) every request needs
-// HTTP basic authentication with that password.
+// HEAD are served. Requests are checked against the ACL (Options.Auth):
+// while the default user has a password, every request needs HTTP basic
+// authentication as an ACL user allowed INFO and XINFO and to read every
+// key; others get 401 or 403.
 package console
 
 import (
@@ -51,8 +53,11 @@ func NodeSource(n *cluster.Node) Source { return nodeSource{n} }
 // Options configure a Console. Zero values take the defaults.
 type Options struct {
 	// Password, if set, is required as the HTTP basic-auth password (any
-	// user name), as --requirepass is for RESP clients.
+	// user name). Auth, when set, decides instead.
 	Password string
+	// Auth checks every request's basic-auth credentials against the ACL
+	// (cmd/raftstream passes the server's): see AuthFunc.
+	Auth AuthFunc
 	// SampleEvery is the sampling interval (default 1s).
 	SampleEvery time.Duration
 	// History is the number of lag samples kept per group (default 120).
@@ -300,7 +305,11 @@ func (c *Console) guard(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'")
-		if !Authorized(w, r, c.opts.Password) {
+		if c.opts.Auth != nil {
+			if !Guard(w, r, c.opts.Auth) {
+				return
+			}
+		} else if !Authorized(w, r, c.opts.Password) {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -310,6 +319,32 @@ func (c *Console) guard(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// AuthFunc decides whether an HTTP request may be served from its basic
+// authentication credentials (ok is false when it has none): 0 serves it,
+// 401 asks for credentials, 403 refuses a user who authenticated but lacks
+// a permission.
+type AuthFunc func(user, pass string, ok bool) int
+
+// RequiredCommands are the commands whose data the console shows: a user
+// must be allowed all of them (and to read every key, since every stream
+// is listed) to see it, whatever ACL categories grant them.
+var RequiredCommands = [][]string{{"INFO"}, {"XINFO", "STREAM"}, {"XINFO", "GROUPS"}, {"XINFO", "CONSUMERS"}}
+
+// Guard applies auth to r; when it refuses, it has answered 401 or 403.
+func Guard(w http.ResponseWriter, r *http.Request, auth AuthFunc) bool {
+	user, pass, ok := r.BasicAuth()
+	switch auth(user, pass, ok) {
+	case 0:
+		return true
+	case http.StatusForbidden:
+		http.Error(w, "this user may not read what the console shows (INFO, XINFO, every key)", http.StatusForbidden)
+		return false
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="raftstream", charset="UTF-8"`)
+	http.Error(w, "authentication required", http.StatusUnauthorized)
+	return false
 }
 
 // Authorized reports whether r may be served when password is set

@@ -215,3 +215,44 @@ func TestServedOverHTTP(t *testing.T) {
 		t.Fatalf("status: %v, %d streams", err, len(s.Streams))
 	}
 }
+
+// TestHandlerACLAuth: with Options.Auth the console asks it (the server's
+// ACL check in the binary): 0 serves, 401 asks for credentials, 403 refuses
+// an authenticated user lacking permissions.
+func TestHandlerACLAuth(t *testing.T) {
+	f := &fakeSource{st: engine.NewState()}
+	auth := func(user, pass string, ok bool) int {
+		switch {
+		case !ok:
+			return http.StatusUnauthorized
+		case user == "viewer" && pass == "v":
+			return 0
+		case user == "producer" && pass == "p":
+			return http.StatusForbidden
+		}
+		return http.StatusUnauthorized
+	}
+	h := New(f, Options{Auth: auth, Password: "ignored"}).Handler()
+	for _, tc := range []struct {
+		user, pass string
+		code       int
+	}{
+		{"viewer", "v", http.StatusOK},
+		{"producer", "p", http.StatusForbidden},
+		{"viewer", "x", http.StatusUnauthorized},
+		{"", "", http.StatusUnauthorized},
+	} {
+		req := httptest.NewRequest("GET", "/api/status", nil)
+		if tc.user != "" {
+			req.SetBasicAuth(tc.user, tc.pass)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.code {
+			t.Errorf("%s/%s: %d, want %d", tc.user, tc.pass, rec.Code, tc.code)
+		}
+		if tc.code == http.StatusUnauthorized && rec.Header().Get("WWW-Authenticate") == "" {
+			t.Errorf("%s/%s: 401 without WWW-Authenticate", tc.user, tc.pass)
+		}
+	}
+}

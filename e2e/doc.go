@@ -33,7 +33,8 @@
 // Files: harness_test.go (processes), resp_test.go (raw RESP client),
 // diff_test.go + diff_cases_test.go (differential scripts), goredis_test.go
 // and patterns_test.go (go-redis usage), rediscli_test.go, redispy_test.go
-// (+ testdata/redispy_check.py), durability_test.go, cluster_test.go,
+// (+ testdata/redispy_check.py), acl_test.go (ACL users through go-redis,
+// redis-cli and redis-py), durability_test.go, cluster_test.go,
 // badinput_test.go.
 //
 // Environment knobs (all optional):

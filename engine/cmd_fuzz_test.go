@@ -32,6 +32,10 @@ func FuzzExec(f *testing.F) {
 	f.Add([]byte("\x01XADD s 1-1 a b\nXADD s 2-1 a b\nXGROUP CREATE s g 0\nXREADGROUP GROUP g c STREAMS s >\n" +
 		"XDEL s 1-1\nXREADGROUP GROUP g c STREAMS s 0\nXCLAIM s g d 0 1-1 2-1\nXGROUP DELCONSUMER s g d\n" +
 		"XINFO CONSUMERS s g\nXINFO GROUPS s\nCOPY s t\nRENAME t u\nXGROUP DESTROY u g"))
+	// ACL users: rules, failures, deletion; they go through the snapshot
+	// round trip below too.
+	f.Add([]byte("\x02ACL SETUSER u on >p ~a* %R~b* &c +@read -xrange +config|get\nACL SETUSER u <p #" + HashPassword("x") +
+		"\nACL SETUSER u %W~ allkeys ~x\nACL SETUSER v reset\nACL DELUSER v w\nACL SETUSER default -flushall nopass"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return

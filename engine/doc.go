@@ -5,7 +5,10 @@
 // # Shape
 //
 // A State holds NumDBs keyspaces, the replicated configuration
-// (stream-node-max-bytes/-entries) and the state-machine clock. Commands
+// (stream-node-max-bytes/-entries), the ACL users (acl.go: ACL SETUSER and
+// DELUSER run here, so every replica holds the same users; passwords are
+// SHA-256 digests; which commands a rule names is the server's concern)
+// and the state-machine clock. Commands
 // enter through Exec (argv plus a Ctx carrying the database, the time and a
 // ReplyWriter) and are described by Specs for routing and COMMAND output.
 // Check validates a command without state so that the server can refuse a
@@ -48,7 +51,8 @@
 //
 // WriteSnapshot emits a versioned, checksummed binary image (magic,
 // version, clock, config by name, then per database each key in tree order
-// with its TTL and Stream.AppendSnapshot). The same state always gives the
+// with its TTL and Stream.AppendSnapshot, then WATCH versions and, since
+// version 4, the ACL users in name order). The same state always gives the
 // same bytes, which lets replicas be compared by digest.
 //
 // # Consumer groups

@@ -20,6 +20,7 @@ import (
 //	               [varint expireAt], Stream.AppendSnapshot bytes
 //	versions   (v3) per db: uvarint ver, uvarint delVer, then per key in
 //	             keyspace order uvarint ver (WATCH versions, watch.go)
+//	acl        (v4) uvarint n, then n users in name order (acl.go, appendACL)
 //	checksum   4 bytes CRC-32C of everything before
 //
 // Config is stored by name so that a parameter added later reads back as
@@ -29,10 +30,11 @@ import (
 // streams have none, still load. Version 3 appends the WATCH versions
 // (watch.go) after the databases, leaving the layout before them as it
 // was for readers that walk the keys; older snapshots load with all
-// versions 0.
+// versions 0. Version 4 appends the ACL users; older snapshots load
+// without users (every node then uses its requirepass default user).
 const (
 	snapshotMagic   = "RSTRSNAP"
-	snapshotVersion = 3
+	snapshotVersion = 4
 	snapFlagTTL     = 1
 )
 
@@ -75,6 +77,7 @@ func (s *State) WriteSnapshot(w io.Writer) error {
 		}
 	}
 	b = appendVersions(b, s)
+	b = appendACL(b, s.acl)
 	b = sw.write(b)
 	b = binary.LittleEndian.AppendUint32(b, sw.crc)
 	sw.write(b)
@@ -143,6 +146,13 @@ func ReadSnapshot(r io.Reader) (*State, error) {
 	}
 	if v >= 3 && d.err == nil {
 		d.readVersions(s)
+	}
+	if v >= 4 && d.err == nil {
+		a, err := d.readACL()
+		if err != nil {
+			return nil, fmt.Errorf("%w: acl: %w", errSnapshot, err)
+		}
+		s.acl = a
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("%w: %w", errSnapshot, d.err)

@@ -40,6 +40,10 @@ func buildWorkload(t *testing.T, s *State) {
 	run(0, "RENAME stream:4 renamed")
 	run(5, "XADD other 1-1 x y")
 	run(5, "COPY other copied DB 6")
+	run(0, "ACL SETUSER app on >pw ~app:* %R~ro:* +@stream -xdel")
+	run(0, "ACL SETUSER gone on nopass +@all")
+	run(0, "ACL SETUSER default -flushall")
+	run(0, "ACL DELUSER gone")
 	buildGroups(run)
 }
 

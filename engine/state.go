@@ -33,11 +33,12 @@ type State struct {
 	dbs   [NumDBs]*keyspace
 	clock int64
 	cfg   config
+	acl   *ACL // replicated users (acl.go); never nil
 }
 
 // NewState returns an empty state with default configuration.
 func NewState() *State {
-	s := &State{cfg: defaultConfig()}
+	s := &State{cfg: defaultConfig(), acl: emptyACL}
 	for i := range s.dbs {
 		s.dbs[i] = newKeyspace()
 	}
@@ -63,7 +64,8 @@ func (s *State) Clock() int64 { return s.clock }
 //
 // Exec also re-checks arity and the database index so that no input can
 // make it panic; it accepts `CONFIG SET name value ...` for the replicated
-// parameters (see ConfigParams) although CONFIG has no Spec here.
+// parameters (see ConfigParams) and `ACL SETUSER|DELUSER` (acl.go)
+// although CONFIG and ACL have no Spec here.
 func (s *State) Exec(ctx *Ctx, argv [][]byte) {
 	if len(argv) > 0 && isTxn(argv[0]) {
 		s.execTxn(ctx, argv) // MULTI/EXEC: multi.go
@@ -75,6 +77,10 @@ func (s *State) Exec(ctx *Ctx, argv [][]byte) {
 			return
 		}
 		s.execConfigSet(ctx, argv)
+		return
+	}
+	if len(argv) > 0 && argIs(argv[0], "acl") {
+		s.execACL(ctx, argv) // ACL SETUSER/DELUSER: acl.go
 		return
 	}
 	c, err := resolve(argv)
@@ -103,6 +109,9 @@ func Check(argv [][]byte) string {
 	}
 	if len(argv) > 0 && argIs(argv[0], "config") {
 		return checkConfig(argv)
+	}
+	if len(argv) > 0 && argIs(argv[0], "acl") {
+		return checkACL(argv)
 	}
 	c, err := resolve(argv)
 	if err != "" {
@@ -200,7 +209,7 @@ func (s *State) NextExpiry() (ms int64, ok bool) {
 // called while no command runs; the clone may then be read (e.g. by
 // WriteSnapshot) concurrently with further commands on s.
 func (s *State) Clone() *State {
-	c := &State{clock: s.clock, cfg: s.cfg}
+	c := &State{clock: s.clock, cfg: s.cfg, acl: s.acl}
 	for i, ks := range s.dbs {
 		c.dbs[i] = ks.clone()
 	}

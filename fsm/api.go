@@ -50,6 +50,11 @@ type FSM struct {
 
 	applied atomic.Uint64
 	signal  atomic.Pointer[SignalFunc]
+	// acl is the state's ACL as of the last applied batch or restore,
+	// published so the server checks permissions on every command
+	// without taking the read lock; aclHook is told when it changes.
+	acl     atomic.Pointer[engine.ACL]
+	aclHook atomic.Pointer[func()]
 	// changes counts the commands applied without an error reply since
 	// the last snapshot or restore (ChangesSinceSnapshot). Local to this
 	// node, like Redis's dirty counter; not part of the replicated state.
@@ -70,7 +75,42 @@ func New(l *slog.Logger) *FSM {
 	if l == nil {
 		l = slog.Default()
 	}
-	return &FSM{log: l, st: engine.NewState(), members: map[string]NodeMeta{}, sessions: sessions{}}
+	f := &FSM{log: l, st: engine.NewState(), members: map[string]NodeMeta{}, sessions: sessions{}}
+	f.acl.Store(f.st.ACL())
+	return f
+}
+
+// ACL returns the replicated ACL users as of the last applied batch. The
+// value is immutable; it never blocks on applies.
+func (f *FSM) ACL() *engine.ACL { return f.acl.Load() }
+
+// SetACLHook installs fn, called (outside the state lock) after an apply
+// or restore changed the ACL users, e.g. to disconnect the clients of a
+// deleted user. fn must not block. nil removes it.
+func (f *FSM) SetACLHook(fn func()) {
+	if fn == nil {
+		f.aclHook.Store(nil)
+		return
+	}
+	f.aclHook.Store(&fn)
+}
+
+// publishACL publishes the state's ACL if it changed, and reports whether
+// it did. Called with f.mu held.
+func (f *FSM) publishACL() bool {
+	a := f.st.ACL()
+	if f.acl.Load() == a {
+		return false
+	}
+	f.acl.Store(a)
+	return true
+}
+
+// aclChanged runs the ACL hook, if any.
+func (f *FSM) aclChanged() {
+	if fn := f.aclHook.Load(); fn != nil {
+		(*fn)()
+	}
 }
 
 // Members returns the replicated member metadata, sorted by ID.

@@ -18,8 +18,12 @@ const internalError = "ERR internal error while executing the command"
 func (f *FSM) Apply(l *raft.Log) interface{} {
 	f.mu.Lock()
 	res := f.applyLocked(l)
+	aclChanged := f.publishACL()
 	f.mu.Unlock()
 	f.setApplied(l.Index)
+	if aclChanged {
+		f.aclChanged()
+	}
 	return res
 }
 
@@ -35,8 +39,12 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	for i, l := range logs {
 		out[i] = f.applyLocked(l)
 	}
+	aclChanged := f.publishACL()
 	f.mu.Unlock()
 	f.setApplied(logs[len(logs)-1].Index)
+	if aclChanged {
+		f.aclChanged()
+	}
 	return out
 }
 

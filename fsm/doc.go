@@ -72,4 +72,9 @@
 // configuration changes; raft keeps its own barrier and no-op entries to
 // itself). WaitApplied lets linearizable reads wait for an index without
 // polling; its channel is created only when someone waits.
+//
+// The engine's ACL users are published after every applied batch and
+// restore (ACL), so the server checks permissions on every command
+// without the read lock, and a hook (SetACLHook) tells it when they
+// changed.
 package fsm

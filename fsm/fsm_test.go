@@ -74,6 +74,10 @@ func workload(t testing.TB) []*raft.Log {
 			cmds = append(cmds, cmd(2, 2, "DEL", k))
 		case 8:
 			cmds = append(cmds, cmd(0, 2, "XADD", k, "bad-id", "f", "v"))
+		case 9:
+			// ACL users are replicated state too.
+			cmds = append(cmds, cmd(0, 2, "ACL", "SETUSER", "u"+strconv.Itoa(i), "on", "~"+k, "+@read"),
+				cmd(0, 2, "ACL", "DELUSER", "u"+strconv.Itoa(i-20)))
 		}
 		e := Entry{Type: EntryCommands, Now: now, Commands: cmds}
 		if i%5 == 4 {

@@ -156,8 +156,12 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.mu.Lock()
 	f.st, f.members, f.sessions = st, members, sess
 	f.changes.Store(0)
+	aclChanged := f.publishACL()
 	f.mu.Unlock()
 	f.setApplied(applied)
+	if aclChanged {
+		f.aclChanged()
+	}
 	f.log.Info("restored snapshot", "applied_index", applied)
 	return nil
 }

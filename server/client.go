@@ -25,11 +25,12 @@ type client struct {
 	created time.Time
 
 	authed     atomic.Bool
-	noEvict    atomic.Bool  // CLIENT NO-EVICT, shown in CLIENT LIST flags
-	noTouch    atomic.Bool  // CLIENT NO-TOUCH
-	readOnly   atomic.Bool  // READONLY: reads skip the Raft read barrier
-	killed     atomic.Bool  // CLIENT KILL'ed, hidden from CLIENT LIST
-	lastActive atomic.Int64 // unix nanoseconds of the last command
+	user       atomic.Pointer[string] // the ACL user (default until AUTH)
+	noEvict    atomic.Bool            // CLIENT NO-EVICT, shown in CLIENT LIST flags
+	noTouch    atomic.Bool            // CLIENT NO-TOUCH
+	readOnly   atomic.Bool            // READONLY: reads skip the Raft read barrier
+	killed     atomic.Bool            // CLIENT KILL'ed, hidden from CLIENT LIST
+	lastActive atomic.Int64           // unix nanoseconds of the last command
 	totCmds    atomic.Int64
 
 	mu      sync.Mutex
@@ -52,6 +53,10 @@ type client struct {
 	// barrierDone is set once a read barrier has been passed in the
 	// current batch; later reads in the batch reuse it.
 	barrierDone bool
+	// permsUser and perms cache the compiled ACL rules of the client's
+	// user; a changed user (a new *engine.ACLUser) recompiles them.
+	permsUser *engine.ACLUser
+	perms     *perms
 	// tx is the open MULTI transaction, nil outside one (multi.go).
 	tx *txState
 	// out gathers small replies until the next socket write (output.go).
@@ -65,6 +70,20 @@ type client struct {
 
 	omem    atomic.Int64 // reply bytes not yet accepted by the socket
 	evicted atomic.Bool  // closed by maxmemory-clients
+}
+
+// userName is the ACL user the connection runs as.
+func (c *client) userName() string {
+	if u := c.user.Load(); u != nil {
+		return *u
+	}
+	return "default"
+}
+
+// setUser authenticates the connection as name.
+func (c *client) setUser(name string) {
+	c.user.Store(&name)
+	c.authed.Store(true)
 }
 
 func (c *client) getDB() int {

@@ -246,7 +246,7 @@ func (s *Server) clientLine(c *client, now time.Time) string {
 	field("tot-mem", omem)
 	field("events", "r")
 	field("cmd", cmd)
-	field("user", "default")
+	field("user", c.userName())
 	field("redir", "-1")
 	field("resp", itoa(int64(proto)))
 	field("lib-name", lib)
@@ -267,6 +267,8 @@ func cmdClientKill(x *call) {
 		maxAge      int64
 		typeNormal  = true
 		skipMe      = true
+		user        string
+		hasUser     bool
 	)
 	if len(x.argv) == 3 {
 		// Old form, CLIENT KILL <addr>: a client may kill itself.
@@ -309,10 +311,11 @@ func cmdClientKill(x *call) {
 			case "laddr":
 				laddr, hasLaddr = string(val), true
 			case "user":
-				if string(val) != "default" {
+				if x.s.aclUser(string(val)) == nil {
 					x.w.WriteError("ERR No such user '" + truncate(val, len(val)) + "'")
 					return
 				}
+				user, hasUser = string(val), true
 			case "skipme":
 				switch strings.ToLower(string(val)) {
 				case "yes":
@@ -333,6 +336,7 @@ func cmdClientKill(x *call) {
 	now := time.Now()
 	for _, c := range x.s.clients.list() {
 		if hasAddr && c.addr != addr || hasLaddr && c.laddr != laddr || !typeNormal ||
+			hasUser && c.userName() != user ||
 			id != 0 && int64(c.id) != id || c == x.cl && skipMe {
 			continue
 		}

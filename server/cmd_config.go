@@ -144,10 +144,14 @@ var localParams = map[string]localParam{
 			return func() { s.protectedMode.Store(on) }, ""
 		},
 	},
+	// requirepass is the default user's password: CONFIG SET requirepass
+	// proposes `ACL SETUSER default resetpass >pw` (nopass when empty)
+	// through the log, so it changes the default user on every node
+	// (cmdConfigSet); the value set is kept here for CONFIG GET.
 	"requirepass": {
 		get: func(s *Server) string { return *s.requirePass.Load() },
 		set: func(s *Server, v string) (func(), string) {
-			return func() { s.requirePass.Store(&v) }, ""
+			return func() { s.setRequirePass(v) }, ""
 		},
 	},
 	// Facts about the deployment that clients and tools look up (job
@@ -241,8 +245,8 @@ func cmdConfigGet(x *call) {
 
 // cmdConfigSet applies settings atomically, as Redis does: every name and
 // local value is checked first; replicated settings are then committed
-// through the log as one CONFIG SET, and local ones applied only if that
-// commit succeeds.
+// through the log as one CONFIG SET (requirepass as an ACL SETUSER of the
+// default user), and local ones applied only if that commit succeeds.
 func cmdConfigSet(x *call) {
 	args := x.argv[2:]
 	if len(args)%2 != 0 {
@@ -309,6 +313,13 @@ func cmdConfigSet(x *call) {
 		for _, a := range applies {
 			a()
 		}
+	}
+	if seen["requirepass"] {
+		if len(replicated) > 2 {
+			x.w.WriteError("ERR CONFIG SET requirepass changes the replicated default user and cannot be combined with replicated stream settings; set them in separate calls")
+			return
+		}
+		replicated = x.s.requirePassSetUser(requirePassValue(args))
 	}
 	if len(replicated) > 2 {
 		x.write = replicated
@@ -415,4 +426,31 @@ func (s *Server) rewriteSettings() []redisconf.Setting {
 	ml := s.slowlog.maxLen.Load()
 	add("slowlog-max-len", ml != DefaultSlowlogMaxLen, strconv.FormatInt(ml, 10))
 	return out
+}
+
+// requirePassValue returns the requirepass value of CONFIG SET's
+// name/value arguments.
+func requirePassValue(args [][]byte) string {
+	for i := 0; i+1 < len(args); i += 2 {
+		if strings.EqualFold(string(args[i]), "requirepass") {
+			return string(args[i+1])
+		}
+	}
+	return ""
+}
+
+// requirePassSetUser is the log command CONFIG SET requirepass stands for,
+// Redis's `ACL SETUSER default resetpass >pw` (or nopass for ""), with
+// the password hashed. While the log has no default user, it starts from
+// this node's default user so nothing else about it changes.
+func (s *Server) requirePassSetUser(pass string) [][]byte {
+	argv := [][]byte{[]byte("ACL"), []byte("SETUSER"), []byte("default")}
+	if s.aclState().User("default") == nil {
+		argv = append(argv, describeArgs(s.localDefault.Load())...)
+	}
+	argv = append(argv, []byte("resetpass"))
+	if pass == "" {
+		return append(argv, []byte("nopass"))
+	}
+	return append(argv, []byte("#"+engine.HashPassword(pass)))
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/subtle"
 	"math"
 	"strings"
 
@@ -36,25 +35,13 @@ func cmdQuit(x *call) {
 	x.quit = true
 }
 
-// checkPassword reports whether user/pass authenticate as Redis's default
-// user: any password when requirepass is empty (the user is "nopass"),
-// otherwise requirepass. Other user names do not exist.
-func (s *Server) checkPassword(user, pass []byte) bool {
-	if string(user) != "default" {
-		return false
-	}
-	want := *s.requirePass.Load()
-	if want == "" {
-		return true
-	}
-	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
-}
-
 func cmdAuth(x *call) {
 	var user, pass []byte
 	switch len(x.argv) {
 	case 2:
-		if *x.s.requirePass.Load() == "" {
+		// As Redis: the one-argument form is an error while the default
+		// user needs no password.
+		if d := x.s.aclUser("default"); d.NoPass {
 			x.w.WriteError(errNoPassword)
 			return
 		}
@@ -65,12 +52,33 @@ func cmdAuth(x *call) {
 		x.w.WriteError(errSyntax)
 		return
 	}
-	if !x.s.checkPassword(user, pass) {
-		x.w.WriteError(errWrongPass)
+	if !x.s.authAs(x.cl, user, pass) {
+		x.w.WriteError(x.s.wrongPass())
 		return
 	}
-	x.cl.authed.Store(true)
 	x.w.WriteStatus("OK")
+}
+
+// authAs authenticates the connection as user, logging a failure in the
+// ACL LOG.
+func (s *Server) authAs(cl *client, user, pass []byte) bool {
+	u := s.authenticate(user, pass)
+	if u == nil {
+		s.logAuthFailure(cl, user)
+		return false
+	}
+	cl.setUser(u.Name)
+	return true
+}
+
+// wrongPass is the reply to failed credentials: -LOADING while the node
+// is still loading (the replicated users are not known yet), WRONGPASS
+// otherwise.
+func (s *Server) wrongPass() string {
+	if s.loading() {
+		return loadingReply
+	}
+	return errWrongPass
 }
 
 func cmdHello(x *call) {
@@ -105,12 +113,9 @@ func cmdHello(x *call) {
 			return
 		}
 	}
-	if user != nil {
-		if !x.s.checkPassword(user, pass) {
-			x.w.WriteError(errWrongPass)
-			return
-		}
-		x.cl.authed.Store(true)
+	if user != nil && !x.s.authAs(x.cl, user, pass) {
+		x.w.WriteError(x.s.wrongPass())
+		return
 	}
 	if !x.cl.authed.Load() {
 		x.w.WriteError(errHelloNoAuth)
@@ -164,8 +169,8 @@ func cmdSelect(x *call) {
 }
 
 // cmdReset is RESET: back to a fresh connection's state (database 0,
-// RESP2, no name, automatic idempotency as the server's default,
-// authenticated only if no password is required). The
+// RESP2, no name, the default user, automatic idempotency as the server's
+// default, authenticated only if the default user needs no password). The
 // library name and version stay, as in Redis.
 func cmdReset(x *call) {
 	cl := x.cl
@@ -179,7 +184,10 @@ func cmdReset(x *call) {
 	cl.noTouch.Store(false)
 	cl.readOnly.Store(false) // RESET sets the connection to READWRITE mode
 	cl.tx = nil              // and discards MULTI and every WATCH
-	cl.authed.Store(*x.s.requirePass.Load() == "")
+	// Back to the default user, authenticated only if it needs no password.
+	def := "default"
+	cl.user.Store(&def)
+	cl.authed.Store(x.s.defaultNoPass())
 	x.w.Version = 2
 	x.w.WriteStatus("RESET")
 }

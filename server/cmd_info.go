@@ -221,6 +221,11 @@ func (s *Server) infoStats(b *infoBuilder, _ *engineInfo) {
 	// raftstream's own: automatic idempotency (RS.IDEMPOTENT).
 	b.kv("auto_idempotent_xadds", s.stats.autoIdemXAdds.Load())
 	b.kv("auto_idempotent_unnamed_xadds", s.stats.autoIdemUnnamed.Load())
+	// Redis 7.2+'s ACL counters.
+	b.kv("acl_access_denied_auth", s.stats.aclDeniedAuth.Load())
+	b.kv("acl_access_denied_cmd", s.stats.aclDeniedCmd.Load())
+	b.kv("acl_access_denied_key", s.stats.aclDeniedKey.Load())
+	b.kv("acl_access_denied_channel", 0)
 }
 
 // replicaGone is how long a follower may leave the leader's status polls

@@ -131,6 +131,18 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 		s.reject(conn, cl, cmd, "NOAUTH Authentication required.")
 		return false
 	}
+	// The ACL is checked here, on the node the client is connected to,
+	// before a write is proposed or forwarded to the leader.
+	if cl.authed.Load() {
+		msg, gone := s.aclCheckClient(cl, cmd, argv)
+		if gone {
+			return true // the user was deleted: Redis kills its clients
+		}
+		if msg != "" {
+			s.reject(conn, cl, cmd, msg)
+			return false
+		}
+	}
 	if !cmd.okLoading && s.loading() {
 		s.reject(conn, cl, cmd, loadingReply)
 		return false

@@ -7,7 +7,9 @@
 // Every command is resolved once, the way Redis's processCommand does it:
 // look the name up (the server's own commands first, then the engine's
 // specs), resolve a container's subcommand ("client|list"), check arity,
-// then check authentication, then, while the node is still loading its
+// then check authentication, then the ACL (acl.go: the user's commands
+// and key patterns, on this node, before a write is proposed or forwarded
+// to the leader), then, while the node is still loading its
 // data (Config.Loading, NewLoading), refuse commands without Redis's
 // "loading" flag with -LOADING (loading.go). Failures at each step produce
 // Redis's exact error texts in Redis's order (an unknown command or a
@@ -132,6 +134,20 @@
 // Redis 8's options of XADD, XTRIM and XREADGROUP, derived from the
 // command reference where no JSON file was at hand. CLIENT LIST reports Redis's buffer fields as zeros, except omem
 // and tot-mem (both the unsent output). CONFIG SET
-// of node-local settings (maxclients, limits, requirepass) changes only
-// this node; the stream settings are replicated through the log.
+// of node-local settings (maxclients, limits) changes only this node; the
+// stream settings are replicated through the log, and so is requirepass,
+// which is the default ACL user's password (CONFIG SET requirepass is an
+// ACL SETUSER of the default user).
+//
+// # ACL users
+//
+// ACL SETUSER and DELUSER are log entries run by the engine, so every
+// node holds the same users (engine/acl.go); the server validates the
+// command and category names a rule names, hashes passwords before they
+// are proposed, compiles each user's rules against the command table
+// (cached per connection until the user changes) and checks every
+// command and key argument (acl.go). The FSM publishes the users without
+// the state lock and tells the server when they change, so the clients of
+// a deleted user are disconnected on every node. The ACL LOG is
+// node-local, as in Redis.
 package server

@@ -45,7 +45,8 @@ func (s *Server) Attach(node *cluster.Node) error {
 		return errors.New("server: attached twice")
 	}
 	node.FSM().SetSignal(s.waiters.notify)
-	s.unhook = func() { node.FSM().SetSignal(nil) }
+	node.FSM().SetACLHook(s.aclChanged)
+	s.unhook = func() { node.FSM().SetSignal(nil); node.FSM().SetACLHook(nil) }
 	return nil
 }
 

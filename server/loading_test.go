@@ -50,3 +50,20 @@ func TestLoading(t *testing.T) {
 		t.Error("Attach(nil) succeeded")
 	}
 }
+
+// TestLoadingAuth: while loading, the replicated users are unknown, so
+// credentials that do not match the node's own default user get -LOADING
+// (retry) rather than WRONGPASS; the requirepass default user works.
+func TestLoadingAuth(t *testing.T) {
+	s, err := NewLoading(Config{Addr: "127.0.0.1:0", RequirePass: "pw", Loading: cluster.NewLoadProgress()}, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, s)
+	c := dialRaw(t, s)
+	const loading = "-LOADING Redis is loading the dataset in memory\r\n"
+	c.expect(loading, "AUTH", "app", "apppw")
+	c.expect(loading, "AUTH", "wrong")
+	c.expect("+OK\r\n", "AUTH", "default", "pw")
+	c.expect("$7\r\ndefault\r\n", "ACL", "WHOAMI")
+}

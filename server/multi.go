@@ -130,6 +130,9 @@ func txnExec(x *call) {
 		return
 	}
 	x.cl.tx = nil // EXEC also forgets the watched keys
+	if !tx.dirty {
+		x.s.recheckTxnACL(x.cl, tx)
+	}
 	switch {
 	case tx.dirty:
 		x.w.WriteError(errExecAbort)

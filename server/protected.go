@@ -19,11 +19,14 @@ const protectedModeDenied = "-DENIED Redis is running in protected mode because 
 	"NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
 
 // deniedByProtectedMode tells whether c must be refused: protected mode
-// is on, no password is set, and the client is not on the loopback
+// is on, the default user is nopass (Redis checks only that flag, so
+// ACL users with passwords do not lift it while the default user stays
+// open, and neither does turning the default user off), and the client
+// is not on the loopback
 // interface. As in Redis, an address that cannot be read counts as not
 // local.
 func (s *Server) deniedByProtectedMode(c net.Conn) bool {
-	if !s.protectedMode.Load() || *s.requirePass.Load() != "" {
+	if !s.protectedMode.Load() || !s.aclUser("default").NoPass {
 		return false
 	}
 	addr, ok := c.RemoteAddr().(*net.TCPAddr)

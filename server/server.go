@@ -17,6 +17,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/raftstream/raftstream/cluster"
+	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/engine/resp"
 )
 
@@ -44,7 +45,11 @@ type Server struct {
 
 	// Settings CONFIG SET may change at run time.
 	requirePass atomic.Pointer[string]
-	maxClients  atomic.Int64
+	// localDefault is the default user made from requirepass, in force
+	// while the replicated ACL has no default user (acl.go).
+	localDefault atomic.Pointer[engine.ACLUser]
+	acllog       *aclLog
+	maxClients   atomic.Int64
 	// protectedMode: refuse non-loopback clients while no password is set.
 	protectedMode atomic.Bool
 	maxBulk       atomic.Int64
@@ -94,7 +99,8 @@ func New(cfg Config, node *cluster.Node, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	node.FSM().SetSignal(s.waiters.notify)
-	s.unhook = func() { node.FSM().SetSignal(nil) }
+	node.FSM().SetACLHook(s.aclChanged)
+	s.unhook = func() { node.FSM().SetSignal(nil); node.FSM().SetACLHook(nil) }
 	return s, nil
 }
 
@@ -128,8 +134,8 @@ func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
 		serveDone: make(chan struct{}),
 		drained:   make(chan struct{}),
 	}
-	pass := cfg.RequirePass
-	s.requirePass.Store(&pass)
+	s.setRequirePass(cfg.RequirePass)
+	s.acllog = newACLLog()
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.protectedMode.Store(!cfg.NoProtectedMode)
 	s.maxBulk.Store(cfg.MaxBulkLen)
@@ -266,7 +272,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		w:       resp.NewWriter(2),
 		idem:    s.cfg.AutoIdempotent,
 	}
-	cl.authed.Store(*s.requirePass.Load() == "")
+	cl.authed.Store(s.defaultNoPass())
 	cl.lastActive.Store(cl.created.UnixNano())
 	pc.cl = cl
 	conn.SetContext(cl)

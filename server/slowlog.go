@@ -78,7 +78,8 @@ func (l *slowLog) trim() {
 
 // slowArgs copies argv as Redis's slowlogCreateEntry keeps it: at most 32
 // arguments, the last standing for the rest, each cut to 128 bytes; the
-// values of AUTH, HELLO ... AUTH and CONFIG SET requirepass redacted.
+// values of AUTH, HELLO ... AUTH, ACL SETUSER and CONFIG SET requirepass
+// redacted.
 func slowArgs(argv [][]byte) [][]byte {
 	keep := min(len(argv), slowlogMaxArgc)
 	out := make([][]byte, keep)
@@ -110,6 +111,13 @@ func redactedArgs(argv [][]byte) map[int]bool {
 		for j := 2; j+2 < len(argv); j++ {
 			if strings.EqualFold(string(argv[j]), "auth") {
 				r[j+1], r[j+2] = true, true
+			}
+		}
+	case "acl":
+		// ACL SETUSER: the user name and every rule, as Redis redacts them.
+		if len(argv) > 2 && strings.EqualFold(string(argv[1]), "setuser") {
+			for j := 2; j < len(argv); j++ {
+				r[j] = true
 			}
 		}
 	case "config":

@@ -45,6 +45,8 @@ type stats struct {
 	// left alone because their connection had no client name.
 	autoIdemXAdds   atomic.Int64
 	autoIdemUnnamed atomic.Int64
+	// ACL denials (acl_access_denied_auth, _cmd, _key).
+	aclDeniedAuth, aclDeniedCmd, aclDeniedKey atomic.Int64
 
 	mu     sync.Mutex
 	errors map[string]int64
@@ -89,6 +91,9 @@ func (s *stats) reset() {
 	s.evictedClients.Store(0)
 	s.outputLimitDrops.Store(0)
 	s.queryLimitDrops.Store(0)
+	s.aclDeniedAuth.Store(0)
+	s.aclDeniedCmd.Store(0)
+	s.aclDeniedKey.Store(0)
 	s.mu.Lock()
 	clear(s.errors)
 	s.mu.Unlock()

@@ -113,7 +113,9 @@ func (t *commandTable) all(fn func(c *command)) {
 // table returns the server's command table, built on first use (it holds
 // the per-command statistics, so each Server has its own).
 func (s *Server) table() *commandTable {
-	s.tableOnce.Do(func() { s.tab = buildTable(append(serverCommands(), clusterCommands()...), engine.Specs()) })
+	s.tableOnce.Do(func() {
+		s.tab = buildTable(append(append(serverCommands(), clusterCommands()...), aclCommands()...), engine.Specs())
+	})
 	return s.tab
 }
 
@@ -178,6 +180,9 @@ func fromSpec(sp *engine.Spec) *command {
 	}
 	c.acl = aclCategories(c)
 	c.keySpecs = deriveKeySpecs(c)
+	if len(c.keySpecs) > 1 && !hasFlag(c.flags, "movablekeys") {
+		c.flags = append(c.flags, "movablekeys") // a keyword finds the extra keys, as Redis flags it
+	}
 	applyRedisMeta(c)
 	for _, sub := range sp.Subcommands {
 		sc := fromSpec(sub)
@@ -247,7 +252,13 @@ func deriveKeySpecs(c *command) []keySpec {
 	if step == 0 {
 		step = 1
 	}
-	return []keySpec{{flags: flags, index: c.firstKey, lastKey: last, keyStep: step, hasSearch: true}}
+	specs := []keySpec{{flags: flags, index: c.firstKey, lastKey: last, keyStep: step, hasSearch: true}}
+	if c.name == "rs.setdlq" {
+		// The dead-letter stream is a key too (COMMAND GETKEYS, ACL key
+		// patterns): entries are written to it.
+		specs = append(specs, keySpec{flags: []string{"RW", "insert"}, keyword: "DEADLETTER", index: 3, lastKey: 0, keyStep: 1, hasSearch: true})
+	}
+	return specs
 }
 
 // arityOK applies Redis's arity rule: positive is exact, negative a

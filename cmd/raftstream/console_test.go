@@ -80,3 +80,65 @@ func TestHTTPListenServesConsole(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 }
+
+// httpGetAs GETs url as user/pass and returns the status code.
+func httpGetAs(t *testing.T, url, user, pass string) int {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(user, pass)
+	res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// TestConsoleACLUsers: the console authenticates ACL users; a user allowed
+// INFO and XINFO on every key sees it, one without them gets 403, and a
+// user deleted or disabled gets 401.
+func TestConsoleACLUsers(t *testing.T) {
+	ports := freePorts(t, 2)
+	web, metricsAddr := ports[0], ports[1]
+	c, stop := startWithPassword(t, "pw", "--http-listen", web, "--metrics-listen", metricsAddr)
+	defer stop()
+	for _, cmd := range [][]string{
+		{"ACL", "SETUSER", "viewer", "on", ">v", "-@all", "+info", "+xinfo", "%R~*"},
+		{"ACL", "SETUSER", "producer", "on", ">p", "-@all", "+xadd", "allkeys"},
+	} {
+		if got := c.do(t, cmd...); got != "+OK\r\n" {
+			t.Fatalf("%q = %q", cmd, got)
+		}
+	}
+	url := "http://" + web + "/api/status"
+	for _, tc := range []struct {
+		user, pass string
+		want       int
+	}{
+		{"viewer", "v", http.StatusOK},
+		{"default", "pw", http.StatusOK},
+		{"producer", "p", http.StatusForbidden},
+		{"viewer", "wrong", http.StatusUnauthorized},
+		{"nosuch", "v", http.StatusUnauthorized},
+	} {
+		if got := httpGetAs(t, url, tc.user, tc.pass); got != tc.want {
+			t.Errorf("console as %s/%s: %d, want %d", tc.user, tc.pass, got, tc.want)
+		}
+	}
+	// The metrics endpoint needs INFO only.
+	if got := httpGetAs(t, "http://"+metricsAddr+"/metrics", "viewer", "v"); got != http.StatusOK {
+		t.Errorf("metrics as viewer: %d", got)
+	}
+	if got := httpGetAs(t, "http://"+metricsAddr+"/metrics", "producer", "p"); got != http.StatusForbidden {
+		t.Errorf("metrics as producer: %d", got)
+	}
+	if got := c.do(t, "ACL", "SETUSER", "viewer", "off"); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	if got := httpGetAs(t, url, "viewer", "v"); got != http.StatusUnauthorized {
+		t.Errorf("console as a disabled user: %d", got)
+	}
+}

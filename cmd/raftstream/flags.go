@@ -124,7 +124,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 
 	// Forming and joining a cluster.
 	join := fs.String("join", "", "client addresses (host:port,...) of existing members; a fresh node asks one of them to add it (RAFT ADD) and catches up as a non-voter, then votes")
-	fs.StringVar(&o.node.JoinPassword, "join-password", "", "password for AUTH on the --join seeds (default: --requirepass)")
+	fs.StringVar(&o.node.JoinPassword, "join-password", "", "password for AUTH (as the default user, which must be allowed RAFT ADD) on the --join seeds (default: --requirepass)")
 	fs.IntVar(&o.node.BootstrapExpect, "bootstrap-expect", 0, "with --discover-dns: form a new cluster once this many fresh nodes are found (all start as voters), or join the existing one")
 	fs.StringVar(&o.discoverDNS, "discover-dns", "", "DNS name listing the cluster's nodes for --bootstrap-expect: SRV records (host:port of each Raft port), else A/AAAA records with this node's Raft port")
 	fs.StringVar(&o.node.ClusterSecret, "cluster-secret", "", "shared secret every node must present on the Raft port (mutual HMAC challenge; it is never sent). Empty: no secret, and nodes with one refuse this node. Required when --raft-listen is not a loopback address, unless --insecure-peers")
@@ -153,14 +153,14 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.DurationVar(&o.node.CommitTimeout, "raft-commit-timeout", 0, "longest an idle leader waits before telling followers the commit index (0: 50ms)")
 
 	// Client protocol limits (the server package's, as in Redis).
-	fs.StringVar(&o.server.RequirePass, "requirepass", "", "password clients must give with AUTH or HELLO (empty: no authentication)")
+	fs.StringVar(&o.server.RequirePass, "requirepass", "", "the default user's password, which clients give with AUTH or HELLO (empty: nopass); other users: ACL SETUSER. Once the default user is changed through the ACL (replicated), that definition rules")
 	fs.IntVar(&o.tls.port, "tls-port", 0, "also serve clients over TLS on this port, on --listen's host (0: no TLS), as Redis's tls-port; the plain port stays")
 	fs.StringVar(&o.tls.certFile, "tls-cert-file", "", "PEM certificate (chain) of the TLS port, and of this node on peer links with --tls-cluster")
 	fs.StringVar(&o.tls.keyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
 	fs.StringVar(&o.tls.caCertFile, "tls-ca-cert-file", "", "PEM CA certificates that client certificates (and with --tls-cluster, peers' certificates) must chain to")
 	fs.StringVar(&o.tls.authClients, "tls-auth-clients", "yes", "client certificates on the TLS port: yes (required), optional (verified if given) or no")
 	fs.StringVar(&o.tls.cluster, "tls-cluster", "no", "as Redis's tls-cluster: links between nodes (Raft and forwarding) in mutual TLS with --tls-cert-file, --tls-key-file and --tls-ca-cert-file (yes or no); every node needs it, with certificates of the same CA (extended key usage serverAuth and clientAuth)")
-	protectedMode := fs.String("protected-mode", "yes", "as Redis's protected-mode: while no --requirepass is set, clients that do not connect over the loopback interface get a DENIED error (yes or no)")
+	protectedMode := fs.String("protected-mode", "yes", "as Redis's protected-mode: while the default user has no password, clients that do not connect over the loopback interface get a DENIED error (yes or no)")
 	fs.Int64Var(&o.server.MaxBulkLen, "proto-max-bulk-len", server.DefaultMaxBulkLen, "largest bulk argument accepted, in bytes")
 	fs.Int64Var(&o.server.MaxMultibulkLen, "max-multibulk-len", server.DefaultMaxMultibulkLen, "most arguments accepted in one command")
 	fs.Int64Var(&o.server.ClientQueryBufferLimit, "client-query-buffer-limit", server.DefaultClientQueryBufferLimit, "largest single request in bytes; a client going past it is disconnected")
@@ -175,8 +175,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	// Logging.
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&o.httpListen, "http-listen", "", "address (host:port) to serve the read-only web console on (cluster, streams, groups, lag, dead letters); empty: off. Asks for --requirepass (HTTP basic auth) when that is set")
-	fs.StringVar(&o.metricsListen, "metrics-listen", "", "address (host:port) to serve Prometheus metrics on at /metrics (streams, groups, raft indexes, command counters, Go runtime); empty: off. Asks for --requirepass (HTTP basic auth) when that is set")
+	fs.StringVar(&o.httpListen, "http-listen", "", "address (host:port) to serve the read-only web console on (cluster, streams, groups, lag, dead letters); empty: off. While the default user has a password, asks for HTTP basic auth as an ACL user allowed INFO, XINFO and to read every key")
+	fs.StringVar(&o.metricsListen, "metrics-listen", "", "address (host:port) to serve Prometheus metrics on at /metrics (streams, groups, raft indexes, command counters, Go runtime); empty: off. While the default user has a password, asks for HTTP basic auth as an ACL user allowed INFO")
 	fs.StringVar(&o.pprofListen, "pprof-listen", "", "address (host:port) to serve Go profiling endpoints /debug/pprof/ on, for diagnosing performance; empty: off. Never expose it publicly")
 
 	if err := fs.Parse(args); err != nil {

@@ -142,13 +142,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	}
 	stopConsole := func() {}
 	if opts.httpListen != "" {
-		if stopConsole, err = startConsole(ctx, opts.httpListen, node, opts.server.RequirePass, logger); err != nil {
+		if stopConsole, err = startConsole(ctx, opts.httpListen, node, srv, logger); err != nil {
 			return errors.Join(err, srv.Close(), node.Close())
 		}
 	}
 	stopMetrics := func() {}
 	if opts.metricsListen != "" {
-		if stopMetrics, err = startMetrics(opts.metricsListen, node, srv, opts.server.RequirePass, logger); err != nil {
+		if stopMetrics, err = startMetrics(opts.metricsListen, node, srv, logger); err != nil {
 			stopConsole()
 			return errors.Join(err, srv.Close(), node.Close())
 		}

@@ -24,15 +24,17 @@ var errUnhealthy = errors.New("unhealthy")
 // probeOptions are the connection settings every client subcommand takes.
 type probeOptions struct {
 	addr     string
+	user     string // ACL user; "" authenticates as the default user
 	password string
 	timeout  time.Duration
 }
 
-// addProbeFlags registers --addr, --password and --timeout. Their
+// addProbeFlags registers --addr, --user, --password and --timeout. Their
 // defaults come from the node's own environment variables, read by
 // parseSubFlags (not here, so --help never prints a password).
 func addProbeFlags(fs *flag.FlagSet, o *probeOptions, timeout time.Duration) {
 	fs.StringVar(&o.addr, "addr", "", "client address of the node (default: $RAFTSTREAM_LISTEN with a wildcard host made 127.0.0.1, else 127.0.0.1:6379)")
+	fs.StringVar(&o.user, "user", "", "ACL user for AUTH (default: the default user)")
 	fs.StringVar(&o.password, "password", "", "password for AUTH (default: $RAFTSTREAM_REQUIREPASS)")
 	fs.DurationVar(&o.timeout, "timeout", timeout, "give up after this long")
 }
@@ -80,7 +82,11 @@ func (o probeOptions) connect(ctx context.Context) (*respConn, error) {
 		return nil, err
 	}
 	if o.password != "" {
-		if _, err := c.doString("AUTH", o.password); err != nil {
+		args := []string{"AUTH", o.password}
+		if o.user != "" {
+			args = []string{"AUTH", o.user, o.password}
+		}
+		if _, err := c.doString(args...); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("AUTH: %w", err)
 		}

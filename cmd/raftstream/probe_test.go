@@ -166,6 +166,18 @@ func TestHealthAgainstNode(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // single-node election in progress
 	}
+	// An ACL user allowed PING and INFO is enough; one without INFO passes
+	// only the liveness check (--require-leader reads INFO).
+	admin := dial(t, addr)
+	for _, cmd := range [][]string{
+		{"AUTH", "pw"},
+		{"ACL", "SETUSER", "monitor", "on", ">m", "+ping", "+info"},
+		{"ACL", "SETUSER", "pinger", "on", ">p", "+ping"},
+	} {
+		if got := admin.do(t, cmd...); got != "+OK\r\n" {
+			t.Fatalf("%q = %q", cmd, got)
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -173,6 +185,9 @@ func TestHealthAgainstNode(t *testing.T) {
 		want error
 	}{
 		{"ok", []string{"--addr", addr, "--quiet"}, env, nil},
+		{"ACL user", []string{"--addr", addr, "--user", "monitor", "--password", "m", "--quiet"}, noEnv, nil},
+		{"ACL user without INFO", []string{"--addr", addr, "--user", "pinger", "--password", "p", "--require-leader"}, noEnv, errUnhealthy},
+		{"ACL user, PING only", []string{"--addr", addr, "--user", "pinger", "--password", "p", "--quiet"}, noEnv, nil},
 		{"no password", []string{"--addr", addr}, noEnv, errUnhealthy},
 		{"wrong password", []string{"--addr", addr, "--password", "nope"}, env, errUnhealthy},
 		{"nobody listening", []string{"--addr", freePorts(t, 1)[0], "--timeout", "1s"}, noEnv, errUnhealthy},
