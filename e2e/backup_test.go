@@ -79,6 +79,8 @@ func TestBackupRestore(t *testing.T) {
 	}
 	c := newClient(t, follower.Addr, 3, 0)
 	groupState(t, c, "orders", 2000)
+	// ACL users are replicated state: the backup carries them.
+	must(t, c.Do(testCtx(t, time.Minute), "ACL", "SETUSER", "reader", "on", ">r3ad", "~orders", "+@read").Err())
 
 	// A writer that goes on during the backup.
 	ctx, stop := context.WithCancel(context.Background())
@@ -154,6 +156,13 @@ func TestBackupRestore(t *testing.T) {
 	}
 	if len(got) < len(before) || !slices.Equal(got[:len(before)], before) {
 		t.Fatalf("restored live stream holds %d entries; the %d acknowledged before the backup are not its prefix", len(got), len(before))
+	}
+	// The user came back with its password and rules.
+	uc := redis.NewClient(&redis.Options{Addr: r.Addr, Username: "reader", Password: "r3ad", Protocol: 3})
+	defer uc.Close()
+	must(t, uc.XLen(testCtx(t, time.Minute), "orders").Err())
+	if err := uc.XLen(testCtx(t, time.Minute), "live").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+		t.Fatalf("restored user read a key outside its pattern: %v", err)
 	}
 	// The restored node is a cluster of its own, and takes writes.
 	must(t, rc.XAdd(testCtx(t, time.Minute), &redis.XAddArgs{Stream: "orders", Values: []any{"after", "restore"}}).Err())
