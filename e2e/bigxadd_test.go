@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -24,13 +25,15 @@ import (
 //	RAFTSTREAM_MEASURE_BIGXADD=1,16,60 RAFTSTREAM_MEASURE_RUNS=3 go test -run TestBigXADDMeasure -v ./e2e
 //
 // For each size (MiB) and run it starts a fresh node, samples the process's
-// VmRSS every millisecond, has another client PING every 2 ms, and sends
+// VmRSS every millisecond, has other clients send commands, and sends
 // one XADD of a value that size. It logs the RSS peak growth over the value
-// size, the XADD's latency, and the PINGs' median, p99 and maximum latency
-// from the XADD's start until 100 ms after its reply; then the medians over
-// the runs. RAFTSTREAM_MEASURE_PPROF=dir also saves the node's allocation
+// size, the XADD's latency, and the latency (median, p99, maximum) of other
+// clients' commands sent every 2 ms (PING, a small XADD, an XLEN) from the
+// XADD's start until 100 ms after its reply, with their maximum over the
+// 300 ms before it for comparison; then the medians over the runs. RAFTSTREAM_MEASURE_PPROF=dir also saves the node's allocation
 // profile before and after each XADD (compare with `go tool pprof
-// -sample_index=alloc_space -base before after`).
+// -sample_index=alloc_space -base before after`) and a one-second execution
+// trace around it (`go tool trace`).
 func TestBigXADDMeasure(t *testing.T) {
 	spec := os.Getenv("RAFTSTREAM_MEASURE_BIGXADD")
 	if spec == "" || targetIsRedis() {
@@ -46,17 +49,34 @@ func TestBigXADDMeasure(t *testing.T) {
 		if err != nil {
 			t.Fatalf("RAFTSTREAM_MEASURE_BIGXADD: %v", err)
 		}
-		var ratios, xadds, p50s, p99s, maxes []float64
+		var ratios, xadds []float64
+		lat := map[string][][]float64{} // probe -> [idle max, p50, p99, max] per run
+		var names []string
 		for run := 0; run < runs; run++ {
 			m := measureBigXADD(t, mib<<20, profDir, fmt.Sprintf("%dmib-%d", mib, run))
-			t.Logf("%d MiB run %d: RSS %d -> peak %d MB (+%.2fx the value), XADD %v, PING p50 %.2f ms p99 %.2f ms max %.2f ms (%d pings)",
-				mib, run, m.base>>20, m.peak>>20, m.ratio, m.xadd.Round(time.Millisecond), m.p50, m.p99, m.max, m.pings)
+			line := fmt.Sprintf("%d MiB run %d: RSS %d -> peak %d MB (+%.2fx the value), XADD %v;", mib, run, m.base>>20, m.peak>>20, m.ratio, m.xadd.Round(time.Millisecond))
+			for _, pr := range m.probes {
+				_, _, idleMax := quantiles(pr.idle)
+				p50, p99, max := quantiles(pr.during)
+				line += fmt.Sprintf(" %s idle max %.1f, during p50 %.2f p99 %.1f max %.1f ms (%d);", pr.name, idleMax, p50, p99, max, len(pr.during))
+				if run == 0 {
+					names = append(names, pr.name)
+					lat[pr.name] = make([][]float64, 4)
+				}
+				for i, v := range []float64{idleMax, p50, p99, max} {
+					lat[pr.name][i] = append(lat[pr.name][i], v)
+				}
+			}
+			t.Log(line)
 			ratios = append(ratios, m.ratio)
 			xadds = append(xadds, float64(m.xadd.Milliseconds()))
-			p50s, p99s, maxes = append(p50s, m.p50), append(p99s, m.p99), append(maxes, m.max)
 		}
-		t.Logf("MEDIAN %d MiB over %d runs: RSS growth %.2fx, XADD %.0f ms, PING p50 %.2f ms, p99 %.2f ms, max %.2f ms",
-			mib, runs, median(ratios), median(xadds), median(p50s), median(p99s), median(maxes))
+		line := fmt.Sprintf("MEDIAN %d MiB over %d runs: RSS growth %.2fx, XADD %.0f ms;", mib, runs, median(ratios), median(xadds))
+		for _, n := range names {
+			l := lat[n]
+			line += fmt.Sprintf(" %s idle max %.1f, during p50 %.2f p99 %.1f max %.1f ms;", n, median(l[0]), median(l[1]), median(l[2]), median(l[3]))
+		}
+		t.Log(line)
 	}
 }
 
@@ -67,11 +87,10 @@ func median(v []float64) float64 {
 }
 
 type bigXADDResult struct {
-	base, peak    int64
-	ratio         float64
-	xadd          time.Duration
-	p50, p99, max float64 // PING latency, ms
-	pings         int
+	base, peak int64
+	ratio      float64
+	xadd       time.Duration
+	probes     []*prober
 }
 
 func measureBigXADD(t *testing.T, size int, profDir, label string) bigXADDResult {
@@ -106,7 +125,7 @@ func measureBigXADD(t *testing.T, size int, profDir, label string) bigXADDResult
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var peak int64
-	wg.Add(2)
+	wg.Add(1)
 	go func() { // RSS sampler
 		defer wg.Done()
 		tick := time.NewTicker(time.Millisecond)
@@ -122,31 +141,36 @@ func measureBigXADD(t *testing.T, size int, profDir, label string) bigXADDResult
 			}
 		}
 	}()
-	var lat []float64
-	pinger, err := net.Dial("tcp", p.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pinger.Close()
-	pc := newRawConn(pinger)
-	go func() { // another client's PING every 2 ms
-		defer wg.Done()
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			start := time.Now()
-			if r, err := pc.Do("PING"); err != nil || string(r) != "+PONG\r\n" {
-				t.Errorf("PING: %q %v", r, err)
-				return
-			}
-			lat = append(lat, float64(time.Since(start).Microseconds())/1000)
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
+	// Other clients, each on its own connection, every 2 ms: a PING, a
+	// small XADD (group commit behind the big entry) and an XLEN (a
+	// linearizable read of another key). Latencies are kept per phase:
+	// idle before the big XADD, then during it.
+	var during atomic.Bool
+	probes := []*prober{{name: "PING", args: []string{"PING"}}, {name: "XADD", args: []string{"XADD", "small", "*", "f", "v"}}, {name: "XLEN", args: []string{"XLEN", "small"}}}
+	for _, pr := range probes {
+		conn, err := net.Dial("tcp", p.Addr)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
+		defer conn.Close()
+		rc := newRawConn(conn)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr.run(rc, &during, stop)
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // the idle phase
+	if pprofAddr != "" {
+		// An execution trace of the second around the big XADD.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			saveTrace(pprofAddr, filepath.Join(profDir, label+".trace"))
+		}()
+		time.Sleep(50 * time.Millisecond)
+	}
+	during.Store(true)
 	start := time.Now()
 	if err := c.Write(req); err != nil {
 		t.Fatal(err)
@@ -156,18 +180,63 @@ func measureBigXADD(t *testing.T, size int, profDir, label string) bigXADDResult
 	if err != nil || r[0] != '$' {
 		t.Fatalf("XADD of %d bytes: %.80q %v", size, r, err)
 	}
-	time.Sleep(100 * time.Millisecond) // the tail of the apply's effects, for the PING figures
+	time.Sleep(100 * time.Millisecond) // the tail of the apply's effects
 	close(stop)
 	wg.Wait()
 	saveProfile(t, pprofAddr, profDir, label+"-after")
+	for _, pr := range probes {
+		if pr.err != nil {
+			t.Fatalf("%s: %v", pr.name, pr.err)
+		}
+	}
 	res.peak = peak
 	res.ratio = float64(peak-res.base) / float64(size)
-	res.pings = len(lat)
-	if len(lat) > 0 {
-		slices.Sort(lat)
-		res.p50, res.p99, res.max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
-	}
+	res.probes = probes
 	return res
+}
+
+// prober sends one command every 2 ms and records its latencies (ms), idle
+// and during the big XADD.
+type prober struct {
+	name         string
+	args         []string
+	idle, during []float64
+	err          error
+}
+
+func (pr *prober) run(rc *rawConn, during *atomic.Bool, stop <-chan struct{}) {
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		phase := during.Load()
+		start := time.Now()
+		r, err := rc.Do(pr.args...)
+		if err != nil || len(r) == 0 || r[0] == '-' {
+			pr.err = fmt.Errorf("%q %v", r, err)
+			return
+		}
+		ms := float64(time.Since(start).Microseconds()) / 1000
+		if phase {
+			pr.during = append(pr.during, ms)
+		} else {
+			pr.idle = append(pr.idle, ms)
+		}
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// quantiles returns the median, p99 and maximum of v.
+func quantiles(v []float64) (p50, p99, max float64) {
+	if len(v) == 0 {
+		return 0, 0, 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2], s[len(s)*99/100], s[len(s)-1]
 }
 
 // vmRSS reads a process's resident set size from /proc.
@@ -210,4 +279,16 @@ func saveProfile(t *testing.T, addr, dir, name string) {
 	}
 	must(t, os.MkdirAll(dir, 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, name+".pb.gz"), b, 0o644))
+}
+
+// saveTrace saves a one-second execution trace of the node to path.
+func saveTrace(addr, path string) {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/trace?seconds=1")
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	if b, err := io.ReadAll(resp.Body); err == nil {
+		_ = os.WriteFile(path, b, 0o644)
+	}
 }
