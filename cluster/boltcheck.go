@@ -30,11 +30,10 @@ import (
 // bbolt's open reports the lock.
 func checkBoltFile(path string) error {
 	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // created fresh by bbolt
-	}
 	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
+		// Missing: bbolt creates it. Unreadable (permissions, ...): that
+		// is not damage, and bbolt's open reports it.
+		return nil
 	}
 	defer f.Close()
 	// bbolt takes an exclusive flock on the files it opens read-write; a
@@ -46,7 +45,7 @@ func checkBoltFile(path string) error {
 	defer func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }()
 	st, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("stat %s: %w", path, err)
+		return nil // as for open
 	}
 	if st.Size() == 0 {
 		return nil // bbolt initialises an empty file
