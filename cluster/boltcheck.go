@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -173,7 +174,8 @@ func (c *boltChecker) check() error {
 			}
 		}
 	}
-	return c.tree(m.root, 0)
+	_, err := c.tree(m.root, 0, nil, nil)
+	return err
 }
 
 // page reads page id with its overflow pages, checking it lies inside the
@@ -210,25 +212,28 @@ func (c *boltChecker) page(id uint64, depth int) ([]byte, error) {
 	return p, nil
 }
 
-// tree walks the B+tree rooted at page id.
-func (c *boltChecker) tree(id uint64, depth int) error {
+// tree walks the B+tree rooted at page id, whose keys must lie in [lo, hi)
+// (nil: unbounded), and returns its largest key.
+func (c *boltChecker) tree(id uint64, depth int, lo, hi []byte) ([]byte, error) {
 	p, err := c.page(id, depth)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return c.nodePage(id, p, depth)
+	return c.nodePage(id, p, depth, lo, hi, true)
 }
 
 // nodePage checks a branch or leaf page p (id 0 for a bucket inlined in
-// its parent's value) and everything below it.
-func (c *boltChecker) nodePage(id uint64, p []byte, depth int) error {
+// its parent's value) and everything below it, and returns its largest
+// key. With ordered, keys must be sorted and lie in [lo, hi), as bbolt's
+// own check (tx_check.go) demands of page trees; it skips inline buckets.
+func (c *boltChecker) nodePage(id uint64, p []byte, depth int, lo, hi []byte, ordered bool) ([]byte, error) {
 	if len(p) < boltPageHeader {
-		return fmt.Errorf("page %d: %d bytes", id, len(p))
+		return nil, fmt.Errorf("page %d: %d bytes", id, len(p))
 	}
 	flags := binary.LittleEndian.Uint16(p[8:])
 	count := int(binary.LittleEndian.Uint16(p[10:]))
 	if boltPageHeader+count*boltElementSize > len(p) {
-		return fmt.Errorf("page %d: %d elements do not fit in it", id, count)
+		return nil, fmt.Errorf("page %d: %d elements do not fit in it", id, count)
 	}
 	// kv returns element i's key and value, bounds-checked: pos is
 	// relative to the element's own header.
@@ -240,46 +245,78 @@ func (c *boltChecker) nodePage(id uint64, p []byte, depth int) error {
 		}
 		return p[start : start+uint64(ksize)], p[start+uint64(ksize) : end], nil
 	}
+	// inOrder checks key i against the previous key (or the lower bound)
+	// and the upper bound.
+	inOrder := func(i int, key, prev []byte) error {
+		if !ordered {
+			return nil
+		}
+		switch {
+		case i == 0 && prev != nil && bytes.Compare(prev, key) > 0,
+			i > 0 && bytes.Compare(prev, key) >= 0,
+			hi != nil && bytes.Compare(key, hi) >= 0:
+			return fmt.Errorf("page %d: key %d out of order", id, i)
+		}
+		return nil
+	}
+	var last []byte
 	switch flags {
 	case boltBranchPage:
 		if id == 0 {
-			return errors.New("an inline bucket holds a branch page")
+			return nil, errors.New("an inline bucket holds a branch page")
 		}
+		prev := lo
 		for i := 0; i < count; i++ {
 			e := p[boltPageHeader+i*boltElementSize:]
-			pos, ksize := binary.LittleEndian.Uint32(e), binary.LittleEndian.Uint32(e[4:])
-			if _, _, err := kv(i, pos, ksize, 0); err != nil {
-				return err
+			k, _, err := kv(i, binary.LittleEndian.Uint32(e), binary.LittleEndian.Uint32(e[4:]), 0)
+			if err != nil {
+				return nil, err
 			}
-			if err := c.tree(binary.LittleEndian.Uint64(e[8:]), depth+1); err != nil {
-				return err
+			if err := inOrder(i, k, prev); err != nil {
+				return nil, err
 			}
+			next := hi
+			if i < count-1 {
+				n := p[boltPageHeader+(i+1)*boltElementSize:]
+				if next, _, err = kv(i+1, binary.LittleEndian.Uint32(n), binary.LittleEndian.Uint32(n[4:]), 0); err != nil {
+					return nil, err
+				}
+			}
+			if last, err = c.tree(binary.LittleEndian.Uint64(e[8:]), depth+1, k, next); err != nil {
+				return nil, err
+			}
+			prev = last
 		}
 	case boltLeafPage:
+		prev := lo
 		for i := 0; i < count; i++ {
 			e := p[boltPageHeader+i*boltElementSize:]
 			eflags, pos := binary.LittleEndian.Uint32(e), binary.LittleEndian.Uint32(e[4:])
-			_, v, err := kv(i, pos, binary.LittleEndian.Uint32(e[8:]), binary.LittleEndian.Uint32(e[12:]))
+			k, v, err := kv(i, pos, binary.LittleEndian.Uint32(e[8:]), binary.LittleEndian.Uint32(e[12:]))
 			if err != nil {
-				return err
+				return nil, err
 			}
+			if err := inOrder(i, k, prev); err != nil {
+				return nil, err
+			}
+			prev, last = k, k
 			if eflags&boltBucketLeafFlag == 0 {
 				continue
 			}
 			if len(v) < boltBucketHeader {
-				return fmt.Errorf("page %d: bucket value of %d bytes", id, len(v))
+				return nil, fmt.Errorf("page %d: bucket value of %d bytes", id, len(v))
 			}
 			if root := binary.LittleEndian.Uint64(v); root != 0 {
-				err = c.tree(root, depth+1)
+				_, err = c.tree(root, depth+1, nil, nil)
 			} else {
-				err = c.nodePage(0, v[boltBucketHeader:], depth+1)
+				_, err = c.nodePage(0, v[boltBucketHeader:], depth+1, nil, nil, false)
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 		}
 	default:
-		return fmt.Errorf("page %d: flags %#x, not a branch or leaf page", id, flags)
+		return nil, fmt.Errorf("page %d: flags %#x, not a branch or leaf page", id, flags)
 	}
-	return nil
+	return last, nil
 }

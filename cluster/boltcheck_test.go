@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
@@ -126,6 +127,20 @@ func TestDamagedBoltFilesStopStartup(t *testing.T) {
 			{"root page elements flipped", func(t *testing.T, p string) {
 				flip(t, p, int64(root)*ps+16, 64)
 			}, "page"},
+			{"first key made the largest", func(t *testing.T, p string) {
+				// Keys out of order: bbolt's freelist rebuild (stable.db
+				// keeps no freelist) reports it in a goroutine that panics.
+				data, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				el := int64(root)*ps + 16
+				pos := int64(binary.LittleEndian.Uint32(data[el+4:]))
+				data[el+pos] = 0xff
+				if err := os.WriteFile(p, data, 0o640); err != nil {
+					t.Fatal(err)
+				}
+			}, "out of order"},
 		}
 		for _, tc := range cases {
 			t.Run(file+"/"+tc.name, func(t *testing.T) {
