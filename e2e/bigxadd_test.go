@@ -33,7 +33,8 @@ import (
 // 300 ms before it for comparison; then the medians over the runs. RAFTSTREAM_MEASURE_PPROF=dir also saves the node's allocation
 // profile before and after each XADD (compare with `go tool pprof
 // -sample_index=alloc_space -base before after`) and a one-second execution
-// trace around it (`go tool trace`).
+// trace around it (`go tool trace`). RAFTSTREAM_MEASURE_NODES=3 measures
+// the RSS of the leader and of a follower of a 3-node cluster instead.
 func TestBigXADDMeasure(t *testing.T) {
 	spec := os.Getenv("RAFTSTREAM_MEASURE_BIGXADD")
 	if spec == "" || targetIsRedis() {
@@ -48,6 +49,16 @@ func TestBigXADDMeasure(t *testing.T) {
 		mib, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
 			t.Fatalf("RAFTSTREAM_MEASURE_BIGXADD: %v", err)
+		}
+		if os.Getenv("RAFTSTREAM_MEASURE_NODES") == "3" {
+			var lead, fol []float64
+			for run := 0; run < runs; run++ {
+				l, f := measureBigXADDCluster(t, mib<<20)
+				t.Logf("%d MiB run %d, 3 nodes: RSS peak growth leader %.2fx, follower %.2fx the value", mib, run, l, f)
+				lead, fol = append(lead, l), append(fol, f)
+			}
+			t.Logf("MEDIAN %d MiB over %d runs, 3 nodes: RSS peak growth leader %.2fx, follower %.2fx", mib, runs, median(lead), median(fol))
+			continue
 		}
 		var ratios, xadds []float64
 		lat := map[string][][]float64{} // probe -> [idle max, p50, p99, max] per run
@@ -291,4 +302,76 @@ func saveTrace(addr, path string) {
 	if b, err := io.ReadAll(resp.Body); err == nil {
 		_ = os.WriteFile(path, b, 0o644)
 	}
+}
+
+// measureBigXADDCluster sends one XADD of size bytes to the leader of a
+// fresh 3-node cluster and returns the RSS peak growth of the leader and
+// of a follower over the value's size, sampled every millisecond until
+// every node has applied it.
+func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64) {
+	// Default Raft timings: a 60 MiB entry takes longer to reach a
+	// follower than startCluster3's 150 ms leader lease.
+	procs := StartCluster(t, 3)
+	defer func() {
+		for _, p := range procs {
+			p.Kill()
+		}
+	}()
+	lead := waitLeader(t, procs)
+	var fol *Proc
+	for _, p := range procs {
+		if p != lead {
+			fol = p
+			break
+		}
+	}
+	nodes := make([]*c3node, len(procs))
+	for i, p := range procs {
+		nodes[i] = &c3node{Proc: p, id: p.Name}
+	}
+	if r := do(lead.Addr, "XADD", "warm", "*", "f", "v"); !strings.HasPrefix(r, "$") {
+		t.Fatalf("XADD: %q", r)
+	}
+	waitConverged(t, nodes)
+	pids := make([]int, 2)
+	for i, p := range []*Proc{lead, fol} {
+		p.mu.Lock()
+		pids[i] = p.run.cmd.Process.Pid
+		p.mu.Unlock()
+	}
+	base, peak := make([]int64, 2), make([]int64, 2)
+	for i, pid := range pids {
+		v, err := vmRSS(pid)
+		must(t, err)
+		base[i] = v
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			for i, pid := range pids {
+				if v, err := vmRSS(pid); err == nil && v > peak[i] {
+					peak[i] = v
+				}
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	c := dialRaw(t, lead.Addr)
+	c.timeout = 5 * time.Minute
+	if r := c.MustDo(t, "XADD", "big", "*", "f", strings.Repeat("v", size)); r[0] != '$' {
+		t.Fatalf("XADD of %d bytes: %.80q", size, r)
+	}
+	waitConverged(t, nodes)
+	time.Sleep(100 * time.Millisecond)
+	close(stop)
+	<-done
+	return float64(peak[0]-base[0]) / float64(size), float64(peak[1]-base[1]) / float64(size)
 }
