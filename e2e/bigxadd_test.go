@@ -309,9 +309,16 @@ func saveTrace(addr, path string) {
 // of a follower over the value's size, sampled every millisecond until
 // every node has applied it.
 func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64) {
-	// Default Raft timings: a 60 MiB entry takes longer to reach a
-	// follower than startCluster3's 150 ms leader lease.
-	procs := StartCluster(t, 3)
+	// Default Raft timings, unless RAFTSTREAM_MEASURE_FASTRAFT=1 asks for
+	// startCluster3's (300 ms heartbeat, 150 ms leader lease).
+	var procs []*Proc
+	if os.Getenv("RAFTSTREAM_MEASURE_FASTRAFT") == "1" {
+		for _, n := range startCluster3(t, 3) {
+			procs = append(procs, n.Proc)
+		}
+	} else {
+		procs = StartCluster(t, 3)
+	}
 	defer func() {
 		for _, p := range procs {
 			p.Kill()
@@ -367,7 +374,8 @@ func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64) {
 	c := dialRaw(t, lead.Addr)
 	c.timeout = 5 * time.Minute
 	if r := c.MustDo(t, "XADD", "big", "*", "f", strings.Repeat("v", size)); r[0] != '$' {
-		t.Fatalf("XADD of %d bytes: %.80q", size, r)
+		// Reported, not fatal: how often this happens is a result.
+		t.Logf("XADD of %d bytes failed: %.100q", size, r)
 	}
 	waitConverged(t, nodes)
 	time.Sleep(100 * time.Millisecond)
