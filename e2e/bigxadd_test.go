@@ -275,10 +275,11 @@ func saveProfile(t *testing.T, addr, dir, name string) {
 		return
 	}
 	var b []byte
-	// Twice: the runtime publishes a cycle's allocations only at the end
-	// of the next one.
+	// The heap profile, which carries the allocation counts too: only it
+	// honours gc=1. Twice: the runtime publishes a cycle's allocations
+	// only at the end of the next one.
 	for range 2 {
-		resp, err := http.Get("http://" + addr + "/debug/pprof/allocs?gc=1")
+		resp, err := http.Get("http://" + addr + "/debug/pprof/heap?gc=1")
 		if err != nil {
 			t.Fatalf("allocation profile: %v", err)
 		}
