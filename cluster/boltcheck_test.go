@@ -230,3 +230,24 @@ func TestDamagedBoltFileNeverCrashes(t *testing.T) {
 		}
 	}
 }
+
+// TestDamagedBoltLogStopsStartup truncates a boltdb data dir's raft.db
+// (log and stable store in one file) into its used pages, which crashed
+// the node with SIGBUS (issue 12): Open and CheckDataDir name the file.
+func TestDamagedBoltLogStopsStartup(t *testing.T) {
+	cfg := testConfig(t, "n1", t.TempDir())
+	cfg.LogStore = LogStoreBoltDB
+	fillNode(t, cfg, 100, 200)
+	path := filepath.Join(cfg.DataDir, boltLogFile)
+	ps, _, pages := boltLayout(t, path)
+	if err := os.Truncate(path, ps*int64(pages)/2); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(cfg)
+	wantDamageError(t, "Open", err, boltLogFile)
+	if !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("Open: %q; want it to say truncated", err)
+	}
+	_, err = CheckDataDir(cfg.DataDir, testLogger())
+	wantDamageError(t, "CheckDataDir", err, boltLogFile)
+}
