@@ -50,7 +50,7 @@ func MigrateLog(ctx context.Context, dataDir string, log *slog.Logger) error {
 
 	src, err := openBolt(filepath.Join(dataDir, boltLogFile), false)
 	if err != nil {
-		return fmt.Errorf("open %s (is the node still running?): %w", filepath.Join(dataDir, boltLogFile), err)
+		return fmt.Errorf("open the old log (is the node still running?): %w", err)
 	}
 	defer src.Close()
 	first, _ := src.FirstIndex()
@@ -80,7 +80,7 @@ func MigrateLog(ctx context.Context, dataDir string, log *slog.Logger) error {
 
 	dstStable, err := openBolt(stableTmp, false)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", stableTmp, err)
+		return fmt.Errorf("create the stable store: %w", err)
 	}
 	err = migrate.CopyStable(ctx, dstStable, src, [][]byte{incarnationKey}, nil, nil)
 	if cerr := dstStable.Close(); err == nil {

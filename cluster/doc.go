@@ -7,12 +7,14 @@
 // # Storage and transport
 //
 // The log is github.com/hashicorp/raft-wal under <data-dir>/wal (one
-// fdatasync per append), with raft-boltdb's <data-dir>/stable.db for term
+// fdatasync per append; built from third_party/raft-wal, which writes big
+// entries without copying them), with raft-boltdb's <data-dir>/stable.db for term
 // and vote; data dirs made before that keep the log and stable store in
 // one raft-boltdb file, raft.db (two flushes per commit). logstore.go
 // explains the choice and the detection from files, migrate.go the
 // offline move, checksum.go the per-entry CRC, logsize.go the startup
-// verification and snapshots by log bytes. bbolt files are opened with
+// verification and snapshots by log bytes, boltcheck.go the page walk that
+// refuses a damaged bbolt file before bbolt opens it. bbolt files are opened with
 // NoFreelistSync, the map freelist and a 1s lock timeout (a second
 // process on the same directory fails instead of hanging); the stable
 // store's lock guards the data dir. A LogCache keeps recent entries in memory for

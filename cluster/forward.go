@@ -124,6 +124,9 @@ func (f *forwarder) submit(ps []*Pending) {
 	r := &fwdReq{pendings: append([]*Pending(nil), ps...), cmds: make([]fsm.Command, len(ps)), created: time.Now()}
 	for i, p := range ps {
 		r.cmds[i] = p.cmd
+		// A request may be encoded more than once (resent, or proposed
+		// here after a leader change): never in place (Command.Room).
+		r.cmds[i].Room = nil
 		p.cmd = fsm.Command{}
 	}
 	f.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -146,7 +147,7 @@ func openBoltLog(dataDir string, noSync bool) (*logStores, error) {
 	path := filepath.Join(dataDir, boltLogFile)
 	b, err := openBolt(path, noSync)
 	if err != nil {
-		return nil, fmt.Errorf("open raft log store %s: %w", path, err)
+		return nil, fmt.Errorf("open raft log store: %w", err)
 	}
 	return &logStores{kind: LogStoreBoltDB, log: checkedLog{LogStore: b}, stable: b, path: path, close: b.Close}, nil
 }
@@ -157,7 +158,7 @@ func openWALLog(dataDir string, segmentSize int, flush *Histogram, log *slog.Log
 	stablePath := filepath.Join(dataDir, walStableFile)
 	stable, err := openBolt(stablePath, false)
 	if err != nil {
-		return nil, fmt.Errorf("open raft stable store %s: %w", stablePath, err)
+		return nil, fmt.Errorf("open raft stable store: %w", err)
 	}
 	dir := filepath.Join(dataDir, walDir)
 	w, err := openWAL(dir, segmentSize, flush, log)
@@ -245,6 +246,9 @@ func openWAL(dir string, segmentSize int, flush *Histogram, log *slog.Logger) (w
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return walLog{}, fmt.Errorf("create wal dir: %w", err)
 	}
+	if err := checkBoltFile(filepath.Join(dir, metadb.FileName)); err != nil {
+		return walLog{}, fmt.Errorf("raft log metadata %w. %s", err, repairAdvice)
+	}
 	meta := &metadb.BoltMetaDB{}
 	if err := checkSegmentSizes(dir, meta); err != nil {
 		_ = meta.Close()
@@ -265,9 +269,9 @@ func openWAL(dir string, segmentSize int, flush *Histogram, log *slog.Logger) (w
 // segment for a crash during its last write and silently drop every entry
 // past the cut: entries that were fsynced and acknowledged.
 func checkSegmentSizes(dir string, meta *metadb.BoltMetaDB) error {
-	state, err := meta.Load(dir) // wal.Open loads it again from the open file
+	state, err := loadWALMeta(dir, meta) // wal.Open loads it again from the open file
 	if err != nil {
-		return fmt.Errorf("open raft log %s: read %s: %w", dir, metadb.FileName, err)
+		return err
 	}
 	for _, si := range state.Segments {
 		path := filepath.Join(dir, segment.FileName(si))
@@ -285,6 +289,23 @@ func checkSegmentSizes(dir string, meta *metadb.BoltMetaDB) error {
 		}
 	}
 	return nil
+}
+
+// loadWALMeta reads raft-wal's metadata file. raft-wal dereferences a
+// missing bucket (a damaged file whose bucket name changed), so a panic
+// here is reported as damage to that file, like an error.
+func loadWALMeta(dir string, meta *metadb.BoltMetaDB) (state types.PersistentState, err error) {
+	path := filepath.Join(dir, metadb.FileName)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("open raft log %s: %s is damaged (%v). %s", dir, path, p, repairAdvice)
+		}
+	}()
+	state, err = meta.Load(dir)
+	if err != nil {
+		return state, fmt.Errorf("open raft log %s: read %s: %w. %s", dir, path, err, repairAdvice)
+	}
+	return state, nil
 }
 
 // openRawWAL is wal.Open with raftstream's options.
@@ -321,9 +342,26 @@ func (f indexlessFiler) Open(info types.SegmentInfo) (types.SegmentReader, error
 	return f.Filer.Open(info)
 }
 
-// openBolt opens a raft-boltdb store at path.
-func openBolt(path string, noSync bool) (*raftboltdb.BoltStore, error) {
-	return raftboltdb.New(raftboltdb.Options{
+// repairAdvice is what a message about a damaged data dir tells the operator.
+const repairAdvice = "The data dir is damaged: on a follower, wipe the data dir and rejoin the cluster (docs/operations.md); " +
+	"on the only copy, keep the files and restore from a backup"
+
+// openBolt opens a raft-boltdb store at path, refusing a damaged file with
+// an error naming it (checkBoltFile) instead of letting bbolt crash on it.
+func openBolt(path string, noSync bool) (s *raftboltdb.BoltStore, err error) {
+	if err := checkBoltFile(path); err != nil {
+		return nil, fmt.Errorf("%w. %s", err, repairAdvice)
+	}
+	// What the walk cannot foresee still must not take the process down
+	// with a goroutine dump: a panic in this goroutine, or a fault reading
+	// the memory map, becomes an error naming the file.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			s, err = nil, fmt.Errorf("%s is damaged (bbolt: %v). %s", path, p, repairAdvice)
+		}
+	}()
+	s, err = raftboltdb.New(raftboltdb.Options{
 		Path:   path,
 		NoSync: noSync,
 		BoltOptions: &bbolt.Options{
@@ -334,4 +372,8 @@ func openBolt(path string, noSync bool) (*raftboltdb.BoltStore, error) {
 			FreelistType:   bbolt.FreelistMapType,
 		},
 	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
 }

@@ -271,7 +271,21 @@ func (n *Node) encodeBatch(b *batch, now int64) ([]byte, error) {
 		cmds = append(cmds, r.cmds...)
 	}
 	e := fsm.Entry{Type: fsm.EntryCommands, Now: now, Commands: cmds, Requests: reqs}
-	data, err := fsm.AppendEntry(make([]byte, 0, fsm.EncodedSize(&e)), &e)
+	var data []byte
+	var err error
+	inPlace := false
+	// A command whose big argument came with room around it (a client's
+	// big XADD) has its entry built around the argument: one buffer for
+	// both, where a copy would double the command's memory.
+	for _, c := range cmds {
+		if c.Room != nil {
+			data, inPlace, err = fsm.AppendEntryInPlace(&e, c.Room)
+			break
+		}
+	}
+	if !inPlace && err == nil {
+		data, err = fsm.AppendEntry(make([]byte, 0, fsm.EncodedSize(&e)), &e)
+	}
 	if err != nil {
 		// Propose and the RPC server validated every command, so this is
 		// a bug; fail the batch rather than the node.

@@ -18,6 +18,13 @@ type Command struct {
 	Proto uint8
 	// Argv is the command and its arguments as the client sent them.
 	Argv [][]byte
+	// Room, if set, lets the proposer build the command's log entry around
+	// its big argument instead of copying it (AppendEntryInPlace): Room is
+	// buf[:h] of a buffer whose bytes buf[h:h+n] are one of Argv's
+	// arguments, with spare bytes before (h) and after it. Whoever sets
+	// it hands buf over: the entry may take those spare bytes. It is not
+	// part of the encoding.
+	Room []byte
 }
 
 // Result is what applying one log entry returns through raft's

@@ -209,6 +209,56 @@ func AppendEntry(dst []byte, e *Entry) ([]byte, error) {
 	if err := e.Validate(); err != nil {
 		return dst, err
 	}
+	dst, _ = appendEntry(dst, e, nil)
+	return dst, nil
+}
+
+// AppendEntryInPlace encodes e, byte for byte as AppendEntry would, around
+// the argument that lies in room's spare capacity (see Command.Room),
+// without copying that argument: the bytes the encoding puts before it are
+// written into the end of room, those after it right behind it. A big XADD
+// so costs its argument's buffer once, not once more for the entry. It
+// returns ok false, having written nothing, when no argument of e lies
+// there or the spare bytes on either side do not suffice; the caller then
+// uses AppendEntry. The entry aliases the buffer, so the argument must not
+// change while the entry is in use.
+func AppendEntryInPlace(e *Entry, room []byte) (entry []byte, ok bool, err error) {
+	if err := e.Validate(); err != nil {
+		return nil, false, err
+	}
+	buf, h := room[:cap(room)], len(room)
+	if h >= len(buf) {
+		return nil, false, nil
+	}
+	at := &buf[h]
+	var big []byte
+	for i := range e.Commands {
+		for _, a := range e.Commands[i].Argv {
+			if len(a) > 0 && &a[0] == at && h+len(a) <= len(buf) {
+				big = a
+			}
+		}
+	}
+	if big == nil {
+		return nil, false, nil
+	}
+	// The rest of the entry is small: encode it aside, split where the
+	// argument's bytes go.
+	parts, split := appendEntry(nil, e, at)
+	pre, post := parts[:split], parts[split:]
+	end := h + len(big) + len(post)
+	if len(pre) > h || end > len(buf) {
+		return nil, false, nil
+	}
+	copy(buf[h-len(pre):h], pre)
+	copy(buf[h+len(big):end], post)
+	return buf[h-len(pre) : end : end], true, nil
+}
+
+// appendEntry appends e's encoding to dst, except for the bytes of the
+// argument starting at skip (nil: none), and returns where they belong.
+func appendEntry(dst []byte, e *Entry, skip *byte) ([]byte, int) {
+	split := -1
 	var flags byte
 	if len(e.Requests) > 0 {
 		flags |= flagRequests
@@ -241,11 +291,15 @@ func AppendEntry(dst []byte, e *Entry) ([]byte, error) {
 			dst = binary.AppendUvarint(dst, uint64(len(c.Argv)))
 			for _, a := range c.Argv {
 				dst = binary.AppendUvarint(dst, uint64(len(a)))
+				if skip != nil && len(a) > 0 && &a[0] == skip && split < 0 {
+					split = len(dst)
+					continue
+				}
 				dst = append(dst, a...)
 			}
 		}
 	}
-	return dst, nil
+	return dst, split
 }
 
 func appendString(dst []byte, s string) []byte {

@@ -224,3 +224,73 @@ func FuzzDecodeEntry(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendEntryInPlace: an entry encoded around an argument in place is
+// byte for byte AppendEntry's, shares the argument's bytes, and is refused
+// (nothing written) when the room does not suffice.
+func TestAppendEntryInPlace(t *testing.T) {
+	const n = 1000
+	mk := func(head, tail int) (room, big []byte) {
+		buf := make([]byte, head+n, head+n+tail)
+		for i := head; i < head+n; i++ {
+			buf[i] = byte(i)
+		}
+		return buf[:head], buf[head : head+n : head+n]
+	}
+	for _, tc := range []struct {
+		name       string
+		head, tail int
+		entry      func(big []byte) Entry
+		ok         bool
+	}{
+		{"last argument", 64, 0, func(a []byte) Entry {
+			return Entry{Type: EntryCommands, Now: 1700000000000, Commands: []Command{{Proto: 2, Argv: [][]byte{[]byte("XADD"), []byte("s"), []byte("*"), []byte("f"), a}}}}
+		}, true},
+		{"arguments after it", 64, 32, func(a []byte) Entry {
+			return Entry{Type: EntryCommands, Now: -5, Commands: []Command{{DB: 3, Proto: 3, Argv: [][]byte{[]byte("XADD"), []byte("s"), []byte("*"), []byte("f"), a, []byte("g"), []byte("small")}}}}
+		}, true},
+		{"second command, with a request", 128, 8, func(a []byte) Entry {
+			return Entry{Type: EntryCommands, Now: 7, Requests: []Request{{Origin: "n2/x", Seq: 3, Ack: 1, Start: 0, Count: 2}},
+				Commands: []Command{{Proto: 2, Argv: argv("PING")}, {Proto: 2, Argv: [][]byte{[]byte("XADD"), []byte("s"), []byte("*"), []byte("f"), a}}}}
+		}, true},
+		{"no room before", 10, 0, func(a []byte) Entry {
+			return Entry{Type: EntryCommands, Now: 1, Commands: []Command{{Proto: 2, Argv: [][]byte{[]byte("XADD"), []byte("a-long-key-name"), []byte("*"), []byte("f"), a}}}}
+		}, false},
+		{"no room after", 64, 3, func(a []byte) Entry {
+			return Entry{Type: EntryCommands, Now: 1, Commands: []Command{{Proto: 2, Argv: [][]byte{[]byte("XADD"), []byte("s"), []byte("*"), []byte("f"), a, []byte("g"), []byte("v")}}}}
+		}, false},
+		{"argument elsewhere", 64, 8, func(a []byte) Entry {
+			return Entry{Type: EntryCommands, Now: 1, Commands: []Command{{Proto: 2, Argv: [][]byte{[]byte("XADD"), []byte("s"), []byte("*"), []byte("f"), append([]byte(nil), a...)}}}}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			room, big := mk(tc.head, tc.tail)
+			e := tc.entry(big)
+			want, err := AppendEntry(nil, &e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := append([]byte(nil), room[:cap(room)]...)
+			got, ok, err := AppendEntryInPlace(&e, room)
+			if err != nil || ok != tc.ok {
+				t.Fatalf("AppendEntryInPlace: ok %v, err %v; want ok %v", ok, err, tc.ok)
+			}
+			if !ok {
+				if !bytes.Equal(room[:cap(room)], before) {
+					t.Fatal("a refused in-place encoding wrote to the buffer")
+				}
+				return
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("in place:\n%q\nAppendEntry:\n%q", got, want)
+			}
+			if i := bytes.Index(got, big); i < 0 || &got[i] != &big[0] {
+				t.Fatal("the entry does not share the argument's bytes")
+			}
+			d, err := DecodeEntry(got)
+			if err != nil || !entriesEqual(d, e) {
+				t.Fatalf("decoded %+v, %v", d, err)
+			}
+		})
+	}
+}

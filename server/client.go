@@ -17,6 +17,10 @@ import (
 // owns it; fields that CLIENT LIST / KILL / INFO read from other goroutines
 // are atomics or guarded by mu.
 type client struct {
+	// room is the spare buffer around the big argument of the command
+	// being executed, for its proposal (fsm.Command.Room); nil otherwise.
+	room []byte
+
 	id      uint64
 	pc      *protoConn
 	conn    redcon.Conn

@@ -67,12 +67,14 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 		}
 	}()
 	rest := conn.ReadPipeline()
-	cl.pc.sc.takeBig(first.Args)
-	closeAfter := s.execute(conn, cl, first.Args)
+	var argv [][]byte
+	argv, cl.room = cl.pc.sc.takeBig(first.Args)
+	closeAfter := s.execute(conn, cl, argv)
 	for i := 0; i < len(rest) && !closeAfter && cl.outErr == nil; i++ {
-		cl.pc.sc.takeBig(rest[i].Args)
-		closeAfter = s.execute(conn, cl, rest[i].Args)
+		argv, cl.room = cl.pc.sc.takeBig(rest[i].Args)
+		closeAfter = s.execute(conn, cl, argv)
 	}
+	cl.room = nil
 	s.drain(conn, cl)
 	s.flush(cl)
 	if cap(cl.w.Buf) > maxScratch {
@@ -209,7 +211,10 @@ func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, argv [
 	}
 	// argv needs no copy: redcon gives every request its own buffer and
 	// never reuses it.
-	p := s.be.Propose(fsm.Command{DB: uint8(db), Proto: uint8(proto), Argv: logged})
+	// The room around a big argument goes with the first proposal of the
+	// command it came with (a command proposed twice never shares it).
+	p := s.be.Propose(fsm.Command{DB: uint8(db), Proto: uint8(proto), Argv: logged, Room: cl.room})
+	cl.room = nil
 	cl.pending = append(cl.pending, slot{w: p, cmd: cmd, argv: argv, start: start, onCommit: onCommit})
 }
 

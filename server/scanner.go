@@ -167,15 +167,37 @@ func (sc *scanner) scan(in []byte, out *[]byte, once bool) (consumed, completeAt
 // (about 3.5 times its size in allocations).
 const bigArg = 128 * 1024
 
-// takeBig puts the stashed big arguments back in place of their tokens in
-// argv, a request as redcon parsed it from this scanner's output.
-func (sc *scanner) takeBig(argv [][]byte) {
+// Spare bytes around a big argument's buffer: before it for the log
+// entry's header and the arguments before it, after it for those after it
+// (fsm.AppendEntryInPlace; when they do not fit, the entry is a copy).
+const (
+	bigRoomBefore = 4096
+	bigRoomAfter  = 1024
+)
+
+// takeBig returns argv, a request as redcon parsed it from this scanner's
+// output, with the stashed big arguments back in place of their tokens,
+// and the room around the largest of them (fsm.Command.Room; nil if none).
+// A request with big arguments gets a new argv: redcon keeps the one it
+// parsed until the connection's next read, which would pin the arguments
+// while the client is idle.
+func (sc *scanner) takeBig(argv [][]byte) ([][]byte, []byte) {
 	if len(sc.bigs) == 0 {
-		return
+		return argv, nil
 	}
+	var room []byte
+	largest := 0
+	out := argv
 	for i, a := range argv {
 		if len(sc.bigs) > 0 && bytes.Equal(a, sc.token) {
-			argv[i] = sc.bigs[0]
+			if &out[0] == &argv[0] {
+				out = append([][]byte(nil), argv...)
+			}
+			buf := sc.bigs[0]
+			out[i] = buf[bigRoomBefore:len(buf):len(buf)]
+			if len(out[i]) > largest {
+				room, largest = buf[:bigRoomBefore], len(out[i])
+			}
 			sc.bigs[0] = nil
 			sc.bigs = sc.bigs[1:]
 		}
@@ -183,6 +205,7 @@ func (sc *scanner) takeBig(argv [][]byte) {
 	if len(sc.bigs) == 0 {
 		sc.bigs = nil
 	}
+	return out, room
 }
 
 // midRequest reports whether part of a request has been emitted and the
@@ -297,7 +320,9 @@ func (sc *scanner) scanBulkHeader(in []byte, out *[]byte) (int, error) {
 		// The announced size at once, as Redis does for big arguments: a
 		// large allocation's pages take memory only as the payload fills
 		// them, and client-query-buffer-limit bounds the size.
-		sc.big = make([]byte, 0, size)
+		// With room on both sides, so the proposer can build the log
+		// entry around the argument instead of copying it (fsm.Command.Room).
+		sc.big = make([]byte, bigRoomBefore, bigRoomBefore+size+bigRoomAfter)
 		if err := sc.grow(int64(len(*out) - start - len(sc.token))); err != nil {
 			return cr + 2, err
 		}

@@ -1,0 +1,39 @@
+package cluster
+
+import (
+	"bufio"
+	"bytes"
+	"runtime"
+	"testing"
+
+	"github.com/hashicorp/go-msgpack/v2/codec"
+	"github.com/hashicorp/raft"
+)
+
+// TestMsgpackDecodesBigEntryLinearly decodes an AppendEntries request
+// carrying a 20 MiB entry the way raft's network transport does (a fresh
+// MsgpackHandle over a bufio.Reader): with third_party/go-msgpack it
+// allocates about twice the entry; upstream v2.1.5 grew the byte slice
+// 256 KiB at a time, 40 times the entry here (7 GB for a 60 MiB one).
+func TestMsgpackDecodesBigEntryLinearly(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 20<<20/16)
+	req := raft.AppendEntriesRequest{Term: 3, Entries: []*raft.Log{{Index: 7, Term: 3, Type: raft.LogCommand, Data: data}}}
+	var wire bytes.Buffer
+	if err := codec.NewEncoder(&wire, &codec.MsgpackHandle{}).Encode(&req); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var got raft.AppendEntriesRequest
+	if err := codec.NewDecoder(bufio.NewReader(&wire), &codec.MsgpackHandle{}).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if len(got.Entries) != 1 || !bytes.Equal(got.Entries[0].Data, data) {
+		t.Fatal("the entry did not decode intact")
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 3*uint64(len(data)) {
+		t.Fatalf("decoding a %d MiB entry allocated %d MiB", len(data)>>20, alloc>>20)
+	}
+}
