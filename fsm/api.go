@@ -10,14 +10,48 @@ import (
 	"github.com/raftstream/raftstream/engine"
 )
 
-// Command is one client command carried in a log entry.
+// Command is one unit of client work carried in a log entry: a command,
+// a transaction or a replicated CONFIG SET (see CommandKind). It gets one
+// reply.
 type Command struct {
+	// Kind says which of Argv, Txn and Config is set.
+	Kind CommandKind
 	// DB is the database the client had selected.
 	DB uint8
 	// Proto is the RESP version the reply is encoded for (2 or 3).
 	Proto uint8
-	// Argv is the command and its arguments as the client sent them.
+	// Argv is the command and its arguments as the client sent them
+	// (KindArgv).
 	Argv [][]byte
+	// Txn is a MULTI/EXEC transaction (KindTxn).
+	Txn *Txn
+	// Config holds the settings of a CONFIG SET of replicated parameters
+	// (KindConfigSet).
+	Config []engine.ConfigSetting
+}
+
+// CommandKind says what a Command carries.
+type CommandKind uint8
+
+// Command kinds. Values not listed are rejected by DecodeEntry.
+const (
+	// KindArgv is a client command as sent (the zero value: plain
+	// commands need no kind).
+	KindArgv CommandKind = 0
+	// KindTxn is a transaction: its queued commands and the versions of
+	// the keys the client watched, applied atomically (engine.ExecTxn).
+	KindTxn CommandKind = 1
+	// KindConfigSet sets replicated parameters (engine.ExecConfigSet).
+	KindConfigSet CommandKind = 2
+)
+
+// Txn is a MULTI/EXEC transaction.
+type Txn struct {
+	// Watches are the versions WATCH read; if any changed, nothing runs
+	// and the reply is a null array.
+	Watches []engine.Watch
+	// Cmds are the queued commands, each argv as the client sent it.
+	Cmds [][][]byte
 }
 
 // Result is what applying one log entry returns through raft's

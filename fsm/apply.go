@@ -141,13 +141,13 @@ func (f *FSM) execOne(ctx *engine.Ctx, w *resp.Writer, index uint64, c *Command)
 	ctx.DB = int(c.DB)
 	w.Version = int(c.Proto)
 	start := len(w.Buf)
-	if p := f.exec(ctx, c.Argv); p != nil {
+	if p := f.exec(ctx, c, nil); p != nil {
 		// A panic is an engine bug. Recovering keeps every replica up
 		// and, since they all run the same code on the same input, in
 		// the same state; the client gets an error instead of a reply.
 		w.Buf = w.Buf[:start]
 		w.WriteError(internalError)
-		f.log.Error("command panicked", "index", index, "command", string(c.Argv[0]), "panic", p, "stack", string(debug.Stack()))
+		f.log.Error("command panicked", "index", index, "command", commandName(c), "panic", p, "stack", string(debug.Stack()))
 	}
 	if len(w.Buf) > start && w.Buf[start] != '-' {
 		f.changes.Add(1)
@@ -169,8 +169,40 @@ func (f *FSM) signalFunc() func(int, string) {
 	return nil
 }
 
-func (f *FSM) exec(ctx *engine.Ctx, argv [][]byte) (panicked any) {
+// exec runs c, reporting a panic instead of propagating it.
+func (f *FSM) exec(ctx *engine.Ctx, c *Command, mark func()) (panicked any) {
 	defer func() { panicked = recover() }()
-	f.st.Exec(ctx, argv)
+	execCommand(f.st, ctx, c, mark)
 	return nil
+}
+
+// execCommand runs c on st by its kind; mark is ExecTxn's.
+func execCommand(st *engine.State, ctx *engine.Ctx, c *Command, mark func()) {
+	switch c.Kind {
+	case KindTxn:
+		st.ExecTxn(ctx, c.Txn.Watches, c.Txn.Cmds, mark)
+	case KindConfigSet:
+		st.ExecConfigSet(ctx, c.Config)
+	default:
+		if !legacyCommand(st, ctx, c.Argv, mark) {
+			st.Exec(ctx, c.Argv)
+		}
+	}
+}
+
+// Exec runs c on st at time now as Apply runs a command of an entry, but
+// without forwarded-request dedupe or panic recovery, and returns its
+// reply. It serves running the data path without Raft (tests' backends).
+func Exec(st *engine.State, now int64, c *Command) []byte {
+	w := resp.Writer{Version: int(c.Proto)}
+	execCommand(st, &engine.Ctx{DB: int(c.DB), Now: now, W: &w}, c, nil)
+	return w.Buf
+}
+
+// commandName names c for logs.
+func commandName(c *Command) string {
+	if c.Kind == KindArgv {
+		return string(c.Argv[0])
+	}
+	return c.Kind.String()
 }

@@ -5,9 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/raftstream/raftstream/engine"
 )
 
 // v1Fixture is fsm/testdata/v1_entries.json: log entries written by the
@@ -72,4 +75,77 @@ func replyBytes(res *Result, i int) []byte { return res.Replies[i] }
 func mustHex(s string) []byte {
 	b, _ := hex.DecodeString(s)
 	return b
+}
+
+// legacyTxnArgv tunnels a transaction in argv as the previous format did.
+func legacyTxnArgv(ws []engine.Watch, cmds [][][]byte) [][]byte {
+	out := [][]byte{[]byte(legacyTxnName), []byte(strconv.Itoa(len(ws)))}
+	for _, w := range ws {
+		out = append(out, []byte(strconv.Itoa(w.DB)), []byte(w.Key),
+			strconv.AppendUint(nil, w.Ver, 10), strconv.AppendUint(nil, w.DelVer, 10))
+	}
+	for _, c := range cmds {
+		out = append(out, []byte(strconv.Itoa(len(c))))
+		out = append(out, c...)
+	}
+	return out
+}
+
+// TestTypedKindsApplyLikeTunnels runs the same transactions and CONFIG
+// SETs as typed commands on one state machine and tunnelled in argv on
+// another: replies and states must be the same.
+func TestTypedKindsApplyLikeTunnels(t *testing.T) {
+	typed, tunnelled := New(quietLogger()), New(quietLogger())
+	var idx uint64
+	both := func(cmds ...Command) {
+		t.Helper()
+		idx++
+		old := make([]Command, len(cmds))
+		for i, c := range cmds {
+			old[i] = Command{DB: c.DB, Proto: c.Proto, Argv: c.Argv}
+			switch c.Kind {
+			case KindTxn:
+				old[i].Argv = legacyTxnArgv(c.Txn.Watches, c.Txn.Cmds)
+			case KindConfigSet:
+				old[i].Argv = argv("CONFIG", "SET")
+				for _, kv := range c.Config {
+					old[i].Argv = append(old[i].Argv, []byte(kv.Name), kv.Value)
+				}
+			}
+		}
+		a := typed.Apply(logOf(t, idx, Entry{Type: EntryCommands, Now: int64(idx), Commands: cmds})).(*Result)
+		b := tunnelled.Apply(logOf(t, idx, Entry{Type: EntryCommands, Now: int64(idx), Commands: old})).(*Result)
+		for i := range cmds {
+			if x, y := replyBytes(a, i), replyBytes(b, i); !bytes.Equal(x, y) {
+				t.Fatalf("entry %d command %d: typed %q, tunnelled %q", idx, i, x, y)
+			}
+		}
+	}
+	watch := func(db int, key string) engine.Watch {
+		var w engine.Watch
+		typed.Read(func(st *engine.State) { w = st.WatchKey(db, key, int64(idx)) })
+		return w
+	}
+	txn := func(proto uint8, ws []engine.Watch, cmds ...[][]byte) Command {
+		return Command{Kind: KindTxn, Proto: proto, Txn: &Txn{Watches: ws, Cmds: cmds}}
+	}
+	config := func(kv ...string) Command {
+		c := Command{Kind: KindConfigSet, Proto: 2}
+		for i := 0; i < len(kv); i += 2 {
+			c.Config = append(c.Config, engine.ConfigSetting{Name: kv[i], Value: []byte(kv[i+1])})
+		}
+		return c
+	}
+	both(cmd(0, 2, "XADD", "s", "1-1", "f", "v"))
+	ws := []engine.Watch{watch(0, "s"), watch(3, "nope")}
+	both(txn(2, ws, argv("XADD", "s", "*", "a", "b"), argv("SELECT", "3"), argv("XADD", "s", "*", "a", "b"), argv("XLEN", "s"), argv("XADD", "s", "0-0", "a", "b")),
+		txn(3, ws, argv("PING")), txn(3, nil), txn(2, []engine.Watch{watch(3, "s")}))
+	both(config("stream-node-max-entries", "3"), config("STREAM-NODE-MAX-BYTES", "2kb", "stream-node-max-entries", "4"),
+		config("stream-node-max-entries", "x"), config("nope", "1", "stream-node-max-entries", "1"),
+		config("stream-node-max-entries", "1", "Stream-Node-Max-Entries", "2"))
+	da, _ := typed.Digest()
+	db, _ := tunnelled.Digest()
+	if da != db {
+		t.Fatalf("digests differ: typed %s, tunnelled %s", da, db)
+	}
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
-	"github.com/raftstream/raftstream/engine/resp"
 	"github.com/raftstream/raftstream/fsm"
 )
 
@@ -75,10 +74,8 @@ func (b *directBackend) Propose(cmd fsm.Command) pendingWrite {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	w := resp.NewWriter(int(cmd.Proto))
 	now := b.st.AdvanceClock(time.Now().UnixMilli())
-	b.st.Exec(&engine.Ctx{DB: int(cmd.DB), Now: now, W: w}, cmd.Argv)
-	return doneWaiter{b: b, reply: w.Buf}
+	return doneWaiter{b: b, reply: fsm.Exec(b.st, now, &cmd)}
 }
 
 func (b *directBackend) ReadBarrier(ctx context.Context) error {
