@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -57,12 +58,55 @@ type Txn struct {
 // Result is what applying one log entry returns through raft's
 // ApplyFuture.Response on the node that proposed it.
 type Result struct {
-	// Replies holds the encoded RESP reply of each command of an
-	// EntryCommands entry, in order; nil for other entry types.
-	Replies [][]byte
+	// Replies holds the reply of each command of an EntryCommands entry,
+	// in order; nil for other entry types.
+	Replies []Reply
 	// Err is set when the entry could not be decoded. No command ran, and
 	// every node reached the same verdict.
 	Err error
+}
+
+// Reply is the result of one command: its encoded reply and what kind of
+// reply it is, so that no caller has to parse RESP to act on it.
+type Reply struct {
+	// RESP is the reply encoded in the command's protocol, as the client
+	// gets it.
+	RESP []byte
+	// Outcome classifies the reply.
+	Outcome Outcome
+	// Parts, for a transaction that ran, are its commands' replies in
+	// queue order: consecutive slices of RESP, after the array header.
+	// Nil otherwise.
+	Parts [][]byte
+}
+
+// Outcome classifies a reply by the value it starts with.
+type Outcome uint8
+
+// Outcomes.
+const (
+	// OutcomeValue is any reply but an error or a null: the command did
+	// something or returned data.
+	OutcomeValue Outcome = iota
+	// OutcomeError is an error reply: nothing was changed (or the
+	// command was not executed at all).
+	OutcomeError
+	// OutcomeNull is a null reply: a read with nothing to serve
+	// (XREADGROUP with no entries), a transaction aborted by WATCH.
+	OutcomeNull
+)
+
+// String names the outcome for logs.
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeValue:
+		return "value"
+	case OutcomeError:
+		return "error"
+	case OutcomeNull:
+		return "null"
+	}
+	return fmt.Sprintf("outcome(%d)", uint8(o))
 }
 
 // SignalFunc is told about every key whose stream gained entries, was

@@ -320,7 +320,8 @@ func (s *Server) drain(conn redcon.Conn, cl *client) {
 			s.write(cl, cl.arena[sl.off:sl.end])
 			continue
 		}
-		reply, err := sl.w.Wait(ctx)
+		res, err := sl.w.Wait(ctx)
+		reply := res.RESP
 		if err != nil {
 			reply = errorBytes(writeError(err, s.be.Status()))
 		}
@@ -329,7 +330,7 @@ func (s *Server) drain(conn redcon.Conn, cl *client) {
 		s.slowlog.observe(cl, sl.cmd, sl.argv, d)
 		s.write(cl, reply)
 		if sl.onCommit != nil {
-			sl.onCommit(err == nil && !isErrorReply(reply))
+			sl.onCommit(err == nil && res.Outcome != fsm.OutcomeError)
 		}
 	}
 	clear(cl.pending)

@@ -43,18 +43,18 @@ func (b *directBackend) setState(s string) { b.state.Store(&s) }
 
 type doneWaiter struct {
 	b     *directBackend
-	reply []byte
+	reply fsm.Reply
 	err   error
 }
 
-func (w doneWaiter) Wait(ctx context.Context) ([]byte, error) {
+func (w doneWaiter) Wait(ctx context.Context) (fsm.Reply, error) {
 	defer w.b.outstanding.Add(-1)
 	if h := w.b.hold.Load(); h != nil {
 		select {
 		case <-*h:
 		case <-ctx.Done():
 			// As cluster.Pending.Wait reports it.
-			return nil, fmt.Errorf("%w: %w", cluster.ErrUnknownOutcome, ctx.Err())
+			return fsm.Reply{}, fmt.Errorf("%w: %w", cluster.ErrUnknownOutcome, ctx.Err())
 		}
 	}
 	return w.reply, w.err

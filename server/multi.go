@@ -165,12 +165,11 @@ func (s *Server) execMixed(x *call, tx *txState) {
 	var elems [][]byte
 	if len(logged) > 0 || len(tx.watches) > 0 {
 		reply := s.commitNow(x.cl, tx.command(logged))
-		if isNullReply(reply) || isErrorReply(reply) {
-			x.w.Buf = append(x.w.Buf, reply...) // WATCH abort, or not committed
+		if reply.Outcome != fsm.OutcomeValue {
+			x.w.Buf = append(x.w.Buf, reply.RESP...) // WATCH abort, or not committed
 			return
 		}
-		var ok bool
-		if elems, ok = splitArray(reply); !ok || len(elems) != len(logged) {
+		if elems = reply.Parts; len(elems) != len(logged) {
 			x.w.WriteError("ERR internal error: malformed transaction reply")
 			return
 		}
@@ -183,9 +182,10 @@ func (s *Server) execMixed(x *call, tx *txState) {
 			if y.write != nil {
 				// A server command that commits (CONFIG SET of a
 				// replicated setting, ...).
-				y.w.Buf = s.commitNow(x.cl, y.write)
+				reply := s.commitNow(x.cl, y.write)
+				y.w.Buf = reply.RESP
 				if y.onCommit != nil {
-					y.onCommit(!isErrorReply(y.w.Buf))
+					y.onCommit(reply.Outcome != fsm.OutcomeError)
 				}
 			}
 			x.w.Buf = append(x.w.Buf, y.w.Buf...)
@@ -203,9 +203,9 @@ func (s *Server) execMixed(x *call, tx *txState) {
 
 // commitNow proposes c in the client's database and protocol and waits
 // for its reply (an error reply if it was not committed).
-func (s *Server) commitNow(cl *client, c *fsm.Command) []byte {
+func (s *Server) commitNow(cl *client, c *fsm.Command) fsm.Reply {
 	if msg := checkWrite(c); msg != "" {
-		return errorBytes(msg)
+		return fsm.Reply{RESP: errorBytes(msg), Outcome: fsm.OutcomeError}
 	}
 	cl.mu.Lock()
 	c.DB, c.Proto = uint8(cl.db), uint8(cl.proto)
@@ -214,7 +214,7 @@ func (s *Server) commitNow(cl *client, c *fsm.Command) []byte {
 	defer cancel()
 	reply, err := s.be.Propose(*c).Wait(ctx)
 	if err != nil {
-		return errorBytes(writeError(err, s.be.Status()))
+		return fsm.Reply{RESP: errorBytes(writeError(err, s.be.Status())), Outcome: fsm.OutcomeError}
 	}
 	return reply
 }
