@@ -4,16 +4,15 @@ import "math"
 
 // ExecTxn runs a transaction's commands in order and replies with the
 // array of their replies, as EXEC does; or, if a watched key changed, it
-// runs nothing, replies with a null array and returns false. Reads run
-// here too, so they see the transaction's earlier writes. As in Redis, a
+// runs nothing and replies with a null array. Reads run here too, so they see the transaction's earlier writes. As in Redis, a
 // command that fails gets its error in the array and does not stop the
 // others. mark, if not nil, is called before each command writes its
 // reply, so the caller can tell the replies apart without parsing them.
-func (s *State) ExecTxn(ctx *Ctx, watches []Watch, cmds [][][]byte, mark func()) bool {
+func (s *State) ExecTxn(ctx *Ctx, watches []Watch, cmds [][][]byte, mark func()) {
 	for _, w := range watches {
 		if s.watchChanged(w, ctx.Now) {
 			ctx.W.WriteNullArray()
-			return false
+			return
 		}
 	}
 	ctx.W.WriteArray(len(cmds))
@@ -24,7 +23,7 @@ func (s *State) ExecTxn(ctx *Ctx, watches []Watch, cmds [][][]byte, mark func())
 		if mark != nil {
 			mark()
 		}
-		if len(c) == 0 {
+		if len(c) == 0 { // no entry decodes to one; an error, not a panic
 			tctx.W.WriteError(errUnknownCommand(c))
 			continue
 		}
@@ -32,7 +31,6 @@ func (s *State) ExecTxn(ctx *Ctx, watches []Watch, cmds [][][]byte, mark func())
 			s.Exec(&tctx, c)
 		}
 	}
-	return true
 }
 
 // TxnSelect is the database a SELECT queued in a transaction switches to,

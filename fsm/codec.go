@@ -10,8 +10,8 @@ import (
 )
 
 // EntryVersion is the log entry format version written by AppendEntry.
-// Decoders reject any other version, so a format change must bump it and
-// keep decoding the old one.
+// Decoders reject any other version, so a format change that a header
+// flag cannot express must bump it and keep decoding the old one.
 const EntryVersion = 1
 
 // EntryType says what a log entry asks the state machine to do.

@@ -32,7 +32,7 @@ func ReplyOf(c *Command, b []byte) Reply {
 
 // isTxn reports whether c is a transaction, typed or tunnelled.
 func isTxn(c *Command) bool {
-	return c.Kind == KindTxn || (c.Kind == KindArgv && string(c.Argv[0]) == legacyTxnName)
+	return c.Kind == KindTxn || (c.Kind == KindArgv && len(c.Argv) > 0 && string(c.Argv[0]) == legacyTxnName)
 }
 
 // splitArray splits a RESP2/RESP3 array reply into its elements, each a

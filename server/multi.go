@@ -12,9 +12,10 @@ import (
 
 // MULTI/EXEC: the connection queues commands after MULTI (replying
 // +QUEUED) and EXEC proposes them as one transaction (fsm.KindTxn) in a
-// log entry, which the state machine applies atomically and in order; its reply is
-// the array of the commands' replies. Reads are queued too and run inside
-// the entry, so they see the transaction's writes, exactly as in Redis.
+// log entry, which the state machine applies atomically and in order;
+// its reply is the array of the commands' replies. Reads are queued too
+// and run inside the entry, so they see the transaction's writes, exactly
+// as in Redis.
 // Errors found while queuing (unknown command, wrong arity) make EXEC
 // fail with EXECABORT; errors while executing are elements of the reply.
 //
