@@ -13,7 +13,9 @@ import (
 // CONFIG SET as the client's argv. Logs, snapshots' trailing entries and
 // forwarded requests from nodes of that version still hold them, so a
 // plain command of either shape is run as its kind, with the replies that
-// version gave; nothing writes them any more.
+// version gave; nothing writes them any more. (That version also took a
+// CONFIG SET queued inside a tunnelled transaction as one; its server
+// never logged such a thing, and here it is a plain, unknown command.)
 
 // legacyTxnName is argv[0] of a tunnelled transaction: it starts with a
 // NUL byte, so no client command can be mistaken for it.
