@@ -146,6 +146,9 @@ type Config struct {
 	// walSegmentSize overrides raft-wal's segment file size (64 MiB), so
 	// tests can make many segments from little data.
 	walSegmentSize int
+	// oldForwardRPC makes the RPC server answer as a node of the previous
+	// version, which does not know opProposeResults (a test hook).
+	oldForwardRPC bool
 }
 
 // Peer is a founding member of the cluster.
@@ -282,15 +285,16 @@ type Pending struct {
 	start time.Time
 
 	done  chan struct{}
-	reply []byte
+	reply fsm.Reply
 	err   error
 }
 
-// Wait returns the encoded RESP reply of the command once it is applied, or
-// an error if it could not be committed (no leader, shutdown, ctx done).
-// Errors wrap ErrNotLeader (not appended, safe to retry), ErrUnknownOutcome
-// (may have been committed) or ErrClosed. Wait never blocks past Close.
-func (p *Pending) Wait(ctx context.Context) ([]byte, error) {
+// Wait returns the command's reply (its encoding and outcome) once it is
+// applied, or an error if it could not be committed (no leader, shutdown,
+// ctx done). Errors wrap ErrNotLeader (not appended, safe to retry),
+// ErrUnknownOutcome (may have been committed) or ErrClosed. Wait never
+// blocks past Close.
+func (p *Pending) Wait(ctx context.Context) (fsm.Reply, error) {
 	select {
 	case <-p.done:
 		return p.reply, p.err
@@ -300,18 +304,21 @@ func (p *Pending) Wait(ctx context.Context) ([]byte, error) {
 	case <-p.done:
 		return p.reply, p.err
 	case <-ctx.Done():
-		return nil, wrapUnknown(ctx.Err())
+		return fsm.Reply{}, wrapUnknown(ctx.Err())
 	case <-p.node.dead:
 		select {
 		case <-p.done:
 			return p.reply, p.err
 		default:
-			return nil, wrapUnknown(ErrClosed)
+			return fsm.Reply{}, wrapUnknown(ErrClosed)
 		}
 	}
 }
 
-func (p *Pending) finish(reply []byte, err error) {
+// fail ends p without a reply.
+func (p *Pending) fail(err error) { p.finish(fsm.Reply{}, err) }
+
+func (p *Pending) finish(reply fsm.Reply, err error) {
 	if err == nil && !p.start.IsZero() {
 		p.node.stats.commit.observeSince(p.start)
 	}

@@ -233,9 +233,9 @@ func TestTransfersUnderLoad(t *testing.T) {
 				cancel()
 				switch {
 				case err == nil:
-					id, ok := bulkID(reply)
+					id, ok := bulkID(reply.RESP)
 					if !ok {
-						t.Errorf("XADD reply %q", reply)
+						t.Errorf("XADD reply %q", reply.RESP)
 						return
 					}
 					mu.Lock()

@@ -56,6 +56,9 @@ type forwarder struct {
 
 	mu      sync.Mutex
 	nextSeq uint64
+	// oldPeer is a connection to a leader of the previous version (it
+	// does not know opProposeResults): requests go to it as opPropose.
+	oldPeer *rpcConn
 	reqs    []*fwdReq // outstanding, by seq
 	idle    chan struct{}
 	stopped bool
@@ -117,7 +120,7 @@ func (f *forwarder) submit(ps []*Pending) {
 	case f.slots <- struct{}{}:
 	case <-f.stop:
 		for _, p := range ps {
-			p.finish(nil, ErrClosed)
+			p.fail(ErrClosed)
 		}
 		return
 	}
@@ -134,7 +137,7 @@ func (f *forwarder) submit(ps []*Pending) {
 		f.mu.Unlock()
 		<-f.slots
 		for _, p := range r.pendings {
-			p.finish(nil, ErrClosed)
+			p.fail(ErrClosed)
 		}
 		return
 	}
@@ -239,7 +242,7 @@ func (f *forwarder) failAll() {
 }
 
 // finish ends r once: replies or err go to its callers.
-func (f *forwarder) finish(r *fwdReq, replies [][]byte, err error) {
+func (f *forwarder) finish(r *fwdReq, replies []fsm.Reply, err error) {
 	f.mu.Lock()
 	if r.done {
 		f.mu.Unlock()
@@ -264,7 +267,7 @@ func (f *forwarder) finish(r *fwdReq, replies [][]byte, err error) {
 	<-f.slots
 	for i, p := range r.pendings {
 		if err != nil {
-			p.finish(nil, err)
+			p.fail(err)
 		} else {
 			p.finish(replies[i], nil)
 		}
@@ -391,6 +394,12 @@ func (f *forwarder) toSend(conn *rpcConn, direct bool) ([]*fwdReq, []uint64, uin
 
 func (f *forwarder) sendRemote(conn *rpcConn) {
 	reqs, gens, ack := f.toSend(conn, false)
+	f.mu.Lock()
+	op := opProposeResults
+	if conn == f.oldPeer {
+		op = opPropose
+	}
+	f.mu.Unlock()
 	for i, r := range reqs {
 		gen := gens[i]
 		entry, err := fsm.AppendEntry(nil, &fsm.Entry{Type: fsm.EntryCommands, Commands: r.cmds})
@@ -399,7 +408,8 @@ func (f *forwarder) sendRemote(conn *rpcConn) {
 			continue
 		}
 		body := wbuf(nil).str(f.origin).uvarint(r.seq).uvarint(min(ack, r.seq)).bytes(entry)
-		if _, err := conn.send(opPropose, body, func(c *rpcCall) { f.answered(r, gen, c) }); err != nil {
+		cmds := r.cmds // finish drops r.cmds; an old leader's answer needs them
+		if _, err := conn.send(op, body, func(c *rpcCall) { f.answered(r, gen, conn, op, cmds, c) }); err != nil {
 			// The connection was already broken: this request and the
 			// ones after it were not written.
 			f.notSent(reqs[i:], gens[i:])
@@ -424,8 +434,9 @@ func (f *forwarder) notSent(reqs []*fwdReq, gens []uint64) {
 	f.retryAt = time.Now().Add(f.backoff)
 }
 
-// answered handles the leader's response to one attempt.
-func (f *forwarder) answered(r *fwdReq, gen uint64, c *rpcCall) {
+// answered handles the leader's response to one attempt: cmds sent as op
+// on conn.
+func (f *forwarder) answered(r *fwdReq, gen uint64, conn *rpcConn, op byte, cmds []fsm.Command, c *rpcCall) {
 	f.mu.Lock()
 	current := !r.done && r.gen == gen
 	f.mu.Unlock()
@@ -439,7 +450,13 @@ func (f *forwarder) answered(r *fwdReq, gen uint64, c *rpcCall) {
 	}
 	switch c.status {
 	case stOK:
-		replies, err := decodeReplies(c.body, len(r.pendings))
+		var replies []fsm.Reply
+		var err error
+		if op == opPropose {
+			replies, err = decodeReplies(c.body, cmds)
+		} else {
+			replies, err = decodeResults(c.body, len(r.pendings))
+		}
 		if err != nil {
 			f.finish(r, nil, wrapUnknown(err))
 			return
@@ -451,6 +468,18 @@ func (f *forwarder) answered(r *fwdReq, gen uint64, c *rpcCall) {
 	case stUnknown:
 		f.retryLater(r, false)
 		f.poke()
+	case stError:
+		if op == opProposeResults && string(c.body) == unknownOp(op) {
+			// A leader of the previous version: nothing was applied;
+			// send it the old operation.
+			f.mu.Lock()
+			f.oldPeer = conn
+			f.mu.Unlock()
+			f.retryLater(r, true)
+			f.poke()
+			return
+		}
+		f.finish(r, nil, statusError(c.status, c.body))
 	default:
 		f.finish(r, nil, statusError(c.status, c.body))
 	}

@@ -67,9 +67,9 @@ func TestFollowerForwardsWritesAndReads(t *testing.T) {
 			if err != nil {
 				t.Fatalf("write %d: %v", i, err)
 			}
-			id, ok := bulkID(r)
+			id, ok := bulkID(r.RESP)
 			if !ok || (i > 0 && !prev.Less(id)) {
-				t.Fatalf("write %d: reply %q after %v", i, r, prev)
+				t.Fatalf("write %d: reply %q after %v", i, r.RESP, prev)
 			}
 			prev = id
 		}
@@ -123,32 +123,40 @@ func TestForwardedRequestDedupe(t *testing.T) {
 	nodes := startCluster(t, 3)
 	leader := waitLeader(t, nodes...)
 	f := followersOf(leader, nodes)[0]
-	entry, err := fsm.AppendEntry(nil, &fsm.Entry{Type: fsm.EntryCommands, Commands: []fsm.Command{xadd("d", 1), {Proto: 2, Argv: args("XLEN", "d")}}})
+	cmds := []fsm.Command{xadd("d", 1), {Proto: 2, Argv: args("XLEN", "d")}}
+	entry, err := fsm.AppendEntry(nil, &fsm.Entry{Type: fsm.EntryCommands, Commands: cmds})
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := wbuf(nil).str("test/origin").uvarint(1).uvarint(0).bytes(entry)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var first [][]byte
-	for attempt := 0; attempt < 3; attempt++ {
-		status, resp, err := f.pool.call(ctx, leader.RaftAddr(), opPropose, body)
+	var first []fsm.Reply
+	// Copies go as either operation: the previous version's answer has
+	// the replies' bytes only, this one's their outcomes too.
+	for attempt, op := range []byte{opProposeResults, opPropose, opProposeResults} {
+		status, resp, err := f.pool.call(ctx, leader.RaftAddr(), op, body)
 		if err != nil || status != stOK {
 			t.Fatalf("attempt %d: status %d, %v", attempt, status, err)
 		}
-		replies, err := decodeReplies(resp, 2)
+		var replies []fsm.Reply
+		if op == opPropose {
+			replies, err = decodeReplies(resp, cmds)
+		} else {
+			replies, err = decodeResults(resp, len(cmds))
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		if attempt == 0 {
 			first = replies
-			if string(replies[1]) != ":1\r\n" {
-				t.Fatalf("first XLEN = %q", replies[1])
+			if string(replies[1].RESP) != ":1\r\n" || replies[1].Outcome != fsm.OutcomeValue {
+				t.Fatalf("first XLEN = %+v", replies[1])
 			}
 			continue
 		}
 		if fmt.Sprint(replies) != fmt.Sprint(first) {
-			t.Fatalf("attempt %d replies %q, first %q", attempt, replies, first)
+			t.Fatalf("attempt %d replies %+v, first %+v", attempt, replies, first)
 		}
 	}
 	if got := linearRead(t, leader, "XLEN", "d"); got != ":1\r\n" {
@@ -195,5 +203,38 @@ func TestNoLeaderFailsAfterLeaderWait(t *testing.T) {
 	}
 	if err := lone.AddMember(context.Background(), NodeInfo{ID: "x", RaftAddr: "127.0.0.1:1"}); !errors.Is(err, ErrNoLeader) {
 		t.Fatalf("AddMember without a leader: %v, want ErrNoLeader", err)
+	}
+}
+
+// TestForwardToPreviousVersion: a leader of the previous version does not
+// know opProposeResults; the follower then forwards with opPropose and
+// recovers the outcomes from the replies' bytes.
+func TestForwardToPreviousVersion(t *testing.T) {
+	nodes, _ := startClusterConfigs(t, 3, func(c *Config) { c.oldForwardRPC = true })
+	leader := waitLeader(t, nodes...)
+	f := followersOf(leader, nodes)[0]
+	txn := fsm.Command{Kind: fsm.KindTxn, Proto: 2, Txn: &fsm.Txn{Cmds: [][][]byte{args("XLEN", "s"), args("XADD", "s", "bad", "f", "v")}}}
+	for i, tc := range []struct {
+		cmd     fsm.Command
+		outcome fsm.Outcome
+		parts   int
+	}{
+		{xadd("s", 1), fsm.OutcomeValue, 0},
+		{fsm.Command{Proto: 2, Argv: args("XADD", "s", "0-1", "f", "v")}, fsm.OutcomeError, 0},
+		{fsm.Command{Proto: 3, Argv: args("XREADGROUP", "GROUP", "g", "c", "STREAMS", "nope", ">")}, fsm.OutcomeError, 0},
+		{txn, fsm.OutcomeValue, 2},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		r, err := f.Propose(tc.cmd).Wait(ctx)
+		cancel()
+		if err != nil || r.Outcome != tc.outcome || len(r.Parts) != tc.parts {
+			t.Fatalf("write %d: %q %s %d parts, %v; want %s %d parts", i, r.RESP, r.Outcome, len(r.Parts), err, tc.outcome, tc.parts)
+		}
+	}
+	f.fwd.mu.Lock()
+	old := f.fwd.oldPeer != nil
+	f.fwd.mu.Unlock()
+	if !old {
+		t.Fatal("the follower did not mark the leader's connection as the previous version's")
 	}
 }

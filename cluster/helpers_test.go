@@ -111,7 +111,7 @@ func write(t testing.TB, n *Node, cmd fsm.Command) []byte {
 	if err != nil {
 		t.Fatalf("%s: %v", cmd.Argv[0], err)
 	}
-	return reply
+	return reply.RESP
 }
 
 // read runs a read command against n's local state (no barrier).

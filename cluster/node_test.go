@@ -46,7 +46,7 @@ func TestSingleNodeProposeWaitRead(t *testing.T) {
 				}
 				// A bulk-string ID; IDs of one writer's stream increase in
 				// proposal order.
-				id, ok := bulkID(reply)
+				id, ok := bulkID(reply.RESP)
 				if !ok || !last.Less(id) {
 					errs <- fmt.Errorf("writer %d command %d: reply %q after ID %v", w, i, reply, last)
 					return

@@ -46,7 +46,7 @@ type remoteProp struct {
 	cmds    []fsm.Command
 	req     fsm.Request
 	size    int
-	respond func(replies [][]byte, err error)
+	respond func(replies []fsm.Reply, err error)
 }
 
 // qitem is one queued proposal: a local client command or a forwarded
@@ -79,21 +79,21 @@ func wrapUnknown(err error) error { return fmt.Errorf("%w: %w", ErrUnknownOutcom
 func (n *Node) Propose(cmd fsm.Command) *Pending {
 	p := &Pending{node: n, cmd: cmd, done: make(chan struct{})}
 	if err := cmd.Validate(); err != nil {
-		p.finish(nil, err)
+		p.fail(err)
 		return p
 	}
 	p.size = fsm.CommandSize(&cmd)
 	if p.size > MaxCommandBytes {
-		p.finish(nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, p.size, MaxCommandBytes))
+		p.fail(fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, p.size, MaxCommandBytes))
 		return p
 	}
 	if err := n.disk.admit(int64(p.size)); err != nil {
-		p.finish(nil, err)
+		p.fail(err)
 		return p
 	}
 	p.start = time.Now()
 	if err := n.enqueue(qitem{p: p}); err != nil {
-		p.finish(nil, err)
+		p.fail(err)
 	}
 	return p
 }
@@ -291,7 +291,7 @@ func (n *Node) encodeBatch(b *batch, now int64) ([]byte, error) {
 		// a bug; fail the batch rather than the node.
 		n.log.Error("cannot encode command batch", "err", err)
 		for _, p := range b.pendings {
-			p.finish(nil, err)
+			p.fail(err)
 		}
 		for _, r := range b.remotes {
 			r.respond(nil, err)
@@ -414,7 +414,7 @@ func (n *Node) completeLoop() {
 		}
 		for i, p := range in.pendings {
 			if err != nil {
-				p.finish(nil, err)
+				p.fail(err)
 			} else {
 				p.finish(res.Replies[i], nil)
 			}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -162,7 +161,13 @@ func (c *serverConn) readLoop() {
 		}
 		switch op {
 		case opPropose:
-			c.handlePropose(id, body)
+			c.handlePropose(id, body, false)
+		case opProposeResults:
+			if n.cfg.oldForwardRPC {
+				c.reply(id, stError, []byte(unknownOp(op)))
+				continue
+			}
+			c.handlePropose(id, body, true)
 		case opStatus:
 			st := n.peerStatus()
 			c.reply(id, stOK, st.encode())
@@ -192,7 +197,7 @@ func (c *serverConn) readLoop() {
 				return errorStatus(n.admin(ctx, op, info))
 			})
 		default:
-			c.reply(id, stError, []byte(fmt.Sprintf("unknown cluster rpc operation %d", op)))
+			c.reply(id, stError, []byte(unknownOp(op)))
 		}
 	}
 }
@@ -214,8 +219,9 @@ func (c *serverConn) async(id uint64, fn func(ctx context.Context) (byte, []byte
 
 // handlePropose queues a forwarded batch for the leader's proposer. It
 // runs on the reader goroutine so that batches from one connection enter
-// the queue, and so the log, in the order they were sent.
-func (c *serverConn) handlePropose(id uint64, body []byte) {
+// the queue, and so the log, in the order they were sent. results says
+// the sender wants outcomes with the replies (opProposeResults).
+func (c *serverConn) handlePropose(id uint64, body []byte, results bool) {
 	n := c.s.n
 	r := rbuf{b: body}
 	req := fsm.Request{Origin: r.str(), Seq: r.uvarint(), Ack: r.uvarint()}
@@ -245,13 +251,17 @@ func (c *serverConn) handlePropose(id uint64, body []byte) {
 		c.reply(id, st, msg)
 		return
 	}
-	rp := &remoteProp{cmds: e.Commands, req: req, size: len(entryBytes), respond: func(replies [][]byte, err error) {
+	rp := &remoteProp{cmds: e.Commands, req: req, size: len(entryBytes), respond: func(replies []fsm.Reply, err error) {
 		if err != nil {
 			st, msg := errorStatus(err)
 			c.reply(id, st, msg)
 			return
 		}
-		c.reply(id, stOK, encodeReplies(replies))
+		if results {
+			c.reply(id, stOK, encodeResults(replies))
+		} else {
+			c.reply(id, stOK, encodeReplies(replies))
+		}
 	}}
 	if err := n.enqueue(qitem{r: rp}); err != nil {
 		st, msg := errorStatus(err)

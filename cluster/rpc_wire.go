@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"github.com/raftstream/raftstream/fsm"
 )
 
 // The cluster RPC (MuxForward connections) is a stream of length-prefixed
@@ -23,8 +25,10 @@ import (
 
 // Request operations.
 const (
-	// opPropose: origin seq ack entry -> replies. entry is an
-	// fsm.EntryCommands encoding of the batch (its clock is ignored).
+	// opPropose: origin seq ack entry -> replies, each its RESP bytes.
+	// entry is an fsm.EntryCommands encoding of the batch (its clock is
+	// ignored). What nodes of the previous version send; still answered,
+	// and sent to a leader that does not know opProposeResults.
 	opPropose byte = 1
 	// opReadIndex: -> index, a commit index the leader confirmed while
 	// still leader; reads after the caller applied it are linearizable.
@@ -48,7 +52,17 @@ const (
 	// opRemoved: id incarnation -> (); the leader tells a member it has
 	// removed, which may never receive the entry that removes it.
 	opRemoved byte = 10
+	// opProposeResults: as opPropose -> results, each its RESP bytes,
+	// outcome and parts (fsm.Reply), so the follower need not parse the
+	// replies. A leader of the previous version answers it with
+	// unknownOp; the forwarder then falls back to opPropose on that
+	// connection.
+	opProposeResults byte = 11
 )
+
+// unknownOp is the body of the stError answer to an operation the
+// receiver does not know (nodes of every version word it so).
+func unknownOp(op byte) string { return fmt.Sprintf("unknown cluster rpc operation %d", op) }
 
 // Response status codes.
 const (
@@ -162,20 +176,57 @@ func (r *rbuf) end() error {
 	return r.err
 }
 
-// encodeReplies is the body of a successful opPropose.
-func encodeReplies(replies [][]byte) []byte {
+// encodeReplies is the body of a successful opPropose: count { resp }*.
+func encodeReplies(replies []fsm.Reply) []byte {
 	n := 0
 	for _, r := range replies {
-		n += len(r) + 5
+		n += len(r.RESP) + 5
 	}
 	b := make(wbuf, 0, n+5).uvarint(uint64(len(replies)))
 	for _, r := range replies {
-		b = b.bytes(r)
+		b = b.bytes(r.RESP)
 	}
 	return b
 }
 
-func decodeReplies(body []byte, want int) ([][]byte, error) {
+// decodeReplies reads an opPropose answer to cmds; the outcomes are
+// recovered from the encodings (fsm.ReplyOf), as only a leader of the
+// previous version sends this answer to a node of this one.
+func decodeReplies(body []byte, cmds []fsm.Command) ([]fsm.Reply, error) {
+	r := rbuf{b: body}
+	n := r.uvarint()
+	if r.err == nil && n != uint64(len(cmds)) {
+		return nil, fmt.Errorf("cluster rpc: %d replies for %d commands", n, len(cmds))
+	}
+	if n > math.MaxInt32 {
+		return nil, errBadBody
+	}
+	out := make([]fsm.Reply, n)
+	for i := range out {
+		out[i] = fsm.ReplyOf(&cmds[i], r.bytes())
+	}
+	return out, r.end()
+}
+
+// encodeResults is the body of a successful opProposeResults:
+// count { resp outcome nparts { partLen }* }*. A transaction's parts are
+// the tail of its RESP, so their lengths place them.
+func encodeResults(replies []fsm.Reply) []byte {
+	n := 0
+	for _, r := range replies {
+		n += len(r.RESP) + 7 + 3*len(r.Parts)
+	}
+	b := make(wbuf, 0, n+5).uvarint(uint64(len(replies)))
+	for _, r := range replies {
+		b = b.bytes(r.RESP).uvarint(uint64(r.Outcome)).uvarint(uint64(len(r.Parts)))
+		for _, p := range r.Parts {
+			b = b.uvarint(uint64(len(p)))
+		}
+	}
+	return b
+}
+
+func decodeResults(body []byte, want int) ([]fsm.Reply, error) {
 	r := rbuf{b: body}
 	n := r.uvarint()
 	if r.err == nil && n != uint64(want) {
@@ -184,9 +235,33 @@ func decodeReplies(body []byte, want int) ([][]byte, error) {
 	if n > math.MaxInt32 {
 		return nil, errBadBody
 	}
-	out := make([][]byte, n)
+	out := make([]fsm.Reply, n)
 	for i := range out {
-		out[i] = r.bytes()
+		rep := &out[i]
+		rep.RESP = r.bytes()
+		outcome, nparts := r.uvarint(), r.uvarint()
+		if r.err != nil || outcome > uint64(fsm.OutcomeNull) || nparts > uint64(len(rep.RESP)) {
+			return nil, errBadBody
+		}
+		rep.Outcome = fsm.Outcome(outcome)
+		if nparts == 0 {
+			continue
+		}
+		lens := make([]uint64, nparts)
+		total := uint64(0)
+		for k := range lens {
+			lens[k] = r.uvarint()
+			total += lens[k]
+			if r.err != nil || total > uint64(len(rep.RESP)) {
+				return nil, errBadBody
+			}
+		}
+		rep.Parts = make([][]byte, nparts)
+		off := uint64(len(rep.RESP)) - total
+		for k, l := range lens {
+			rep.Parts[k] = rep.RESP[off : off+l : off+l]
+			off += l
+		}
 	}
 	return out, r.end()
 }

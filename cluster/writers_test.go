@@ -55,11 +55,11 @@ func (w *writers) run(n *Node, key string) {
 		cancel()
 		w.mu.Lock()
 		switch {
-		case err == nil && len(reply) > 0 && reply[0] == '$':
+		case err == nil && reply.Outcome == fsm.OutcomeValue:
 			w.acked[key] = append(w.acked[key], v)
 			w.n.Add(1)
 		case err == nil:
-			w.bad = append(w.bad, fmt.Errorf("%s: reply %q", key, reply))
+			w.bad = append(w.bad, fmt.Errorf("%s: reply %q", key, reply.RESP))
 		case errors.Is(err, ErrUnknownOutcome):
 			w.unknown[key]++
 		case errors.Is(err, ErrClosed):

@@ -151,8 +151,30 @@ func runOwn(s *State, proto int, now int64, args []string) string {
 	for i, a := range args {
 		argv[i] = []byte(a)
 	}
-	s.Exec(&Ctx{DB: 0, Now: now, W: w}, argv)
+	ctx := &Ctx{DB: 0, Now: now, W: w}
+	if argIs(argv[0], "config") {
+		// Replicated CONFIG SET reaches the state as typed settings.
+		if set, msg := ParseConfigSet(argv); msg != "" {
+			w.WriteError(msg)
+		} else {
+			s.ExecConfigSet(ctx, set)
+		}
+		return string(w.Buf)
+	}
+	s.Exec(ctx, argv)
 	return string(w.Buf)
+}
+
+// checkOwn is Check, with CONFIG SET checked as runOwn runs it.
+func checkOwn(argv [][]byte) string {
+	if argIs(argv[0], "config") {
+		set, msg := ParseConfigSet(argv)
+		if msg != "" {
+			return msg
+		}
+		return CheckConfigSet(set)
+	}
+	return Check(argv)
 }
 
 func (st step) expected(proto int) string {
@@ -190,7 +212,7 @@ func TestCheckMatchesExec(t *testing.T) {
 				for j, a := range stp.args {
 					argv[j] = []byte(a)
 				}
-				if err := Check(argv); err != "" {
+				if err := checkOwn(argv); err != "" {
 					for _, st := range []*State{NewState(), s.Clone()} {
 						if got := runOwn(st, 2, testNow, stp.args); got != errReply(err) {
 							t.Fatalf("step %d %q: Check says %q, Exec replies %q", i, stp.args, err, got)

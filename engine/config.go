@@ -148,24 +148,49 @@ func memToULL(b []byte) (uint64, bool) {
 	return v * mul, true
 }
 
-// checkConfig validates `CONFIG SET name value [name value ...]` for the
-// replicated parameters, with Redis's error texts and precedence.
-func checkConfig(argv [][]byte) string {
+// ConfigSetting is one name/value pair of a replicated CONFIG SET. Name
+// is matched without regard to case, as Redis does.
+type ConfigSetting struct {
+	Name  string
+	Value []byte
+}
+
+// ParseConfigSet reads `CONFIG SET name value [name value ...]` as a
+// client writes it, with Redis's errors for the subcommand, the arity and
+// an odd argument count. The settings alias argv. Only log entries of the
+// previous format carry CONFIG SET as argv (package fsm); the server builds
+// the settings itself.
+func ParseConfigSet(argv [][]byte) ([]ConfigSetting, string) {
 	if len(argv) < 2 {
-		return errArity("config")
+		return nil, errArity("config")
 	}
 	if !argIs(argv[1], "set") {
 		sub := cStr(argv[1])
 		if len(sub) > 128 {
 			sub = sub[:128]
 		}
-		return "ERR unknown subcommand '" + string(sub) + "'. Try CONFIG HELP."
+		return nil, "ERR unknown subcommand '" + string(sub) + "'. Try CONFIG HELP."
 	}
 	if len(argv) < 4 {
-		return errArity("config|set")
+		return nil, errArity("config|set")
 	}
 	if len(argv)%2 != 0 {
-		return errSyntax
+		return nil, errSyntax
+	}
+	set := make([]ConfigSetting, 0, (len(argv)-2)/2)
+	for i := 2; i < len(argv); i += 2 {
+		set = append(set, ConfigSetting{Name: string(argv[i]), Value: argv[i+1]})
+	}
+	return set, ""
+}
+
+// CheckConfigSet validates settings of the replicated parameters (see
+// ConfigParams), with Redis's error texts and precedence: an unknown name
+// first, then a duplicate, then the first value out of bounds. It returns
+// "" if ExecConfigSet will apply them.
+func CheckConfigSet(set []ConfigSetting) string {
+	if len(set) == 0 {
+		return errArity("config|set")
 	}
 	var (
 		unknown        string
@@ -173,11 +198,11 @@ func checkConfig(argv [][]byte) string {
 		errArg, errStr string
 	)
 	seen := make([]*configParam, 0, 2)
-	for i := 2; i < len(argv); i += 2 {
-		p := configParamByArg(argv[i])
+	for _, c := range set {
+		p := configParamByArg([]byte(c.Name))
 		if p == nil {
 			if !invalid {
-				unknown, invalid = string(cStr(argv[i])), true
+				unknown, invalid = string(cStr([]byte(c.Name))), true
 			}
 			continue
 		}
@@ -186,7 +211,7 @@ func checkConfig(argv [][]byte) string {
 		}
 		for _, q := range seen {
 			if q == p {
-				errArg, errStr, invalid = string(cStr(argv[i])), "duplicate parameter", true
+				errArg, errStr, invalid = string(cStr([]byte(c.Name))), "duplicate parameter", true
 				break
 			}
 		}
@@ -196,9 +221,9 @@ func checkConfig(argv [][]byte) string {
 		return "ERR Unknown option or number of arguments for CONFIG SET - '" + unknown + "'"
 	}
 	if errStr == "" {
-		for i := 2; i < len(argv); i += 2 {
-			p := configParamByArg(argv[i])
-			if _, reason := p.parse(argv[i+1]); reason != "" {
+		for _, c := range set {
+			p := configParamByArg([]byte(c.Name))
+			if _, reason := p.parse(c.Value); reason != "" {
 				errArg, errStr = p.name, reason
 				break
 			}
@@ -210,11 +235,16 @@ func checkConfig(argv [][]byte) string {
 	return ""
 }
 
-// execConfigSet applies a CONFIG SET that checkConfig accepted.
-func (s *State) execConfigSet(ctx *Ctx, argv [][]byte) {
-	for i := 2; i < len(argv); i += 2 {
-		p := configParamByArg(argv[i])
-		v, _ := p.parse(argv[i+1])
+// ExecConfigSet applies settings of the replicated parameters, all or
+// none: it replies OK, or CheckConfigSet's error and changes nothing.
+func (s *State) ExecConfigSet(ctx *Ctx, set []ConfigSetting) {
+	if msg := CheckConfigSet(set); msg != "" {
+		ctx.W.WriteError(msg)
+		return
+	}
+	for _, c := range set {
+		p := configParamByArg([]byte(c.Name))
+		v, _ := p.parse(c.Value)
 		p.set(&s.cfg, v)
 	}
 	ctx.W.WriteStatus("OK")

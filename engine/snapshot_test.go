@@ -18,7 +18,12 @@ func buildWorkload(t *testing.T, s *State) {
 		w := respWriter(2)
 		ctx := &Ctx{DB: db, Now: now, W: w}
 		s.AdvanceClock(now)
-		s.Exec(ctx, argvOf(line))
+		if strings.HasPrefix(line, "CONFIG ") {
+			set, _ := ParseConfigSet(argvOf(line))
+			s.ExecConfigSet(ctx, set)
+		} else {
+			s.Exec(ctx, argvOf(line))
+		}
 		if bytes.HasPrefix(w.Buf, []byte("-")) {
 			t.Fatalf("%s: %s", line, w.Buf)
 		}

@@ -63,22 +63,10 @@ func (s *State) Clock() int64 { return s.clock }
 // the same resulting state and reply.
 //
 // Exec also re-checks arity and the database index so that no input can
-// make it panic; it accepts `CONFIG SET name value ...` for the replicated
-// parameters (see ConfigParams) and `ACL SETUSER|DELUSER` (acl.go)
-// although CONFIG and ACL have no Spec here.
+// make it panic; it accepts `ACL SETUSER|DELUSER` (acl.go) although ACL
+// has no Spec here. Transactions and replicated CONFIG SET have typed
+// entry points of their own (ExecTxn, ExecConfigSet).
 func (s *State) Exec(ctx *Ctx, argv [][]byte) {
-	if len(argv) > 0 && isTxn(argv[0]) {
-		s.execTxn(ctx, argv) // MULTI/EXEC: multi.go
-		return
-	}
-	if len(argv) > 0 && argIs(argv[0], "config") {
-		if err := checkConfig(argv); err != "" {
-			ctx.W.WriteError(err)
-			return
-		}
-		s.execConfigSet(ctx, argv)
-		return
-	}
 	if len(argv) > 0 && argIs(argv[0], "acl") {
 		s.execACL(ctx, argv) // ACL SETUSER/DELUSER: acl.go
 		return
@@ -104,12 +92,6 @@ func (s *State) Exec(ctx *Ctx, argv [][]byte) {
 // regardless of state. Writes are checked before they enter the log so that
 // malformed commands are never logged.
 func Check(argv [][]byte) string {
-	if len(argv) > 0 && isTxn(argv[0]) {
-		return checkTxn(argv)
-	}
-	if len(argv) > 0 && argIs(argv[0], "config") {
-		return checkConfig(argv)
-	}
 	if len(argv) > 0 && argIs(argv[0], "acl") {
 		return checkACL(argv)
 	}
@@ -273,7 +255,7 @@ func (s *State) Info() Info {
 }
 
 // ConfigParams names the replicated settings (CONFIG GET/SET); they change
-// through the log via `CONFIG SET name value [name value ...]` passed to Exec.
+// through the log (ExecConfigSet).
 var ConfigParams = []string{"stream-node-max-bytes", "stream-node-max-entries"}
 
 // ConfigGet returns the current value of a replicated setting (name in any

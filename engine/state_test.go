@@ -253,7 +253,7 @@ func TestConfigGetSet(t *testing.T) {
 		{"CONFIG", errArity("config")},
 		{"CONFIG SET a", errArity("config|set")},
 	} {
-		if got := Check(argvOf(tc.args)); got != tc.want {
+		if got := checkOwn(argvOf(tc.args)); got != tc.want {
 			t.Fatalf("Check(%s) = %q, want %q", tc.args, got, tc.want)
 		}
 	}

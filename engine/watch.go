@@ -1,12 +1,10 @@
 package engine
 
-import "strconv"
-
 // WATCH support. Every keyspace counts its writes (keyspace.ver); a write
 // command stamps each key it names with a new count, a created key gets
 // one, and a deletion records the count in keyspace.delVer. A client's
-// WATCH reads the stamps (Watch); EXEC carries them inside the
-// transaction, and the state machine aborts the transaction if any stamp
+// WATCH reads the stamps (Watch); EXEC carries them in the
+// transaction's log entry, and the state machine aborts the transaction if any stamp
 // changed. The counters live in the replicated state and the snapshot, so
 // every replica takes the same decision.
 //
@@ -83,41 +81,4 @@ func (s *State) touchKeys(ctx *Ctx, argv [][]byte) {
 	for i := c.spec.FirstKey; i <= last && i < len(argv); i += step {
 		touch(argv[i])
 	}
-}
-
-// appendWatches encodes watches for EncodeTxn: their count, then four
-// arguments each.
-func appendWatches(argv [][]byte, ws []Watch) [][]byte {
-	argv = append(argv, strconv.AppendInt(nil, int64(len(ws)), 10))
-	for _, w := range ws {
-		argv = append(argv,
-			strconv.AppendInt(nil, int64(w.DB), 10),
-			[]byte(w.Key),
-			strconv.AppendUint(nil, w.Ver, 10),
-			strconv.AppendUint(nil, w.DelVer, 10))
-	}
-	return argv
-}
-
-// decodeWatches is the inverse of appendWatches, returning the rest.
-func decodeWatches(argv [][]byte) ([]Watch, [][]byte, bool) {
-	if len(argv) == 0 {
-		return nil, nil, false
-	}
-	n, err := strconv.Atoi(string(argv[0]))
-	if err != nil || n < 0 || n > (len(argv)-1)/4 {
-		return nil, nil, false
-	}
-	ws := make([]Watch, n)
-	for i := range ws {
-		f := argv[1+4*i : 5+4*i]
-		db, err1 := strconv.Atoi(string(f[0]))
-		ver, err2 := strconv.ParseUint(string(f[2]), 10, 64)
-		del, err3 := strconv.ParseUint(string(f[3]), 10, 64)
-		if err1 != nil || err2 != nil || err3 != nil {
-			return nil, nil, false
-		}
-		ws[i] = Watch{DB: db, Key: string(f[1]), Ver: ver, DelVer: del}
-	}
-	return ws, argv[1+4*n:], true
 }

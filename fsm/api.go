@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -10,13 +11,18 @@ import (
 	"github.com/raftstream/raftstream/engine"
 )
 
-// Command is one client command carried in a log entry.
+// Command is one unit of client work carried in a log entry: a command,
+// a transaction or a replicated CONFIG SET (see CommandKind). It gets one
+// reply.
 type Command struct {
+	// Kind says which of Argv, Txn and Config is set.
+	Kind CommandKind
 	// DB is the database the client had selected.
 	DB uint8
 	// Proto is the RESP version the reply is encoded for (2 or 3).
 	Proto uint8
-	// Argv is the command and its arguments as the client sent them.
+	// Argv is the command and its arguments as the client sent them
+	// (KindArgv).
 	Argv [][]byte
 	// Room, if set, lets the proposer build the command's log entry around
 	// its big argument instead of copying it (AppendEntryInPlace): Room is
@@ -25,17 +31,89 @@ type Command struct {
 	// it hands buf over: the entry may take those spare bytes. It is not
 	// part of the encoding.
 	Room []byte
+	// Txn is a MULTI/EXEC transaction (KindTxn).
+	Txn *Txn
+	// Config holds the settings of a CONFIG SET of replicated parameters
+	// (KindConfigSet).
+	Config []engine.ConfigSetting
+}
+
+// CommandKind says what a Command carries.
+type CommandKind uint8
+
+// Command kinds. Values not listed are rejected by DecodeEntry.
+const (
+	// KindArgv is a client command as sent (the zero value: plain
+	// commands need no kind).
+	KindArgv CommandKind = 0
+	// KindTxn is a transaction: its queued commands and the versions of
+	// the keys the client watched, applied atomically (engine.ExecTxn).
+	KindTxn CommandKind = 1
+	// KindConfigSet sets replicated parameters (engine.ExecConfigSet).
+	KindConfigSet CommandKind = 2
+)
+
+// Txn is a MULTI/EXEC transaction.
+type Txn struct {
+	// Watches are the versions WATCH read; if any changed, nothing runs
+	// and the reply is a null array.
+	Watches []engine.Watch
+	// Cmds are the queued commands, each argv as the client sent it.
+	Cmds [][][]byte
 }
 
 // Result is what applying one log entry returns through raft's
 // ApplyFuture.Response on the node that proposed it.
 type Result struct {
-	// Replies holds the encoded RESP reply of each command of an
-	// EntryCommands entry, in order; nil for other entry types.
-	Replies [][]byte
+	// Replies holds the reply of each command of an EntryCommands entry,
+	// in order; nil for other entry types.
+	Replies []Reply
 	// Err is set when the entry could not be decoded. No command ran, and
 	// every node reached the same verdict.
 	Err error
+}
+
+// Reply is the result of one command: its encoded reply and what kind of
+// reply it is, so that no caller has to parse RESP to act on it.
+type Reply struct {
+	// RESP is the reply encoded in the command's protocol, as the client
+	// gets it.
+	RESP []byte
+	// Outcome classifies the reply.
+	Outcome Outcome
+	// Parts, for a transaction that ran, are its commands' replies in
+	// queue order: consecutive slices of RESP, after the array header.
+	// Nil otherwise.
+	Parts [][]byte
+}
+
+// Outcome classifies a reply by the value it starts with.
+type Outcome uint8
+
+// Outcomes.
+const (
+	// OutcomeValue is any reply but an error or a null: the command did
+	// something or returned data.
+	OutcomeValue Outcome = iota
+	// OutcomeError is an error reply: nothing was changed (or the
+	// command was not executed at all).
+	OutcomeError
+	// OutcomeNull is a null reply: a read with nothing to serve
+	// (XREADGROUP with no entries), a transaction aborted by WATCH.
+	OutcomeNull
+)
+
+// String names the outcome for logs.
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeValue:
+		return "value"
+	case OutcomeError:
+		return "error"
+	case OutcomeNull:
+		return "null"
+	}
+	return fmt.Sprintf("outcome(%d)", uint8(o))
 }
 
 // SignalFunc is told about every key whose stream gained entries, was

@@ -89,20 +89,20 @@ func (f *FSM) applyLocked(l *raft.Log) interface{} {
 // Requests are decided in order, each just before its first command, so a
 // request repeated within one entry is still applied once.
 func (f *FSM) execBatch(index uint64, cmds []Command, reqs []Request) *Result {
-	w := resp.Writer{Buf: make([]byte, 0, 32*len(cmds))}
+	w := &ReplyWriter{Writer: resp.Writer{Buf: make([]byte, 0, 32*len(cmds))}}
+	w.markFn = w.mark
 	now := f.st.Clock()
-	ctx := engine.Ctx{Now: now, W: &w, Signal: f.signalFunc()}
-	// starts[i]/ends[i] delimit command i's reply in w.Buf; a negative
-	// start means its reply is already in res (a repeat or a refused copy).
-	starts := make([]int, len(cmds))
-	ends := make([]int, len(cmds))
-	res := &Result{Replies: make([][]byte, len(cmds))}
+	ctx := engine.Ctx{Now: now, W: w, Signal: f.signalFunc()}
+	// spans[i] is where command i's reply is in w.Buf; ran[i] is false
+	// when its reply is already in res (a repeat or a refused copy).
+	spans := make([]replySpan, len(cmds))
+	ran := make([]bool, len(cmds))
+	res := &Result{Replies: make([]Reply, len(cmds))}
 	i := 0
 	run := func(to int) {
 		for ; i < to; i++ {
-			starts[i] = len(w.Buf)
-			f.execOne(&ctx, &w, index, &cmds[i])
-			ends[i] = len(w.Buf)
+			spans[i] = f.execOne(&ctx, w, index, &cmds[i])
+			ran[i] = true
 		}
 	}
 	for k := range reqs {
@@ -113,45 +113,116 @@ func (f *FSM) execBatch(index uint64, cmds []Command, reqs []Request) *Result {
 			run(r.Start + r.Count)
 			out := make([][]byte, r.Count)
 			for j := range out {
-				out[j] = w.Buf[starts[r.Start+j]:ends[r.Start+j]]
+				sp := &spans[r.Start+j]
+				out[j] = w.Buf[sp.start:sp.end]
 			}
 			f.sessions.save(r, copyReplies(out))
 			continue
 		}
 		for ; i < r.Start+r.Count; i++ {
-			starts[i] = -1
 			if j := i - r.Start; state == requestDuplicate && j < len(saved) {
-				res.Replies[i] = saved[j]
+				res.Replies[i] = ReplyOf(&cmds[i], saved[j])
 			} else {
-				res.Replies[i] = staleReply(int(cmds[i].Proto))
+				res.Replies[i] = Reply{RESP: staleReply(int(cmds[i].Proto)), Outcome: OutcomeError}
 			}
 		}
 	}
 	run(len(cmds))
 	for i := range cmds {
-		if starts[i] >= 0 {
-			res.Replies[i] = w.Buf[starts[i]:ends[i]:ends[i]]
+		if ran[i] {
+			res.Replies[i] = spans[i].reply(w.Buf)
 		}
 	}
 	return res
 }
 
+// ReplyWriter is a resp.Writer that knows the Outcome of the reply
+// written since Begin. A reply's outcome is the kind of its first value,
+// so the writer notes an error or a null written at the start of the
+// reply instead of anyone parsing the bytes later; ExecTxn's marks
+// delimit a transaction's replies the same way. Apply writes through one;
+// so can a server running a read on the local state.
+type ReplyWriter struct {
+	resp.Writer
+	start   int
+	outcome Outcome
+	marks   []int
+	// markFn is mark as a func value, made once per batch rather than
+	// once per command.
+	markFn func()
+}
+
+// Begin starts a reply at the end of the buffer.
+func (w *ReplyWriter) Begin() {
+	w.start, w.outcome, w.marks = len(w.Buf), OutcomeValue, w.marks[:0]
+}
+
+// Outcome is the outcome of the reply written since Begin.
+func (w *ReplyWriter) Outcome() Outcome { return w.outcome }
+
+func (w *ReplyWriter) note(o Outcome) {
+	if len(w.Buf) == w.start {
+		w.outcome = o
+	}
+}
+
+// WriteError notes an error reply, then writes it.
+func (w *ReplyWriter) WriteError(s string) { w.note(OutcomeError); w.Writer.WriteError(s) }
+
+// WriteNull notes a null reply, then writes it.
+func (w *ReplyWriter) WriteNull() { w.note(OutcomeNull); w.Writer.WriteNull() }
+
+// WriteNullArray notes a null reply, then writes it.
+func (w *ReplyWriter) WriteNullArray() { w.note(OutcomeNull); w.Writer.WriteNullArray() }
+
+// mark records where the next command of a transaction starts its reply.
+func (w *ReplyWriter) mark() { w.marks = append(w.marks, len(w.Buf)) }
+
+// replySpan is one command's reply in the batch buffer, known by offsets
+// until the buffer stops growing.
+type replySpan struct {
+	start, end int
+	outcome    Outcome
+	marks      []int // a transaction that ran: where each reply starts
+}
+
+func (sp *replySpan) reply(buf []byte) Reply {
+	r := Reply{RESP: buf[sp.start:sp.end:sp.end], Outcome: sp.outcome}
+	if len(sp.marks) > 0 {
+		r.Parts = make([][]byte, len(sp.marks))
+		for k, m := range sp.marks {
+			end := sp.end
+			if k+1 < len(sp.marks) {
+				end = sp.marks[k+1]
+			}
+			r.Parts[k] = buf[m:end:end]
+		}
+	}
+	return r
+}
+
 // execOne runs one command, turning an engine panic into an error reply.
-func (f *FSM) execOne(ctx *engine.Ctx, w *resp.Writer, index uint64, c *Command) {
+func (f *FSM) execOne(ctx *engine.Ctx, w *ReplyWriter, index uint64, c *Command) replySpan {
 	ctx.DB = int(c.DB)
 	w.Version = int(c.Proto)
-	start := len(w.Buf)
-	if p := f.exec(ctx, c.Argv); p != nil {
+	w.Begin()
+	if p := f.exec(ctx, c, w.markFn); p != nil {
 		// A panic is an engine bug. Recovering keeps every replica up
 		// and, since they all run the same code on the same input, in
 		// the same state; the client gets an error instead of a reply.
-		w.Buf = w.Buf[:start]
+		w.Buf = w.Buf[:w.start]
+		w.Begin()
 		w.WriteError(internalError)
-		f.log.Error("command panicked", "index", index, "command", string(c.Argv[0]), "panic", p, "stack", string(debug.Stack()))
+		f.log.Error("command panicked", "index", index, "command", commandName(c), "panic", p, "stack", string(debug.Stack()))
 	}
-	if len(w.Buf) > start && w.Buf[start] != '-' {
+	sp := replySpan{start: w.start, end: len(w.Buf), outcome: w.outcome}
+	if len(w.marks) > 0 {
+		sp.marks = append([]int(nil), w.marks...)
+	}
+	if sp.end > sp.start && sp.outcome != OutcomeError {
 		f.changes.Add(1)
 	}
+	return sp
 }
 
 // staleReply is the reply of a command in a refused stale request copy.
@@ -169,8 +240,42 @@ func (f *FSM) signalFunc() func(int, string) {
 	return nil
 }
 
-func (f *FSM) exec(ctx *engine.Ctx, argv [][]byte) (panicked any) {
+// exec runs c, reporting a panic instead of propagating it.
+func (f *FSM) exec(ctx *engine.Ctx, c *Command, mark func()) (panicked any) {
 	defer func() { panicked = recover() }()
-	f.st.Exec(ctx, argv)
+	execCommand(f.st, ctx, c, mark)
 	return nil
+}
+
+// execCommand runs c on st by its kind; mark is ExecTxn's.
+func execCommand(st *engine.State, ctx *engine.Ctx, c *Command, mark func()) {
+	switch c.Kind {
+	case KindTxn:
+		st.ExecTxn(ctx, c.Txn.Watches, c.Txn.Cmds, mark)
+	case KindConfigSet:
+		st.ExecConfigSet(ctx, c.Config)
+	default:
+		if !legacyCommand(st, ctx, c.Argv, mark) {
+			st.Exec(ctx, c.Argv)
+		}
+	}
+}
+
+// Exec runs c on st at time now as Apply runs a command of an entry, but
+// without forwarded-request dedupe or panic recovery, and returns its
+// reply. It serves running the data path without Raft (tests' backends).
+func Exec(st *engine.State, now int64, c *Command) Reply {
+	w := &ReplyWriter{Writer: resp.Writer{Version: int(c.Proto)}}
+	w.Begin()
+	execCommand(st, &engine.Ctx{DB: int(c.DB), Now: now, W: w}, c, w.mark)
+	sp := replySpan{start: 0, end: len(w.Buf), outcome: w.outcome, marks: w.marks}
+	return sp.reply(w.Buf)
+}
+
+// commandName names c for logs.
+func commandName(c *Command) string {
+	if c.Kind == KindArgv {
+		return string(c.Argv[0])
+	}
+	return c.Kind.String()
 }

@@ -10,8 +10,8 @@ import (
 )
 
 // EntryVersion is the log entry format version written by AppendEntry.
-// Decoders reject any other version, so a format change must bump it and
-// keep decoding the old one.
+// Decoders reject any other version, so a format change that a header
+// flag cannot express must bump it and keep decoding the old one.
 const EntryVersion = 1
 
 // EntryType says what a log entry asks the state machine to do.
@@ -54,7 +54,13 @@ func (t EntryType) String() string {
 // node must not silently apply an entry whose meaning it does not know.
 const (
 	flagRequests = 1 << 0
-	knownFlag    = flagRequests
+	// flagKinds: every command starts with its kind byte. Set exactly when
+	// some command is not KindArgv, so a batch of plain commands keeps the
+	// encoding of the format's first version (and older nodes can still
+	// read it), while an older node refuses a transaction or a CONFIG SET
+	// it would misread.
+	flagKinds = 1 << 1
+	knownFlag = flagRequests | flagKinds
 )
 
 // MaxOriginLen bounds Request.Origin.
@@ -129,20 +135,70 @@ type NodeMeta struct {
 //	version:1 type:1 flags:1
 //	[flagRequests: n { originLen origin seq ack start count }*]
 //	now(signed)
-//	EntryCommands only: count { db:1 proto:1 argc { len bytes }* }*
+//	EntryCommands only: count { [flagKinds: kind:1] db:1 proto:1 body }*
 //	EntryMember only:   op:1 id raftAddr clientAddr incarnation (each: len bytes)
+//
+// where a command's body depends on its kind:
+//
+//	KindArgv:      argv
+//	KindTxn:       n { db:1 key ver delVer }* count { argv }*   (watches, commands)
+//	KindConfigSet: n { name value }*
+//	argv:          argc { len bytes }*
+//
+// (key, name and value: len bytes.)
 //
 // Command batches are the hot path: a few bytes of framing per argument,
 // no field names, no reflection, and decoding slices the arguments out of
 // the entry without copying.
 
-// CommandSize returns the number of bytes c takes inside an entry.
+// CommandSize returns the number of bytes c takes inside an entry; a
+// KindArgv command takes one more (its kind) in an entry that also holds
+// other kinds.
 func CommandSize(c *Command) int {
-	n := 2 + uvarintLen(uint64(len(c.Argv)))
-	for _, a := range c.Argv {
+	n := 2 + commandBodySize(c)
+	if c.Kind != KindArgv {
+		n++
+	}
+	return n
+}
+
+func commandBodySize(c *Command) int {
+	switch c.Kind {
+	case KindTxn:
+		n := uvarintLen(uint64(len(c.Txn.Watches))) + uvarintLen(uint64(len(c.Txn.Cmds)))
+		for _, w := range c.Txn.Watches {
+			n += 1 + stringSize(w.Key) + uvarintLen(w.Ver) + uvarintLen(w.DelVer)
+		}
+		for _, argv := range c.Txn.Cmds {
+			n += argvSize(argv)
+		}
+		return n
+	case KindConfigSet:
+		n := uvarintLen(uint64(len(c.Config)))
+		for _, kv := range c.Config {
+			n += stringSize(kv.Name) + uvarintLen(uint64(len(kv.Value))) + len(kv.Value)
+		}
+		return n
+	}
+	return argvSize(c.Argv)
+}
+
+func argvSize(argv [][]byte) int {
+	n := uvarintLen(uint64(len(argv)))
+	for _, a := range argv {
 		n += uvarintLen(uint64(len(a))) + len(a)
 	}
 	return n
+}
+
+// typed reports whether some command is not KindArgv (flagKinds).
+func typed(cmds []Command) bool {
+	for i := range cmds {
+		if cmds[i].Kind != KindArgv {
+			return true
+		}
+	}
+	return false
 }
 
 // EncodedSize returns the exact length AppendEntry adds for e.
@@ -157,8 +213,13 @@ func EncodedSize(e *Entry) int {
 	switch e.Type {
 	case EntryCommands:
 		n += uvarintLen(uint64(len(e.Commands)))
+		kinds := typed(e.Commands)
 		for i := range e.Commands {
-			n += CommandSize(&e.Commands[i])
+			c := &e.Commands[i]
+			n += CommandSize(c)
+			if kinds && c.Kind == KindArgv {
+				n++
+			}
 		}
 	case EntryMember:
 		if m := e.Member; m != nil {
@@ -263,6 +324,10 @@ func appendEntry(dst []byte, e *Entry, skip *byte) ([]byte, int) {
 	if len(e.Requests) > 0 {
 		flags |= flagRequests
 	}
+	kinds := typed(e.Commands)
+	if kinds {
+		flags |= flagKinds
+	}
 	dst = append(dst, EntryVersion, byte(e.Type), flags)
 	if flags&flagRequests != 0 {
 		dst = binary.AppendUvarint(dst, uint64(len(e.Requests)))
@@ -287,11 +352,20 @@ func appendEntry(dst []byte, e *Entry, skip *byte) ([]byte, int) {
 		dst = binary.AppendUvarint(dst, uint64(len(e.Commands)))
 		for i := range e.Commands {
 			c := &e.Commands[i]
+			if kinds {
+				dst = append(dst, byte(c.Kind))
+			}
 			dst = append(dst, c.DB, c.Proto)
+			if c.Kind != KindArgv || skip == nil || split >= 0 {
+				dst = appendCommandBody(dst, c)
+				continue
+			}
+			// AppendEntryInPlace: leave out the big argument's bytes and
+			// note where they go.
 			dst = binary.AppendUvarint(dst, uint64(len(c.Argv)))
 			for _, a := range c.Argv {
 				dst = binary.AppendUvarint(dst, uint64(len(a)))
-				if skip != nil && len(a) > 0 && &a[0] == skip && split < 0 {
+				if len(a) > 0 && &a[0] == skip && split < 0 {
 					split = len(dst)
 					continue
 				}
@@ -300,6 +374,42 @@ func appendEntry(dst []byte, e *Entry, skip *byte) ([]byte, int) {
 		}
 	}
 	return dst, split
+}
+
+func appendCommandBody(dst []byte, c *Command) []byte {
+	switch c.Kind {
+	case KindTxn:
+		dst = binary.AppendUvarint(dst, uint64(len(c.Txn.Watches)))
+		for _, w := range c.Txn.Watches {
+			dst = append(dst, byte(w.DB))
+			dst = appendString(dst, w.Key)
+			dst = binary.AppendUvarint(dst, w.Ver)
+			dst = binary.AppendUvarint(dst, w.DelVer)
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(c.Txn.Cmds)))
+		for _, argv := range c.Txn.Cmds {
+			dst = appendArgv(dst, argv)
+		}
+		return dst
+	case KindConfigSet:
+		dst = binary.AppendUvarint(dst, uint64(len(c.Config)))
+		for _, kv := range c.Config {
+			dst = appendString(dst, kv.Name)
+			dst = binary.AppendUvarint(dst, uint64(len(kv.Value)))
+			dst = append(dst, kv.Value...)
+		}
+		return dst
+	}
+	return appendArgv(dst, c.Argv)
+}
+
+func appendArgv(dst []byte, argv [][]byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(argv)))
+	for _, a := range argv {
+		dst = binary.AppendUvarint(dst, uint64(len(a)))
+		dst = append(dst, a...)
+	}
+	return dst
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -346,7 +456,9 @@ func checkMember(m *MemberChange) error {
 }
 
 // Validate reports whether c can be put in a log entry: a database in
-// range, protocol 2 or 3 and at least the command name.
+// range, protocol 2 or 3, and the field of its kind (only that one) set:
+// at least the command name, every queued command of a transaction named
+// and its watches in range, or at least one setting.
 func (c *Command) Validate() error { return checkCommand(c) }
 
 func checkCommand(c *Command) error {
@@ -355,10 +467,55 @@ func checkCommand(c *Command) error {
 		return fmt.Errorf("%w: db %d", ErrBadEntry, c.DB)
 	case c.Proto != 2 && c.Proto != 3:
 		return fmt.Errorf("%w: protocol %d", ErrBadEntry, c.Proto)
-	case len(c.Argv) == 0:
-		return fmt.Errorf("%w: empty command", ErrBadEntry)
+	}
+	hasArgv, hasTxn, hasConfig := len(c.Argv) > 0, c.Txn != nil, len(c.Config) > 0
+	switch c.Kind {
+	case KindArgv:
+		if !hasArgv {
+			return fmt.Errorf("%w: empty command", ErrBadEntry)
+		}
+		hasArgv = false
+	case KindTxn:
+		if !hasTxn {
+			return fmt.Errorf("%w: transaction without its body", ErrBadEntry)
+		}
+		for _, w := range c.Txn.Watches {
+			if w.DB < 0 || w.DB >= engine.NumDBs {
+				return fmt.Errorf("%w: watch of db %d", ErrBadEntry, w.DB)
+			}
+		}
+		for _, argv := range c.Txn.Cmds {
+			if len(argv) == 0 {
+				return fmt.Errorf("%w: empty command in a transaction", ErrBadEntry)
+			}
+		}
+		hasTxn = false
+	case KindConfigSet:
+		if !hasConfig {
+			return fmt.Errorf("%w: CONFIG SET without settings", ErrBadEntry)
+		}
+		hasConfig = false
+	default:
+		return fmt.Errorf("%w: command kind %d", ErrBadEntry, c.Kind)
+	}
+	if hasArgv || hasTxn || hasConfig {
+		// One meaning per command, so one encoding.
+		return fmt.Errorf("%w: %s command with fields of another kind", ErrBadEntry, c.Kind)
 	}
 	return nil
+}
+
+// String names the kind for logs and errors.
+func (k CommandKind) String() string {
+	switch k {
+	case KindArgv:
+		return "plain"
+	case KindTxn:
+		return "transaction"
+	case KindConfigSet:
+		return "config-set"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
 // DecodeEntry parses an entry written by AppendEntry. Command arguments
@@ -383,6 +540,9 @@ func DecodeEntry(b []byte) (Entry, error) {
 	if flags&^knownFlag != 0 {
 		return Entry{}, fmt.Errorf("%w: unknown flags %#x", ErrBadEntry, flags)
 	}
+	if flags&flagKinds != 0 && e.Type != EntryCommands {
+		return Entry{}, fmt.Errorf("%w: command kinds on a %s entry", ErrBadEntry, e.Type)
+	}
 	if flags&flagRequests != 0 {
 		if e.Type != EntryCommands {
 			return Entry{}, fmt.Errorf("%w: requests on a %s entry", ErrBadEntry, e.Type)
@@ -392,7 +552,7 @@ func DecodeEntry(b []byte) (Entry, error) {
 	e.Now = d.varint()
 	switch e.Type {
 	case EntryCommands:
-		e.Commands = d.commands()
+		e.Commands = d.commands(flags&flagKinds != 0)
 	case EntryMember:
 		e.Member = d.member()
 	}
@@ -551,10 +711,11 @@ func (d *decoder) string(max uint64) string {
 }
 
 // minCommandSize is the smallest encoded command: db, proto, argc=1, one
-// empty argument.
+// empty argument (a typed command: kind, db, proto and two counts).
 const minCommandSize = 4
 
-func (d *decoder) commands() []Command {
+// commands reads a batch; kinds says each command starts with its kind.
+func (d *decoder) commands(kinds bool) []Command {
 	count := d.uvarint()
 	if d.err != nil {
 		return nil
@@ -570,19 +731,17 @@ func (d *decoder) commands() []Command {
 	cmds := make([]Command, count)
 	for i := range cmds {
 		c := &cmds[i]
+		if kinds {
+			c.Kind = CommandKind(d.byte())
+		}
 		c.DB, c.Proto = d.byte(), d.byte()
-		argc := d.uvarint()
-		if d.err != nil {
-			return nil
-		}
-		// Every argument takes at least its one-byte length.
-		if argc > uint64(len(d.b)) {
-			d.fail("%d arguments in %d bytes", argc, len(d.b))
-			return nil
-		}
-		c.Argv = make([][]byte, argc)
-		for j := range c.Argv {
-			c.Argv[j] = d.bytes(d.uvarint())
+		switch c.Kind {
+		case KindArgv:
+			c.Argv = d.argv()
+		case KindTxn:
+			c.Txn = d.txn()
+		case KindConfigSet:
+			c.Config = d.configSet()
 		}
 		if d.err != nil {
 			return nil
@@ -592,7 +751,66 @@ func (d *decoder) commands() []Command {
 			return nil
 		}
 	}
+	if kinds && !typed(cmds) {
+		// flagKinds is set only when needed: one encoding per entry.
+		d.fail("command kinds on a batch of plain commands")
+		return nil
+	}
 	return cmds
+}
+
+func (d *decoder) argv() [][]byte {
+	argc := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	// Every argument takes at least its one-byte length.
+	if argc > uint64(len(d.b)) {
+		d.fail("%d arguments in %d bytes", argc, len(d.b))
+		return nil
+	}
+	argv := make([][]byte, argc)
+	for j := range argv {
+		argv[j] = d.bytes(d.uvarint())
+	}
+	return argv
+}
+
+// minWatchSize is the smallest encoded watch: db, empty key, two versions.
+const minWatchSize = 4
+
+func (d *decoder) txn() *Txn {
+	t := &Txn{}
+	if n := d.count(minWatchSize); n > 0 {
+		t.Watches = make([]engine.Watch, n)
+		for i := range t.Watches {
+			w := &t.Watches[i]
+			w.DB = int(d.byte())
+			w.Key = string(d.bytes(d.uvarint()))
+			w.Ver, w.DelVer = d.uvarint(), d.uvarint()
+		}
+	}
+	// Each queued command takes at least argc and one argument length.
+	if n := d.count(2); n > 0 {
+		t.Cmds = make([][][]byte, n)
+		for i := range t.Cmds {
+			t.Cmds[i] = d.argv()
+		}
+	}
+	return t
+}
+
+func (d *decoder) configSet() []engine.ConfigSetting {
+	n := d.count(2) // a setting takes at least two lengths
+	if n == 0 {
+		return nil
+	}
+	set := make([]engine.ConfigSetting, n)
+	for i := range set {
+		set[i].Name = string(d.bytes(d.uvarint()))
+		set[i].Value = d.bytes(d.uvarint())
+	}
+	return set
 }
 
 func uvarintLen(v uint64) int {

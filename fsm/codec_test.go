@@ -6,6 +6,8 @@ import (
 	"math"
 	"reflect"
 	"testing"
+
+	"github.com/raftstream/raftstream/engine"
 )
 
 func argv(s ...string) [][]byte {
@@ -36,6 +38,19 @@ func TestEntryRoundTrip(t *testing.T) {
 			{DB: 3, Proto: 2, Argv: [][]byte{[]byte("SET"), {}, big}},
 			{DB: 0, Proto: 2, Argv: argv("PING")},
 			{DB: 0, Proto: 2, Argv: argv("PING")},
+		}}},
+		{"typed kinds among plain commands", Entry{Type: EntryCommands, Now: 8, Requests: []Request{
+			{Origin: "n2/ef", Seq: 3, Ack: 2, Start: 1, Count: 2},
+		}, Commands: []Command{
+			{DB: 1, Proto: 2, Argv: argv("XLEN", "s")},
+			{Kind: KindTxn, DB: 2, Proto: 3, Txn: &Txn{
+				Watches: []engine.Watch{{DB: 2, Key: "s", Ver: 300}, {DB: 15, Key: "", DelVer: 1 << 40}},
+				Cmds:    [][][]byte{argv("XADD", "s", "*", "f", "v"), argv("SELECT", "1"), {big}},
+			}},
+			{Kind: KindConfigSet, Proto: 2, Config: []engine.ConfigSetting{{Name: "stream-node-max-bytes", Value: []byte("1kb")}, {Name: "X", Value: big}}},
+		}}},
+		{"transaction without watches or commands", Entry{Type: EntryCommands, Now: 1, Commands: []Command{
+			{Kind: KindTxn, Proto: 2, Txn: &Txn{}},
 		}}},
 		{"member set", Entry{Type: EntryMember, Now: 9, Member: &MemberChange{Op: MemberSet, Meta: NodeMeta{ID: "n1", RaftAddr: "10.0.0.1:7379", ClientAddr: "10.0.0.1:6379", Incarnation: "5f3a"}}}},
 		{"member remove", Entry{Type: EntryMember, Now: 9, Member: &MemberChange{Op: MemberRemove, Meta: NodeMeta{ID: "n1"}}}},
@@ -74,13 +89,41 @@ func entriesEqual(a, b Entry) bool {
 	}
 	for i := range a.Commands {
 		x, y := a.Commands[i], b.Commands[i]
-		if x.DB != y.DB || x.Proto != y.Proto || len(x.Argv) != len(y.Argv) {
+		if x.Kind != y.Kind || x.DB != y.DB || x.Proto != y.Proto || !argvEqual(x.Argv, y.Argv) ||
+			(x.Txn == nil) != (y.Txn == nil) || len(x.Config) != len(y.Config) {
 			return false
 		}
-		for j := range x.Argv {
-			if !bytes.Equal(x.Argv[j], y.Argv[j]) {
+		if x.Txn != nil {
+			if len(x.Txn.Watches) != len(y.Txn.Watches) || len(x.Txn.Cmds) != len(y.Txn.Cmds) {
 				return false
 			}
+			for j := range x.Txn.Watches {
+				if x.Txn.Watches[j] != y.Txn.Watches[j] {
+					return false
+				}
+			}
+			for j := range x.Txn.Cmds {
+				if !argvEqual(x.Txn.Cmds[j], y.Txn.Cmds[j]) {
+					return false
+				}
+			}
+		}
+		for j := range x.Config {
+			if x.Config[j].Name != y.Config[j].Name || !bytes.Equal(x.Config[j].Value, y.Config[j].Value) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func argvEqual(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for j := range a {
+		if !bytes.Equal(a[j], b[j]) {
+			return false
 		}
 	}
 	return true
@@ -112,6 +155,15 @@ func TestAppendEntryRejects(t *testing.T) {
 		{"db out of range", Entry{Type: EntryCommands, Commands: []Command{{DB: 16, Proto: 2, Argv: argv("PING")}}}},
 		{"bad proto", Entry{Type: EntryCommands, Commands: []Command{{Proto: 1, Argv: argv("PING")}}}},
 		{"empty argv", Entry{Type: EntryCommands, Commands: []Command{{Proto: 2}}}},
+		{"unknown kind", Entry{Type: EntryCommands, Commands: []Command{{Kind: 3, Proto: 2, Argv: argv("PING")}}}},
+		{"transaction without body", Entry{Type: EntryCommands, Commands: []Command{{Kind: KindTxn, Proto: 2}}}},
+		{"transaction with argv", Entry{Type: EntryCommands, Commands: []Command{{Kind: KindTxn, Proto: 2, Txn: &Txn{}, Argv: argv("PING")}}}},
+		{"plain command with a transaction", Entry{Type: EntryCommands, Commands: []Command{{Proto: 2, Txn: &Txn{}, Argv: argv("PING")}}}},
+		{"empty command in a transaction", Entry{Type: EntryCommands, Commands: []Command{{Kind: KindTxn, Proto: 2, Txn: &Txn{Cmds: [][][]byte{{}}}}}}},
+		{"watch of a bad db", Entry{Type: EntryCommands, Commands: []Command{{Kind: KindTxn, Proto: 2, Txn: &Txn{Watches: []engine.Watch{{DB: 16}}}}}}},
+		{"negative watch db", Entry{Type: EntryCommands, Commands: []Command{{Kind: KindTxn, Proto: 2, Txn: &Txn{Watches: []engine.Watch{{DB: -1}}}}}}},
+		{"config set without settings", Entry{Type: EntryCommands, Commands: []Command{{Kind: KindConfigSet, Proto: 2}}}},
+		{"config set with argv", Entry{Type: EntryCommands, Commands: []Command{{Kind: KindConfigSet, Proto: 2, Argv: argv("x"), Config: []engine.ConfigSetting{{Name: "a"}}}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,6 +203,13 @@ func TestDecodeEntryRejects(t *testing.T) {
 		{"zero argc", []byte{EntryVersion, byte(EntryCommands), 0, 0, 1, 0, 2, 0, 0}},
 		{"bad db", []byte{EntryVersion, byte(EntryCommands), 0, 0, 1, 16, 2, 1, 0}},
 		{"bad proto", []byte{EntryVersion, byte(EntryCommands), 0, 0, 1, 0, 4, 1, 0}},
+		{"kinds on a plain batch", []byte{EntryVersion, byte(EntryCommands), flagKinds, 0, 1, byte(KindArgv), 0, 2, 1, 0}},
+		{"kinds on a noop", []byte{EntryVersion, byte(EntryNoop), flagKinds, 0}},
+		{"unknown kind", []byte{EntryVersion, byte(EntryCommands), flagKinds, 0, 1, 9, 0, 2, 1, 0}},
+		{"watch db out of range", []byte{EntryVersion, byte(EntryCommands), flagKinds, 0, 1, byte(KindTxn), 0, 2, 1, 16, 0, 0, 0, 0}},
+		{"huge watch count", []byte{EntryVersion, byte(EntryCommands), flagKinds, 0, 1, byte(KindTxn), 0, 2, 0xff, 0xff, 0x03, 0}},
+		{"transaction truncated", []byte{EntryVersion, byte(EntryCommands), flagKinds, 0, 1, byte(KindTxn), 0, 2, 0, 1}},
+		{"empty config set", []byte{EntryVersion, byte(EntryCommands), flagKinds, 0, 1, byte(KindConfigSet), 0, 2, 0, 0}},
 		{"overlong varint", []byte{EntryVersion, byte(EntryNoop), 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}},
 	}
 	for _, tt := range tests {
@@ -190,6 +249,11 @@ func FuzzDecodeEntry(f *testing.F) {
 		{Type: EntryCommands, Now: 1 << 40, Commands: []Command{
 			{DB: 1, Proto: 3, Argv: argv("XADD", "s", "*", "a", "b")},
 			{Proto: 2, Argv: [][]byte{{}}},
+		}},
+		{Type: EntryCommands, Now: 5, Requests: []Request{{Origin: "o", Seq: 2, Ack: 1, Start: 0, Count: 2}}, Commands: []Command{
+			{Kind: KindTxn, Proto: 2, Txn: &Txn{Watches: []engine.Watch{{DB: 3, Key: "k", Ver: 9}}, Cmds: [][][]byte{argv("XLEN", "k"), argv("PING")}}},
+			{Kind: KindConfigSet, DB: 1, Proto: 3, Config: []engine.ConfigSetting{{Name: "stream-node-max-entries", Value: []byte("5")}}},
+			{Proto: 2, Argv: argv("XLEN", "k")},
 		}},
 	}
 	for i := range seeds {

@@ -5,12 +5,36 @@
 //
 // An entry is a hand-written binary record (codec.go): version, type,
 // flags, optional forwarded-request markers, the leader's clock, then for
-// a command batch each command's db, protocol and length-prefixed
-// arguments, or for a member entry the member's metadata. A generic
+// a command batch each command's kind, db, protocol and body, or for a
+// member entry the member's metadata. A generic
 // encoding (msgpack, protobuf) would cost reflection or generated code on
 // the hottest path for no gain: the format has a handful of fields, and a
 // version byte plus rejected-unless-known types and flags leave room to
 // grow without ambiguity.
+//
+// # Command kinds
+//
+// A command of a batch is one unit of client work with one reply, of one
+// of three kinds: a client command (argv as sent), a transaction (the
+// queued commands plus the watched keys' db, key and versions, applied
+// atomically by engine.ExecTxn) or a replicated CONFIG SET (name/value
+// settings, engine.ExecConfigSet). They are kinds of the log unit, not
+// commands in argv, because they are not client commands: a transaction
+// was once tunnelled as a magic command name with counts and versions in
+// decimal text, a second wire format that every layer had to special-case
+// and that nothing validated as a structure; CONFIG SET was a
+// pseudo-command the engine took apart again. Typed, each has one
+// encoding, checked on decode like the rest of the entry. The kind byte is
+// written only when a batch holds a non-plain command (flagKinds): the
+// common batch keeps the first version's bytes, and a node of that version
+// refuses an entry it would misread instead of applying it wrongly.
+// Refusing means skipping, though, so its state then departs from the
+// others': while nodes of the previous version remain in a cluster (a
+// rolling update), only plain commands are safe; EXEC and replicated
+// CONFIG SET must wait until every node runs this version.
+// Plain commands in the shape of the old tunnels (old log entries,
+// forwards from old nodes) are still run as their kind, with the same
+// replies (legacy.go; testdata holds entries the old encoder wrote).
 //
 // # Forwarded requests and member metadata
 //
@@ -40,6 +64,15 @@
 // RESP3) and returned as a Result through raft's future on the proposing
 // node. Followers encode replies too and drop them: that costs less than
 // telling replicas apart, and keeps apply identical on every node.
+//
+// Each reply is a Reply: the bytes plus an Outcome (value, error, null)
+// and, for a transaction that ran, its commands' parts. The writer notes
+// the outcome as the first value is written (ReplyWriter), because every
+// caller needs it (is a blocked XREADGROUP served, did a CONFIG SET
+// commit, where does each EXEC element start) and parsing the bytes back
+// in each layer was the alternative. Only replies kept as bytes (the
+// dedupe table and its snapshot section; a leader of the previous version
+// answering a forward) are classified from their encoding (saved.go).
 //
 // # Determinism
 //

@@ -132,7 +132,7 @@ func replies(t testing.TB, results []interface{}) []string {
 			out = append(out, "err:"+res.Err.Error())
 		}
 		for _, rep := range res.Replies {
-			out = append(out, string(rep))
+			out = append(out, string(rep.RESP))
 		}
 	}
 	return out
@@ -418,5 +418,45 @@ func TestChangesSinceSnapshot(t *testing.T) {
 	f.Apply(logOf(t, 2, Entry{Type: EntryCommands, Now: 1001, Commands: []Command{cmd(0, 2, "XDEL", "s", "1-1")}}))
 	if n := f.ChangesSinceSnapshot(); n != 1 {
 		t.Fatalf("after one more write: %d changes, want 1", n)
+	}
+}
+
+// TestReplyOutcomes: each reply says what it is, and a transaction's
+// reply its parts, as the encoding does.
+func TestReplyOutcomes(t *testing.T) {
+	f := New(quietLogger())
+	f.Apply(logOf(t, 1, Entry{Type: EntryCommands, Now: 1000, Commands: []Command{
+		cmd(0, 2, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"),
+	}}))
+	var w engine.Watch
+	f.Read(func(st *engine.State) { w = st.WatchKey(0, "s", 1000) })
+	txn := func(proto uint8, cmds ...[][]byte) Command {
+		return Command{Kind: KindTxn, Proto: proto, Txn: &Txn{Watches: []engine.Watch{w}, Cmds: cmds}}
+	}
+	res := f.Apply(logOf(t, 2, Entry{Type: EntryCommands, Now: 2000, Commands: []Command{
+		txn(3, argv("XLEN", "s"), argv("XADD", "s", "bad", "f", "v"), argv("PING")),
+		cmd(0, 2, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
+		cmd(0, 3, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
+		cmd(0, 2, "XADD", "s", "bad", "f", "v"),
+		txn(2, argv("XLEN", "s")), // the key changed: aborted
+		{Kind: KindConfigSet, Proto: 2, Config: []engine.ConfigSetting{{Name: "stream-node-max-entries", Value: []byte("x")}}},
+		{Kind: KindConfigSet, Proto: 2, Config: []engine.ConfigSetting{{Name: "stream-node-max-entries", Value: []byte("100")}}},
+		txn(2),
+	}})).(*Result)
+	want := []struct {
+		o     Outcome
+		parts []string
+	}{
+		{OutcomeValue, []string{":0\r\n", "-ERR Invalid stream ID specified as stream command argument\r\n", "+PONG\r\n"}},
+		{OutcomeNull, nil}, {OutcomeNull, nil}, {OutcomeError, nil}, {OutcomeNull, nil}, {OutcomeError, nil}, {OutcomeValue, nil}, {OutcomeNull, nil},
+	}
+	for i, r := range res.Replies {
+		var parts []string
+		for _, p := range r.Parts {
+			parts = append(parts, string(p))
+		}
+		if r.Outcome != want[i].o || fmt.Sprint(parts) != fmt.Sprint(want[i].parts) {
+			t.Errorf("command %d %q: %s %q, want %s %q", i, r.RESP, r.Outcome, parts, want[i].o, want[i].parts)
+		}
 	}
 }

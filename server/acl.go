@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/fsm"
 )
 
 // ACL users (Redis 6+/7's model) are replicated: ACL SETUSER and DELUSER
@@ -553,7 +554,7 @@ func cmdACLSetUser(x *call) {
 		}
 		argv = append(argv, op)
 	}
-	x.write = argv
+	x.write = &fsm.Command{Argv: argv}
 }
 
 // describeArgs returns SETUSER ops that recreate u from scratch.
@@ -570,7 +571,7 @@ func cmdACLDelUser(x *call) {
 		x.w.WriteError(msg)
 		return
 	}
-	x.write = x.argv
+	x.write = &fsm.Command{Argv: x.argv}
 }
 
 // users returns every user this node knows, sorted: the replicated ones

@@ -29,7 +29,7 @@ type backend interface {
 
 // pendingWrite is a proposed write whose reply is not known yet.
 type pendingWrite interface {
-	Wait(ctx context.Context) ([]byte, error)
+	Wait(ctx context.Context) (fsm.Reply, error)
 }
 
 // nodeBackend adapts *cluster.Node.

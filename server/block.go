@@ -14,12 +14,6 @@ import (
 
 const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 
-// isNullReply reports whether reply is the null array a read with nothing
-// to serve (or a timed-out blocking read) answers, in either protocol.
-func isNullReply(reply []byte) bool {
-	return bytes.Equal(reply, []byte("*-1\r\n")) || bytes.Equal(reply, []byte("_\r\n"))
-}
-
 // blockSpec is what a blocking read needs beyond its argv.
 type blockSpec struct {
 	group   bool // XREADGROUP
@@ -214,22 +208,24 @@ func (bl *blocked) attempt(first bool) (reply []byte, claimAt int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), bl.s.cfg.CommandTimeout)
 	defer cancel()
 	p := bl.s.be.Propose(fsm.Command{DB: uint8(bl.db), Proto: uint8(bl.proto), Argv: bl.argv})
-	reply, err := p.Wait(ctx)
+	res, err := p.Wait(ctx)
 	if err != nil {
 		return errorBytes(writeError(err, bl.s.be.Status())), 0
 	}
-	if isNullReply(reply) {
-		return nil, claimAt
+	if res.Outcome == fsm.OutcomeNull {
+		return nil, claimAt // another consumer was faster
 	}
-	return reply, 0
+	return res.RESP, 0
 }
 
 // attemptXRead runs the XREAD against the local state. The first attempt
 // runs argv itself (so errors are the command's) and then pins "$" to the
 // streams' last IDs, under the same read lock.
 func (bl *blocked) attemptXRead(first bool) []byte {
-	w := bl.cl.writer()
-	w.Version = bl.proto
+	scratch := bl.cl.writer()
+	w := &fsm.ReplyWriter{Writer: resp.Writer{Version: bl.proto, Buf: scratch.Buf}}
+	w.Begin()
+	defer func() { scratch.Buf = w.Buf[:0] }() // keep the grown buffer
 	bl.s.be.Read(func(st *engine.State) {
 		now := time.Now().UnixMilli()
 		if c := st.Clock(); c > now {
@@ -238,14 +234,14 @@ func (bl *blocked) attemptXRead(first bool) []byte {
 		ctx := &engine.Ctx{DB: bl.db, Now: now, W: w}
 		if first {
 			st.Exec(ctx, bl.argv)
-			if isNullReply(w.Buf) {
+			if w.Outcome() == fsm.OutcomeNull {
 				st.ResolveXRead(ctx, &bl.b.xread)
 			}
 			return
 		}
 		st.XRead(ctx, &bl.b.xread)
 	})
-	if isNullReply(w.Buf) {
+	if w.Outcome() == fsm.OutcomeNull {
 		return nil
 	}
 	return bytes.Clone(w.Buf)

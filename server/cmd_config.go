@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/fsm"
 	"github.com/raftstream/raftstream/internal/redisconf"
 )
 
@@ -260,7 +261,7 @@ func cmdConfigSet(x *call) {
 		errText    string
 		seen       = make(map[string]bool)
 		applies    []func()
-		replicated = [][]byte{[]byte("CONFIG"), []byte("SET")}
+		replicated []engine.ConfigSetting
 	)
 	for i := 0; i < len(args); i += 2 {
 		typed := string(args[i])
@@ -285,7 +286,7 @@ func cmdConfigSet(x *call) {
 		}
 		seen[name] = true
 		if !local {
-			replicated = append(replicated, []byte(name), args[i+1])
+			replicated = append(replicated, engine.ConfigSetting{Name: name, Value: args[i+1]})
 		}
 	}
 	if hasUnknown {
@@ -314,15 +315,18 @@ func cmdConfigSet(x *call) {
 			a()
 		}
 	}
-	if seen["requirepass"] {
-		if len(replicated) > 2 {
-			x.w.WriteError("ERR CONFIG SET requirepass changes the replicated default user and cannot be combined with replicated stream settings; set them in separate calls")
-			return
-		}
-		replicated = x.s.requirePassSetUser(requirePassValue(args))
+	switch {
+	case seen["requirepass"] && len(replicated) > 0:
+		x.w.WriteError("ERR CONFIG SET requirepass changes the replicated default user and cannot be combined with replicated stream settings; set them in separate calls")
+		return
+	case seen["requirepass"]:
+		x.write = &fsm.Command{Argv: x.s.requirePassSetUser(requirePassValue(args))}
+	case len(replicated) > 0:
+		// Values are checked by the engine (checkWrite) before the
+		// settings are proposed.
+		x.write = &fsm.Command{Kind: fsm.KindConfigSet, Config: replicated}
 	}
-	if len(replicated) > 2 {
-		x.write = replicated
+	if x.write != nil {
 		x.onCommit = func(ok bool) {
 			if ok {
 				applyAll()

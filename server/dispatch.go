@@ -23,9 +23,10 @@ type call struct {
 	w *resp.Writer
 	// quit closes the connection once the reply has been written.
 	quit bool
-	// write, if set instead of a reply, is a command to commit through the
-	// log; the reply is the commit's. onCommit then learns the outcome.
-	write    [][]byte
+	// write, if set instead of a reply, is what to commit through the log
+	// (its DB and Proto are the client's); the reply is the commit's.
+	// onCommit then learns the outcome.
+	write    *fsm.Command
 	onCommit func(ok bool)
 	// inTxn: the command runs inside EXEC, where nothing may block.
 	inTxn bool
@@ -165,7 +166,7 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 	case cmd.run != nil:
 		return s.runServerCommand(conn, cl, cmd, argv, start)
 	case cmd.write:
-		s.proposeWrite(conn, cl, cmd, argv, start, nil)
+		s.proposeWrite(conn, cl, cmd, fsm.Command{Argv: argv}, argv, start, nil)
 	default:
 		s.runRead(conn, cl, cmd, argv, start)
 	}
@@ -180,7 +181,11 @@ func (s *Server) runServerCommand(conn redcon.Conn, cl *client, cmd *command, ar
 	x := &call{s: s, cl: cl, conn: conn, argv: argv, cmd: cmd, w: cl.writer()}
 	cmd.run(x)
 	if x.write != nil {
-		s.proposeWrite(conn, cl, cmd, x.write, start, x.onCommit)
+		slow := x.write.Argv // what the log gets, for an ACL SETUSER
+		if x.write.Kind != fsm.KindArgv {
+			slow = argv
+		}
+		s.proposeWrite(conn, cl, cmd, *x.write, slow, start, x.onCommit)
 		return false
 	}
 	if x.blocked {
@@ -191,10 +196,11 @@ func (s *Server) runServerCommand(conn redcon.Conn, cl *client, cmd *command, ar
 }
 
 // proposeWrite checks a write's syntax and proposes it without waiting;
-// its reply slot is filled when the batch is drained.
-func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time, onCommit func(bool)) {
-	if msg := engine.Check(argv); msg != "" {
-		s.emit(conn, cl, cmd, argv, start, errorBytes(msg))
+// its reply slot is filled when the batch is drained. slow is the argv
+// SLOWLOG shows.
+func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, c fsm.Command, slow [][]byte, start time.Time, onCommit func(bool)) {
+	if msg := checkWrite(&c); msg != "" {
+		s.emit(conn, cl, cmd, slow, start, errorBytes(msg))
 		if onCommit != nil {
 			onCommit(false)
 		}
@@ -203,19 +209,33 @@ func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, argv [
 	cl.mu.Lock()
 	db, proto, idem := cl.db, cl.proto, cl.idem
 	cl.mu.Unlock()
-	// The log gets the IDMP form; the slot (SLOWLOG) keeps what the
-	// client sent.
-	logged := argv
-	if idem {
-		logged = s.autoIdempotent(cl, argv)
+	if idem && c.Kind == fsm.KindArgv {
+		// The log gets the IDMP form; the slot (SLOWLOG) keeps what
+		// the client sent.
+		c.Argv = s.autoIdempotent(cl, c.Argv)
 	}
 	// argv needs no copy: redcon gives every request its own buffer and
 	// never reuses it.
 	// The room around a big argument goes with the first proposal of the
 	// command it came with (a command proposed twice never shares it).
-	p := s.be.Propose(fsm.Command{DB: uint8(db), Proto: uint8(proto), Argv: logged, Room: cl.room})
+	c.DB, c.Proto, c.Room = uint8(db), uint8(proto), cl.room
 	cl.room = nil
-	cl.pending = append(cl.pending, slot{w: p, cmd: cmd, argv: argv, start: start, onCommit: onCommit})
+	p := s.be.Propose(c)
+	cl.pending = append(cl.pending, slot{w: p, cmd: cmd, argv: slow, start: start, onCommit: onCommit})
+}
+
+// checkWrite validates a write before it is proposed, so that the log
+// never holds one the state machine would refuse for its syntax: the
+// error reply's text, or "". A transaction's queued commands are not
+// checked: as in Redis, one that fails gets its error in EXEC's reply.
+func checkWrite(c *fsm.Command) string {
+	switch c.Kind {
+	case fsm.KindConfigSet:
+		return engine.CheckConfigSet(c.Config)
+	case fsm.KindTxn:
+		return ""
+	}
+	return engine.Check(c.Argv)
 }
 
 // autoIdempotent applies the connection's automatic idempotency to a
@@ -305,7 +325,8 @@ func (s *Server) drain(conn redcon.Conn, cl *client) {
 			s.write(cl, cl.arena[sl.off:sl.end])
 			continue
 		}
-		reply, err := sl.w.Wait(ctx)
+		res, err := sl.w.Wait(ctx)
+		reply := res.RESP
 		if err != nil {
 			reply = errorBytes(writeError(err, s.be.Status()))
 		}
@@ -314,7 +335,7 @@ func (s *Server) drain(conn redcon.Conn, cl *client) {
 		s.slowlog.observe(cl, sl.cmd, sl.argv, d)
 		s.write(cl, reply)
 		if sl.onCommit != nil {
-			sl.onCommit(err == nil && !isErrorReply(reply))
+			sl.onCommit(err == nil && res.Outcome != fsm.OutcomeError)
 		}
 	}
 	clear(cl.pending)

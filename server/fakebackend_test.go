@@ -11,7 +11,6 @@ import (
 
 	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
-	"github.com/raftstream/raftstream/engine/resp"
 	"github.com/raftstream/raftstream/fsm"
 )
 
@@ -44,18 +43,18 @@ func (b *directBackend) setState(s string) { b.state.Store(&s) }
 
 type doneWaiter struct {
 	b     *directBackend
-	reply []byte
+	reply fsm.Reply
 	err   error
 }
 
-func (w doneWaiter) Wait(ctx context.Context) ([]byte, error) {
+func (w doneWaiter) Wait(ctx context.Context) (fsm.Reply, error) {
 	defer w.b.outstanding.Add(-1)
 	if h := w.b.hold.Load(); h != nil {
 		select {
 		case <-*h:
 		case <-ctx.Done():
 			// As cluster.Pending.Wait reports it.
-			return nil, fmt.Errorf("%w: %w", cluster.ErrUnknownOutcome, ctx.Err())
+			return fsm.Reply{}, fmt.Errorf("%w: %w", cluster.ErrUnknownOutcome, ctx.Err())
 		}
 	}
 	return w.reply, w.err
@@ -75,10 +74,8 @@ func (b *directBackend) Propose(cmd fsm.Command) pendingWrite {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	w := resp.NewWriter(int(cmd.Proto))
 	now := b.st.AdvanceClock(time.Now().UnixMilli())
-	b.st.Exec(&engine.Ctx{DB: int(cmd.DB), Now: now, W: w}, cmd.Argv)
-	return doneWaiter{b: b, reply: w.Buf}
+	return doneWaiter{b: b, reply: fsm.Exec(b.st, now, &cmd)}
 }
 
 func (b *directBackend) ReadBarrier(ctx context.Context) error {

@@ -59,7 +59,7 @@ type lateBackend struct{ nb atomic.Pointer[nodeBackend] }
 
 type failedWrite struct{ err error }
 
-func (w failedWrite) Wait(context.Context) ([]byte, error) { return nil, w.err }
+func (w failedWrite) Wait(context.Context) (fsm.Reply, error) { return fsm.Reply{}, w.err }
 
 func (b *lateBackend) Propose(cmd fsm.Command) pendingWrite {
 	if n := b.nb.Load(); n != nil {

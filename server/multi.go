@@ -11,10 +11,11 @@ import (
 )
 
 // MULTI/EXEC: the connection queues commands after MULTI (replying
-// +QUEUED) and EXEC proposes them as ONE log entry (engine.EncodeTxn),
-// which the state machine applies atomically and in order; its reply is
-// the array of the commands' replies. Reads are queued too and run inside
-// the entry, so they see the transaction's writes, exactly as in Redis.
+// +QUEUED) and EXEC proposes them as one transaction (fsm.KindTxn) in a
+// log entry, which the state machine applies atomically and in order;
+// its reply is the array of the commands' replies. Reads are queued too
+// and run inside the entry, so they see the transaction's writes, exactly
+// as in Redis.
 // Errors found while queuing (unknown command, wrong arity) make EXEC
 // fail with EXECABORT; errors while executing are elements of the reply.
 //
@@ -25,12 +26,13 @@ import (
 // the server commands, run right after it. They touch no keys, so running
 // them after the entry's commands is indistinguishable from running them
 // between. PING, ECHO, UNWATCH and SELECT are answered inside the entry
-// (engine.txnConnCommand); SELECT switches the database of the commands
+// (engine.ExecTxn); SELECT switches the database of the commands
 // after it and, once EXEC ran, the connection's. SHUTDOWN is refused, as
 // in Redis.
 //
 // WATCH reads the keys' versions from the local state after a read
-// barrier (engine.State.WatchKey) and EXEC sends them inside the entry;
+// barrier (engine.State.WatchKey) and EXEC sends them with the
+// transaction;
 // the state machine aborts the transaction (null reply) if any changed.
 // The decision is taken in the log, so a follower's WATCH/EXEC is as
 // exact as the leader's.
@@ -141,8 +143,13 @@ func txnExec(x *call) {
 	case tx.mixed:
 		x.s.execMixed(x, tx)
 	default:
-		x.write = engine.EncodeTxn(tx.watches, tx.cmds)
+		x.write = tx.command(tx.cmds)
 	}
+}
+
+// command is the log's transaction of cmds under tx's watches.
+func (tx *txState) command(cmds [][][]byte) *fsm.Command {
+	return &fsm.Command{Kind: fsm.KindTxn, Txn: &fsm.Txn{Watches: tx.watches, Cmds: cmds}}
 }
 
 // execMixed runs a transaction holding server commands or SELECT: the
@@ -158,13 +165,12 @@ func (s *Server) execMixed(x *call, tx *txState) {
 	}
 	var elems [][]byte
 	if len(logged) > 0 || len(tx.watches) > 0 {
-		reply := s.commitNow(x.cl, engine.EncodeTxn(tx.watches, logged))
-		if isNullReply(reply) || isErrorReply(reply) {
-			x.w.Buf = append(x.w.Buf, reply...) // WATCH abort, or not committed
+		reply := s.commitNow(x.cl, tx.command(logged))
+		if reply.Outcome != fsm.OutcomeValue {
+			x.w.Buf = append(x.w.Buf, reply.RESP...) // WATCH abort, or not committed
 			return
 		}
-		var ok bool
-		if elems, ok = splitArray(reply); !ok || len(elems) != len(logged) {
+		if elems = reply.Parts; len(elems) != len(logged) {
 			x.w.WriteError("ERR internal error: malformed transaction reply")
 			return
 		}
@@ -177,9 +183,10 @@ func (s *Server) execMixed(x *call, tx *txState) {
 			if y.write != nil {
 				// A server command that commits (CONFIG SET of a
 				// replicated setting, ...).
-				y.w.Buf = s.commitNow(x.cl, y.write)
+				reply := s.commitNow(x.cl, y.write)
+				y.w.Buf = reply.RESP
 				if y.onCommit != nil {
-					y.onCommit(!isErrorReply(y.w.Buf))
+					y.onCommit(reply.Outcome != fsm.OutcomeError)
 				}
 			}
 			x.w.Buf = append(x.w.Buf, y.w.Buf...)
@@ -195,20 +202,20 @@ func (s *Server) execMixed(x *call, tx *txState) {
 	}
 }
 
-// commitNow proposes one command in the client's database and protocol
-// and waits for its reply (an error reply if it was not committed).
-func (s *Server) commitNow(cl *client, argv [][]byte) []byte {
-	if msg := engine.Check(argv); msg != "" {
-		return errorBytes(msg)
+// commitNow proposes c in the client's database and protocol and waits
+// for its reply (an error reply if it was not committed).
+func (s *Server) commitNow(cl *client, c *fsm.Command) fsm.Reply {
+	if msg := checkWrite(c); msg != "" {
+		return fsm.Reply{RESP: errorBytes(msg), Outcome: fsm.OutcomeError}
 	}
 	cl.mu.Lock()
-	db, proto := cl.db, cl.proto
+	c.DB, c.Proto = uint8(cl.db), uint8(cl.proto)
 	cl.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
 	defer cancel()
-	reply, err := s.be.Propose(fsm.Command{DB: uint8(db), Proto: uint8(proto), Argv: argv}).Wait(ctx)
+	reply, err := s.be.Propose(*c).Wait(ctx)
 	if err != nil {
-		return errorBytes(writeError(err, s.be.Status()))
+		return fsm.Reply{RESP: errorBytes(writeError(err, s.be.Status())), Outcome: fsm.OutcomeError}
 	}
 	return reply
 }

@@ -1,10 +1,42 @@
-package server
+package fsm
 
-import "bytes"
+import (
+	"bytes"
+	"strconv"
+)
+
+// The dedupe table (dedupe.go) keeps a forwarded request's replies as
+// encoded bytes, which is also how snapshots store them, so a retried
+// request is answered from bytes: its replies' outcomes and a
+// transaction's parts are recovered here from the encoding our own writer
+// produced. This is the one place replies are parsed: for requests
+// applied twice, and for the answers of a leader of the previous version
+// to forwarded requests (cluster).
+
+// ReplyOf rebuilds the Reply of command c from its encoding b alone, for
+// replies that travelled as bytes: saved in the dedupe table, or answered
+// by a leader of the previous version to a forwarded request.
+func ReplyOf(c *Command, b []byte) Reply {
+	r := Reply{RESP: b}
+	switch {
+	case len(b) > 0 && b[0] == '-':
+		r.Outcome = OutcomeError
+	case string(b) == "*-1\r\n" || string(b) == "$-1\r\n" || string(b) == "_\r\n":
+		r.Outcome = OutcomeNull
+	case isTxn(c):
+		// A transaction that ran: an array of its commands' replies.
+		r.Parts, _ = splitArray(b)
+	}
+	return r
+}
+
+// isTxn reports whether c is a transaction, typed or tunnelled.
+func isTxn(c *Command) bool {
+	return c.Kind == KindTxn || (c.Kind == KindArgv && len(c.Argv) > 0 && string(c.Argv[0]) == legacyTxnName)
+}
 
 // splitArray splits a RESP2/RESP3 array reply into its elements, each a
-// complete reply of its own. EXEC uses it to merge the state machine's
-// replies with those of server commands queued in the same transaction.
+// complete reply of its own.
 func splitArray(b []byte) ([][]byte, bool) {
 	if len(b) == 0 || b[0] != '*' {
 		return nil, false
@@ -33,8 +65,8 @@ func respHeader(b []byte) (n, hdr int, ok bool) {
 	if end < 2 {
 		return 0, 0, false
 	}
-	v, ok := parseInt64(b[1:end])
-	if !ok || v < -1 || v > int64(len(b)) {
+	v, err := strconv.ParseInt(string(b[1:end]), 10, 64)
+	if err != nil || v < -1 || v > int64(len(b)) {
 		return 0, 0, false
 	}
 	return int(v), end + 2, true
