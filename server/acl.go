@@ -714,7 +714,7 @@ func cmdACLDryRun(x *call) {
 		}
 		cmd = sub
 	}
-	if !arityOK(cmd.arity, len(argv)) {
+	if !engine.ArityOK(cmd.arity, len(argv)) {
 		x.w.WriteError("ERR wrong number of arguments for '" + cmd.name + "' command")
 		return
 	}

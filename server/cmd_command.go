@@ -3,6 +3,7 @@ package server
 import (
 	"strings"
 
+	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/engine/resp"
 )
 
@@ -259,7 +260,7 @@ func cmdCommandGetKeys(x *call) {
 	case len(c.keySpecs) == 0:
 		x.w.WriteError("ERR The command has no key arguments")
 		return
-	case !arityOK(c.arity, len(argv)):
+	case !engine.ArityOK(c.arity, len(argv)):
 		x.w.WriteError("ERR Invalid number of arguments specified for command")
 		return
 	}
