@@ -7,13 +7,17 @@ package engine
 // patterns behave as in Redis: an unterminated class runs to the end of the
 // pattern, a trailing '\' matches itself. tidwall/match has no classes, so
 // this is a direct port, including the early exit that keeps patterns such
-// as "a*a*a*a*b" from going exponential.
+// as "a*a*a*a*b" from going exponential and the limit of 1000 nested stars,
+// past which nothing matches.
 func globMatch(pattern, str []byte) bool {
 	skip := false
-	return globMatchAt(pattern, str, &skip)
+	return globMatchAt(pattern, str, &skip, 0)
 }
 
-func globMatchAt(pat, str []byte, skipLonger *bool) bool {
+func globMatchAt(pat, str []byte, skipLonger *bool, nesting int) bool {
+	if nesting > 1000 {
+		return false
+	}
 	// at reads pat like a NUL-terminated C string: 0 past the end.
 	at := func(i int) byte {
 		if i < len(pat) {
@@ -32,7 +36,7 @@ func globMatchAt(pat, str []byte, skipLonger *bool) bool {
 				return true
 			}
 			for s < len(str) {
-				if globMatchAt(pat[p+1:], str[s:], skipLonger) {
+				if globMatchAt(pat[p+1:], str[s:], skipLonger, nesting+1) {
 					return true
 				}
 				if *skipLonger {
