@@ -71,11 +71,12 @@ func globMatchImpl(p, s string, nocase bool, skipLonger *bool, nesting int) bool
 					// Unterminated class: it ends with the pattern.
 					break
 				} else if len(p) >= 3 && p[1] == '-' {
-					start, end, c := p[0], p[2], s[0]
+					// C's char is signed: a range end >= 0x80 is negative.
+					start, end, c := int8(p[0]), int8(p[2]), int8(s[0])
 					if start > end {
 						start, end = end, start
 					}
-					start, end, c = foldByte(start, nocase), foldByte(end, nocase), foldByte(c, nocase)
+					start, end, c = int8(foldByte(byte(start), nocase)), int8(foldByte(byte(end), nocase)), int8(foldByte(byte(c), nocase))
 					p = p[2:]
 					if c >= start && c <= end {
 						match = true

@@ -208,6 +208,10 @@ func TestGlobMatch(t *testing.T) {
 		{"", "", true},
 		{"a", "", false},
 		{"**a", "ba", true},
+		// Range ends compare as signed chars, as in Redis (checked with
+		// KEYS against redis-server 7.0.15).
+		{"[\xff-a]", "\x90", false},
+		{"[\xff-a]", "\xff", true},
 	}
 	for _, tc := range cases {
 		if got := globMatch(tc.pat, tc.s, true); got != tc.want {
