@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // execDel serves DEL and UNLINK: the number of live keys removed. An
 // expired key is removed too but, as in Redis, not counted.
 func (s *State) execDel(ctx *Ctx, argv [][]byte) {
@@ -48,7 +50,7 @@ func (s *State) execKeys(ctx *Ctx, argv [][]byte) {
 		if sl.e.expired(ctx.Now) {
 			return true
 		}
-		if all || globMatch(pat, []byte(sl.key)) {
+		if all || redisutil.Match(pat, sl.key, false) {
 			ctx.W.WriteBulkString(sl.key)
 			n++
 		}
@@ -135,7 +137,7 @@ func (s *State) execScan(ctx *Ctx, argv [][]byte) {
 		if wantNothing || sl.e.expired(ctx.Now) {
 			return true
 		}
-		if a.pattern != nil && !globMatch(a.pattern, []byte(sl.key)) {
+		if a.pattern != nil && !redisutil.Match(a.pattern, sl.key, false) {
 			return true
 		}
 		keys = append(keys, sl.key)

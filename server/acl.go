@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // ACL users (Redis 6+/7's model) are replicated: ACL SETUSER and DELUSER
@@ -313,7 +314,7 @@ func keyPerm(flags []string) int {
 
 func keyAllowed(u *engine.ACLUser, need int, key string) bool {
 	for _, k := range u.Keys {
-		if k.Perm&need == need && globMatch(k.Pattern, key, false) {
+		if k.Perm&need == need && redisutil.Match(k.Pattern, key, false) {
 			return true
 		}
 	}

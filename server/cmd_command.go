@@ -5,6 +5,7 @@ import (
 
 	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/engine/resp"
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 func cmdCommand(x *call) {
@@ -197,7 +198,7 @@ func cmdCommandList(x *call) {
 				return false
 			}
 		case "pattern":
-			keep = func(c *command) bool { return globMatch(arg, c.name, true) }
+			keep = func(c *command) bool { return redisutil.Match(arg, c.name, true) }
 		default:
 			x.w.WriteError(errSyntax)
 			return

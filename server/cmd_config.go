@@ -11,6 +11,7 @@ import (
 
 	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/internal/redisconf"
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // localParam is a setting of this node only (not replicated): limits,
@@ -214,7 +215,7 @@ func cmdConfigGet(x *call) {
 			continue
 		}
 		for _, name := range all {
-			if !seen[name] && globMatch(pat, name, true) {
+			if !seen[name] && redisutil.Match(pat, name, true) {
 				seen[name] = true
 				matches = append(matches, match{name, name})
 			}

@@ -186,40 +186,6 @@ func TestSplitArgs(t *testing.T) {
 	}
 }
 
-func TestGlobMatch(t *testing.T) {
-	cases := []struct {
-		pat, s string
-		want   bool
-	}{
-		{"*", "anything", true},
-		{"stream-*", "stream-node-max-bytes", true},
-		{"*max-*", "proto-max-bulk-len", true},
-		{"h?llo", "hello", true},
-		{"h?llo", "hllo", false},
-		{"h[ae]llo", "hallo", true},
-		{"h[^e]llo", "hello", false},
-		{"h[a-c]llo", "hbllo", true},
-		{"h[c-a]llo", "hbllo", true},
-		{`h\*llo`, "h*llo", true},
-		{`h\*llo`, "hello", false},
-		{"MAX*", "maxclients", true},
-		{"h[", "h[", false},
-		{"h[ab", "ha", true},
-		{"", "", true},
-		{"a", "", false},
-		{"**a", "ba", true},
-		// Range ends compare as signed chars, as in Redis (checked with
-		// KEYS against redis-server 7.0.15).
-		{"[\xff-a]", "\x90", false},
-		{"[\xff-a]", "\xff", true},
-	}
-	for _, tc := range cases {
-		if got := globMatch(tc.pat, tc.s, true); got != tc.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", tc.pat, tc.s, got, tc.want)
-		}
-	}
-}
-
 func TestParseInt64(t *testing.T) {
 	cases := []struct {
 		in   string
