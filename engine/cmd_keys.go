@@ -79,7 +79,7 @@ func parseScan(argv [][]byte) (scanArgs, string) {
 		more := len(argv) - i
 		switch {
 		case argIs(argv[i], "count") && more >= 2:
-			n, ok := parseLL(argv[i+1])
+			n, ok := redisutil.ParseLL(argv[i+1])
 			if !ok {
 				return a, errNotInt
 			}

@@ -47,49 +47,6 @@ func errUnknownCommand(argv [][]byte) string {
 	return "ERR unknown command '" + string(name) + "', with args beginning with: " + string(args)
 }
 
-// parseLL parses a canonical decimal int64 exactly like Redis's string2ll,
-// the parser behind getLongLongFromObject: no sign but '-', no spaces, no
-// leading zeros, no "-0".
-func parseLL(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) >= 21 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
-	}
-	if b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return int64(-v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
 // parseCursor parses a SCAN cursor like Redis's parseScanCursorOrReply,
 // which uses strtoul: an optional sign ("-1" wraps to 2^64-1) and digits;
 // the empty string is cursor 0; leading space, trailing bytes and overflow

@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
+)
 
 // XREADGROUP errors (Redis 8 wording).
 const (
@@ -58,7 +62,7 @@ func parseXReadGroup(argv [][]byte, now int64, withClock bool) (a XReadGroupArgs
 		switch {
 		case argIs(o, "claim") && more > 0:
 			i++
-			n, ok := parseLL(argv[i])
+			n, ok := redisutil.ParseLL(argv[i])
 			if !ok {
 				return a, errClaimNotInt, clockDependent
 			}
@@ -109,7 +113,7 @@ func parseXReadGroup(argv [][]byte, now int64, withClock bool) (a XReadGroupArgs
 // parseBlockTimeout parses a BLOCK argument as Redis's
 // getTimeoutFromObjectOrReply in milliseconds.
 func parseBlockTimeout(arg []byte, now int64, withClock bool) (n int64, err string, clockDependent bool) {
-	n, ok := parseLL(arg)
+	n, ok := redisutil.ParseLL(arg)
 	if !ok {
 		return 0, errTimeoutNotInt, false
 	}
@@ -134,7 +138,7 @@ func ParseTimeoutMS(arg []byte, now int64) (int64, string) {
 // parseReadCount parses the COUNT of XREAD and XREADGROUP: a negative
 // count means no cap, as in Redis.
 func parseReadCount(arg []byte) (int64, string) {
-	n, ok := parseLL(arg)
+	n, ok := redisutil.ParseLL(arg)
 	if !ok {
 		return 0, errNotInt
 	}

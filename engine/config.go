@@ -1,6 +1,9 @@
 package engine
 
-import "math"
+import (
+	"github.com/raftstream/raftstream/internal/redisutil"
+	"math"
+)
 
 // config is the replicated configuration. It lives in the state (and its
 // snapshots) rather than in per-node settings because it shapes stream
@@ -83,7 +86,7 @@ func (p *configParam) parse(v []byte) (int64, string) {
 		n = int64(u)
 	} else {
 		var ok bool
-		if n, ok = parseLL(v); !ok {
+		if n, ok = redisutil.ParseLL(v); !ok {
 			return 0, "argument couldn't be parsed into an integer"
 		}
 		if n < p.min || n > p.max {

@@ -3,6 +3,8 @@ package engine
 import (
 	"math"
 	"strconv"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // TxnName is argv[0] of a transaction (MULTI ... EXEC) as one command: it
@@ -95,7 +97,7 @@ func (s *State) execTxn(ctx *Ctx, argv [][]byte) {
 // or the error it replies. The server applies the last
 // successful one to the connection after EXEC, as Redis does.
 func TxnSelect(arg []byte) (db int, errMsg string) {
-	id, ok := parseLL(arg)
+	id, ok := redisutil.ParseLL(arg)
 	switch {
 	case !ok || id < math.MinInt32 || id > math.MaxInt32:
 		return 0, errNotInt

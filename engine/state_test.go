@@ -298,25 +298,6 @@ func TestParseCursor(t *testing.T) {
 	}
 }
 
-func TestParseLL(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"-1", -1, true}, {"9223372036854775807", 1<<63 - 1, true},
-		{"-9223372036854775808", -1 << 63, true}, {"9223372036854775808", 0, false},
-		{"-0", 0, false}, {"01", 0, false}, {"+1", 0, false}, {" 1", 0, false}, {"", 0, false},
-		{"-", 0, false}, {"1.5", 0, false},
-	}
-	for _, tc := range tests {
-		got, ok := parseLL([]byte(tc.in))
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseLL(%q) = %d %v, want %d %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
 func TestSpecs(t *testing.T) {
 	specs := Specs()
 	if !sort.SliceIsSorted(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name }) {

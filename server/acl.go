@@ -675,7 +675,7 @@ func cmdACLGenPass(x *call) {
 		return
 	}
 	if len(x.argv) == 3 {
-		n, ok := parseInt64(x.argv[2])
+		n, ok := redisutil.ParseLL(x.argv[2])
 		if !ok {
 			x.w.WriteError(errNotInteger)
 			return
@@ -756,7 +756,7 @@ func cmdACLLog(x *call) {
 			x.w.WriteStatus("OK")
 			return
 		}
-		n, ok := parseInt64(x.argv[2])
+		n, ok := redisutil.ParseLL(x.argv[2])
 		if !ok {
 			x.w.WriteError(errNotInteger)
 			return

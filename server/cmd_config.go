@@ -44,7 +44,7 @@ func intParam(load func(s *Server) int64, store func(s *Server, v int64), minV i
 	return localParam{
 		get: func(s *Server) string { return strconv.FormatInt(load(s), 10) },
 		set: func(s *Server, v string) (func(), string) {
-			n, ok := parseInt64([]byte(v))
+			n, ok := redisutil.ParseLL([]byte(v))
 			if !ok {
 				return nil, "argument couldn't be parsed into an integer"
 			}
@@ -62,7 +62,7 @@ var localParams = map[string]localParam{
 	"maxclients": {
 		get: func(s *Server) string { return strconv.FormatInt(s.maxClients.Load(), 10) },
 		set: func(s *Server, v string) (func(), string) {
-			n, ok := parseInt64([]byte(v))
+			n, ok := redisutil.ParseLL([]byte(v))
 			if !ok {
 				return nil, "argument couldn't be parsed into an integer"
 			}
@@ -102,7 +102,7 @@ var localParams = map[string]localParam{
 		set: func(s *Server, v string) (func(), string) {
 			// A percentage is of maxmemory, which is 0 (no limit) here.
 			if pct, ok := strings.CutSuffix(v, "%"); ok {
-				n, ok := parseInt64([]byte(pct))
+				n, ok := redisutil.ParseLL([]byte(pct))
 				if !ok || n < 0 {
 					return nil, "argument must be a memory or percent value"
 				}

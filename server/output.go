@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,7 +84,7 @@ func parseBufferLimits(base bufferLimits, v string) (bufferLimits, string) {
 		}
 		hard, ok1 := parseMemory(f[i+1])
 		soft, ok2 := parseMemory(f[i+2])
-		secs, ok3 := parseInt64([]byte(f[i+3]))
+		secs, ok3 := redisutil.ParseLL([]byte(f[i+3]))
 		if !ok1 || !ok2 || !ok3 || secs < 0 {
 			return base, errBufLimitValue
 		}

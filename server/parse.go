@@ -5,53 +5,6 @@ import (
 	"strings"
 )
 
-// parseInt64 parses b the way Redis's string2ll does: an optional '-', then
-// digits with no leading zeros, no '+', no spaces, within int64. Clients
-// see the same "not an integer" errors as from Redis for inputs such as
-// "01", "+1" or " 1", which strconv.ParseInt would accept or reject
-// differently.
-func parseInt64(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	i := 0
-	if b[0] == '-' {
-		neg = true
-		i++
-		if i == len(b) {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(b); i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-9)/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
 // parseMemory parses a memory size with Redis's unit suffixes (memtoull):
 // b, k, kb, m, mb, g, gb, case-insensitive; k/m/g are powers of 1000 and
 // kb/mb/gb powers of 1024. The number itself must be a non-negative

@@ -1,6 +1,10 @@
 package server
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
+)
 
 // splitArray splits a RESP2/RESP3 array reply into its elements, each a
 // complete reply of its own. EXEC uses it to merge the state machine's
@@ -33,7 +37,7 @@ func respHeader(b []byte) (n, hdr int, ok bool) {
 	if end < 2 {
 		return 0, 0, false
 	}
-	v, ok := parseInt64(b[1:end])
+	v, ok := redisutil.ParseLL(b[1:end])
 	if !ok || v < -1 || v > int64(len(b)) {
 		return 0, 0, false
 	}

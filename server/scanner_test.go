@@ -185,23 +185,3 @@ func TestSplitArgs(t *testing.T) {
 		}
 	}
 }
-
-func TestParseInt64(t *testing.T) {
-	cases := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"-1", -1, true}, {"123", 123, true},
-		{"9223372036854775807", 9223372036854775807, true},
-		{"-9223372036854775808", -9223372036854775808, true},
-		{"9223372036854775808", 0, false}, {"01", 0, false}, {"-0", 0, false},
-		{"+1", 0, false}, {"", 0, false}, {"-", 0, false}, {" 1", 0, false}, {"1a", 0, false},
-	}
-	for _, tc := range cases {
-		got, ok := parseInt64([]byte(tc.in))
-		if ok != tc.ok || got != tc.want {
-			t.Errorf("parseInt64(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}

@@ -3,5 +3,6 @@
 // commands) need. They live here, below both, so that each exists once and
 // clients see the same semantics from every command that uses one, byte
 // for byte as Redis: the glob matcher (stringmatchlen) behind KEYS, SCAN
-// MATCH, CONFIG GET and ACL key patterns is Match.
+// MATCH, CONFIG GET and ACL key patterns is Match, the integer parser
+// (string2ll) behind every integer argument is ParseLL.
 package redisutil
