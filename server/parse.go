@@ -15,6 +15,10 @@ import (
 func ParseMemory(s string) (int64, bool) { return parseMemory(s) }
 
 func parseMemory(s string) (int64, bool) {
+	// Redis reads the value as a C string.
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
 	lower := strings.ToLower(s)
 	units := []struct {
 		suffix string
@@ -32,9 +36,7 @@ func parseMemory(s string) (int64, bool) {
 			break
 		}
 	}
-	if num == "" {
-		return 0, false
-	}
+	// No digits is 0, as strtoull reads them: Redis takes "" and "kb".
 	for _, c := range num {
 		if c < '0' || c > '9' {
 			return 0, false
@@ -51,10 +53,11 @@ func parseMemory(s string) (int64, bool) {
 func parseDigits(s string) (int64, bool) {
 	var v int64
 	for i := 0; i < len(s); i++ {
-		if v > (math.MaxInt64-9)/10 {
+		d := int64(s[i] - '0')
+		if v > (math.MaxInt64-d)/10 {
 			return 0, false
 		}
-		v = v*10 + int64(s[i]-'0')
+		v = v*10 + d
 	}
 	return v, true
 }

@@ -185,3 +185,23 @@ func TestSplitArgs(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMemory(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"17", 17, true}, {"1b", 1, true}, {"1k", 1000, true}, {"1KB", 1024, true},
+		{"2mb", 2 << 20, true}, {"1Gb", 1 << 30, true}, {"01", 1, true},
+		// Redis 7.0.15 takes these as 0 (CONFIG SET maxmemory ""/"kb").
+		{"", 0, true}, {"kb", 0, true}, {"1\x00junk", 1, true},
+		{"-1", 0, false}, {"+1", 0, false}, {" 1", 0, false}, {"1tb", 0, false}, {"50%", 0, false},
+		{"9223372036854775807", 1<<63 - 1, true}, {"9223372036854775808", 0, false},
+	} {
+		got, ok := parseMemory(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("parseMemory(%q) = %d %v, want %d %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
