@@ -27,7 +27,7 @@ func memoryParam(load func(s *Server) int64, store func(s *Server, v int64), min
 	return localParam{
 		get: func(s *Server) string { return strconv.FormatInt(load(s), 10) },
 		set: func(s *Server, v string) (func(), string) {
-			n, ok := parseMemory(v)
+			n, ok := ParseMemory(v)
 			if !ok {
 				return nil, "argument must be a memory value"
 			}
@@ -115,7 +115,7 @@ var localParams = map[string]localParam{
 				}
 				return func() { s.maxClientMemText.Store(&text); s.maxClientMem.Store(0) }, ""
 			}
-			n, ok := parseMemory(v)
+			n, ok := ParseMemory(v)
 			if !ok {
 				return nil, "argument must be a memory or percent value"
 			}
@@ -412,7 +412,7 @@ func (s *Server) rewriteSettings() []redisconf.Setting {
 	add("maxclients", mc != DefaultMaxClients, strconv.FormatInt(mc, 10))
 	mem := *s.maxClientMemText.Load()
 	if !strings.HasSuffix(mem, "%") {
-		n, _ := parseMemory(mem)
+		n, _ := ParseMemory(mem)
 		mem = redisconf.FormatMemory(n)
 	}
 	add("maxmemory-clients", mem != "0", mem)

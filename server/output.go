@@ -4,12 +4,12 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-
-	"github.com/raftstream/raftstream/internal/redisutil"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // Replies are written to the socket by the connection's goroutine as they
@@ -82,8 +82,8 @@ func parseBufferLimits(base bufferLimits, v string) (bufferLimits, string) {
 		default:
 			return base, errBufLimitClass
 		}
-		hard, ok1 := parseMemory(f[i+1])
-		soft, ok2 := parseMemory(f[i+2])
+		hard, ok1 := ParseMemory(f[i+1])
+		soft, ok2 := ParseMemory(f[i+2])
 		secs, ok3 := redisutil.ParseLL([]byte(f[i+3]))
 		if !ok1 || !ok2 || !ok3 || secs < 0 {
 			return base, errBufLimitValue

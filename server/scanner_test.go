@@ -199,9 +199,9 @@ func TestParseMemory(t *testing.T) {
 		{"-1", 0, false}, {"+1", 0, false}, {" 1", 0, false}, {"1tb", 0, false}, {"50%", 0, false},
 		{"9223372036854775807", 1<<63 - 1, true}, {"9223372036854775808", 0, false},
 	} {
-		got, ok := parseMemory(tc.in)
+		got, ok := ParseMemory(tc.in)
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseMemory(%q) = %d %v, want %d %v", tc.in, got, ok, tc.want, tc.ok)
+			t.Errorf("ParseMemory(%q) = %d %v, want %d %v", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
 }

@@ -4,5 +4,6 @@
 // clients see the same semantics from every command that uses one, byte
 // for byte as Redis: the glob matcher (stringmatchlen) behind KEYS, SCAN
 // MATCH, CONFIG GET and ACL key patterns is Match, the integer parser
-// (string2ll) behind every integer argument is ParseLL.
+// (string2ll) behind every integer argument is ParseLL, and the parser of
+// memory sizes in config values (memtoull) is MemToULL.
 package redisutil
