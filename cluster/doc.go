@@ -14,29 +14,29 @@
 // fdatasync per append), with raft-boltdb's <data-dir>/stable.db for term
 // and vote; data dirs made before that keep the log and stable store in
 // one raft-boltdb file, raft.db (two flushes per commit). logstore.go
-// explains the choice and the detection from files, migrate.go the
-// offline move, checksum.go the per-entry CRC, logsize.go the startup
-// verification and snapshots by log bytes. bbolt files are opened with
-// NoFreelistSync, the map freelist and a 1s lock timeout (a second
-// process on the same directory fails instead of hanging); the stable
-// store's lock guards the data dir. A LogCache keeps recent entries in memory for
-// replication. Snapshots go to a FileSnapshotStore under the data dir,
-// keeping two; snapshotTermLogs (snapterm.go) answers reads of a
-// snapshot's last entry once it is compacted, which raft's follower needs
-// and cannot do itself. A fresh data dir bootstraps a single-voter cluster, or the
-// Peers configuration; raft.HasExistingState decides.
+// explains the choice and the detection from files, migrate.go the offline
+// move, checksum.go the per-entry CRC, logsize.go the startup verification
+// and snapshots by log bytes. bbolt files are opened with NoFreelistSync,
+// the map freelist and a 1s lock timeout (a second process on the same
+// directory fails instead of hanging); the stable store's lock guards the
+// data dir. A LogCache keeps recent entries in memory for replication.
+// Snapshots go to a FileSnapshotStore under the data dir, keeping two;
+// snapshotTermLogs (snapterm.go) answers reads of a snapshot's last entry
+// once it is compacted, which raft's follower needs and cannot do itself.
+// A fresh data dir bootstraps a single-voter cluster, or the Peers
+// configuration; raft.HasExistingState decides.
 //
 // Raft traffic runs on our own StreamLayer over a Mux: every connection to
 // the Raft port starts with a handshake naming its protocol (MuxRaft, or
 // MuxForward for the cluster RPC). One port per node means the address in
-// the Raft configuration reaches every node-to-node service, so a
-// follower never needs a second address map to find the leader's
-// forwarding endpoint. With PeerTLS every such connection is mutual TLS
-// first (peertls.go). The handshake is a mutual HMAC challenge on the
-// cluster secret (auth.go): neither side sends anything else before the
-// other has proven it holds the secret, which never crosses the wire. The
-// stream layer tracks the connections it hands raft and closes them at
-// shutdown (raft's transport leaves its pooled connections open).
+// the Raft configuration reaches every node-to-node service, so a follower
+// never needs a second address map to find the leader's forwarding
+// endpoint. With PeerTLS every such connection is mutual TLS first
+// (peertls.go). The handshake is a mutual HMAC challenge on the cluster
+// secret (auth.go): neither side sends anything else before the other has
+// proven it holds the secret, which never crosses the wire. The stream
+// layer tracks the connections it hands raft and closes them at shutdown
+// (raft's transport leaves its pooled connections open).
 //
 // # Forwarding (followers serve writes and linearizable reads)
 //
@@ -69,37 +69,28 @@
 // # Membership
 //
 // Raft's configuration says who votes; an EntryMember log entry records
-// each member's client address (and data-dir incarnation) for every node,
-// so RAFT NODES/LEADER can name client addresses anywhere. AddMember,
-// RemoveMember and TransferLeadership run on the leader and are forwarded
-// there from any other node. New members always join as non-voters; the
-// leader's promote loop asks each non-voter for its applied index over the
-// RPC and makes it a voter once it has applied its own addition and is
-// within PromoteLag entries of the commit index (an empty voter could
-// otherwise help elect a leader that lacks committed entries).
+// each member's client address and data-dir incarnation, so every node can
+// name every member's client address (RAFT NODES, RAFT LEADER). The
+// membership calls run on the leader and are forwarded there from any
+// node. The decisions:
 //
-// A fresh node forms or finds its cluster in one of three ways: no
-// options bootstraps a single node (or the Peers configuration); Join
-// sends `RAFT ADD id raft-addr client-addr incarnation` to a seed's
-// client port (join.go; the server implements it with AddMember); and
-// BootstrapExpect with Discover forms one cluster from nodes started at
-// once (discover.go: all founders bootstrap the identical configuration
-// of the N lowest IDs, which hashicorp/raft accepts). A node with state
-// just restarts. The incarnation (random, stored with the log) makes a
-// wiped node rejoining under its old ID distinguishable from one asking
-// twice: the leader removes the old entry and re-adds it as a non-voter,
-// and it catches up by snapshot install.
-//
-// Joins are vetted first (safety.go): the leader asks the member holding
-// the joiner's ID or Raft address for its status, and refuses the join
-// (ErrJoinRefused) if it answers as itself; a member that does not answer
-// is a previous incarnation and is replaced. The leader also dials the
-// joiner's Raft port, so a joiner that fails the cluster-secret or TLS
-// handshake is refused instead of becoming a member nobody can reach. A
-// node records in its stable store once it has seen itself in the
-// configuration with its own metadata; missing from it later means
-// removed: Failed closes with ErrRemoved, and the data dir no longer
-// opens. HandOff, for shutdown, hands a leader's leadership over.
+//   - New members join as non-voters and are promoted once they have
+//     applied their own addition and are within PromoteLag entries of the
+//     commit index: an empty voter could help elect a leader that lacks
+//     committed entries.
+//   - A node forms or finds its cluster without an operator ordering the
+//     starts: bootstrap (alone or Peers), Join through a seed's client
+//     port (join.go), or BootstrapExpect with Discover, where every
+//     founder bootstraps the same configuration of the N lowest IDs
+//     (discover.go says why exactly one cluster forms).
+//   - The incarnation (random, stored with the log) tells a wiped node
+//     rejoining under its old ID from one asking twice: the old entry is
+//     replaced and the node catches up by snapshot install.
+//   - Joins are vetted (safety.go): no join takes a live member's ID or
+//     Raft address, a joiner the leader cannot reach through the cluster
+//     secret and TLS is refused (ErrJoinRefused), and a node that finds
+//     itself removed from the configuration stops (ErrRemoved) instead of
+//     lingering as a member that cannot serve.
 //
 // # Group commit
 //
@@ -118,12 +109,11 @@
 // commits a lone command at once (no timer). The price is a log store
 // wrapper that depends on raft handing the same *raft.Log to StoreLogs,
 // the local FSM and replication, and recognising its placeholder by the
-// address of the placeholder's Data (storegate.go).
-// MaxInflight bounds entries handed over but not applied: when the log
-// falls behind, commands pile into bigger entries instead of more entries
-// (--max-inflight 1 helps when the nodes of a cluster share one disk).
-// One queue, one proposer and one log keep one goroutine's commands in
-// order.
+// address of the placeholder's Data (storegate.go). MaxInflight bounds
+// entries handed over but not applied: when the log falls behind, commands
+// pile into bigger entries instead of more entries (--max-inflight 1 helps
+// when the nodes of a cluster share one disk). One queue, one proposer and
+// one log keep one goroutine's commands in order.
 //
 // Outcomes are classified for the server: ErrNotLeader when raft refused
 // the entry (nothing appended, safe to retry), ErrUnknownOutcome when it
@@ -142,55 +132,50 @@
 // heartbeat acks that echo the read's context), not with raft's
 // VerifyLeader: that counts AppendEntries responses to requests sent
 // before the read, so a leader resumed from a pause could serve a stale
-// read (found by the pause fault schedule, docs/verification.md). The
-// cost is one RPC round to the voters per confirmation, which concurrent
-// reads share.
+// read (found by the pause fault schedule, docs/verification.md). The cost
+// is one RPC round to the voters per confirmation, which concurrent reads
+// share.
 //
 // # Time and expiry
 //
-// Only the leader reads a clock: it stamps each entry, and the FSM derives
-// all time from the stamps (Config.ClockOffset skews it, for tests of a
-// failover to a leader whose clock is behind). Active expiry is an expire-cycle entry the
-// leader proposes when the earliest TTL is due, or a stream with age
-// retention (XCFGSET MAXAGE) has entries past its age (checked at that
-// deadline, at least every ExpiryInterval), so every replica deletes the
-// same keys and trims the same entries at the same log position.
+// Only the leader reads a clock; the state machine derives all time from
+// the entries' stamps ("Time and determinism" in docs/architecture.md), so
+// active expiry and age retention are entries the leader proposes
+// (expiry.go), and every replica deletes and trims at the same log
+// position. Config.ClockOffset skews the leader's clock, for tests of a
+// failover to a leader whose clock is behind.
 //
 // # Backups, restore and forced recovery
 //
 // Backup (backup.go) serves RAFT BACKUP: after a read barrier it clones
-// the FSM state copy-on-write, without the member metadata, and streams
-// it in a checksummed file format; it encodes the clone twice (length and
-// CRC for the header, then the bytes) rather than hold a second copy.
+// the FSM state copy-on-write, without the member metadata, and streams it
+// in a checksummed file format; it encodes the clone twice (length and CRC
+// for the header, then the bytes) rather than hold a second copy.
 // RestoreBackup and ForceNewCluster (restore.go) work offline on a data
 // dir: the first writes a new one whose only content is a snapshot at the
 // backup's index, with a configuration naming just the new node, and the
 // term in the stable store; the second runs hashicorp/raft's
 // RecoverCluster on a survivor, folding its log into a snapshot with a
 // single-voter configuration. A data dir holding snapshots but no log is
-// refused at Open: snapshots copied from another node would bring back
-// its old membership.
+// refused at Open: snapshots copied from another node would bring back its
+// old membership.
 //
 // # Shutdown
 //
 // hashicorp/raft futures may never resolve after Shutdown (raft#498), so
-// Close first stops new proposals, lets the proposer submit what is
-// queued and waits (up to DrainTimeout) for every in-flight entry and
-// forwarded request to resolve while raft still runs, then fails what is
-// left of the forwarded ones, stops the RPC server, and only then shuts
-// raft down. Every
-// wait in this package also selects on the node's shutdown, so nothing
-// blocks past Close. If the drain times out, the stuck waits return
-// ErrUnknownOutcome and the completer goroutine may stay parked on its
-// raft future: the one leak left, and only in that pathological case.
+// Close first stops new proposals, lets the proposer submit what is queued
+// and waits (up to DrainTimeout) for every in-flight entry and forwarded
+// request to resolve while raft still runs, then fails what is left of the
+// forwarded ones, stops the RPC server, and only then shuts raft down.
+// Every wait in this package also selects on the node's shutdown, so
+// nothing blocks past Close. If the drain times out, the stuck waits
+// return ErrUnknownOutcome and the completer goroutine may stay parked on
+// its raft future: the one leak left, and only in that pathological case.
 //
 // # Statistics
 //
-// Stats (stats.go) reads histograms of the write path and of snapshots:
-// commit latency (Propose to reply), commands per group-committed entry,
-// each StoreLogs (timed in the sizedLog wrapper) and each raft-wal flush
-// (in the fdatasync file), and each snapshot taken and restored (an FSM
-// wrapper around the one raft sees). They are plain atomic buckets read
-// at scrape time by the metrics package, so this package does not depend
-// on the Prometheus client.
+// Stats (stats.go) reads histograms of the write path (commit latency,
+// commands per entry, StoreLogs, raft-wal flushes) and of snapshots. They
+// are plain atomic buckets read at scrape time by the metrics package, so
+// this package does not depend on the Prometheus client.
 package cluster
