@@ -114,30 +114,27 @@ func (c *Conn) SetTimeout(d time.Duration) { c.timeout = d }
 func (c *Conn) Reader() *bufio.Reader { return c.r }
 
 // Append queues one command.
-func (c *Conn) Append(args ...[]byte) {
-	c.w.WriteByte('*')
-	c.w.WriteString(strconv.Itoa(len(args)))
-	c.w.WriteString("\r\n")
-	for _, a := range args {
-		c.w.WriteByte('$')
-		c.w.WriteString(strconv.Itoa(len(a)))
-		c.w.WriteString("\r\n")
-		c.w.Write(a)
-		c.w.WriteString("\r\n")
-	}
-}
+func (c *Conn) Append(args ...[]byte) { appendCommand(c.w, args) }
 
 // AppendStrings queues one command given as strings.
-func (c *Conn) AppendStrings(args ...string) {
-	c.w.WriteByte('*')
-	c.w.WriteString(strconv.Itoa(len(args)))
-	c.w.WriteString("\r\n")
+func (c *Conn) AppendStrings(args ...string) { appendCommand(c.w, args) }
+
+// appendCommand writes a command as an array of bulk strings.
+func appendCommand[T string | []byte](w *bufio.Writer, args []T) {
+	w.WriteByte('*')
+	w.WriteString(strconv.Itoa(len(args)))
+	w.WriteString("\r\n")
 	for _, a := range args {
-		c.w.WriteByte('$')
-		c.w.WriteString(strconv.Itoa(len(a)))
-		c.w.WriteString("\r\n")
-		c.w.WriteString(a)
-		c.w.WriteString("\r\n")
+		w.WriteByte('$')
+		w.WriteString(strconv.Itoa(len(a)))
+		w.WriteString("\r\n")
+		switch a := any(a).(type) {
+		case string:
+			w.WriteString(a)
+		case []byte:
+			w.Write(a)
+		}
+		w.WriteString("\r\n")
 	}
 }
 
