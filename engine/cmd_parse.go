@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"math"
-	"strconv"
-)
+import "strconv"
 
 // Error replies shared by several commands, as Redis words them.
 const (
@@ -53,34 +50,16 @@ func errUnknownCommand(argv [][]byte) string {
 // are invalid.
 func parseCursor(b []byte) (uint64, bool) {
 	b = cStr(b)
-	if len(b) > 0 && cIsSpace(b[0]) {
+	switch {
+	case len(b) == 0:
+		// strtoul parsed nothing, and Redis checks only that the end
+		// pointer is at the end of the string.
+		return 0, true
+	case cIsSpace(b[0]):
+		// strtoul would skip it; Redis rejects it first.
 		return 0, false
 	}
-	i, neg := 0, false
-	if i < len(b) && (b[i] == '+' || b[i] == '-') {
-		neg = b[i] == '-'
-		i++
-	}
-	start := i
-	var v uint64
-	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-		d := uint64(b[i] - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if i == start {
-		// strtoul parsed nothing: end points at the start of the string.
-		return 0, len(b) == 0
-	}
-	if i != len(b) {
-		return 0, false
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
+	return strtoull(b)
 }
 
 // argIs reports whether arg equals the lower-case word w ignoring ASCII case,

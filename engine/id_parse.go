@@ -157,7 +157,7 @@ func string2ull(b []byte) (uint64, bool) {
 // checks that something was parsed, nothing trails and there was no ERANGE.
 func strtoull(b []byte) (uint64, bool) {
 	i := 0
-	for i < len(b) && isCSpace(b[i]) {
+	for i < len(b) && cIsSpace(b[i]) {
 		i++
 	}
 	neg := false
@@ -181,8 +181,4 @@ func strtoull(b []byte) (uint64, bool) {
 		v = -v
 	}
 	return v, true
-}
-
-func isCSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
