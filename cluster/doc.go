@@ -14,29 +14,29 @@
 // fdatasync per append), with raft-boltdb's <data-dir>/stable.db for term
 // and vote; data dirs made before that keep the log and stable store in
 // one raft-boltdb file, raft.db (two flushes per commit). logstore.go
-// explains the choice and the detection from files, migrate.go the offline
-// move, checksum.go the per-entry CRC, logsize.go the startup verification
-// and snapshots by log bytes. bbolt files are opened with NoFreelistSync,
-// the map freelist and a 1s lock timeout (a second process on the same
-// directory fails instead of hanging); the stable store's lock guards the
-// data dir. A LogCache keeps recent entries in memory for replication.
-// Snapshots go to a FileSnapshotStore under the data dir, keeping two;
-// snapshotTermLogs (snapterm.go) answers reads of a snapshot's last entry
-// once it is compacted, which raft's follower needs and cannot do itself.
-// A fresh data dir bootstraps a single-voter cluster, or the Peers
-// configuration; raft.HasExistingState decides.
+// explains the choice and the detection from files, migrate.go the
+// offline move, checksum.go the per-entry CRC, logsize.go the startup
+// verification and snapshots by log bytes. bbolt files are opened with
+// NoFreelistSync, the map freelist and a 1s lock timeout (a second
+// process on the same directory fails instead of hanging); the stable
+// store's lock guards the data dir. A LogCache keeps recent entries in memory for
+// replication. Snapshots go to a FileSnapshotStore under the data dir,
+// keeping two; snapshotTermLogs (snapterm.go) answers reads of a
+// snapshot's last entry once it is compacted, which raft's follower needs
+// and cannot do itself. A fresh data dir bootstraps a single-voter cluster, or the
+// Peers configuration; raft.HasExistingState decides.
 //
 // Raft traffic runs on our own StreamLayer over a Mux: every connection to
 // the Raft port starts with a handshake naming its protocol (MuxRaft, or
 // MuxForward for the cluster RPC). One port per node means the address in
-// the Raft configuration reaches every node-to-node service, so a follower
-// never needs a second address map to find the leader's forwarding
-// endpoint. With PeerTLS every such connection is mutual TLS first
-// (peertls.go). The handshake is a mutual HMAC challenge on the cluster
-// secret (auth.go): neither side sends anything else before the other has
-// proven it holds the secret, which never crosses the wire. The stream
-// layer tracks the connections it hands raft and closes them at shutdown
-// (raft's transport leaves its pooled connections open).
+// the Raft configuration reaches every node-to-node service, so a
+// follower never needs a second address map to find the leader's
+// forwarding endpoint. With PeerTLS every such connection is mutual TLS
+// first (peertls.go). The handshake is a mutual HMAC challenge on the
+// cluster secret (auth.go): neither side sends anything else before the
+// other has proven it holds the secret, which never crosses the wire. The
+// stream layer tracks the connections it hands raft and closes them at
+// shutdown (raft's transport leaves its pooled connections open).
 //
 // # Forwarding (followers serve writes and linearizable reads)
 //
@@ -148,29 +148,30 @@
 // # Backups, restore and forced recovery
 //
 // Backup (backup.go) serves RAFT BACKUP: after a read barrier it clones
-// the FSM state copy-on-write, without the member metadata, and streams it
-// in a checksummed file format; it encodes the clone twice (length and CRC
-// for the header, then the bytes) rather than hold a second copy.
+// the FSM state copy-on-write, without the member metadata, and streams
+// it in a checksummed file format; it encodes the clone twice (length and
+// CRC for the header, then the bytes) rather than hold a second copy.
 // RestoreBackup and ForceNewCluster (restore.go) work offline on a data
 // dir: the first writes a new one whose only content is a snapshot at the
 // backup's index, with a configuration naming just the new node, and the
 // term in the stable store; the second runs hashicorp/raft's
 // RecoverCluster on a survivor, folding its log into a snapshot with a
 // single-voter configuration. A data dir holding snapshots but no log is
-// refused at Open: snapshots copied from another node would bring back its
-// old membership.
+// refused at Open: snapshots copied from another node would bring back
+// its old membership.
 //
 // # Shutdown
 //
 // hashicorp/raft futures may never resolve after Shutdown (raft#498), so
-// Close first stops new proposals, lets the proposer submit what is queued
-// and waits (up to DrainTimeout) for every in-flight entry and forwarded
-// request to resolve while raft still runs, then fails what is left of the
-// forwarded ones, stops the RPC server, and only then shuts raft down.
-// Every wait in this package also selects on the node's shutdown, so
-// nothing blocks past Close. If the drain times out, the stuck waits
-// return ErrUnknownOutcome and the completer goroutine may stay parked on
-// its raft future: the one leak left, and only in that pathological case.
+// Close first stops new proposals, lets the proposer submit what is
+// queued and waits (up to DrainTimeout) for every in-flight entry and
+// forwarded request to resolve while raft still runs, then fails what is
+// left of the forwarded ones, stops the RPC server, and only then shuts
+// raft down. Every
+// wait in this package also selects on the node's shutdown, so nothing
+// blocks past Close. If the drain times out, the stuck waits return
+// ErrUnknownOutcome and the completer goroutine may stay parked on its
+// raft future: the one leak left, and only in that pathological case.
 //
 // # Statistics
 //
