@@ -3,8 +3,8 @@
 // (which run as container probes in an image holding only the binary, so
 // they cannot shell out to redis-cli), rsbench (which pipelines), and
 // Join's RAFT ADD. Each needs a few commands over one connection, which
-// does not justify linking a client library into the server binary; one
-// small client here replaces the three each of them carried.
+// does not justify linking a client library into the server binary, and
+// one small client serves all three.
 //
 // It reads RESP2 and RESP3 replies. What a reply may claim to hold is
 // bounded (MaxBulk, MaxElems, MaxDepth), so a confused peer, or something
