@@ -15,22 +15,15 @@ import (
 	"github.com/raftstream/raftstream/fsm"
 )
 
-// Forwarding. On a follower the proposer hands each drained batch of
-// local commands to the forwarder as one request (origin, seq): origin
-// names this process (node ID plus a random boot nonce, so a restarted
-// node never reuses a sequence number), seq counts its requests. The
-// forwarder sends requests to the leader over one pooled, pipelined
-// connection, in seq order; the leader's RPC server queues them in that
-// order, its proposer packs them (with its own clients' commands) into
-// entries, and each request's replies come back when its entry applies.
-//
-// If a request fails before its answer arrives (connection lost, the
-// leader stepped down, an election), every unanswered request is sent
-// again, in order, to whoever leads next; if that is this node, it
-// proposes them itself. Resending is safe because the state machine
-// dedupes on (origin, seq) (fsm/dedupe.go): a copy of a request that was
-// already applied gets the saved replies. Each request also carries Ack,
-// the lowest seq still unanswered here, which lets the leader's state
+// The forwarder (why it resends and why that is safe: "Forwarding" in
+// doc.go). On a follower the proposer hands each drained batch of local
+// commands to it as one request (origin, seq): origin names this process
+// (node ID plus a random boot nonce), seq counts its requests. Requests go
+// to the leader over one pooled, pipelined connection, in seq order; each
+// one's replies come back when its entry applies. When one fails before
+// its answer, every unanswered request is sent again, in order, to whoever
+// leads next, or proposed here if that is this node. Each request carries
+// Ack, the lowest seq still unanswered here, which lets the leader's state
 // machine drop saved replies below it.
 //
 // Bounds: at most MaxInflight requests are outstanding (the proposer

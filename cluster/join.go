@@ -1,15 +1,14 @@
 package cluster
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/respclient"
 )
 
 // Joining through a client address. Users know a member's client
@@ -20,8 +19,8 @@ import (
 // (after AUTH if a password is set). The server implements RAFT ADD with
 // Node.AddMember, which any member can take: a follower forwards it to
 // the leader. The new node then receives the log (or a snapshot) as a
-// non-voter and is promoted once caught up. A tiny RESP client is enough
-// for this one exchange, so no client library is linked in.
+// non-voter and is promoted once caught up. The exchange uses the small
+// client in internal/respclient.
 
 const (
 	joinDialTimeout  = 2 * time.Second
@@ -76,22 +75,36 @@ func joinOnce(ctx context.Context, seed string, self NodeInfo, password string) 
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	defer stop()
 	_ = conn.SetDeadline(time.Now().Add(joinReplyTimeout))
-	br := bufio.NewReader(conn)
+	// One deadline for the whole exchange, set above: timeout 0.
+	c := respclient.New(conn, 0, 0)
 	if password != "" {
-		if _, err := conn.Write(respCommand("AUTH", password)); err != nil {
-			return err
-		}
-		if err := readOK(br); err != nil {
+		if err := expectOK(c, "AUTH", password); err != nil {
 			return fmt.Errorf("AUTH: %w", err)
 		}
 	}
-	if _, err := conn.Write(respCommand("RAFT", "ADD", self.ID, self.RaftAddr, self.ClientAddr, self.Incarnation)); err != nil {
-		return err
-	}
-	if err := readOK(br); err != nil {
+	if err := expectOK(c, "RAFT", "ADD", self.ID, self.RaftAddr, self.ClientAddr, self.Incarnation); err != nil {
 		return fmt.Errorf("RAFT ADD: %w", err)
 	}
 	return nil
+}
+
+// expectOK sends a command and accepts only a simple-string OK; an error
+// reply is a remoteError (the seed's own words, which isJoinRefusal reads).
+func expectOK(c *respclient.Conn, args ...string) error {
+	c.AppendStrings(args...)
+	if err := c.Flush(); err != nil {
+		return err
+	}
+	v, err := c.Read()
+	switch {
+	case err != nil:
+		return err
+	case v.IsError():
+		return &remoteError{msg: v.Str}
+	case v.Kind == '+' && v.Str == "OK":
+		return nil
+	}
+	return fmt.Errorf("unexpected reply %c%q", v.Kind, v.Str)
 }
 
 // refusedError is a seed's refusal of the join: ErrJoinRefused with the
@@ -100,44 +113,6 @@ type refusedError struct{ err error }
 
 func (e refusedError) Error() string   { return e.err.Error() }
 func (e refusedError) Unwrap() []error { return []error{ErrJoinRefused, e.err} }
-
-// respCommand encodes a command as a RESP array of bulk strings.
-func respCommand(args ...string) []byte {
-	b := []byte("*" + strconv.Itoa(len(args)) + "\r\n")
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, "\r\n"...)
-		b = append(b, a...)
-		b = append(b, "\r\n"...)
-	}
-	return b
-}
-
-// readOK reads one reply and accepts only a simple-string OK.
-func readOK(br *bufio.Reader) error {
-	line, err := br.ReadString('\n')
-	if err != nil {
-		return err
-	}
-	line = strings.TrimRight(line, "\r\n")
-	switch {
-	case line == "+OK":
-		return nil
-	case strings.HasPrefix(line, "-"):
-		return &remoteError{msg: line[1:]}
-	case strings.HasPrefix(line, "$"):
-		// A bulk reply is not OK; consume it for a clearer message.
-		n, _ := strconv.Atoi(line[1:])
-		if n >= 0 && n < 1<<16 {
-			buf := make([]byte, n+2)
-			if _, err := io.ReadFull(br, buf); err == nil {
-				return fmt.Errorf("unexpected reply %q", buf[:n])
-			}
-		}
-	}
-	return fmt.Errorf("unexpected reply %q", line)
-}
 
 // joinLoop joins the cluster named by Config.Join, once, in the
 // background of a fresh node.

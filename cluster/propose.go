@@ -10,13 +10,12 @@ import (
 	"github.com/raftstream/raftstream/fsm"
 )
 
-// Group commit. Many client goroutines call Propose; one proposer goroutine
-// drains whatever is queued into a single log entry and hands it to
-// raft.Apply without waiting, so the next batch forms while the previous
-// one is written. A completer goroutine waits on the futures in log order
-// and hands each command its reply. The entries in flight are capped
-// (MaxInflight): when the log falls behind, commands pile up into bigger
-// entries instead of more entries, which is what amortises the fsync.
+// The proposer. Many client goroutines call Propose, which only queues; one
+// proposer goroutine hands raft a placeholder entry as soon as something is
+// queued (storegate.go packs it when raft writes it) or, on a follower,
+// hands each drained batch to the forwarder (forward.go). A completer
+// goroutine waits on the futures in log order and hands each command its
+// reply. Why it is built this way: "Group commit" in doc.go.
 
 // inflight is one entry handed to raft: a command batch or a control entry.
 type inflight struct {

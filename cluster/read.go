@@ -14,9 +14,9 @@ import (
 // Linearizable reads follow rqlite's ReadIndex recipe:
 //
 //  1. Once per leadership term, a noop entry of our own is applied. Once it
-//     is, every entry of earlier terms is applied here too (raft's own
-//     barrier would do, but raft does not hand LogBarrier or LogNoop to the
-//     FSM, so the FSM's applied index would never reach them).
+//     is, every entry of earlier terms is applied here too (why not raft's
+//     Barrier, and why leadership is confirmed by our own RPC rather than
+//     VerifyLeader: "Reads" in doc.go).
 //  2. Per read: commit := CommitIndex(); confirm that a quorum of voters
 //     is still in our term (so no newer leader can have committed
 //     anything); the term is unchanged; wait until the FSM has applied
@@ -82,8 +82,9 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 // nudgeAfter is how long a follower's read waits for its read index to be
 // applied before it has the leader send the commit index (nudgeCommit).
 // Under load the next AppendEntries brings it sooner; an idle leader sends
-// one only after CommitTimeout (50 ms), which a read right after a write
-// through this follower would otherwise wait out.
+// one only after CommitTimeout (50 ms by default, which raft stretches at
+// random up to twice that), which a read right after a write through this
+// follower would otherwise wait out.
 const nudgeAfter = 2 * time.Millisecond
 
 // waitApplied waits until the state machine applied index.

@@ -49,7 +49,7 @@ func (n *Node) WaitDurable(ctx context.Context, wantLocal bool, wantReplicas int
 	}
 	// Followers learn that the writes are committed with the leader's next
 	// AppendEntries, which an idle leader sends only after CommitTimeout
-	// (50 ms); a no-op entry sends it now, for this node's read barrier
+	// (50 ms by default, stretched at random up to twice that); a no-op entry sends it now, for this node's read barrier
 	// (on a follower) and for the others.
 	n.nudgeCommit()
 	if n.ReadBarrier(ctx) != nil {

@@ -10,24 +10,15 @@ import (
 // storeGate wraps the Raft log store so that a command entry is packed at the
 // moment the leader writes it (late packing).
 //
-// Group commit works best when an entry is packed at the moment the disk
-// becomes free: everything that arrived during the previous write then shares
-// one fsync. Packing when raft.Apply is called seals an entry with the few
-// commands queued at that instant, leaves it waiting for the disk, and pushes
-// everything arriving meanwhile one write later. Packing when the previous
-// write finishes (an earlier design) is right in principle but leaves the
-// disk idle for the hand-offs in between: waking the proposer, encoding,
-// raft.Apply, waking the leader loop — about 90 µs median and 300 µs at p90
-// between two writes on a busy 2-core machine, against a ~600 µs write.
-//
-// So the proposer hands raft a placeholder entry as soon as a command is
-// queued; raft's leader loop picks it up when it is free and calls StoreLogs,
-// and there, on the leader loop's goroutine and before anything else has
-// read the entry, the gate asks the proposer's seal function for the real
-// contents: everything queued by then. Raft keeps the same *raft.Log for the
-// local FSM and for replication, so the filled Data is what every node
-// stores and applies. The placeholder is recognised by the address of its
-// Data, which no replicated or stored entry can share.
+// Why late packing: "Group commit" in doc.go. The proposer hands raft a
+// placeholder entry as soon as a command is queued; raft's leader loop
+// picks it up when it is free and calls StoreLogs, and there, on the
+// leader loop's goroutine and before anything else has read the entry,
+// the gate asks the proposer's seal function for the real contents:
+// everything queued by then. Raft keeps the same *raft.Log for the local
+// FSM and for replication, so the filled Data is what every node stores
+// and applies. The placeholder is recognised by the address of its Data,
+// which no replicated or stored entry can share.
 type storeGate struct {
 	raft.LogStore
 

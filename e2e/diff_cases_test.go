@@ -6,7 +6,7 @@ import (
 )
 
 // Texts Redis 8 changed relative to the Redis 7.0 reference, quoted from
-// /work/shared/docs/redis-stream-commands.md section 2.
+// the Redis 8 sources (t_stream.c).
 const (
 	unbalanced70 = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
 	unbalanced8  = "ERR Unbalanced 'xread' list of streams: for each stream key an ID, '+', or '$' must be specified."

@@ -28,8 +28,8 @@ type diffStep struct {
 	idmp86 bool
 	// Redis 8 differs from the installed Redis 7.0 reference for this
 	// command. Exactly one of want8 and alt8 is set:
-	//   want8: the raw Redis 8 reply (error texts from
-	//          redis-stream-commands.md); was70 is Redis 7.0's raw reply,
+	//   want8: the raw Redis 8 reply (error texts from the Redis 8
+	//          sources); was70 is Redis 7.0's raw reply,
 	//          checked when the product under test is itself the 7.0
 	//          reference (harness self-check).
 	//   alt8:  a command that makes the 7.0 reference reply exactly what

@@ -12,9 +12,9 @@
 //   - Expected replies come from a real redis-server started next to the node
 //     (the "differential" tests) rather than from hand-written strings. The
 //     installed reference is Redis 7.0; where Redis 8 differs the case says
-//     so and carries the Redis 8 reply taken from
-//     /work/shared/docs/redis-stream-commands.md, or an equivalent command
-//     that makes the reference produce the Redis 8 reply.
+//     so and carries the Redis 8 reply, taken from the Redis command
+//     reference and the Redis 8 sources, or an equivalent command that
+//     makes the reference produce the Redis 8 reply.
 //   - Every process is started with a deadline-bound readiness probe (PING
 //     then a read that needs a Raft leader), its output goes to a log file
 //     that is printed when the test fails, and it is killed in t.Cleanup;
@@ -30,12 +30,13 @@
 //     harness and the expectations themselves, independently of the product
 //     (raftstream-only tests, e.g. clusters and snapshots, are skipped).
 //
-// Files: harness_test.go (processes), resp_test.go (raw RESP client),
-// diff_test.go + diff_cases_test.go (differential scripts), goredis_test.go
-// and patterns_test.go (go-redis usage), rediscli_test.go, redispy_test.go
-// (+ testdata/redispy_check.py), acl_test.go (ACL users through go-redis,
-// redis-cli and redis-py), durability_test.go, cluster_test.go,
-// badinput_test.go.
+// Layout: harness_test.go starts and stops the processes, resp_test.go is
+// a raw RESP client for what client libraries will not send, and
+// diff_test.go runs the differential scripts (cases in
+// diff_cases_test.go); every other file covers the area of the product
+// its name says (acl, backup, cluster, durability, tls, ...). testdata/
+// holds the Python helpers, internal/rsbin builds the binary (shared with
+// e2e/faults, the fault-injection tests).
 //
 // Environment knobs (all optional):
 //

@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
+)
 
 // EXPIRE condition flags.
 const (
@@ -51,7 +55,7 @@ func parseExpire(argv [][]byte) (expireArgs, string) {
 			a.flags |= 1 << f
 		}
 	}
-	when, ok := parseLL(argv[2])
+	when, ok := redisutil.ParseLL(argv[2])
 	if !ok {
 		return a, errNotInt
 	}

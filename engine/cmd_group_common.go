@@ -1,6 +1,10 @@
 package engine
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
+)
 
 // Consumer-group error replies (Redis 8 wording).
 const (
@@ -73,7 +77,7 @@ func writeStreamEntry(w ReplyWriter, st *Stream, id ID) bool {
 // without the "ERR " prefix) if it is not one, as Redis's
 // getLongLongFromObjectOrReply with a custom message.
 func parseLLMsg(b []byte, msg string) (int64, string) {
-	n, ok := parseLL(b)
+	n, ok := redisutil.ParseLL(b)
 	if !ok {
 		return 0, "ERR " + msg
 	}

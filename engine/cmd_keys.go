@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // execDel serves DEL and UNLINK: the number of live keys removed. An
 // expired key is removed too but, as in Redis, not counted.
 func (s *State) execDel(ctx *Ctx, argv [][]byte) {
@@ -48,7 +50,7 @@ func (s *State) execKeys(ctx *Ctx, argv [][]byte) {
 		if sl.e.expired(ctx.Now) {
 			return true
 		}
-		if all || globMatch(pat, []byte(sl.key)) {
+		if all || redisutil.Match(pat, sl.key, false) {
 			ctx.W.WriteBulkString(sl.key)
 			n++
 		}
@@ -77,7 +79,7 @@ func parseScan(argv [][]byte) (scanArgs, string) {
 		more := len(argv) - i
 		switch {
 		case argIs(argv[i], "count") && more >= 2:
-			n, ok := parseLL(argv[i+1])
+			n, ok := redisutil.ParseLL(argv[i+1])
 			if !ok {
 				return a, errNotInt
 			}
@@ -135,7 +137,7 @@ func (s *State) execScan(ctx *Ctx, argv [][]byte) {
 		if wantNothing || sl.e.expired(ctx.Now) {
 			return true
 		}
-		if a.pattern != nil && !globMatch(a.pattern, []byte(sl.key)) {
+		if a.pattern != nil && !redisutil.Match(a.pattern, sl.key, false) {
 			return true
 		}
 		keys = append(keys, sl.key)

@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // memoryHelp lists the MEMORY subcommands raftstream has: USAGE only. The
 // allocator reports (DOCTOR, STATS, MALLOC-STATS, PURGE) describe Redis's
 // allocator and have no counterpart in a Go heap shared with Raft.
@@ -23,7 +25,7 @@ func parseMemoryUsage(argv [][]byte) string {
 		if !argIs(argv[j], "samples") || j+1 >= len(argv) {
 			return errSyntax
 		}
-		n, ok := parseLL(argv[j+1])
+		n, ok := redisutil.ParseLL(argv[j+1])
 		if !ok {
 			return errNotInt
 		}

@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"math"
-	"strconv"
-)
+import "strconv"
 
 // Error replies shared by several commands, as Redis words them.
 const (
@@ -47,83 +44,22 @@ func errUnknownCommand(argv [][]byte) string {
 	return "ERR unknown command '" + string(name) + "', with args beginning with: " + string(args)
 }
 
-// parseLL parses a canonical decimal int64 exactly like Redis's string2ll,
-// the parser behind getLongLongFromObject: no sign but '-', no spaces, no
-// leading zeros, no "-0".
-func parseLL(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) >= 21 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
-	}
-	if b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return int64(-v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
 // parseCursor parses a SCAN cursor like Redis's parseScanCursorOrReply,
 // which uses strtoul: an optional sign ("-1" wraps to 2^64-1) and digits;
 // the empty string is cursor 0; leading space, trailing bytes and overflow
 // are invalid.
 func parseCursor(b []byte) (uint64, bool) {
 	b = cStr(b)
-	if len(b) > 0 && cIsSpace(b[0]) {
+	switch {
+	case len(b) == 0:
+		// strtoul parsed nothing, and Redis checks only that the end
+		// pointer is at the end of the string.
+		return 0, true
+	case cIsSpace(b[0]):
+		// strtoul would skip it; Redis rejects it first.
 		return 0, false
 	}
-	i, neg := 0, false
-	if i < len(b) && (b[i] == '+' || b[i] == '-') {
-		neg = b[i] == '-'
-		i++
-	}
-	start := i
-	var v uint64
-	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-		d := uint64(b[i] - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if i == start {
-		// strtoul parsed nothing: end points at the start of the string.
-		return 0, len(b) == 0
-	}
-	if i != len(b) {
-		return 0, false
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
+	return strtoull(b)
 }
 
 // argIs reports whether arg equals the lower-case word w ignoring ASCII case,

@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // execRename serves RENAME and RENAMENX as Redis's renameGenericCommand:
 // the value and its TTL move; an existing destination (and its TTL) is
 // replaced, or for RENAMENX left alone.
@@ -55,7 +57,7 @@ func parseCopy(argv [][]byte) (copyArgs, string) {
 		case argIs(argv[j], "replace"):
 			a.replace = true
 		case argIs(argv[j], "db") && j+1 < len(argv):
-			n, ok := parseLL(argv[j+1])
+			n, ok := redisutil.ParseLL(argv[j+1])
 			if !ok {
 				return a, errNotInt
 			}

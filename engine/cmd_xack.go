@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // execXAck is Redis's xackCommand: a missing key or group acknowledges
 // nothing (and leaves the IDs unparsed); otherwise every ID is parsed
 // before any is acknowledged.
@@ -92,7 +94,7 @@ func parseAckDelArgs(argv [][]byte, from int) (ackDelArgs, string) {
 			a.policy = refAcked
 			j++
 		case argIs(o, "ids") && j+1 < len(argv):
-			n, ok := parseLL(argv[j+1])
+			n, ok := redisutil.ParseLL(argv[j+1])
 			if !ok || n < 1 {
 				return a, errNumIDs
 			}
@@ -255,7 +257,7 @@ func (s *State) execXNack(ctx *Ctx, argv [][]byte) {
 		more := len(argv) - 1 - i
 		switch o := argv[i]; {
 		case argIs(o, "ids") && more > 0:
-			n, ok := parseLL(argv[i+1])
+			n, ok := redisutil.ParseLL(argv[i+1])
 			if !ok || n < 1 || n > 1<<31-1 {
 				ctx.W.WriteError(errNackNumIDs)
 				return
@@ -270,7 +272,7 @@ func (s *State) execXNack(ctx *Ctx, argv [][]byte) {
 			force = true
 		case argIs(o, "retrycount") && more > 0:
 			i++
-			n, ok := parseLL(argv[i])
+			n, ok := redisutil.ParseLL(argv[i])
 			if !ok {
 				ctx.W.WriteError(errNotInt)
 				return

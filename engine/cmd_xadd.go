@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
+)
 
 // Trimming strategies of XADD and XTRIM.
 const (
@@ -75,7 +79,7 @@ func parseAddTrim(argv [][]byte, xadd bool) (addTrimArgs, string) {
 				return a, errTrimBoth
 			}
 			i = parseTrimOperator(argv, i, more, &a)
-			n, ok := parseLL(argv[i+1])
+			n, ok := redisutil.ParseLL(argv[i+1])
 			if !ok {
 				return a, errNotInt
 			}
@@ -96,7 +100,7 @@ func parseAddTrim(argv [][]byte, xadd bool) (addTrimArgs, string) {
 			a.minID, a.strategy = id, trimMinID
 			i++
 		case argIs(opt, "limit") && more > 0:
-			n, ok := parseLL(argv[i+1])
+			n, ok := redisutil.ParseLL(argv[i+1])
 			if !ok {
 				return a, errNotInt
 			}

@@ -1,6 +1,10 @@
 package engine
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
+)
 
 // XCFGSET errors (Redis 8.6).
 const (
@@ -78,7 +82,7 @@ func setCfgOnce(dst *int64, arg []byte, lo, hi int64, errTwice, errRange string)
 	if *dst != -1 {
 		return errTwice
 	}
-	n, ok := parseLL(arg)
+	n, ok := redisutil.ParseLL(arg)
 	if !ok {
 		return errNotInt
 	}

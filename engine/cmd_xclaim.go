@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
+)
 
 // XCLAIM/XAUTOCLAIM errors.
 const (
@@ -171,7 +175,7 @@ func parseXAutoClaim(argv [][]byte) (xautoclaimArgs, string) {
 		more := len(argv) - 1 - j
 		switch {
 		case argIs(argv[j], "count") && more > 0:
-			n, ok := parseLL(argv[j+1])
+			n, ok := redisutil.ParseLL(argv[j+1])
 			if !ok || n < 1 || n > xautoclaimMaxCount {
 				return a, errXAutoClaimCount
 			}

@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // xgroupHelp is XGROUP HELP's text (Redis 7.0 through 8.x).
 var xgroupHelp = []string{
 	"CREATE <key> <groupname> <id|$> [option]",
@@ -38,7 +40,7 @@ func parseXGroupOpts(argv [][]byte) (xgroupOpts, string) {
 			o.mkstream = true
 			i++
 		case (create || setid) && argIs(argv[i], "entriesread") && i+1 < len(argv):
-			n, ok := parseLL(argv[i+1])
+			n, ok := redisutil.ParseLL(argv[i+1])
 			if !ok {
 				return o, errNotInt
 			}

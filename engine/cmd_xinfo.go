@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // xinfoHelp is XINFO HELP's text (Redis 7.0 through 8.x).
 var xinfoHelp = []string{
 	"CONSUMERS <key> <groupname>",
@@ -132,7 +134,7 @@ func (s *State) execXInfoStream(ctx *Ctx, argv [][]byte) {
 		}
 		full = true
 		if len(opts) == 3 {
-			n, ok := parseLL(opts[2])
+			n, ok := redisutil.ParseLL(opts[2])
 			if !ok {
 				ctx.W.WriteError(errNotInt)
 				return

@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // execXLen is XLEN: 0 for a missing key.
 func (s *State) execXLen(ctx *Ctx, argv [][]byte) {
 	e := s.db(ctx).lookupRead(string(argv[1]), ctx.Now)
@@ -63,7 +65,7 @@ func parseXSetID(argv [][]byte) (xsetidArgs, string) {
 		more := len(argv) - 1 - i
 		switch {
 		case argIs(argv[i], "entriesadded") && more > 0:
-			n, ok := parseLL(argv[i+1])
+			n, ok := redisutil.ParseLL(argv[i+1])
 			if !ok {
 				return a, errNotInt
 			}

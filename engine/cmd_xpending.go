@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // xpendingArgs is a parsed XPENDING.
 type xpendingArgs struct {
 	summary    bool
@@ -22,7 +24,7 @@ func parseXPending(argv [][]byte) (xpendingArgs, string) {
 	}
 	i := 3
 	if argIs(argv[3], "idle") {
-		n, ok := parseLL(argv[4])
+		n, ok := redisutil.ParseLL(argv[4])
 		if !ok {
 			return a, errNotInt
 		}
@@ -32,7 +34,7 @@ func parseXPending(argv [][]byte) (xpendingArgs, string) {
 		a.minIdle = n
 		i += 2
 	}
-	n, ok := parseLL(argv[i+2])
+	n, ok := redisutil.ParseLL(argv[i+2])
 	if !ok {
 		return a, errNotInt
 	}

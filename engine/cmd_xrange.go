@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 const (
 	errStartInterval = "ERR invalid start ID for the interval"
 	errEndInterval   = "ERR invalid end ID for the interval"
@@ -44,7 +46,7 @@ func parseXRange(argv [][]byte, rev bool) (xrangeArgs, string) {
 		if !argIs(argv[j], "count") || j+1 >= len(argv) {
 			return a, errSyntax
 		}
-		n, ok := parseLL(argv[j+1])
+		n, ok := redisutil.ParseLL(argv[j+1])
 		if !ok {
 			return a, errNotInt
 		}

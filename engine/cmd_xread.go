@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // XREAD errors (Redis 8 wording).
 const (
 	errXReadUnbalanced = "ERR Unbalanced 'xread' list of streams: for each stream key an ID, '+', or '$' must be specified."
@@ -61,45 +63,13 @@ func parseXRead(argv [][]byte, now int64, withClock bool) (a XReadArgs, err stri
 	if len(argv) < 4 {
 		return a, errArity("xread"), false
 	}
-	streamsArg := 0
-	for i := 1; i < len(argv); i++ {
-		more := len(argv) - 1 - i
-		o := argv[i]
-		switch {
-		case argIs(o, "block") && more > 0:
-			i++
-			n, e, dep := parseBlockTimeout(argv[i], now, withClock)
-			clockDependent = clockDependent || dep
-			if e != "" {
-				return a, e, clockDependent
-			}
-			a.Block, a.Timeout = true, n
-		case argIs(o, "count") && more > 0:
-			i++
-			if a.Count, err = parseReadCount(argv[i]); err != "" {
-				return a, err, clockDependent
-			}
-		case argIs(o, "streams") && more > 0:
-			streamsArg = i + 1
-			i = len(argv) // stop parsing options
-		case argIs(o, "claim") && more > 0:
-			return a, errXReadClaim, clockDependent
-		case argIs(o, "group") && more >= 2:
-			return a, errXReadGroup, clockDependent
-		case argIs(o, "noack"):
-			return a, errXReadNoAck, clockDependent
-		default:
-			return a, errSyntax, clockDependent
-		}
+	o, err, clockDependent := parseReadOptions(argv, false, now, withClock)
+	if err != "" {
+		return a, err, clockDependent
 	}
-	if streamsArg == 0 {
-		return a, errSyntax, clockDependent
-	}
-	n := len(argv) - streamsArg
-	if n%2 != 0 {
-		return a, errXReadUnbalanced, clockDependent
-	}
-	n /= 2
+	a.Count, a.Block, a.Timeout = o.count, o.block, o.timeout
+	streamsArg := o.streamsArg
+	n := (len(argv) - streamsArg) / 2
 	a.Keys = argv[streamsArg : streamsArg+n]
 	a.IDs = make([]XReadID, n)
 	for j := range a.IDs {
@@ -120,6 +90,85 @@ func parseXRead(argv [][]byte, now int64, withClock bool) (a XReadArgs, err stri
 		}
 	}
 	return a, "", clockDependent
+}
+
+// readOptions are the options before STREAMS, which XREAD and XREADGROUP
+// share: Redis parses both commands in one loop (xreadCommand), which
+// rejects the XREADGROUP-only options in an XREAD with their own errors.
+type readOptions struct {
+	count           int64
+	block           bool
+	timeout         int64
+	noAck           bool
+	claim           bool
+	minIdle         int64
+	group, consumer []byte
+	// streamsArg is the index of the first key after STREAMS; the keys
+	// and IDs after it are balanced (an even number).
+	streamsArg int
+}
+
+// parseReadOptions is that loop, for XREADGROUP when group is set; see
+// parseXRead for now, withClock and clockDependent.
+func parseReadOptions(argv [][]byte, group bool, now int64, withClock bool) (o readOptions, err string, clockDependent bool) {
+	for i := 1; i < len(argv); i++ {
+		more := len(argv) - 1 - i
+		arg := argv[i]
+		switch {
+		case argIs(arg, "block") && more > 0:
+			i++
+			n, e, dep := parseBlockTimeout(argv[i], now, withClock)
+			clockDependent = clockDependent || dep
+			if e != "" {
+				return o, e, clockDependent
+			}
+			o.block, o.timeout = true, n
+		case argIs(arg, "count") && more > 0:
+			i++
+			if o.count, err = parseReadCount(argv[i]); err != "" {
+				return o, err, clockDependent
+			}
+		case argIs(arg, "streams") && more > 0:
+			o.streamsArg = i + 1
+			if (len(argv)-o.streamsArg)%2 != 0 {
+				if group {
+					return o, errXRGUnbalanced, clockDependent
+				}
+				return o, errXReadUnbalanced, clockDependent
+			}
+			i = len(argv) // the rest are keys and IDs
+		case argIs(arg, "claim") && more > 0:
+			if !group {
+				return o, errXReadClaim, clockDependent
+			}
+			i++
+			n, ok := redisutil.ParseLL(argv[i])
+			if !ok {
+				return o, errClaimNotInt, clockDependent
+			}
+			if n < 0 {
+				return o, errClaimNeg, clockDependent
+			}
+			o.claim, o.minIdle = true, n
+		case argIs(arg, "group") && more >= 2:
+			if !group {
+				return o, errXReadGroup, clockDependent
+			}
+			o.group, o.consumer = argv[i+1], argv[i+2]
+			i += 2
+		case argIs(arg, "noack"):
+			if !group {
+				return o, errXReadNoAck, clockDependent
+			}
+			o.noAck = true
+		default:
+			return o, errSyntax, clockDependent
+		}
+	}
+	if o.streamsArg == 0 {
+		return o, errSyntax, clockDependent
+	}
+	return o, "", clockDependent
 }
 
 // checkXRead leaves absurd BLOCK timeouts to Exec: whether they overflow

@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
+)
 
 // XREADGROUP errors (Redis 8 wording).
 const (
@@ -45,61 +49,23 @@ func ParseXReadGroup(argv [][]byte) (XReadGroupArgs, string) {
 	return a, err
 }
 
-// parseXReadGroup is Redis's xreadCommand option loop for XREADGROUP; see
+// parseXReadGroup parses XREADGROUP (options by parseReadOptions); see
 // parseXRead for now, withClock and clockDependent.
 func parseXReadGroup(argv [][]byte, now int64, withClock bool) (a XReadGroupArgs, err string, clockDependent bool) {
 	if len(argv) < 7 {
 		return a, errArity("xreadgroup"), false
 	}
-	streamsArg := 0
-	for i := 1; i < len(argv); i++ {
-		more := len(argv) - 1 - i
-		o := argv[i]
-		switch {
-		case argIs(o, "claim") && more > 0:
-			i++
-			n, ok := parseLL(argv[i])
-			if !ok {
-				return a, errClaimNotInt, clockDependent
-			}
-			if n < 0 {
-				return a, errClaimNeg, clockDependent
-			}
-			a.Claim, a.MinIdle = true, n
-		case argIs(o, "block") && more > 0:
-			i++
-			n, e, dep := parseBlockTimeout(argv[i], now, withClock)
-			clockDependent = clockDependent || dep
-			if e != "" {
-				return a, e, clockDependent
-			}
-			a.Block, a.Timeout = true, n
-		case argIs(o, "count") && more > 0:
-			i++
-			if a.Count, err = parseReadCount(argv[i]); err != "" {
-				return a, err, clockDependent
-			}
-		case argIs(o, "streams") && more > 0:
-			streamsArg = i + 1
-			if (len(argv)-streamsArg)%2 != 0 {
-				return a, errXRGUnbalanced, clockDependent
-			}
-			i = len(argv)
-		case argIs(o, "group") && more >= 2:
-			a.Group, a.Consumer = argv[i+1], argv[i+2]
-			i += 2
-		case argIs(o, "noack"):
-			a.NoAck = true
-		default:
-			return a, errSyntax, clockDependent
-		}
+	o, err, clockDependent := parseReadOptions(argv, true, now, withClock)
+	if err != "" {
+		return a, err, clockDependent
 	}
-	if streamsArg == 0 {
-		return a, errSyntax, clockDependent
-	}
-	if a.Group == nil {
+	if o.group == nil {
 		return a, errXRGNoGroup, clockDependent
 	}
+	a.Group, a.Consumer = o.group, o.consumer
+	a.Count, a.Block, a.Timeout = o.count, o.block, o.timeout
+	a.NoAck, a.Claim, a.MinIdle = o.noAck, o.claim, o.minIdle
+	streamsArg := o.streamsArg
 	n := (len(argv) - streamsArg) / 2
 	a.Keys = argv[streamsArg : streamsArg+n]
 	a.IDs = argv[streamsArg+n:]
@@ -109,7 +75,7 @@ func parseXReadGroup(argv [][]byte, now int64, withClock bool) (a XReadGroupArgs
 // parseBlockTimeout parses a BLOCK argument as Redis's
 // getTimeoutFromObjectOrReply in milliseconds.
 func parseBlockTimeout(arg []byte, now int64, withClock bool) (n int64, err string, clockDependent bool) {
-	n, ok := parseLL(arg)
+	n, ok := redisutil.ParseLL(arg)
 	if !ok {
 		return 0, errTimeoutNotInt, false
 	}
@@ -134,7 +100,7 @@ func ParseTimeoutMS(arg []byte, now int64) (int64, string) {
 // parseReadCount parses the COUNT of XREAD and XREADGROUP: a negative
 // count means no cap, as in Redis.
 func parseReadCount(arg []byte) (int64, string) {
-	n, ok := parseLL(arg)
+	n, ok := redisutil.ParseLL(arg)
 	if !ok {
 		return 0, errNotInt
 	}

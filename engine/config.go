@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
+)
 
 // config is the replicated configuration. It lives in the state (and its
 // snapshots) rather than in per-node settings because it shapes stream
@@ -72,7 +76,7 @@ func configParamByArg(arg []byte) *configParam {
 func (p *configParam) parse(v []byte) (int64, string) {
 	var n int64
 	if p.memory {
-		u, ok := memToULL(cStr(v))
+		u, ok := redisutil.MemToULL(v)
 		if !ok {
 			return 0, "argument must be a memory value"
 		}
@@ -83,7 +87,7 @@ func (p *configParam) parse(v []byte) (int64, string) {
 		n = int64(u)
 	} else {
 		var ok bool
-		if n, ok = parseLL(v); !ok {
+		if n, ok = redisutil.ParseLL(v); !ok {
 			return 0, "argument couldn't be parsed into an integer"
 		}
 		if n < p.min || n > p.max {
@@ -96,56 +100,6 @@ func (p *configParam) parse(v []byte) (int64, string) {
 func (p *configParam) boundsErr() string {
 	return "argument must be between " + string(appendInt(nil, p.min)) + " and " +
 		string(appendInt(nil, p.max)) + " inclusive"
-}
-
-// memToULL is Redis's memtoull: digits then an optional unit (b, k, kb, m,
-// mb, g, gb in any case; k/m/g are powers of 1000, kb/mb/gb of 1024).
-// Like strtoull it accepts an empty digit string as 0.
-func memToULL(b []byte) (uint64, bool) {
-	if len(b) > 0 && b[0] == '-' {
-		return 0, false
-	}
-	i := 0
-	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		i++
-	}
-	var mul uint64
-	switch unit := b[i:]; {
-	case len(unit) == 0 || argIs(unit, "b"):
-		mul = 1
-	case argIs(unit, "k"):
-		mul = 1000
-	case argIs(unit, "kb"):
-		mul = 1024
-	case argIs(unit, "m"):
-		mul = 1000 * 1000
-	case argIs(unit, "mb"):
-		mul = 1024 * 1024
-	case argIs(unit, "g"):
-		mul = 1000 * 1000 * 1000
-	case argIs(unit, "gb"):
-		mul = 1024 * 1024 * 1024
-	default:
-		return 0, false
-	}
-	if i >= 128 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b[:i] {
-		d := uint64(c - '0')
-		if v > (math.MaxUint64-d)/10 {
-			// strtoull saturates at ULLONG_MAX on overflow and memtoull
-			// does not look at ERANGE.
-			v = math.MaxUint64
-			break
-		}
-		v = v*10 + d
-	}
-	if v > math.MaxUint64/mul {
-		return 0, false
-	}
-	return v * mul, true
 }
 
 // ConfigSetting is one name/value pair of a replicated CONFIG SET. Name

@@ -102,8 +102,8 @@
 //
 // # Compatibility
 //
-// Replies, RESP2/RESP3 shapes and error texts follow Redis 8 (see
-// docs/redis-stream-commands.md in the shared notes) and are checked byte
+// Replies, RESP2/RESP3 shapes and error texts follow Redis 8 (its command
+// reference and sources) and are checked byte
 // for byte against a real redis-server 7.0 by TestAgainstRedis; cases
 // where Redis 7.0 lacks the feature are marked redis8Only, and single steps
 // where it answers differently (or the reply holds a clock reading) x7.

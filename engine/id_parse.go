@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // Stream ID parsing, mirroring Redis's streamGenericParseIDOrReply and
 // streamParseIntervalIDOrReply (t_stream.c) including their C-string
 // quirks, checked against a real redis-server:
@@ -142,7 +144,7 @@ func splitID(b []byte) (ms, seq []byte, hasSeq bool) {
 // string2ull mirrors Redis's string2ull: the canonical int64 fast path
 // (negative values rejected), then strtoull(s, &end, 10) semantics.
 func string2ull(b []byte) (uint64, bool) {
-	if v, ok := string2ll(b); ok {
+	if v, ok := redisutil.ParseLL(b); ok {
 		if v < 0 {
 			return 0, false
 		}
@@ -151,50 +153,11 @@ func string2ull(b []byte) (uint64, bool) {
 	return strtoull(b)
 }
 
-// string2ll accepts exactly the canonical decimal form of an int64 ("0", or
-// an optional '-' then a digit 1-9 and more digits), as Redis's string2ll.
-func string2ll(b []byte) (int64, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (^uint64(0)-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true // v == 1<<63 wraps to MinInt64, as intended
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
 // strtoull mirrors glibc strtoull in base 10 in the C locale, plus Redis's
 // checks that something was parsed, nothing trails and there was no ERANGE.
 func strtoull(b []byte) (uint64, bool) {
 	i := 0
-	for i < len(b) && isCSpace(b[i]) {
+	for i < len(b) && cIsSpace(b[i]) {
 		i++
 	}
 	neg := false
@@ -218,8 +181,4 @@ func strtoull(b []byte) (uint64, bool) {
 		v = -v
 	}
 	return v, true
-}
-
-func isCSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }

@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"math"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
+)
 
 // ExecTxn runs a transaction's commands in order and replies with the
 // array of their replies, as EXEC does; or, if a watched key changed, it
@@ -37,7 +41,7 @@ func (s *State) ExecTxn(ctx *Ctx, watches []Watch, cmds [][][]byte, mark func())
 // or the error it replies. The server applies the last
 // successful one to the connection after EXEC, as Redis does.
 func TxnSelect(arg []byte) (db int, errMsg string) {
-	id, ok := parseLL(arg)
+	id, ok := redisutil.ParseLL(arg)
 	switch {
 	case !ok || id < math.MinInt32 || id > math.MaxInt32:
 		return 0, errNotInt

@@ -366,9 +366,11 @@ func lookupCommand(name []byte) *command {
 	return commandTable[string(buf[:len(name)])]
 }
 
-// arityOK reports whether argc satisfies a Redis arity.
-func arityOK(arity, argc int) bool {
-	if arity >= 0 {
+// ArityOK reports whether argc (the command name included) satisfies a
+// Redis arity: positive is exact, negative a minimum (processCommand's
+// rule). The server checks its own commands with it too.
+func ArityOK(arity, argc int) bool {
+	if arity > 0 {
 		return argc == arity
 	}
 	return argc >= -arity

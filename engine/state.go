@@ -121,7 +121,7 @@ func resolve(argv [][]byte) (*command, string) {
 		}
 		c = sub
 	}
-	if !arityOK(c.spec.Arity, len(argv)) {
+	if !ArityOK(c.spec.Arity, len(argv)) {
 		return nil, errArity(c.spec.Name)
 	}
 	return c, ""

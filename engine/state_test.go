@@ -259,27 +259,6 @@ func TestConfigGetSet(t *testing.T) {
 	}
 }
 
-func TestMemToULL(t *testing.T) {
-	tests := []struct {
-		in   string
-		want uint64
-		ok   bool
-	}{
-		{"", 0, true}, {"0", 0, true}, {"17", 17, true}, {"1b", 1, true},
-		{"1k", 1000, true}, {"1KB", 1024, true}, {"2m", 2000000, true}, {"2mb", 2 << 20, true},
-		{"1g", 1000000000, true}, {"1Gb", 1 << 30, true}, {"kb", 0, true},
-		{"-1", 0, false}, {"+1", 0, false}, {" 1", 0, false}, {"1 kb", 0, false}, {"1tb", 0, false},
-		{"18446744073709551615", 1<<64 - 1, true}, {"18446744073709551616", 1<<64 - 1, true},
-		{"18446744073709551615k", 0, false},
-	}
-	for _, tc := range tests {
-		got, ok := memToULL([]byte(tc.in))
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("memToULL(%q) = %d %v, want %d %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
 func TestParseCursor(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -294,33 +273,6 @@ func TestParseCursor(t *testing.T) {
 		got, ok := parseCursor([]byte(tc.in))
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("parseCursor(%q) = %d %v, want %d %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-func TestParseLL(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"-1", -1, true}, {"9223372036854775807", 1<<63 - 1, true},
-		{"-9223372036854775808", -1 << 63, true}, {"9223372036854775808", 0, false},
-		{"-0", 0, false}, {"01", 0, false}, {"+1", 0, false}, {" 1", 0, false}, {"", 0, false},
-		{"-", 0, false}, {"1.5", 0, false},
-	}
-	for _, tc := range tests {
-		got, ok := parseLL([]byte(tc.in))
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseLL(%q) = %d %v, want %d %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-func TestGlobTable(t *testing.T) {
-	for _, g := range globTable {
-		if got := globMatch([]byte(g.pattern), []byte(g.key)); got != g.match {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", g.pattern, g.key, got, g.match)
 		}
 	}
 }

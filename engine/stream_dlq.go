@@ -1,6 +1,10 @@
 package engine
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
+)
 
 // Dead-letter streams, a raftstream extension (Redis has none, see
 // redis/redis#7386). A group may name a limit n and a dead-letter stream:
@@ -67,7 +71,7 @@ func parseRSSetDLQ(argv [][]byte) (rsSetDLQArgs, string) {
 		}
 		switch {
 		case argIs(argv[i], "maxdeliveries") && a.max == 0:
-			n, ok := parseLL(argv[i+1])
+			n, ok := redisutil.ParseLL(argv[i+1])
 			if !ok {
 				return a, errNotInt
 			}

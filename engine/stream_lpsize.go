@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // Listpack size model. Redis starts a new stream node when
 // lpBytes(tail) + len(new fields and values) >= stream-node-max-bytes, so to
 // cut nodes where Redis does (and trim "~" the same entries) we keep, per
@@ -50,7 +52,7 @@ func lpIntElemSize(v int64) int64 {
 func lpStrElemSize(b []byte) int64 {
 	var l int64
 	if len(b) < 21 { // lpStringToInt64 rejects LONG_STR_SIZE (21) and longer
-		if v, ok := string2ll(b); ok {
+		if v, ok := redisutil.ParseLL(b); ok {
 			l = lpIntEncLen(v)
 			return l + lpBacklenSize(l)
 		}

@@ -177,7 +177,7 @@ func TestDigest(t *testing.T) {
 	a, b := New(quietLogger()), New(quietLogger())
 	for _, f := range []*FSM{a, b} {
 		d, err := f.Digest()
-		if err != nil || d != ZeroDigest {
+		if err != nil || d != engine.ZeroDigest {
 			t.Fatalf("empty digest = %q, %v; want zeros", d, err)
 		}
 	}
@@ -186,7 +186,7 @@ func TestDigest(t *testing.T) {
 	applyInChunks(b, logs, 9)
 	da, _ := a.Digest()
 	db, _ := b.Digest()
-	if da != db || len(da) != 40 || da == ZeroDigest {
+	if da != db || len(da) != 40 || da == engine.ZeroDigest {
 		t.Fatalf("digests %q and %q of equal states", da, db)
 	}
 	keys := []string{"s0", "s1", "nope", "s0"}
@@ -195,7 +195,7 @@ func TestDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	kb, _ := b.DigestKeys(0, keys)
-	if fmt.Sprint(ka) != fmt.Sprint(kb) || ka[2] != ZeroDigest || ka[0] == ZeroDigest || ka[0] != ka[3] || ka[0] == ka[1] {
+	if fmt.Sprint(ka) != fmt.Sprint(kb) || ka[2] != engine.ZeroDigest || ka[0] == engine.ZeroDigest || ka[0] != ka[3] || ka[0] == ka[1] {
 		t.Fatalf("DigestKeys = %q / %q", ka, kb)
 	}
 	// A change to one key changes its digest and the state's, not others.

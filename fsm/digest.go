@@ -6,21 +6,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/engine/resp"
 )
 
-// ZeroDigest is the digest of an empty dataset or a missing key, as Redis
-// reports it for DEBUG DIGEST and DEBUG DIGEST-VALUE.
-var ZeroDigest = strings.Repeat("0", 2*sha1.Size)
-
 // Digest is a hash (40 hex digits) of the whole replicated state: the
 // snapshot encoding minus the applied index, i.e. every key, the state
 // clock and configuration, member metadata and the dedupe table. Replicas
 // that applied the same entries have the same digest. Like Redis, an
-// empty keyspace (in every database) gives ZeroDigest.
+// empty keyspace (in every database) gives engine.ZeroDigest.
 //
 // It encodes the whole state (on a copy-on-write clone, so applies are
 // not held up), so it costs O(data): a debugging and testing aid.
@@ -28,7 +23,7 @@ func (f *FSM) Digest() (string, error) {
 	snap := f.clone()
 	defer snap.Release()
 	if snap.empty() {
-		return ZeroDigest, nil
+		return engine.ZeroDigest, nil
 	}
 	h := sha1.New()
 	if err := snap.writeBody(h); err != nil {
@@ -38,7 +33,7 @@ func (f *FSM) Digest() (string, error) {
 }
 
 // DigestKeys returns, for each key of database db, a hash (40 hex digits)
-// of its value's encoding, or ZeroDigest if it does not exist or has
+// of its value's encoding, or engine.ZeroDigest if it does not exist or has
 // expired (DEBUG DIGEST-VALUE). The value encoding is the engine's
 // deterministic per-stream snapshot encoding, so equal digests on two
 // replicas mean equal streams; the TTL is not part of it, as in Redis.
@@ -51,7 +46,7 @@ func (f *FSM) DigestKeys(db int, keys []string) ([]string, error) {
 	}
 	out := make([]string, len(keys))
 	for i := range out {
-		out[i] = ZeroDigest
+		out[i] = engine.ZeroDigest
 	}
 	if len(keys) == 0 {
 		return out, nil

@@ -2,7 +2,8 @@ package fsm
 
 import (
 	"bytes"
-	"strconv"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // The dedupe table (dedupe.go) keeps a forwarded request's replies as
@@ -65,8 +66,8 @@ func respHeader(b []byte) (n, hdr int, ok bool) {
 	if end < 2 {
 		return 0, 0, false
 	}
-	v, err := strconv.ParseInt(string(b[1:end]), 10, 64)
-	if err != nil || v < -1 || v > int64(len(b)) {
+	v, ok := redisutil.ParseLL(b[1:end])
+	if !ok || v < -1 || v > int64(len(b)) {
 		return 0, 0, false
 	}
 	return int(v), end + 2, true

@@ -11,6 +11,7 @@ import (
 
 	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/fsm"
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // ACL users (Redis 6+/7's model) are replicated: ACL SETUSER and DELUSER
@@ -314,7 +315,7 @@ func keyPerm(flags []string) int {
 
 func keyAllowed(u *engine.ACLUser, need int, key string) bool {
 	for _, k := range u.Keys {
-		if k.Perm&need == need && globMatch(k.Pattern, key, false) {
+		if k.Perm&need == need && redisutil.Match(k.Pattern, key, false) {
 			return true
 		}
 	}
@@ -675,7 +676,7 @@ func cmdACLGenPass(x *call) {
 		return
 	}
 	if len(x.argv) == 3 {
-		n, ok := parseInt64(x.argv[2])
+		n, ok := redisutil.ParseLL(x.argv[2])
 		if !ok {
 			x.w.WriteError(errNotInteger)
 			return
@@ -715,7 +716,7 @@ func cmdACLDryRun(x *call) {
 		}
 		cmd = sub
 	}
-	if !arityOK(cmd.arity, len(argv)) {
+	if !engine.ArityOK(cmd.arity, len(argv)) {
 		x.w.WriteError("ERR wrong number of arguments for '" + cmd.name + "' command")
 		return
 	}
@@ -756,7 +757,7 @@ func cmdACLLog(x *call) {
 			x.w.WriteStatus("OK")
 			return
 		}
-		n, ok := parseInt64(x.argv[2])
+		n, ok := redisutil.ParseLL(x.argv[2])
 		if !ok {
 			x.w.WriteError(errNotInteger)
 			return

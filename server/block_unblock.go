@@ -1,11 +1,13 @@
 package server
 
+import "github.com/raftstream/raftstream/internal/redisutil"
+
 // cmdClientUnblock is CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: a client
 // blocked in XREAD/XREADGROUP BLOCK answers as if its timeout fired, or
 // with an UNBLOCKED error. The reply is 1 if the client was blocked. A
 // client whose wake-up already proposed a read finishes that read first.
 func cmdClientUnblock(x *call) {
-	id, ok := parseInt64(x.argv[2])
+	id, ok := redisutil.ParseLL(x.argv[2])
 	if !ok {
 		x.w.WriteError("ERR value is not an integer or out of range")
 		return

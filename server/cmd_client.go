@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/raftstream/raftstream/engine/resp"
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // writeHelp writes a Redis subcommand help reply: a header naming the
@@ -156,7 +157,7 @@ func cmdClientList(x *call) {
 	case len(x.argv) > 3 && strings.EqualFold(string(x.argv[2]), "id"):
 		only = make(map[uint64]bool)
 		for _, a := range x.argv[3:] {
-			id, ok := parseInt64(a)
+			id, ok := redisutil.ParseLL(a)
 			if !ok {
 				x.w.WriteError("ERR Invalid client ID")
 				return
@@ -283,14 +284,14 @@ func cmdClientKill(x *call) {
 			val := x.argv[i+1]
 			switch opt {
 			case "id":
-				n, ok := parseInt64(val)
+				n, ok := redisutil.ParseLL(val)
 				if !ok || n < 1 {
 					x.w.WriteError("ERR client-id should be greater than 0")
 					return
 				}
 				id = n
 			case "maxage":
-				n, ok := parseInt64(val)
+				n, ok := redisutil.ParseLL(val)
 				if !ok {
 					x.w.WriteError("ERR maxage is not an integer or out of range")
 					return

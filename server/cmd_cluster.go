@@ -12,6 +12,7 @@ import (
 
 	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // clusterSlots is the number of Redis Cluster hash slots. The Raft group
@@ -276,7 +277,7 @@ func cmdClusterKeyslot(x *call) { x.w.WriteInt(int64(keyHashSlot(x.argv[2]))) }
 // parseSlot reads a slot argument, or writes Redis's error and reports
 // false.
 func (x *call) parseSlot(arg []byte) (int, bool) {
-	slot, ok := parseInt64(arg)
+	slot, ok := redisutil.ParseLL(arg)
 	if !ok {
 		x.w.WriteError("ERR value is not an integer or out of range")
 		return 0, false
@@ -312,8 +313,8 @@ func cmdClusterCountKeysInSlot(x *call) {
 // cmdClusterGetKeysInSlot lists up to count keys of the connection's
 // database in a slot, in keyspace order (a walk, as for COUNTKEYSINSLOT).
 func cmdClusterGetKeysInSlot(x *call) {
-	slot, okSlot := parseInt64(x.argv[2])
-	count, okCount := parseInt64(x.argv[3])
+	slot, okSlot := redisutil.ParseLL(x.argv[2])
+	count, okCount := redisutil.ParseLL(x.argv[3])
 	switch {
 	case !okSlot || !okCount:
 		x.w.WriteError("ERR value is not an integer or out of range")

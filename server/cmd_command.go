@@ -3,7 +3,9 @@ package server
 import (
 	"strings"
 
+	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/engine/resp"
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 func cmdCommand(x *call) {
@@ -196,7 +198,7 @@ func cmdCommandList(x *call) {
 				return false
 			}
 		case "pattern":
-			keep = func(c *command) bool { return globMatch(arg, c.name, true) }
+			keep = func(c *command) bool { return redisutil.Match(arg, c.name, true) }
 		default:
 			x.w.WriteError(errSyntax)
 			return
@@ -259,7 +261,7 @@ func cmdCommandGetKeys(x *call) {
 	case len(c.keySpecs) == 0:
 		x.w.WriteError("ERR The command has no key arguments")
 		return
-	case !arityOK(c.arity, len(argv)):
+	case !engine.ArityOK(c.arity, len(argv)):
 		x.w.WriteError("ERR Invalid number of arguments specified for command")
 		return
 	}

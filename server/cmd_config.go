@@ -12,6 +12,7 @@ import (
 	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/fsm"
 	"github.com/raftstream/raftstream/internal/redisconf"
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // localParam is a setting of this node only (not replicated): limits,
@@ -27,7 +28,7 @@ func memoryParam(load func(s *Server) int64, store func(s *Server, v int64), min
 	return localParam{
 		get: func(s *Server) string { return strconv.FormatInt(load(s), 10) },
 		set: func(s *Server, v string) (func(), string) {
-			n, ok := parseMemory(v)
+			n, ok := ParseMemory(v)
 			if !ok {
 				return nil, "argument must be a memory value"
 			}
@@ -44,7 +45,7 @@ func intParam(load func(s *Server) int64, store func(s *Server, v int64), minV i
 	return localParam{
 		get: func(s *Server) string { return strconv.FormatInt(load(s), 10) },
 		set: func(s *Server, v string) (func(), string) {
-			n, ok := parseInt64([]byte(v))
+			n, ok := redisutil.ParseLL([]byte(v))
 			if !ok {
 				return nil, "argument couldn't be parsed into an integer"
 			}
@@ -62,7 +63,7 @@ var localParams = map[string]localParam{
 	"maxclients": {
 		get: func(s *Server) string { return strconv.FormatInt(s.maxClients.Load(), 10) },
 		set: func(s *Server, v string) (func(), string) {
-			n, ok := parseInt64([]byte(v))
+			n, ok := redisutil.ParseLL([]byte(v))
 			if !ok {
 				return nil, "argument couldn't be parsed into an integer"
 			}
@@ -102,7 +103,7 @@ var localParams = map[string]localParam{
 		set: func(s *Server, v string) (func(), string) {
 			// A percentage is of maxmemory, which is 0 (no limit) here.
 			if pct, ok := strings.CutSuffix(v, "%"); ok {
-				n, ok := parseInt64([]byte(pct))
+				n, ok := redisutil.ParseLL([]byte(pct))
 				if !ok || n < 0 {
 					return nil, "argument must be a memory or percent value"
 				}
@@ -115,7 +116,7 @@ var localParams = map[string]localParam{
 				}
 				return func() { s.maxClientMemText.Store(&text); s.maxClientMem.Store(0) }, ""
 			}
-			n, ok := parseMemory(v)
+			n, ok := ParseMemory(v)
 			if !ok {
 				return nil, "argument must be a memory or percent value"
 			}
@@ -215,7 +216,7 @@ func cmdConfigGet(x *call) {
 			continue
 		}
 		for _, name := range all {
-			if !seen[name] && globMatch(pat, name, true) {
+			if !seen[name] && redisutil.Match(pat, name, true) {
 				seen[name] = true
 				matches = append(matches, match{name, name})
 			}
@@ -415,7 +416,7 @@ func (s *Server) rewriteSettings() []redisconf.Setting {
 	add("maxclients", mc != DefaultMaxClients, strconv.FormatInt(mc, 10))
 	mem := *s.maxClientMemText.Load()
 	if !strings.HasSuffix(mem, "%") {
-		n, _ := parseMemory(mem)
+		n, _ := ParseMemory(mem)
 		mem = redisconf.FormatMemory(n)
 	}
 	add("maxmemory-clients", mem != "0", mem)

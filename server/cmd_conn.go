@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // Error texts of the connection commands, as Redis sends them.
@@ -85,7 +86,7 @@ func cmdHello(x *call) {
 	ver := int64(0)
 	next := 1
 	if len(x.argv) >= 2 {
-		v, ok := parseInt64(x.argv[1])
+		v, ok := redisutil.ParseLL(x.argv[1])
 		if !ok {
 			x.w.WriteError("ERR Protocol version is not an integer or out of range")
 			return
@@ -155,7 +156,7 @@ func cmdHello(x *call) {
 }
 
 func cmdSelect(x *call) {
-	id, ok := parseInt64(x.argv[1])
+	id, ok := redisutil.ParseLL(x.argv[1])
 	if !ok || id < math.MinInt32 || id > math.MaxInt32 {
 		x.w.WriteError(errNotInteger)
 		return

@@ -6,6 +6,7 @@ import (
 
 	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // replicaBackend is the part of the node behind WAIT and WAITAOF;
@@ -22,7 +23,7 @@ type replicaBackend interface {
 // follower accepts it too: it takes writes (forwarding them), so it can
 // say where they are.
 func cmdWait(x *call) {
-	want, ok := parseInt64(x.argv[1])
+	want, ok := redisutil.ParseLL(x.argv[1])
 	if !ok {
 		x.w.WriteError(errNotInteger)
 		return
@@ -44,7 +45,7 @@ func cmdWait(x *call) {
 // it counts as stored, so Raft's "stored" is AOF's "fsynced".
 func cmdWaitAOF(x *call) {
 	var want int64
-	local, ok := parseInt64(x.argv[1])
+	local, ok := redisutil.ParseLL(x.argv[1])
 	if !ok {
 		x.w.WriteError(errNotInteger)
 		return
@@ -54,7 +55,7 @@ func cmdWaitAOF(x *call) {
 		return
 	}
 	// Redis's getPositiveLongFromObjectOrReply: one message for both.
-	if want, ok = parseInt64(x.argv[2]); !ok || want < 0 {
+	if want, ok = redisutil.ParseLL(x.argv[2]); !ok || want < 0 {
 		x.w.WriteError("ERR value is out of range, must be positive")
 		return
 	}

@@ -126,7 +126,7 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 		}
 		cmd = sub
 	}
-	if !arityOK(cmd.arity, len(argv)) {
+	if !engine.ArityOK(cmd.arity, len(argv)) {
 		s.reject(conn, cl, cmd, "ERR wrong number of arguments for '"+cmd.name+"' command")
 		return false
 	}

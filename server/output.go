@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // Replies are written to the socket by the connection's goroutine as they
@@ -80,9 +82,9 @@ func parseBufferLimits(base bufferLimits, v string) (bufferLimits, string) {
 		default:
 			return base, errBufLimitClass
 		}
-		hard, ok1 := parseMemory(f[i+1])
-		soft, ok2 := parseMemory(f[i+2])
-		secs, ok3 := parseInt64([]byte(f[i+3]))
+		hard, ok1 := ParseMemory(f[i+1])
+		soft, ok2 := ParseMemory(f[i+2])
+		secs, ok3 := redisutil.ParseLL([]byte(f[i+3]))
 		if !ok1 || !ok2 || !ok3 || secs < 0 {
 			return base, errBufLimitValue
 		}

@@ -23,10 +23,9 @@ import "slices"
 //   - The Redis 8 options of XADD, XTRIM and XREADGROUP: no Redis 8
 //     xadd.json, xtrim.json or xreadgroup.json was available, so their
 //     argument entries are derived from the Redis command reference's
-//     syntax and versions (docs/redis-stream-commands.md of the project's
-//     shared notes: "KEEPREF | DELREF | ACKED" 8.2.0, "IDMPAUTO producer-id
-//     | IDMP producer-id idempotent-id" 8.6.0, "CLAIM min-idle-time"
-//     8.4.0), with argument names following the JSON files that do exist
+//     syntax and versions ("KEEPREF | DELREF | ACKED" 8.2.0,
+//     "IDMPAUTO producer-id | IDMP producer-id idempotent-id" 8.6.0,
+//     "CLAIM min-idle-time" 8.4.0), with argument names following the JSON files that do exist
 //     (XACKDEL's "condition" one-of). The names of the new XADD blocks are
 //     therefore raftstream's choice; tokens, types, optionality, order
 //     and "since" are Redis's.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // Redis's PROTO_INLINE_MAX_SIZE: the longest inline request, and the
@@ -263,7 +265,7 @@ func (sc *scanner) scanRequestStart(in []byte, out *[]byte) (n int, complete boo
 		return 0, false, nil
 	}
 	sc.lineDone()
-	count, ok := parseInt64(in[1:cr])
+	count, ok := redisutil.ParseLL(in[1:cr])
 	if !ok || count > sc.lim.maxMultibulk {
 		return 0, false, &protoError{"invalid multibulk length"}
 	}
@@ -304,7 +306,7 @@ func (sc *scanner) scanBulkHeader(in []byte, out *[]byte) (int, error) {
 	if in[0] != '$' {
 		return 0, &protoError{"expected '$', got '" + string(in[0]) + "'"}
 	}
-	size, ok := parseInt64(in[1:cr])
+	size, ok := redisutil.ParseLL(in[1:cr])
 	if !ok || size < 0 || size > sc.lim.maxBulk {
 		return 0, &protoError{"invalid bulk length"}
 	}

@@ -186,52 +186,22 @@ func TestSplitArgs(t *testing.T) {
 	}
 }
 
-func TestGlobMatch(t *testing.T) {
-	cases := []struct {
-		pat, s string
-		want   bool
-	}{
-		{"*", "anything", true},
-		{"stream-*", "stream-node-max-bytes", true},
-		{"*max-*", "proto-max-bulk-len", true},
-		{"h?llo", "hello", true},
-		{"h?llo", "hllo", false},
-		{"h[ae]llo", "hallo", true},
-		{"h[^e]llo", "hello", false},
-		{"h[a-c]llo", "hbllo", true},
-		{"h[c-a]llo", "hbllo", true},
-		{`h\*llo`, "h*llo", true},
-		{`h\*llo`, "hello", false},
-		{"MAX*", "maxclients", true},
-		{"h[", "h[", false},
-		{"h[ab", "ha", true},
-		{"", "", true},
-		{"a", "", false},
-		{"**a", "ba", true},
-	}
-	for _, tc := range cases {
-		if got := globMatch(tc.pat, tc.s, true); got != tc.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", tc.pat, tc.s, got, tc.want)
-		}
-	}
-}
-
-func TestParseInt64(t *testing.T) {
-	cases := []struct {
+func TestParseMemory(t *testing.T) {
+	for _, tc := range []struct {
 		in   string
 		want int64
 		ok   bool
 	}{
-		{"0", 0, true}, {"-1", -1, true}, {"123", 123, true},
-		{"9223372036854775807", 9223372036854775807, true},
-		{"-9223372036854775808", -9223372036854775808, true},
-		{"9223372036854775808", 0, false}, {"01", 0, false}, {"-0", 0, false},
-		{"+1", 0, false}, {"", 0, false}, {"-", 0, false}, {" 1", 0, false}, {"1a", 0, false},
-	}
-	for _, tc := range cases {
-		got, ok := parseInt64([]byte(tc.in))
-		if ok != tc.ok || got != tc.want {
-			t.Errorf("parseInt64(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		{"0", 0, true}, {"17", 17, true}, {"1b", 1, true}, {"1k", 1000, true}, {"1KB", 1024, true},
+		{"2mb", 2 << 20, true}, {"1Gb", 1 << 30, true}, {"01", 1, true},
+		// Redis 7.0.15 takes these as 0 (CONFIG SET maxmemory ""/"kb").
+		{"", 0, true}, {"kb", 0, true}, {"1\x00junk", 1, true},
+		{"-1", 0, false}, {"+1", 0, false}, {" 1", 0, false}, {"1tb", 0, false}, {"50%", 0, false},
+		{"9223372036854775807", 1<<63 - 1, true}, {"9223372036854775808", 0, false},
+	} {
+		got, ok := ParseMemory(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("ParseMemory(%q) = %d %v, want %d %v", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
 // Redis's defaults for SLOWLOG: slowlog-log-slower-than (µs) and
@@ -170,7 +172,7 @@ func cmdSlowlogGet(x *call) {
 	}
 	count := int64(10)
 	if len(x.argv) == 3 {
-		n, ok := parseInt64(x.argv[2])
+		n, ok := redisutil.ParseLL(x.argv[2])
 		if !ok || n < -1 {
 			x.w.WriteError("ERR count should be greater than or equal to -1")
 			return

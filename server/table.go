@@ -260,12 +260,3 @@ func deriveKeySpecs(c *command) []keySpec {
 	}
 	return specs
 }
-
-// arityOK applies Redis's arity rule: positive is exact, negative a
-// minimum.
-func arityOK(arity, argc int) bool {
-	if arity > 0 {
-		return argc == arity
-	}
-	return argc >= -arity
-}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/raftstream/raftstream/cluster"
+	"github.com/raftstream/raftstream/internal/respclient"
 )
 
 const backupUsage = `Usage: raftstream backup --from HOST:PORT --out FILE [flags]
@@ -190,31 +190,29 @@ func backupTo(ctx context.Context, o backupOptions) (cluster.BackupHeader, error
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	c := &respConn{conn: conn, r: bufio.NewReaderSize(conn, 1<<20), timeout: o.timeout}
+	c := respclient.New(conn, 1<<20, o.timeout)
 	if o.password != "" {
 		args := []string{"AUTH", o.password}
 		if o.user != "" {
 			args = []string{"AUTH", o.user, o.password}
 		}
-		if _, err := c.doString(args...); err != nil {
+		if _, err := c.DoString(args...); err != nil {
 			return cluster.BackupHeader{}, fmt.Errorf("AUTH: %w", err)
 		}
 	}
 	// The node's read barrier and first encoding pass come before the
 	// first byte; the stream then must not stall for o.timeout.
-	if err := conn.SetDeadline(time.Now().Add(o.timeout)); err != nil {
-		return cluster.BackupHeader{}, err
-	}
-	if _, err := io.WriteString(conn, "*2\r\n$4\r\nRAFT\r\n$6\r\nBACKUP\r\n"); err != nil {
+	c.AppendStrings("RAFT", "BACKUP")
+	if err := c.Flush(); err != nil {
 		return cluster.BackupHeader{}, fmt.Errorf("send RAFT BACKUP: %w", err)
 	}
-	line, err := readLine(c.r)
+	line, err := c.ReadLine()
 	if err != nil {
 		return cluster.BackupHeader{}, fmt.Errorf("read RAFT BACKUP reply: %w", err)
 	}
 	switch {
 	case strings.HasPrefix(line, "-"):
-		return cluster.BackupHeader{}, fmt.Errorf("RAFT BACKUP: %w", respError(line[1:]))
+		return cluster.BackupHeader{}, fmt.Errorf("RAFT BACKUP: %w", respclient.Error(line[1:]))
 	case !strings.HasPrefix(line, "$"):
 		return cluster.BackupHeader{}, fmt.Errorf("RAFT BACKUP: unexpected reply %q", truncateLine(line))
 	}
@@ -234,7 +232,7 @@ func backupTo(ctx context.Context, o backupOptions) (cluster.BackupHeader, error
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	body := &deadlineReader{r: c.r, conn: conn, idle: o.timeout}
+	body := &deadlineReader{r: c.Reader(), conn: conn, idle: o.timeout}
 	n, err := io.Copy(tmp, io.LimitReader(body, size))
 	if err != nil {
 		return cluster.BackupHeader{}, fmt.Errorf("receive the backup (%d of %d bytes): %w", n, size, err)
@@ -242,7 +240,7 @@ func backupTo(ctx context.Context, o backupOptions) (cluster.BackupHeader, error
 	if n != size {
 		return cluster.BackupHeader{}, fmt.Errorf("receive the backup: the stream ended after %d of %d bytes", n, size)
 	}
-	if crlf, err := readLine(c.r); err != nil || crlf != "" {
+	if crlf, err := c.ReadLine(); err != nil || crlf != "" {
 		return cluster.BackupHeader{}, fmt.Errorf("receive the backup: the reply is not terminated (%v)", err)
 	}
 	if err := tmp.Sync(); err != nil {

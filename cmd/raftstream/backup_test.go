@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/raftstream/raftstream/cluster"
+	"github.com/raftstream/raftstream/internal/respclient"
 	"github.com/raftstream/raftstream/internal/testcerts"
 )
 
@@ -85,8 +86,8 @@ func TestBackupRestoreCommands(t *testing.T) {
 	rc.untilOK(t, "XLEN", "s")
 	src, dst := fullClient(t, addr, "pw"), fullClient(t, raddr, "")
 	for _, q := range [][]string{{"XRANGE", "s", "-", "+"}, {"XPENDING", "s", "g"}, {"XINFO", "STREAM", "s", "FULL"}} {
-		want, err1 := src.do(q...)
-		got, err2 := dst.do(q...)
+		want, err1 := src.Do(q...)
+		got, err2 := dst.Do(q...)
 		if err1 != nil || err2 != nil || fmt.Sprint(want) != fmt.Sprint(got) {
 			t.Errorf("%v: source %v (%v), restored %v (%v)", q, want, err1, got, err2)
 		}
@@ -109,7 +110,7 @@ func TestRecoverCommand(t *testing.T) {
 }
 
 // fullClient is a connection that reads whole replies.
-func fullClient(t *testing.T, addr, password string) *respConn {
+func fullClient(t *testing.T, addr, password string) *respclient.Conn {
 	t.Helper()
 	c, err := (probeOptions{addr: addr, password: password, timeout: 20 * time.Second}).connect(context.Background())
 	if err != nil {

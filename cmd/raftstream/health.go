@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/respclient"
 )
 
 const healthUsage = `Usage: raftstream health [flags]
@@ -65,8 +67,8 @@ func checkHealth(ctx context.Context, po probeOptions, requireLeader bool, maxLa
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 
-	pong, err := c.doString("PING")
-	var re respError
+	pong, err := c.DoString("PING")
+	var re respclient.Error
 	if errors.As(err, &re) && strings.HasPrefix(string(re), "LOADING ") {
 		// Alive: it restores its snapshot or replays its log (a node
 		// waiting for a quorum does so until the quorum is back), but it

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/respclient"
 )
 
 // Client-side subcommands (health, transfer-leadership) talk to a node's
@@ -76,8 +78,8 @@ func parseSubFlags(fs *flag.FlagSet, po *probeOptions, args []string, stderr io.
 }
 
 // connect dials the node and authenticates if a password is set.
-func (o probeOptions) connect(ctx context.Context) (*respConn, error) {
-	c, err := dialRESP(ctx, o.addr, o.timeout)
+func (o probeOptions) connect(ctx context.Context) (*respclient.Conn, error) {
+	c, err := respclient.Dial(ctx, o.addr, o.timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +88,7 @@ func (o probeOptions) connect(ctx context.Context) (*respConn, error) {
 		if o.user != "" {
 			args = []string{"AUTH", o.user, o.password}
 		}
-		if _, err := c.doString(args...); err != nil {
+		if _, err := c.DoString(args...); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("AUTH: %w", err)
 		}
@@ -110,14 +112,14 @@ type raftInfo struct {
 
 // fetchRaftInfo asks for INFO raft and falls back to INFO replication,
 // whose role and raft_* fields tell less but enough to find the leader.
-func fetchRaftInfo(c *respConn) (raftInfo, error) {
-	text, err := c.doString("INFO", "raft")
+func fetchRaftInfo(c *respclient.Conn) (raftInfo, error) {
+	text, err := c.DoString("INFO", "raft")
 	if err != nil {
 		return raftInfo{}, fmt.Errorf("INFO raft: %w", err)
 	}
 	f := parseInfo(text)
 	if _, ok := f["raft_state"]; !ok {
-		if text, err = c.doString("INFO", "replication"); err != nil {
+		if text, err = c.DoString("INFO", "replication"); err != nil {
 			return raftInfo{}, fmt.Errorf("INFO replication: %w", err)
 		}
 		f = parseInfo(text)
@@ -156,7 +158,7 @@ func fetchRaftInfo(c *respConn) (raftInfo, error) {
 // isUnknownCommand reports whether err is the server saying it does not
 // implement a command or subcommand.
 func isUnknownCommand(err error) bool {
-	var re respError
+	var re respclient.Error
 	if !errors.As(err, &re) {
 		return false
 	}

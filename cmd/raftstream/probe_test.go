@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/respclient"
 )
 
 func TestApplyEnv(t *testing.T) {
@@ -58,61 +59,6 @@ func TestLocalAddr(t *testing.T) {
 			t.Errorf("localAddr(%q) = %q, want %q", in, got, want)
 		}
 	}
-}
-
-func TestReadReply(t *testing.T) {
-	for _, tc := range []struct {
-		in      string
-		want    string // fmt of the value
-		wantErr string
-	}{
-		{in: "+OK\r\n", want: "+OK"},
-		{in: ":-12\r\n", want: ":-12"},
-		{in: "$5\r\nhe\r\no\r\n", want: "$he\r\no"},
-		{in: "$-1\r\n", want: "$nil"},
-		{in: "*2\r\n$1\r\na\r\n*1\r\n:1\r\n", want: "*[$a *[:1]]"},
-		{in: "*-1\r\n", want: "*nil"},
-		{in: "-ERR unknown command 'RAFT'\r\n", wantErr: "ERR unknown command 'RAFT'"},
-		{in: "$3\r\nabcd\r\n", wantErr: "not terminated"},
-		{in: "$999999999999\r\n", wantErr: "bad bulk length"},
-		{in: "*99999999\r\n", wantErr: "bad array length"},
-		{in: ":x\r\n", wantErr: "bad integer"},
-		{in: "%1\r\n", wantErr: "unexpected reply type"},
-		{in: "+OK\n", wantErr: "malformed"},
-		{in: "+OK", wantErr: "unexpected EOF"},
-		{in: strings.Repeat("*1\r\n", maxReplyDepth+2) + ":1\r\n", wantErr: "nested"},
-	} {
-		v, err := readReply(bufio.NewReader(strings.NewReader(tc.in)), 0)
-		if tc.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("readReply(%q) error %v, want %q", tc.in, err, tc.wantErr)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("readReply(%q): %v", tc.in, err)
-			continue
-		}
-		if got := showValue(v); got != tc.want {
-			t.Errorf("readReply(%q) = %s, want %s", tc.in, got, tc.want)
-		}
-	}
-}
-
-func showValue(v respValue) string {
-	switch {
-	case v.null:
-		return string(v.kind) + "nil"
-	case v.kind == ':':
-		return fmt.Sprintf(":%d", v.num)
-	case v.kind == '*':
-		parts := make([]string, len(v.arr))
-		for i, e := range v.arr {
-			parts[i] = showValue(e)
-		}
-		return "*[" + strings.Join(parts, " ") + "]"
-	}
-	return string(v.kind) + v.str
 }
 
 func TestRaftInfoReady(t *testing.T) {
@@ -286,15 +232,15 @@ func (s *fakeServer) serve() {
 		go func() {
 			defer s.wg.Done()
 			defer c.Close()
-			r := bufio.NewReader(c)
+			r := respclient.New(c, 0, 0)
 			for {
-				v, err := readReply(r, 0)
+				v, err := r.Read()
 				if err != nil {
 					return
 				}
-				args := make([]string, len(v.arr))
-				for i, a := range v.arr {
-					args[i] = a.str
+				args := make([]string, len(v.Elems))
+				for i, a := range v.Elems {
+					args[i] = a.Str
 				}
 				cmd := strings.Join(args, " ")
 				s.mu.Lock()
@@ -473,12 +419,12 @@ func TestRaftAdvertiseKeepsNames(t *testing.T) {
 			t.Fatalf("XLEN = %q", reply)
 		}
 	}
-	rc, err := dialRESP(context.Background(), clients[1].conn.RemoteAddr().String(), 10*time.Second)
+	rc, err := respclient.Dial(context.Background(), clients[1].conn.RemoteAddr().String(), 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	text, err := rc.doString("INFO", "raft")
+	text, err := rc.DoString("INFO", "raft")
 	if err != nil {
 		t.Fatal(err)
 	}

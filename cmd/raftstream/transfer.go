@@ -78,7 +78,11 @@ func transferLeadership(ctx context.Context, po probeOptions, to string) (string
 	if to != "" {
 		args = append(args, to)
 	}
-	if _, err := c.do(args...); err != nil {
+	v, err := c.Do(args...)
+	if err == nil {
+		err = v.Err()
+	}
+	if err != nil {
 		if isUnknownCommand(err) {
 			return fmt.Sprintf("the server does not support RAFT TRANSFER (%v): leadership not transferred", err), nil
 		}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/respclient"
 )
 
 // opKind is one benchmarked command.
@@ -120,7 +122,7 @@ func runLoad(ctx context.Context, cfg loadConfig, run int) (*result, error) {
 		defer deleteKeys(cfg, keys)
 	}
 
-	conns := make([]*conn, cfg.clients)
+	conns := make([]*respclient.Conn, cfg.clients)
 	for i := range conns {
 		c, err := dial(ctx, cfg.addr, cfg.proto, cfg.timeout)
 		if err != nil {
@@ -132,8 +134,8 @@ func runLoad(ctx context.Context, cfg loadConfig, run int) (*result, error) {
 		conns[i] = c
 		if cfg.clientName != "" {
 			v, err := c.Do("CLIENT", "SETNAME", cfg.clientName)
-			if err == nil && v.err != "" {
-				err = errors.New(v.err)
+			if err == nil && v.IsError() {
+				err = errors.New(v.Str)
 			}
 			if err != nil {
 				for _, o := range conns[:i+1] {
@@ -200,8 +202,8 @@ func prepare(ctx context.Context, cfg loadConfig, keys []string, rl []opKind) er
 			if err != nil {
 				return fmt.Errorf("XGROUP CREATE: %w", err)
 			}
-			if v.err != "" && !strings.HasPrefix(v.err, "BUSYGROUP") {
-				return fmt.Errorf("XGROUP CREATE %s: %s", k, v.err)
+			if v.IsError() && !strings.HasPrefix(v.Str, "BUSYGROUP") {
+				return fmt.Errorf("XGROUP CREATE %s: %s", k, v.Str)
 			}
 		}
 		if needData {
@@ -233,7 +235,7 @@ func deleteKeys(cfg loadConfig, keys []string) {
 // worker is one closed-loop client.
 type worker struct {
 	cfg   loadConfig
-	c     *conn
+	c     *respclient.Conn
 	id    int
 	op    opKind
 	key   string
@@ -360,8 +362,8 @@ func (w *worker) readGroup() error {
 	if err != nil {
 		return err
 	}
-	if v.err != "" {
-		w.fail(v.err)
+	if v.IsError() {
+		w.fail(v.Str)
 		return nil
 	}
 	ids := entryIDs(v)
@@ -372,8 +374,8 @@ func (w *worker) readGroup() error {
 	if err != nil {
 		return err
 	}
-	if ack.err != "" {
-		w.fail(ack.err)
+	if ack.IsError() {
+		w.fail(ack.Str)
 		return nil
 	}
 	w.consumed += int64(len(ids))
@@ -382,26 +384,26 @@ func (w *worker) readGroup() error {
 
 // entryIDs extracts entry IDs from an XREADGROUP reply in either protocol:
 // RESP2 [[key, entries]], RESP3 {key: entries}.
-func entryIDs(v value) []string {
+func entryIDs(v respclient.Value) []string {
 	var out []string
-	var entries []value
+	var entries []respclient.Value
 	switch {
-	case v.null:
+	case v.Null:
 		return nil
-	case v.isMap:
-		for i := 1; i < len(v.elems); i += 2 {
-			entries = append(entries, v.elems[i].elems...)
+	case v.Kind == '%':
+		for i := 1; i < len(v.Elems); i += 2 {
+			entries = append(entries, v.Elems[i].Elems...)
 		}
 	default:
-		for _, kv := range v.elems {
-			if len(kv.elems) == 2 {
-				entries = append(entries, kv.elems[1].elems...)
+		for _, kv := range v.Elems {
+			if len(kv.Elems) == 2 {
+				entries = append(entries, kv.Elems[1].Elems...)
 			}
 		}
 	}
 	for _, e := range entries {
-		if len(e.elems) >= 1 {
-			out = append(out, e.elems[0].str)
+		if len(e.Elems) >= 1 {
+			out = append(out, e.Elems[0].Str)
 		}
 	}
 	return out

@@ -1,12 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/respclient"
 )
 
 func TestParseMixAndRoles(t *testing.T) {
@@ -41,8 +42,11 @@ func TestParseMixAndRoles(t *testing.T) {
 }
 
 // readerConn builds a conn that reads replies from s.
-func readerConn(s string) *conn {
-	return &conn{r: bufio.NewReader(strings.NewReader(s)), timeout: time.Second}
+func readerConn(s string) *respclient.Conn {
+	return respclient.New(struct {
+		io.Reader
+		io.Writer
+	}{strings.NewReader(s), io.Discard}, 0, time.Second)
 }
 
 func TestReadAndSkip(t *testing.T) {
@@ -61,13 +65,13 @@ func TestReadAndSkip(t *testing.T) {
 		if e, err := c.Skip(); err != nil || e != "" {
 			t.Fatalf("%s: Skip: %q %v", name, e, err)
 		}
-		if v, err := c.Read(); err != nil || v.str != "OK" {
+		if v, err := c.Read(); err != nil || v.Str != "OK" {
 			t.Errorf("%s: after Skip: %+v %v", name, v, err)
 		}
 	}
 	for _, in := range []string{"*-1\r\n", "_\r\n"} {
 		v, err := readerConn(in).Read()
-		if err != nil || !v.null || entryIDs(v) != nil {
+		if err != nil || !v.Null || entryIDs(v) != nil {
 			t.Errorf("%q: %+v %v", in, v, err)
 		}
 	}
@@ -75,10 +79,10 @@ func TestReadAndSkip(t *testing.T) {
 	if e, _ := c.Skip(); e != "ERR boom" {
 		t.Errorf("Skip error text %q", e)
 	}
-	if v, _ := c.Read(); v.err != "ERR x" {
+	if v, _ := c.Read(); v.Str != "ERR x" {
 		t.Errorf("blob error %+v", v)
 	}
-	if _, err := readerConn("*2\r\n:1\r\n").Read(); err != io.EOF {
+	if _, err := readerConn("*2\r\n:1\r\n").Read(); err != io.ErrUnexpectedEOF {
 		t.Errorf("truncated: %v", err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/respclient"
 )
 
 // memConfig is a memory-mode run.
@@ -76,8 +78,8 @@ func runMemory(ctx context.Context, cfg memConfig) (memResult, error) {
 	if err != nil {
 		return res, err
 	}
-	if res.entries, err = strconv.ParseInt(v.str, 10, 64); err != nil || res.entries != int64(cfg.entries) {
-		return res, fmt.Errorf("XLEN %s = %q %s, want %d", key, v.str, v.err, cfg.entries)
+	if res.entries, err = strconv.ParseInt(v.Str, 10, 64); err != nil || res.entries != int64(cfg.entries) {
+		return res, fmt.Errorf("XLEN %s = %c%q, want %d", key, v.Kind, v.Str, cfg.entries)
 	}
 	if res.after, err = settledMemory(ctx, c, cfg.settle); err != nil {
 		return res, err
@@ -128,7 +130,7 @@ func loadEntries(ctx context.Context, cfg memConfig, key string, next *atomic.In
 // ignored where unsupported) and makes the server allocate and drop
 // buffers (ECHO of 64 KiB), which triggers collections on its own; Redis's
 // used_memory is not changed by either.
-func settledMemory(ctx context.Context, c *conn, settle time.Duration) (int64, error) {
+func settledMemory(ctx context.Context, c *respclient.Conn, settle time.Duration) (int64, error) {
 	lowest := int64(-1)
 	end := time.Now().Add(settle)
 	churn := strings.Repeat("m", 64<<10)
@@ -161,15 +163,15 @@ func settledMemory(ctx context.Context, c *conn, settle time.Duration) (int64, e
 }
 
 // usedMemory reads used_memory from INFO memory.
-func usedMemory(c *conn) (int64, error) {
+func usedMemory(c *respclient.Conn) (int64, error) {
 	v, err := c.Do("INFO", "memory")
 	if err != nil {
 		return 0, err
 	}
-	if v.err != "" {
-		return 0, fmt.Errorf("INFO memory: %s", v.err)
+	if v.IsError() {
+		return 0, fmt.Errorf("INFO memory: %s", v.Str)
 	}
-	text := strings.TrimPrefix(v.str, "txt:")
+	text := strings.TrimPrefix(v.Str, "txt:")
 	for _, line := range strings.Split(text, "\n") {
 		if val, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
 			return strconv.ParseInt(val, 10, 64)

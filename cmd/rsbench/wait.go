@@ -42,12 +42,12 @@ func (w *worker) batchWait(n int) error {
 		if err != nil {
 			return err
 		}
-		if v.err != "" {
-			w.fail(v.err)
+		if v.IsError() {
+			w.fail(v.Str)
 			continue
 		}
-		if got, err := strconv.Atoi(v.str); err != nil || got < w.cfg.waitReplicas {
-			w.fail(fmt.Sprintf("WAIT %s 0 returned %q: too few replicas acknowledged", want, v.str))
+		if got, err := strconv.Atoi(v.Str); err != nil || got < w.cfg.waitReplicas {
+			w.fail(fmt.Sprintf("WAIT %s 0 returned %q: too few replicas acknowledged", want, v.Str))
 		}
 	}
 	return nil

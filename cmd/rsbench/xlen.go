@@ -61,12 +61,12 @@ func pollXLen(ctx context.Context, o *options, start time.Time) (int64, error) {
 		return 0, err
 	}
 	defer c.Close()
-	c.timeout = o.timeout
+	c.SetTimeout(o.timeout)
 	if o.readonly {
 		if v, err := c.Do("READONLY"); err != nil {
 			return 0, err
-		} else if v.err != "" {
-			return 0, fmt.Errorf("READONLY: %s", v.err)
+		} else if v.IsError() {
+			return 0, fmt.Errorf("READONLY: %s", v.Str)
 		}
 	}
 	tick := time.NewTicker(xlenPoll)
@@ -76,10 +76,10 @@ func pollXLen(ctx context.Context, o *options, start time.Time) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if v.err == "" {
-			n, err := strconv.ParseInt(v.str, 10, 64)
+		if !v.IsError() {
+			n, err := strconv.ParseInt(v.Str, 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("XLEN reply %q: %w", v.str, err)
+				return 0, fmt.Errorf("XLEN reply %q: %w", v.Str, err)
 			}
 			if n >= int64(o.entries) {
 				return n, nil
@@ -87,10 +87,10 @@ func pollXLen(ctx context.Context, o *options, start time.Time) (int64, error) {
 		}
 		select {
 		case <-ctx.Done():
-			if v.err != "" {
-				return 0, fmt.Errorf("XLEN: %s", v.err)
+			if v.IsError() {
+				return 0, fmt.Errorf("XLEN: %s", v.Str)
 			}
-			return 0, fmt.Errorf("XLEN %s = %s after %v", o.key, v.str, time.Since(start).Round(time.Millisecond))
+			return 0, fmt.Errorf("XLEN %s = %s after %v", o.key, v.Str, time.Since(start).Round(time.Millisecond))
 		case <-tick.C:
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"net"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/respclient"
 )
 
 // fakeNode answers READONLY with +OK and XLEN with the next reply of its
@@ -48,15 +49,15 @@ func startFakeNode(t *testing.T, replies ...string) *fakeNode {
 // serve answers one connection's commands. A request is an array of bulk
 // strings, which conn.Read parses like a reply.
 func (f *fakeNode) serve(nc net.Conn) {
-	c := &conn{nc: nc, r: bufio.NewReader(nc), timeout: 10 * time.Second}
+	c := respclient.New(nc, 0, 10*time.Second)
 	for {
 		req, err := c.Read()
-		if err != nil || len(req.elems) == 0 {
+		if err != nil || len(req.Elems) == 0 {
 			return
 		}
-		args := make([]string, len(req.elems))
-		for i, e := range req.elems {
-			args[i] = e.str
+		args := make([]string, len(req.Elems))
+		for i, e := range req.Elems {
+			args[i] = e.Str
 		}
 		f.mu.Lock()
 		f.got = append(f.got, strings.Join(args, " "))
