@@ -99,6 +99,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	}
 	logger := newLogger(stderr, opts.logLevel, opts.logFormat)
 	opts.node.Logger = logger
+	if opts.gomaxprocs > 0 {
+		runtime.GOMAXPROCS(opts.gomaxprocs)
+	}
 	opts.server.Version = version
 	// SHUTDOWN from a client stops the node the same way SIGTERM does.
 	ctx, shutdown := context.WithCancelCause(ctx)
