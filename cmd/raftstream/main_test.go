@@ -28,6 +28,12 @@ func TestParseFlags(t *testing.T) {
 	if o.server.AutoIdempotent {
 		t.Fatal("--auto-idempotent is on by default")
 	}
+	if o.gomaxprocs != 0 {
+		t.Fatalf("--gomaxprocs defaults to %d, not Go's own (0)", o.gomaxprocs)
+	}
+	if o, err := parseFlags([]string{"--gomaxprocs", "1"}, io.Discard); err != nil || o.gomaxprocs != 1 {
+		t.Fatalf("--gomaxprocs 1: %v, got %d", err, o.gomaxprocs)
+	}
 	if o, err := parseFlags([]string{"--auto-idempotent"}, io.Discard); err != nil || !o.server.AutoIdempotent {
 		t.Fatalf("--auto-idempotent: %v, on %v", err, o.server.AutoIdempotent)
 	}
@@ -60,6 +66,7 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--join", "h:1", "--bootstrap-expect", "3", "--discover-dns", "rs.svc"}, errUsage},
 		{[]string{"--node-id", "a", "--peers", "a=h:1", "--join", "h:2"}, errUsage},
 		{[]string{"--leader-wait", "0s"}, errUsage},
+		{[]string{"--gomaxprocs", "-1"}, errUsage},
 	} {
 		var stderr bytes.Buffer
 		if _, err := parseFlags(tc.args, &stderr); !errors.Is(err, tc.want) {
