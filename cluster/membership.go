@@ -32,6 +32,42 @@ const metaRefresh = 2 * time.Second
 // ErrNoSuchMember is returned for an ID that is not in the configuration.
 var ErrNoSuchMember = errors.New("cluster: no such member")
 
+// Member is one server of the cluster configuration, for RAFT NODES.
+type Member struct {
+	ID         string
+	RaftAddr   string
+	ClientAddr string // from the replicated metadata; "" if not known
+	Suffrage   string // "voter" or "nonvoter"
+	// State is "leader" for the leader and "follower" for the others, as
+	// far as this node knows; this node's own entry has its exact Raft
+	// state ("candidate", "shutdown", ...).
+	State string
+	Self  bool
+	// On the leader, for the other members: the index the member had
+	// applied when it last answered the leader's status poll, and when
+	// that was (zero if it has not answered since this node became the
+	// leader). Zero on other nodes.
+	Applied     uint64
+	LastContact time.Time
+	// FirstPoll is when this leader first polled the member, answered or
+	// not (zero on other nodes): with LastContact zero, how long the
+	// member has not answered since this node became the leader.
+	FirstPoll time.Time
+}
+
+// NodeInfo identifies a node joining a cluster.
+type NodeInfo struct {
+	ID         string
+	RaftAddr   string
+	ClientAddr string
+	// Incarnation is random per data dir (Node.Incarnation). It lets the
+	// leader tell a retried join (same incarnation: nothing to do) from a
+	// node that lost its data and comes back under its old ID (a new
+	// incarnation: its old entry is removed, it rejoins as a non-voter).
+	// Optional: "" never replaces an entry with the same ID and address.
+	Incarnation string
+}
+
 func (n *Node) configuration() (raft.Configuration, error) {
 	f := n.raft.GetConfiguration()
 	if err := f.Error(); err != nil {

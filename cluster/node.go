@@ -11,6 +11,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -21,17 +23,7 @@ import (
 )
 
 const (
-	defaultMaxBatch         = 1024
-	defaultMaxBatchBytes    = 1 << 20
-	defaultMaxInflight      = 64
-	defaultQueueSize        = 16384
-	defaultMaxAppendEntries = 256
-	defaultExpiryInterval   = 100 * time.Millisecond
-	defaultDrainTimeout     = 10 * time.Second
-	defaultLeaderWait       = 5 * time.Second
-	defaultPromoteInterval  = 500 * time.Millisecond
-	defaultPromoteLag       = 64
-	snapshotsRetained       = 2
+	snapshotsRetained = 2
 	// logCacheSize is how many recent entries raft keeps in memory, for
 	// replication and a follower's apply; the rest are read from the log.
 	// It counts entries, and a group-committed entry can hold up to
@@ -44,103 +36,153 @@ const (
 	transportTimeout = 10 * time.Second
 )
 
-func (c Config) withDefaults() (Config, error) {
-	if c.NodeID == "" {
-		return c, errors.New("cluster: NodeID is required")
-	}
-	if c.DataDir == "" {
-		return c, errors.New("cluster: DataDir is required")
-	}
-	if c.RaftAddr == "" && c.Listener == nil {
-		return c, errors.New("cluster: RaftAddr or Listener is required")
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	setDefault(&c.MaxBatch, defaultMaxBatch)
-	setDefault(&c.MaxBatchBytes, defaultMaxBatchBytes)
-	c.MaxBatchBytes = min(c.MaxBatchBytes, MaxCommandBytes)
-	setDefault(&c.MaxInflight, defaultMaxInflight)
-	setDefault(&c.QueueSize, defaultQueueSize)
-	setDefault(&c.MaxAppendEntries, defaultMaxAppendEntries)
-	setDefault(&c.ExpiryInterval, defaultExpiryInterval)
-	setDefault(&c.DrainTimeout, defaultDrainTimeout)
-	setDefault(&c.LeaderWait, defaultLeaderWait)
-	setDefault(&c.ForwardTimeout, c.LeaderWait+10*time.Second)
-	setDefault(&c.PromoteInterval, defaultPromoteInterval)
-	if c.SnapshotLogBytes == 0 {
-		c.SnapshotLogBytes = defaultSnapshotLogBytes
-	}
-	if c.MinFreeDisk == 0 {
-		c.MinFreeDisk = DefaultMinFreeDisk
-	}
-	if c.PromoteLag == 0 {
-		c.PromoteLag = defaultPromoteLag
-	}
-	if c.BootstrapExpect > 0 && c.Discover == nil {
-		return c, errors.New("cluster: BootstrapExpect needs Discover")
-	}
-	if c.BootstrapExpect > 0 && len(c.Join) > 0 {
-		return c, errors.New("cluster: BootstrapExpect and Join are exclusive")
-	}
-	if len(c.Peers) > 0 && (c.BootstrapExpect > 0 || len(c.Join) > 0) {
-		return c, errors.New("cluster: Peers cannot be combined with Join or BootstrapExpect")
-	}
-	return c, nil
+// Node is a running Raft member with its state machine.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	fsm    *fsm.FSM
+	raft   *raft.Raft
+	store  *logStores
+	logs   *sizedLog
+	stats  *nodeStats
+	mux    *Mux
+	stream *streamLayer
+	addr   string
+	// disk refuses writes while free space is under MinFreeDisk.
+	disk *diskGuard
+
+	// proposeMu orders Propose against Close: Propose holds it shared
+	// while enqueueing, Close takes it exclusively to set closed, after
+	// which nothing new can reach the queue.
+	proposeMu sync.RWMutex
+	closed    bool
+
+	queue       chan qitem
+	ctrl        chan *ctrlReq
+	inflight    chan inflight
+	slots       chan struct{} // one per entry handed to raft, not yet resolved
+	gate        *storeGate    // packs command entries as the leader writes them
+	stopPropose chan struct{}
+	completed   chan struct{} // closed when the completer has exited
+
+	// ctx is cancelled when Close starts; dead is closed when it ends.
+	ctx    context.Context
+	cancel context.CancelFunc
+	dead   chan struct{}
+
+	// goMu guards spawning background goroutines against Close's Wait.
+	goMu     sync.Mutex
+	goClosed bool
+	wg       sync.WaitGroup
+
+	readyTerm atomic.Uint64 // term whose read barrier has been applied
+	nudging   atomic.Bool   // a WAIT's commit nudge is in flight (nudgeCommit)
+	barrierMu sync.Mutex
+	barrier   *termBarrier
+
+	// verifyMu guards the running leadership confirmation round and the one queued
+	// behind it (see verifyLeader).
+	verifyMu   sync.Mutex
+	verifyCur  *verifyRound
+	verifyNext *verifyRound
+
+	// progress is the leader's view of each follower (followerLoop).
+	progressMu sync.Mutex
+	progress   map[string]progress
+
+	// Cluster RPC: pool of client connections to peers, the server for
+	// MuxForward connections, and the forwarder of follower writes.
+	pool *rpcPool
+	rpc  *rpcServer
+	fwd  *forwarder
+
+	// leaderMu guards leaderCh, closed and replaced at every leader change
+	// raft reports (leaderWatch).
+	leaderMu sync.Mutex
+	leaderCh chan struct{}
+	// leaderChanges counts the leaders raft reported elected (leaderWatch).
+	leaderChanges atomic.Uint64
+
+	// incarnation identifies this data dir (see NodeInfo.Incarnation).
+	incarnation string
+	// clientAddr is the advertised client address (SetClientAddr);
+	// metaPoke wakes metaLoop when it changes.
+	clientAddr atomic.Pointer[string]
+	metaPoke   chan struct{}
+
+	// failed is closed, with failErr set, when the node can no longer be
+	// a member (Failed).
+	failOnce sync.Once
+	failed   chan struct{}
+	failErr  error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
-func setDefault[T int | time.Duration](v *T, def T) {
-	if *v <= 0 {
-		*v = def
+// Incarnation is the random identity of this node's data dir, made when
+// the dir was first used.
+func (n *Node) Incarnation() string { return n.incarnation }
+
+// Info is what this node sends when it joins a cluster.
+func (n *Node) Info() NodeInfo {
+	return NodeInfo{ID: n.cfg.NodeID, RaftAddr: n.addr, ClientAddr: n.ClientAddr(), Incarnation: n.incarnation}
+}
+
+// ClientAddr is the client address this node advertises.
+func (n *Node) ClientAddr() string {
+	if p := n.clientAddr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// SetClientAddr changes the advertised client address, e.g. once the
+// client listener is bound when Config.ClientAddr could not be known in
+// advance (port 0). The replicated metadata follows shortly.
+func (n *Node) SetClientAddr(addr string) {
+	n.clientAddr.Store(&addr)
+	select {
+	case n.metaPoke <- struct{}{}:
+	default:
 	}
 }
 
-// raftConfig maps our Config onto raft's, leaving raft's defaults where
-// ours are unset.
-func (c Config) raftConfig(logger hclog.Logger) *raft.Config {
-	rc := raft.DefaultConfig()
-	rc.LocalID = raft.ServerID(c.NodeID)
-	rc.Logger = logger
-	rc.MaxAppendEntries = c.MaxAppendEntries
-	// Our proposer already batches and caps what is in flight; an
-	// unbuffered applyCh lets raft's back-pressure reach it, so commands
-	// accumulate into bigger entries while a disk write is running.
-	rc.BatchApplyCh = false
-	rc.NoLegacyTelemetry = true
-	if c.SnapshotThreshold > 0 {
-		rc.SnapshotThreshold = c.SnapshotThreshold
+// FSM returns the node's state machine, for reads.
+func (n *Node) FSM() *fsm.FSM { return n.fsm }
+
+// RaftAddr is the address this node advertises for Raft traffic.
+func (n *Node) RaftAddr() string { return n.addr }
+
+// ReadBarrierStale is the barrier of a stale read (READONLY): none. The
+// local state may lag the leader by the replication delay, and on a
+// partitioned node by much more; it never goes backwards. It only fails
+// once the node is closed.
+func (n *Node) ReadBarrierStale() error {
+	if n.ctx.Err() != nil {
+		return ErrClosed
 	}
-	if c.SnapshotInterval > 0 {
-		rc.SnapshotInterval = c.SnapshotInterval
-	}
-	if c.TrailingLogs > 0 {
-		rc.TrailingLogs = c.TrailingLogs
-	}
-	if c.HeartbeatTimeout > 0 {
-		rc.HeartbeatTimeout = c.HeartbeatTimeout
-	}
-	if c.ElectionTimeout > 0 {
-		rc.ElectionTimeout = c.ElectionTimeout
-	}
-	if c.LeaderLeaseTimeout > 0 {
-		rc.LeaderLeaseTimeout = c.LeaderLeaseTimeout
-	}
-	if c.CommitTimeout > 0 {
-		rc.CommitTimeout = c.CommitTimeout
-	}
-	// Keep raft's invariants when only some timeouts are set: the
-	// election timeout may not undercut the heartbeat timeout, the lease
-	// may not exceed it. A timeout that was set wins over a default.
-	if c.HeartbeatTimeout <= 0 {
-		rc.HeartbeatTimeout = min(rc.HeartbeatTimeout, rc.ElectionTimeout)
-	}
-	if c.ElectionTimeout <= 0 {
-		rc.ElectionTimeout = max(rc.ElectionTimeout, rc.HeartbeatTimeout)
-	}
-	if c.LeaderLeaseTimeout <= 0 {
-		rc.LeaderLeaseTimeout = min(rc.LeaderLeaseTimeout, rc.HeartbeatTimeout)
-	}
-	return rc
+	return nil
+}
+
+// Digest is a hash (40 hex digits) of the whole replicated state, equal
+// on replicas that applied the same log prefix; all zeros for an empty
+// keyspace, like Redis's DEBUG DIGEST. O(data): for debugging and tests.
+func (n *Node) Digest() (string, error) { return n.fsm.Digest() }
+
+// DigestKeys hashes each key's value in database db (DEBUG DIGEST-VALUE):
+// 40 hex digits, all zeros for a missing key. O(data).
+func (n *Node) DigestKeys(db int, keys []string) ([]string, error) {
+	return n.fsm.DigestKeys(db, keys)
+}
+
+// IsLeader reports whether this node currently believes it is the leader.
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+
+// Snapshot asks raft for a snapshot now (and so for log truncation down
+// to TrailingLogs) and waits for it.
+func (n *Node) Snapshot(ctx context.Context) error {
+	return waitFuture(ctx, n.raft.Snapshot())
 }
 
 // Open starts a node. An existing data dir resumes its cluster. A fresh

@@ -17,6 +17,57 @@ import (
 // goroutine waits on the futures in log order and hands each command its
 // reply. Why it is built this way: "Group commit" in doc.go.
 
+// Pending is a proposed write whose reply is not yet known.
+type Pending struct {
+	node *Node
+	cmd  fsm.Command
+	size int
+
+	// start is when Propose queued it, for the commit latency histogram.
+	start time.Time
+
+	done  chan struct{}
+	reply fsm.Reply
+	err   error
+}
+
+// Wait returns the command's reply (its encoding and outcome) once it is
+// applied, or an error if it could not be committed (no leader, shutdown,
+// ctx done). Errors wrap ErrNotLeader (not appended, safe to retry),
+// ErrUnknownOutcome (may have been committed) or ErrClosed. Wait never
+// blocks past Close.
+func (p *Pending) Wait(ctx context.Context) (fsm.Reply, error) {
+	select {
+	case <-p.done:
+		return p.reply, p.err
+	default:
+	}
+	select {
+	case <-p.done:
+		return p.reply, p.err
+	case <-ctx.Done():
+		return fsm.Reply{}, wrapUnknown(ctx.Err())
+	case <-p.node.dead:
+		select {
+		case <-p.done:
+			return p.reply, p.err
+		default:
+			return fsm.Reply{}, wrapUnknown(ErrClosed)
+		}
+	}
+}
+
+// fail ends p without a reply.
+func (p *Pending) fail(err error) { p.finish(fsm.Reply{}, err) }
+
+func (p *Pending) finish(reply fsm.Reply, err error) {
+	if err == nil && !p.start.IsZero() {
+		p.node.stats.commit.observeSince(p.start)
+	}
+	p.reply, p.err = reply, err
+	close(p.done)
+}
+
 // inflight is one entry handed to raft: a command batch or a control entry.
 type inflight struct {
 	future raft.ApplyFuture
