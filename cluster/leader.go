@@ -2,10 +2,23 @@ package cluster
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
 )
+
+// leaderWatch follows raft's leader observations, so that waiters for a
+// leader wake as soon as one is elected.
+type leaderWatch struct {
+	// leaderMu guards leaderCh, closed and replaced at every leader change
+	// raft reports (startLeaderWatch).
+	leaderMu sync.Mutex
+	leaderCh chan struct{}
+	// leaderChanges counts the leaders raft reported elected.
+	leaderChanges atomic.Uint64
+}
 
 // startLeaderWatch turns raft's leader observations into a broadcast:
 // leaderChanged returns a channel closed at the next change, so waiting

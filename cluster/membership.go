@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -31,6 +32,18 @@ const metaRefresh = 2 * time.Second
 
 // ErrNoSuchMember is returned for an ID that is not in the configuration.
 var ErrNoSuchMember = errors.New("cluster: no such member")
+
+// membership is the leader's view of its followers and this node's
+// replicated metadata.
+type membership struct {
+	// progress is the leader's view of each follower (followerLoop).
+	progressMu sync.Mutex
+	progress   map[string]progress
+	// clientAddr is the advertised client address (SetClientAddr);
+	// metaPoke wakes metaLoop when it changes.
+	clientAddr atomic.Pointer[string]
+	metaPoke   chan struct{}
+}
 
 // Member is one server of the cluster configuration, for RAFT NODES.
 type Member struct {

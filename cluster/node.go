@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -36,7 +35,11 @@ const (
 	transportTimeout = 10 * time.Second
 )
 
-// Node is a running Raft member with its state machine.
+// Node is a running Raft member with its state machine. It composes the
+// parts below, each declared with its fields in its own file; the
+// methods stay on Node because every part needs the shared core (raft,
+// the FSM, the RPC pool, spawn). Where the data goes on a write or a
+// read: docs/architecture.md.
 type Node struct {
 	cfg    Config
 	log    *slog.Logger
@@ -50,21 +53,26 @@ type Node struct {
 	addr   string
 	// disk refuses writes while free space is under MinFreeDisk.
 	disk *diskGuard
+	// incarnation identifies this data dir (see NodeInfo.Incarnation).
+	incarnation string
 
-	// proposeMu orders Propose against Close: Propose holds it shared
-	// while enqueueing, Close takes it exclusively to set closed, after
-	// which nothing new can reach the queue.
-	proposeMu sync.RWMutex
-	closed    bool
+	// Cluster RPC on the Raft port: the pool of client connections to
+	// peers, the server for MuxForward connections, and the forwarder of
+	// follower writes (forward.go).
+	pool *rpcPool
+	rpc  *rpcServer
+	fwd  *forwarder
 
-	queue       chan qitem
-	ctrl        chan *ctrlReq
-	inflight    chan inflight
-	slots       chan struct{} // one per entry handed to raft, not yet resolved
-	gate        *storeGate    // packs command entries as the leader writes them
-	stopPropose chan struct{}
-	completed   chan struct{} // closed when the completer has exited
+	lifecycle   // node.go: Close, spawn, Failed
+	proposer    // propose.go: queue, late packing, completer
+	readIndex   // read.go: term barrier, leadership verification
+	leaderWatch // leader.go: leader changes
+	membership  // membership.go: follower progress, member metadata
+	waitNudge   // wait.go: WAIT's commit nudge
+}
 
+// lifecycle is the node's start and stop state.
+type lifecycle struct {
 	// ctx is cancelled when Close starts; dead is closed when it ends.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -74,41 +82,6 @@ type Node struct {
 	goMu     sync.Mutex
 	goClosed bool
 	wg       sync.WaitGroup
-
-	readyTerm atomic.Uint64 // term whose read barrier has been applied
-	nudging   atomic.Bool   // a WAIT's commit nudge is in flight (nudgeCommit)
-	barrierMu sync.Mutex
-	barrier   *termBarrier
-
-	// verifyMu guards the running leadership confirmation round and the one queued
-	// behind it (see verifyLeader).
-	verifyMu   sync.Mutex
-	verifyCur  *verifyRound
-	verifyNext *verifyRound
-
-	// progress is the leader's view of each follower (followerLoop).
-	progressMu sync.Mutex
-	progress   map[string]progress
-
-	// Cluster RPC: pool of client connections to peers, the server for
-	// MuxForward connections, and the forwarder of follower writes.
-	pool *rpcPool
-	rpc  *rpcServer
-	fwd  *forwarder
-
-	// leaderMu guards leaderCh, closed and replaced at every leader change
-	// raft reports (leaderWatch).
-	leaderMu sync.Mutex
-	leaderCh chan struct{}
-	// leaderChanges counts the leaders raft reported elected (leaderWatch).
-	leaderChanges atomic.Uint64
-
-	// incarnation identifies this data dir (see NodeInfo.Incarnation).
-	incarnation string
-	// clientAddr is the advertised client address (SetClientAddr);
-	// metaPoke wakes metaLoop when it changes.
-	clientAddr atomic.Pointer[string]
-	metaPoke   chan struct{}
 
 	// failed is closed, with failErr set, when the node can no longer be
 	// a member (Failed).
@@ -332,21 +305,27 @@ func Open(cfg Config) (n *Node, err error) {
 		mux:         mux,
 		stream:      stream,
 		addr:        string(trans.LocalAddr()),
-		queue:       make(chan qitem, cfg.QueueSize),
-		progress:    map[string]progress{},
-		ctrl:        make(chan *ctrlReq),
-		inflight:    make(chan inflight, cfg.MaxInflight),
-		slots:       make(chan struct{}, cfg.MaxInflight),
-		gate:        gate,
-		stopPropose: make(chan struct{}),
-		completed:   make(chan struct{}),
-		ctx:         ctx,
-		cancel:      cancel,
-		dead:        make(chan struct{}),
-		leaderCh:    make(chan struct{}),
 		incarnation: incarnation,
-		metaPoke:    make(chan struct{}, 1),
-		failed:      make(chan struct{}),
+		lifecycle: lifecycle{
+			ctx:    ctx,
+			cancel: cancel,
+			dead:   make(chan struct{}),
+			failed: make(chan struct{}),
+		},
+		proposer: proposer{
+			queue:       make(chan qitem, cfg.QueueSize),
+			ctrl:        make(chan *ctrlReq),
+			inflight:    make(chan inflight, cfg.MaxInflight),
+			slots:       make(chan struct{}, cfg.MaxInflight),
+			gate:        gate,
+			stopPropose: make(chan struct{}),
+			completed:   make(chan struct{}),
+		},
+		leaderWatch: leaderWatch{leaderCh: make(chan struct{})},
+		membership: membership{
+			progress: map[string]progress{},
+			metaPoke: make(chan struct{}, 1),
+		},
 	}
 	n.disk = newDiskGuard(cfg.DataDir, cfg.MinFreeDisk, log)
 	gate.seal = n.seal

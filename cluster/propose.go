@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -66,6 +67,25 @@ func (p *Pending) finish(reply fsm.Reply, err error) {
 	}
 	p.reply, p.err = reply, err
 	close(p.done)
+}
+
+// proposer is the write path's state: the queue Propose feeds, the
+// entries handed to raft and not yet applied, and the gate that packs a
+// placeholder entry as raft writes it.
+type proposer struct {
+	// proposeMu orders Propose against Close: Propose holds it shared
+	// while enqueueing, Close takes it exclusively to set closed, after
+	// which nothing new can reach the queue.
+	proposeMu sync.RWMutex
+	closed    bool
+
+	queue       chan qitem
+	ctrl        chan *ctrlReq
+	inflight    chan inflight
+	slots       chan struct{} // one per entry handed to raft, not yet resolved
+	gate        *storeGate    // packs command entries as the leader writes them
+	stopPropose chan struct{}
+	completed   chan struct{} // closed when the completer has exited
 }
 
 // inflight is one entry handed to raft: a command batch or a control entry.

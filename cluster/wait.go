@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -16,6 +17,11 @@ import (
 // followers apply an entry once the leader's nudge tells them it is
 // committed.
 const replicatedPoll = 5 * time.Millisecond
+
+// waitNudge is WAIT's state.
+type waitNudge struct {
+	nudging atomic.Bool // a WAIT's commit nudge is in flight (nudgeCommit)
+}
 
 // Durability is how far the writes acknowledged before a WaitDurable
 // call have spread.
