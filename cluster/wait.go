@@ -12,11 +12,14 @@ import (
 	"github.com/raftstream/raftstream/fsm"
 )
 
-// replicatedPoll is the pause between two rounds of status requests in
+// WAIT and WAITAOF (server/cmd_wait.go): how far acknowledged writes have
+// spread, from the quorum bound and the members' applied indexes.
+
+// durablePoll is the pause between two rounds of status requests in
 // WaitDurable: about one replication round trip, which is how soon
 // followers apply an entry once the leader's nudge tells them it is
 // committed.
-const replicatedPoll = 5 * time.Millisecond
+const durablePoll = 5 * time.Millisecond
 
 // waitNudge is WAIT's state.
 type waitNudge struct {
@@ -63,7 +66,7 @@ func (n *Node) WaitDurable(ctx context.Context, wantLocal bool, wantReplicas int
 	}
 	target := n.fsm.AppliedIndex()
 	d.Local = true
-	t := time.NewTimer(replicatedPoll)
+	t := time.NewTimer(durablePoll)
 	defer t.Stop()
 	for {
 		// The configuration is read each round: members may come and go
@@ -84,7 +87,7 @@ func (n *Node) WaitDurable(ctx context.Context, wantLocal bool, wantReplicas int
 			return d
 		}
 		// Alone, only a new member could change the answer: look rarely.
-		t.Reset(replicatedPoll)
+		t.Reset(durablePoll)
 		if len(others) == 0 {
 			t.Reset(time.Second)
 		}
