@@ -22,9 +22,11 @@
 // verification (read.go), leaderWatch (leader.go), membership with
 // follower progress and metadata (membership.go; join.go, discover.go,
 // safety.go), WAIT (wait.go) and expiry (expiry.go, which asks the FSM
-// what is due rather than reading engine state). The methods stay on
-// Node because every part needs the shared core: raft, the FSM, the RPC
-// pool and spawn.
+// what is due rather than reading engine state). Where a part's state
+// stands alone, its lock is taken only in its own methods (enqueue,
+// spawn, leaderChanged, the follower progress records); what also needs
+// the shared core (raft, the FSM, the RPC pool), such as readIndex's
+// barrier and confirmation rounds, is a method of Node.
 //
 // # Storage and transport
 //

@@ -36,10 +36,9 @@ const (
 )
 
 // Node is a running Raft member with its state machine. It composes the
-// parts below, each declared with its fields in its own file; the
-// methods stay on Node because every part needs the shared core (raft,
-// the FSM, the RPC pool, spawn). Where the data goes on a write or a
-// read: docs/architecture.md.
+// parts below, each declared with its fields in its own file (the
+// Layout section of the package doc). Where the data goes on a write or
+// a read: docs/architecture.md.
 type Node struct {
 	cfg    Config
 	log    *slog.Logger
@@ -432,18 +431,26 @@ func waitUntil(ch <-chan struct{}, deadline time.Time) bool {
 
 // spawn runs fn in a goroutine that Close waits for; after Close it does
 // nothing and returns false.
-func (n *Node) spawn(fn func()) bool {
-	n.goMu.Lock()
-	defer n.goMu.Unlock()
-	if n.goClosed {
+func (l *lifecycle) spawn(fn func()) bool {
+	l.goMu.Lock()
+	defer l.goMu.Unlock()
+	if l.goClosed {
 		return false
 	}
-	n.wg.Add(1)
+	l.wg.Add(1)
 	go func() {
-		defer n.wg.Done()
+		defer l.wg.Done()
 		fn()
 	}()
 	return true
+}
+
+// stopSpawning makes every later spawn fail, so that wg.Wait cannot miss
+// a goroutine started after it.
+func (l *lifecycle) stopSpawning() {
+	l.goMu.Lock()
+	l.goClosed = true
+	l.goMu.Unlock()
 }
 
 // Close shuts the node down, waiting for in-flight writes to finish or fail.
@@ -455,13 +462,9 @@ func (n *Node) Close() error {
 }
 
 func (n *Node) close() error {
-	n.proposeMu.Lock()
-	n.closed = true
-	n.proposeMu.Unlock()
+	n.refuse()
 	n.cancel()
-	n.goMu.Lock()
-	n.goClosed = true
-	n.goMu.Unlock()
+	n.stopSpawning()
 	close(n.stopPropose)
 
 	// Let raft (and the leader, for forwarded writes) finish what was

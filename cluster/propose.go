@@ -169,16 +169,24 @@ func (n *Node) Propose(cmd fsm.Command) *Pending {
 }
 
 // enqueue hands it to the proposer, or fails with ErrClosed after Close.
-func (n *Node) enqueue(it qitem) error {
-	n.proposeMu.RLock()
-	defer n.proposeMu.RUnlock()
-	if n.closed {
+func (p *proposer) enqueue(it qitem) error {
+	p.proposeMu.RLock()
+	defer p.proposeMu.RUnlock()
+	if p.closed {
 		return ErrClosed
 	}
 	// The proposer drains the queue until Close has set closed, which
 	// needs this lock released, so blocking here cannot deadlock.
-	n.queue <- it
+	p.queue <- it
 	return nil
+}
+
+// refuse makes every later enqueue fail with ErrClosed; once it returns,
+// nothing new can reach the queue.
+func (p *proposer) refuse() {
+	p.proposeMu.Lock()
+	p.closed = true
+	p.proposeMu.Unlock()
 }
 
 // control proposes a non-command entry and waits until it is applied. It
