@@ -8,6 +8,26 @@
 // read through the packages; this note says why this package is built the
 // way it is, and the file headers say how each part works.
 //
+// # Layout
+//
+// The server's contract is in three files: command.go (Command, Reply
+// and their outcomes, aliases of fsm's types because the same value goes
+// from the server into the log entry and back), errors.go (what a
+// failure means for a retry; raft's errors are re-exported where the
+// server must tell them apart) and status.go. The server imports neither
+// fsm nor raft. Node (node.go; Config in config.go) composes parts that
+// each keep their fields in their own file: lifecycle (node.go), proposer
+// with late packing and the completer (propose.go, storegate.go), the
+// forwarder (forward.go, over rpc_*.go), readIndex with leadership
+// verification (read.go), leaderWatch (leader.go), membership with
+// follower progress and metadata (membership.go; join.go, discover.go,
+// safety.go), WAIT (wait.go) and expiry (expiry.go, which asks the FSM
+// what is due rather than reading engine state). Where a part's state
+// stands alone, its lock is taken only in its own methods (enqueue,
+// spawn, leaderChanged, the follower progress records); what also needs
+// the shared core (raft, the FSM, the RPC pool), such as readIndex's
+// barrier and confirmation rounds, is a method of Node.
+//
 // # Storage and transport
 //
 // The log is github.com/hashicorp/raft-wal under <data-dir>/wal (one
@@ -15,7 +35,7 @@
 // entries without copying them), with raft-boltdb's <data-dir>/stable.db for term
 // and vote; data dirs made before that keep the log and stable store in
 // one raft-boltdb file, raft.db (two flushes per commit). logstore.go
-// explains the choice and the detection from files, migrate.go the
+// explains the choice and the detection from files, datadir.go (MigrateLog) the
 // offline move, checksum.go the per-entry CRC, logsize.go the startup
 // verification and snapshots by log bytes, boltcheck.go the page walk that
 // refuses a damaged bbolt file before bbolt opens it. bbolt files are opened with
@@ -67,7 +87,7 @@
 //     append a no-op (nudgeCommit; WAIT uses it too): an idle leader sends
 //     the commit index only after its commit timeout, and a read right
 //     after a write through the same follower would otherwise wait it out.
-
+//
 // # Membership
 //
 // Raft's configuration says who votes; an EntryMember log entry records

@@ -27,6 +27,16 @@ var (
 	// ErrTooLarge: the command alone is larger than a log entry may be
 	// (MaxCommandBytes). It was not appended.
 	ErrTooLarge = errors.New("cluster: command too large for the Raft log")
+
+	// ErrLeadershipTransfer: a leadership transfer was running, so the
+	// command was not appended (it also matches ErrNotLeader). It is
+	// raft's own value, re-exported so that callers can tell this case
+	// apart without importing raft.
+	ErrLeadershipTransfer = raft.ErrLeadershipTransferInProgress
+	// ErrLeadershipLost: leadership was lost after the command was
+	// appended, before it committed (it also matches ErrUnknownOutcome).
+	// raft's own value, re-exported for the same reason.
+	ErrLeadershipLost = raft.ErrLeadershipLost
 )
 
 // MaxCommandBytes is the largest encoded command a log entry can carry.

@@ -2,10 +2,23 @@ package cluster
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
 )
+
+// leaderWatch follows raft's leader observations, so that waiters for a
+// leader wake as soon as one is elected.
+type leaderWatch struct {
+	// leaderMu guards leaderCh, closed and replaced at every leader change
+	// raft reports (startLeaderWatch).
+	leaderMu sync.Mutex
+	leaderCh chan struct{}
+	// leaderChanges counts the leaders raft reported elected.
+	leaderChanges atomic.Uint64
+}
 
 // startLeaderWatch turns raft's leader observations into a broadcast:
 // leaderChanged returns a channel closed at the next change, so waiting
@@ -22,13 +35,8 @@ func (n *Node) startLeaderWatch() {
 		for {
 			select {
 			case o := <-ch:
-				if lo, _ := o.Data.(raft.LeaderObservation); lo.LeaderID != "" {
-					n.leaderChanges.Add(1)
-				}
-				n.leaderMu.Lock()
-				close(n.leaderCh)
-				n.leaderCh = make(chan struct{})
-				n.leaderMu.Unlock()
+				lo, _ := o.Data.(raft.LeaderObservation)
+				n.observed(lo.LeaderID != "")
 			case <-n.ctx.Done():
 				return
 			}
@@ -38,10 +46,22 @@ func (n *Node) startLeaderWatch() {
 
 // leaderChanged returns a channel closed at the next leader change. Take
 // it before looking at the leader, so no change is missed.
-func (n *Node) leaderChanged() <-chan struct{} {
-	n.leaderMu.Lock()
-	defer n.leaderMu.Unlock()
-	return n.leaderCh
+func (w *leaderWatch) leaderChanged() <-chan struct{} {
+	w.leaderMu.Lock()
+	defer w.leaderMu.Unlock()
+	return w.leaderCh
+}
+
+// observed records a leader change raft reported: elected if it names a
+// leader. It wakes everyone waiting on leaderChanged.
+func (w *leaderWatch) observed(elected bool) {
+	if elected {
+		w.leaderChanges.Add(1)
+	}
+	w.leaderMu.Lock()
+	close(w.leaderCh)
+	w.leaderCh = make(chan struct{})
+	w.leaderMu.Unlock()
 }
 
 // awaitLeader returns the current leader, waiting up to LeaderWait for

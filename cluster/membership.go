@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -31,6 +32,54 @@ const metaRefresh = 2 * time.Second
 
 // ErrNoSuchMember is returned for an ID that is not in the configuration.
 var ErrNoSuchMember = errors.New("cluster: no such member")
+
+// membership is the leader's view of its followers and this node's
+// replicated metadata.
+type membership struct {
+	// progress is the leader's view of each follower (followerLoop).
+	progressMu sync.Mutex
+	progress   map[string]progress
+	// clientAddr is the advertised client address (SetClientAddr);
+	// metaPoke wakes metaLoop when it changes.
+	clientAddr atomic.Pointer[string]
+	metaPoke   chan struct{}
+}
+
+// Member is one server of the cluster configuration, for RAFT NODES.
+type Member struct {
+	ID         string
+	RaftAddr   string
+	ClientAddr string // from the replicated metadata; "" if not known
+	Suffrage   string // "voter" or "nonvoter"
+	// State is "leader" for the leader and "follower" for the others, as
+	// far as this node knows; this node's own entry has its exact Raft
+	// state ("candidate", "shutdown", ...).
+	State string
+	Self  bool
+	// On the leader, for the other members: the index the member had
+	// applied when it last answered the leader's status poll, and when
+	// that was (zero if it has not answered since this node became the
+	// leader). Zero on other nodes.
+	Applied     uint64
+	LastContact time.Time
+	// FirstPoll is when this leader first polled the member, answered or
+	// not (zero on other nodes): with LastContact zero, how long the
+	// member has not answered since this node became the leader.
+	FirstPoll time.Time
+}
+
+// NodeInfo identifies a node joining a cluster.
+type NodeInfo struct {
+	ID         string
+	RaftAddr   string
+	ClientAddr string
+	// Incarnation is random per data dir (Node.Incarnation). It lets the
+	// leader tell a retried join (same incarnation: nothing to do) from a
+	// node that lost its data and comes back under its old ID (a new
+	// incarnation: its old entry is removed, it rejoins as a non-voter).
+	// Optional: "" never replaces an entry with the same ID and address.
+	Incarnation string
+}
 
 func (n *Node) configuration() (raft.Configuration, error) {
 	f := n.raft.GetConfiguration()
@@ -71,9 +120,7 @@ func (n *Node) Members() ([]Member, error) {
 			m.Self = true
 			m.State = strings.ToLower(n.raft.State().String())
 		} else {
-			n.progressMu.Lock()
-			p := n.progress[m.ID]
-			n.progressMu.Unlock()
+			p := n.progressOf(m.ID)
 			m.Applied, m.LastContact, m.FirstPoll = p.applied, p.at, p.polled
 		}
 		out = append(out, m)
@@ -378,6 +425,40 @@ type progress struct {
 	polled time.Time
 }
 
+// progressOf is the leader's record of member id.
+func (m *membership) progressOf(id string) progress {
+	m.progressMu.Lock()
+	defer m.progressMu.Unlock()
+	return m.progress[id]
+}
+
+// forgetProgress drops every record: this node is not the leader.
+func (m *membership) forgetProgress() {
+	m.progressMu.Lock()
+	clear(m.progress)
+	m.progressMu.Unlock()
+}
+
+// polling notes that member id is being polled, the first time only, and
+// returns its record.
+func (m *membership) polling(id string) progress {
+	m.progressMu.Lock()
+	defer m.progressMu.Unlock()
+	p := m.progress[id]
+	if p.polled.IsZero() {
+		p.polled = time.Now()
+		m.progress[id] = p
+	}
+	return p
+}
+
+// answered records member id's applied index from a poll answered now.
+func (m *membership) answered(id string, applied uint64, polled time.Time) {
+	m.progressMu.Lock()
+	m.progress[id] = progress{applied: applied, at: time.Now(), polled: polled}
+	m.progressMu.Unlock()
+}
+
 // followerLoop, on the leader, polls every other member's status each
 // PromoteInterval: it records how far each has applied (INFO replication
 // reports it as the replica offset, the poll time as its lag, like a
@@ -393,9 +474,7 @@ func (n *Node) followerLoop() {
 			return
 		}
 		if n.raft.State() != raft.Leader {
-			n.progressMu.Lock()
-			clear(n.progress)
-			n.progressMu.Unlock()
+			n.forgetProgress()
 			continue
 		}
 		cf := n.raft.GetConfiguration()
@@ -424,13 +503,7 @@ func (n *Node) followerLoop() {
 // pollFollower asks member s for its status, records its progress and,
 // if it is a caught-up non-voter, promotes it.
 func (n *Node) pollFollower(s raft.Server, confIndex uint64) error {
-	n.progressMu.Lock()
-	p := n.progress[string(s.ID)]
-	if p.polled.IsZero() {
-		p.polled = time.Now()
-		n.progress[string(s.ID)] = p
-	}
-	n.progressMu.Unlock()
+	p := n.polling(string(s.ID))
 	ctx, cancel := context.WithTimeout(n.ctx, max(n.cfg.PromoteInterval, time.Second))
 	defer cancel()
 	st, err := n.askStatus(ctx, string(s.Address))
@@ -440,9 +513,7 @@ func (n *Node) pollFollower(s raft.Server, confIndex uint64) error {
 	if st.ID != string(s.ID) {
 		return fmt.Errorf("%s answered at the address of %s", st.ID, s.ID)
 	}
-	n.progressMu.Lock()
-	n.progress[st.ID] = progress{applied: st.AppliedIndex, at: time.Now(), polled: p.polled}
-	n.progressMu.Unlock()
+	n.answered(st.ID, st.AppliedIndex, p.polled)
 	if s.Suffrage != raft.Nonvoter {
 		return nil
 	}

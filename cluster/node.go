@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -21,17 +22,7 @@ import (
 )
 
 const (
-	defaultMaxBatch         = 1024
-	defaultMaxBatchBytes    = 1 << 20
-	defaultMaxInflight      = 64
-	defaultQueueSize        = 16384
-	defaultMaxAppendEntries = 256
-	defaultExpiryInterval   = 100 * time.Millisecond
-	defaultDrainTimeout     = 10 * time.Second
-	defaultLeaderWait       = 5 * time.Second
-	defaultPromoteInterval  = 500 * time.Millisecond
-	defaultPromoteLag       = 64
-	snapshotsRetained       = 2
+	snapshotsRetained = 2
 	// logCacheSize is how many recent entries raft keeps in memory, for
 	// replication and a follower's apply; the rest are read from the log.
 	// It counts entries, and a group-committed entry can hold up to
@@ -44,103 +35,126 @@ const (
 	transportTimeout = 10 * time.Second
 )
 
-func (c Config) withDefaults() (Config, error) {
-	if c.NodeID == "" {
-		return c, errors.New("cluster: NodeID is required")
-	}
-	if c.DataDir == "" {
-		return c, errors.New("cluster: DataDir is required")
-	}
-	if c.RaftAddr == "" && c.Listener == nil {
-		return c, errors.New("cluster: RaftAddr or Listener is required")
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	setDefault(&c.MaxBatch, defaultMaxBatch)
-	setDefault(&c.MaxBatchBytes, defaultMaxBatchBytes)
-	c.MaxBatchBytes = min(c.MaxBatchBytes, MaxCommandBytes)
-	setDefault(&c.MaxInflight, defaultMaxInflight)
-	setDefault(&c.QueueSize, defaultQueueSize)
-	setDefault(&c.MaxAppendEntries, defaultMaxAppendEntries)
-	setDefault(&c.ExpiryInterval, defaultExpiryInterval)
-	setDefault(&c.DrainTimeout, defaultDrainTimeout)
-	setDefault(&c.LeaderWait, defaultLeaderWait)
-	setDefault(&c.ForwardTimeout, c.LeaderWait+10*time.Second)
-	setDefault(&c.PromoteInterval, defaultPromoteInterval)
-	if c.SnapshotLogBytes == 0 {
-		c.SnapshotLogBytes = defaultSnapshotLogBytes
-	}
-	if c.MinFreeDisk == 0 {
-		c.MinFreeDisk = DefaultMinFreeDisk
-	}
-	if c.PromoteLag == 0 {
-		c.PromoteLag = defaultPromoteLag
-	}
-	if c.BootstrapExpect > 0 && c.Discover == nil {
-		return c, errors.New("cluster: BootstrapExpect needs Discover")
-	}
-	if c.BootstrapExpect > 0 && len(c.Join) > 0 {
-		return c, errors.New("cluster: BootstrapExpect and Join are exclusive")
-	}
-	if len(c.Peers) > 0 && (c.BootstrapExpect > 0 || len(c.Join) > 0) {
-		return c, errors.New("cluster: Peers cannot be combined with Join or BootstrapExpect")
-	}
-	return c, nil
+// Node is a running Raft member with its state machine. It composes the
+// parts below, each declared with its fields in its own file (the
+// Layout section of the package doc). Where the data goes on a write or
+// a read: docs/architecture.md.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	fsm    *fsm.FSM
+	raft   *raft.Raft
+	store  *logStores
+	logs   *sizedLog
+	stats  *nodeStats
+	mux    *Mux
+	stream *streamLayer
+	addr   string
+	// disk refuses writes while free space is under MinFreeDisk.
+	disk *diskGuard
+	// incarnation identifies this data dir (see NodeInfo.Incarnation).
+	incarnation string
+
+	// Cluster RPC on the Raft port: the pool of client connections to
+	// peers, the server for MuxForward connections, and the forwarder of
+	// follower writes (forward.go).
+	pool *rpcPool
+	rpc  *rpcServer
+	fwd  *forwarder
+
+	lifecycle   // node.go: Close, spawn, Failed
+	proposer    // propose.go: queue, late packing, completer
+	readIndex   // read.go: term barrier, leadership verification
+	leaderWatch // leader.go: leader changes
+	membership  // membership.go: follower progress, member metadata
+	waitNudge   // wait.go: WAIT's commit nudge
 }
 
-func setDefault[T int | time.Duration](v *T, def T) {
-	if *v <= 0 {
-		*v = def
+// lifecycle is the node's start and stop state.
+type lifecycle struct {
+	// ctx is cancelled when Close starts; dead is closed when it ends.
+	ctx    context.Context
+	cancel context.CancelFunc
+	dead   chan struct{}
+
+	// goMu guards spawning background goroutines against Close's Wait.
+	goMu     sync.Mutex
+	goClosed bool
+	wg       sync.WaitGroup
+
+	// failed is closed, with failErr set, when the node can no longer be
+	// a member (Failed).
+	failOnce sync.Once
+	failed   chan struct{}
+	failErr  error
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Incarnation is the random identity of this node's data dir, made when
+// the dir was first used.
+func (n *Node) Incarnation() string { return n.incarnation }
+
+// Info is what this node sends when it joins a cluster.
+func (n *Node) Info() NodeInfo {
+	return NodeInfo{ID: n.cfg.NodeID, RaftAddr: n.addr, ClientAddr: n.ClientAddr(), Incarnation: n.incarnation}
+}
+
+// ClientAddr is the client address this node advertises.
+func (n *Node) ClientAddr() string {
+	if p := n.clientAddr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// SetClientAddr changes the advertised client address, e.g. once the
+// client listener is bound when Config.ClientAddr could not be known in
+// advance (port 0). The replicated metadata follows shortly.
+func (n *Node) SetClientAddr(addr string) {
+	n.clientAddr.Store(&addr)
+	select {
+	case n.metaPoke <- struct{}{}:
+	default:
 	}
 }
 
-// raftConfig maps our Config onto raft's, leaving raft's defaults where
-// ours are unset.
-func (c Config) raftConfig(logger hclog.Logger) *raft.Config {
-	rc := raft.DefaultConfig()
-	rc.LocalID = raft.ServerID(c.NodeID)
-	rc.Logger = logger
-	rc.MaxAppendEntries = c.MaxAppendEntries
-	// Our proposer already batches and caps what is in flight; an
-	// unbuffered applyCh lets raft's back-pressure reach it, so commands
-	// accumulate into bigger entries while a disk write is running.
-	rc.BatchApplyCh = false
-	rc.NoLegacyTelemetry = true
-	if c.SnapshotThreshold > 0 {
-		rc.SnapshotThreshold = c.SnapshotThreshold
+// FSM returns the node's state machine, for reads.
+func (n *Node) FSM() *fsm.FSM { return n.fsm }
+
+// RaftAddr is the address this node advertises for Raft traffic.
+func (n *Node) RaftAddr() string { return n.addr }
+
+// ReadBarrierStale is the barrier of a stale read (READONLY): none. The
+// local state may lag the leader by the replication delay, and on a
+// partitioned node by much more; it never goes backwards. It only fails
+// once the node is closed.
+func (n *Node) ReadBarrierStale() error {
+	if n.ctx.Err() != nil {
+		return ErrClosed
 	}
-	if c.SnapshotInterval > 0 {
-		rc.SnapshotInterval = c.SnapshotInterval
-	}
-	if c.TrailingLogs > 0 {
-		rc.TrailingLogs = c.TrailingLogs
-	}
-	if c.HeartbeatTimeout > 0 {
-		rc.HeartbeatTimeout = c.HeartbeatTimeout
-	}
-	if c.ElectionTimeout > 0 {
-		rc.ElectionTimeout = c.ElectionTimeout
-	}
-	if c.LeaderLeaseTimeout > 0 {
-		rc.LeaderLeaseTimeout = c.LeaderLeaseTimeout
-	}
-	if c.CommitTimeout > 0 {
-		rc.CommitTimeout = c.CommitTimeout
-	}
-	// Keep raft's invariants when only some timeouts are set: the
-	// election timeout may not undercut the heartbeat timeout, the lease
-	// may not exceed it. A timeout that was set wins over a default.
-	if c.HeartbeatTimeout <= 0 {
-		rc.HeartbeatTimeout = min(rc.HeartbeatTimeout, rc.ElectionTimeout)
-	}
-	if c.ElectionTimeout <= 0 {
-		rc.ElectionTimeout = max(rc.ElectionTimeout, rc.HeartbeatTimeout)
-	}
-	if c.LeaderLeaseTimeout <= 0 {
-		rc.LeaderLeaseTimeout = min(rc.LeaderLeaseTimeout, rc.HeartbeatTimeout)
-	}
-	return rc
+	return nil
+}
+
+// Digest is a hash (40 hex digits) of the whole replicated state, equal
+// on replicas that applied the same log prefix; all zeros for an empty
+// keyspace, like Redis's DEBUG DIGEST. O(data): for debugging and tests.
+func (n *Node) Digest() (string, error) { return n.fsm.Digest() }
+
+// DigestKeys hashes each key's value in database db (DEBUG DIGEST-VALUE):
+// 40 hex digits, all zeros for a missing key. O(data).
+func (n *Node) DigestKeys(db int, keys []string) ([]string, error) {
+	return n.fsm.DigestKeys(db, keys)
+}
+
+// IsLeader reports whether this node currently believes it is the leader.
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+
+// Snapshot asks raft for a snapshot now (and so for log truncation down
+// to TrailingLogs) and waits for it.
+func (n *Node) Snapshot(ctx context.Context) error {
+	return waitFuture(ctx, n.raft.Snapshot())
 }
 
 // Open starts a node. An existing data dir resumes its cluster. A fresh
@@ -290,21 +304,27 @@ func Open(cfg Config) (n *Node, err error) {
 		mux:         mux,
 		stream:      stream,
 		addr:        string(trans.LocalAddr()),
-		queue:       make(chan qitem, cfg.QueueSize),
-		progress:    map[string]progress{},
-		ctrl:        make(chan *ctrlReq),
-		inflight:    make(chan inflight, cfg.MaxInflight),
-		slots:       make(chan struct{}, cfg.MaxInflight),
-		gate:        gate,
-		stopPropose: make(chan struct{}),
-		completed:   make(chan struct{}),
-		ctx:         ctx,
-		cancel:      cancel,
-		dead:        make(chan struct{}),
-		leaderCh:    make(chan struct{}),
 		incarnation: incarnation,
-		metaPoke:    make(chan struct{}, 1),
-		failed:      make(chan struct{}),
+		lifecycle: lifecycle{
+			ctx:    ctx,
+			cancel: cancel,
+			dead:   make(chan struct{}),
+			failed: make(chan struct{}),
+		},
+		proposer: proposer{
+			queue:       make(chan qitem, cfg.QueueSize),
+			ctrl:        make(chan *ctrlReq),
+			inflight:    make(chan inflight, cfg.MaxInflight),
+			slots:       make(chan struct{}, cfg.MaxInflight),
+			gate:        gate,
+			stopPropose: make(chan struct{}),
+			completed:   make(chan struct{}),
+		},
+		leaderWatch: leaderWatch{leaderCh: make(chan struct{})},
+		membership: membership{
+			progress: map[string]progress{},
+			metaPoke: make(chan struct{}, 1),
+		},
 	}
 	n.disk = newDiskGuard(cfg.DataDir, cfg.MinFreeDisk, log)
 	gate.seal = n.seal
@@ -411,18 +431,26 @@ func waitUntil(ch <-chan struct{}, deadline time.Time) bool {
 
 // spawn runs fn in a goroutine that Close waits for; after Close it does
 // nothing and returns false.
-func (n *Node) spawn(fn func()) bool {
-	n.goMu.Lock()
-	defer n.goMu.Unlock()
-	if n.goClosed {
+func (l *lifecycle) spawn(fn func()) bool {
+	l.goMu.Lock()
+	defer l.goMu.Unlock()
+	if l.goClosed {
 		return false
 	}
-	n.wg.Add(1)
+	l.wg.Add(1)
 	go func() {
-		defer n.wg.Done()
+		defer l.wg.Done()
 		fn()
 	}()
 	return true
+}
+
+// stopSpawning makes every later spawn fail, so that wg.Wait cannot miss
+// a goroutine started after it.
+func (l *lifecycle) stopSpawning() {
+	l.goMu.Lock()
+	l.goClosed = true
+	l.goMu.Unlock()
 }
 
 // Close shuts the node down, waiting for in-flight writes to finish or fail.
@@ -434,13 +462,9 @@ func (n *Node) Close() error {
 }
 
 func (n *Node) close() error {
-	n.proposeMu.Lock()
-	n.closed = true
-	n.proposeMu.Unlock()
+	n.refuse()
 	n.cancel()
-	n.goMu.Lock()
-	n.goClosed = true
-	n.goMu.Unlock()
+	n.stopSpawning()
 	close(n.stopPropose)
 
 	// Let raft (and the leader, for forwarded writes) finish what was

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -16,6 +17,76 @@ import (
 // hands each drained batch to the forwarder (forward.go). A completer
 // goroutine waits on the futures in log order and hands each command its
 // reply. Why it is built this way: "Group commit" in doc.go.
+
+// Pending is a proposed write whose reply is not yet known.
+type Pending struct {
+	node *Node
+	cmd  fsm.Command
+	size int
+
+	// start is when Propose queued it, for the commit latency histogram.
+	start time.Time
+
+	done  chan struct{}
+	reply fsm.Reply
+	err   error
+}
+
+// Wait returns the command's reply (its encoding and outcome) once it is
+// applied, or an error if it could not be committed (no leader, shutdown,
+// ctx done). Errors wrap ErrNotLeader (not appended, safe to retry),
+// ErrUnknownOutcome (may have been committed) or ErrClosed. Wait never
+// blocks past Close.
+func (p *Pending) Wait(ctx context.Context) (fsm.Reply, error) {
+	select {
+	case <-p.done:
+		return p.reply, p.err
+	default:
+	}
+	select {
+	case <-p.done:
+		return p.reply, p.err
+	case <-ctx.Done():
+		return fsm.Reply{}, wrapUnknown(ctx.Err())
+	case <-p.node.dead:
+		select {
+		case <-p.done:
+			return p.reply, p.err
+		default:
+			return fsm.Reply{}, wrapUnknown(ErrClosed)
+		}
+	}
+}
+
+// fail ends p without a reply.
+func (p *Pending) fail(err error) { p.finish(fsm.Reply{}, err) }
+
+func (p *Pending) finish(reply fsm.Reply, err error) {
+	if err == nil && !p.start.IsZero() {
+		p.node.stats.commit.observeSince(p.start)
+	}
+	p.reply, p.err = reply, err
+	close(p.done)
+}
+
+// proposer is the write path's state: the queue Propose feeds, the
+// entries handed to raft and not yet applied, and the gate that packs a
+// placeholder entry as raft writes it.
+type proposer struct {
+	// proposeMu orders Propose against Close: Propose holds it shared
+	// while enqueueing, Close takes it exclusively to set closed, after
+	// which nothing new can reach the queue.
+	proposeMu sync.RWMutex
+	closed    bool
+
+	queue       chan qitem
+	ctrl        chan *ctrlReq
+	inflight    chan inflight
+	slots       chan struct{} // one per entry handed to raft, not yet resolved
+	gate        *storeGate    // packs command entries as the leader writes them
+	stopPropose chan struct{}
+	completed   chan struct{} // closed when the completer has exited
+}
 
 // inflight is one entry handed to raft: a command batch or a control entry.
 type inflight struct {
@@ -98,16 +169,24 @@ func (n *Node) Propose(cmd fsm.Command) *Pending {
 }
 
 // enqueue hands it to the proposer, or fails with ErrClosed after Close.
-func (n *Node) enqueue(it qitem) error {
-	n.proposeMu.RLock()
-	defer n.proposeMu.RUnlock()
-	if n.closed {
+func (p *proposer) enqueue(it qitem) error {
+	p.proposeMu.RLock()
+	defer p.proposeMu.RUnlock()
+	if p.closed {
 		return ErrClosed
 	}
 	// The proposer drains the queue until Close has set closed, which
 	// needs this lock released, so blocking here cannot deadlock.
-	n.queue <- it
+	p.queue <- it
 	return nil
+}
+
+// refuse makes every later enqueue fail with ErrClosed; once it returns,
+// nothing new can reach the queue.
+func (p *proposer) refuse() {
+	p.proposeMu.Lock()
+	p.closed = true
+	p.proposeMu.Unlock()
 }
 
 // control proposes a non-command entry and waits until it is applied. It

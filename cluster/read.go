@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -25,6 +27,21 @@ import (
 // After step 1 every index in the log of this term is one the FSM sees
 // (command batches, expiry, noop, configuration), so the wait in step 2
 // ends as soon as the entry at commit has been applied.
+
+// readIndex is the linearizable read path's state: the term whose
+// barrier is applied, the barrier being run, and the leadership
+// confirmation rounds (verifyLeader).
+type readIndex struct {
+	readyTerm atomic.Uint64 // term whose read barrier has been applied
+	barrierMu sync.Mutex
+	barrier   *termBarrier
+
+	// verifyMu guards the running leadership confirmation round and the
+	// one queued behind it (see verifyLeader).
+	verifyMu   sync.Mutex
+	verifyCur  *verifyRound
+	verifyNext *verifyRound
+}
 
 // termBarrier is the (shared) read barrier of one term.
 type termBarrier struct {

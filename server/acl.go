@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
-	"github.com/raftstream/raftstream/fsm"
 	"github.com/raftstream/raftstream/internal/redisutil"
 )
 
@@ -555,7 +555,7 @@ func cmdACLSetUser(x *call) {
 		}
 		argv = append(argv, op)
 	}
-	x.write = &fsm.Command{Argv: argv}
+	x.write = &cluster.Command{Argv: argv}
 }
 
 // describeArgs returns SETUSER ops that recreate u from scratch.
@@ -572,7 +572,7 @@ func cmdACLDelUser(x *call) {
 		x.w.WriteError(msg)
 		return
 	}
-	x.write = &fsm.Command{Argv: x.argv}
+	x.write = &cluster.Command{Argv: x.argv}
 }
 
 // users returns every user this node knows, sorted: the replicated ones

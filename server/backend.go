@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
-	"github.com/raftstream/raftstream/fsm"
 )
 
 // backend is what the server needs from the Raft node. *cluster.Node
@@ -17,7 +14,7 @@ import (
 // failure paths (lost leadership, timeouts) deterministically.
 type backend interface {
 	// Propose queues a write without waiting (group commit).
-	Propose(cmd fsm.Command) pendingWrite
+	Propose(cmd cluster.Command) pendingWrite
 	// ReadBarrier returns once local state reflects every write committed
 	// before the call.
 	ReadBarrier(ctx context.Context) error
@@ -29,16 +26,16 @@ type backend interface {
 
 // pendingWrite is a proposed write whose reply is not known yet.
 type pendingWrite interface {
-	Wait(ctx context.Context) (fsm.Reply, error)
+	Wait(ctx context.Context) (cluster.Reply, error)
 }
 
 // nodeBackend adapts *cluster.Node.
 type nodeBackend struct{ n *cluster.Node }
 
-func (b nodeBackend) Propose(cmd fsm.Command) pendingWrite  { return b.n.Propose(cmd) }
-func (b nodeBackend) ReadBarrier(ctx context.Context) error { return b.n.ReadBarrier(ctx) }
-func (b nodeBackend) Read(fn func(st *engine.State))        { b.n.FSM().Read(fn) }
-func (b nodeBackend) Status() cluster.Status                { return b.n.Status() }
+func (b nodeBackend) Propose(cmd cluster.Command) pendingWrite { return b.n.Propose(cmd) }
+func (b nodeBackend) ReadBarrier(ctx context.Context) error    { return b.n.ReadBarrier(ctx) }
+func (b nodeBackend) Read(fn func(st *engine.State))           { b.n.FSM().Read(fn) }
+func (b nodeBackend) Status() cluster.Status                   { return b.n.Status() }
 
 // adminBackend is the part of the node behind RAFT, DEBUG DIGEST and
 // READONLY. It is separate from backend so that test fakes which only
@@ -104,7 +101,7 @@ func writeError(err error, st cluster.Status) string {
 		return errNoLeader
 	case errors.Is(err, cluster.ErrTooLarge):
 		return fmt.Sprintf("ERR the command is too large for a Raft log entry (at most %d bytes of arguments); it was not applied", cluster.MaxCommandBytes)
-	case errors.Is(err, raft.ErrLeadershipTransferInProgress):
+	case errors.Is(err, cluster.ErrLeadershipTransfer):
 		return "TRYAGAIN Raft leadership is being transferred; the command was not applied"
 	case errors.Is(err, cluster.ErrNotLeader):
 		return "TRYAGAIN " + leaderHint(st) + "; the command was not applied"
@@ -112,7 +109,7 @@ func writeError(err error, st cluster.Status) string {
 		return "ERR the Raft node is shutting down; the command was not applied"
 	case errors.Is(err, cluster.ErrClosed):
 		return "ERR the Raft node shut down before the write was confirmed; it may or may not have been applied"
-	case errors.Is(err, raft.ErrLeadershipLost):
+	case errors.Is(err, cluster.ErrLeadershipLost):
 		return "ERR the write's outcome is unknown: Raft leadership was lost before the commit was confirmed; it may or may not have been applied"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return "ERR the write's outcome is unknown: no commit confirmation within the command timeout; it may or may not have been applied"

@@ -7,9 +7,9 @@ import (
 
 	"github.com/tidwall/redcon"
 
+	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/engine/resp"
-	"github.com/raftstream/raftstream/fsm"
 )
 
 const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
@@ -207,12 +207,12 @@ func (bl *blocked) attempt(first bool) (reply []byte, claimAt int64) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), bl.s.cfg.CommandTimeout)
 	defer cancel()
-	p := bl.s.be.Propose(fsm.Command{DB: uint8(bl.db), Proto: uint8(bl.proto), Argv: bl.argv})
+	p := bl.s.be.Propose(cluster.Command{DB: uint8(bl.db), Proto: uint8(bl.proto), Argv: bl.argv})
 	res, err := p.Wait(ctx)
 	if err != nil {
 		return errorBytes(writeError(err, bl.s.be.Status())), 0
 	}
-	if res.Outcome == fsm.OutcomeNull {
+	if res.Outcome == cluster.OutcomeNull {
 		return nil, claimAt // another consumer was faster
 	}
 	return res.RESP, 0
@@ -223,7 +223,7 @@ func (bl *blocked) attempt(first bool) (reply []byte, claimAt int64) {
 // streams' last IDs, under the same read lock.
 func (bl *blocked) attemptXRead(first bool) []byte {
 	scratch := bl.cl.writer()
-	w := &fsm.ReplyWriter{Writer: resp.Writer{Version: bl.proto, Buf: scratch.Buf}}
+	w := &cluster.ReplyWriter{Writer: resp.Writer{Version: bl.proto, Buf: scratch.Buf}}
 	w.Begin()
 	defer func() { scratch.Buf = w.Buf[:0] }() // keep the grown buffer
 	bl.s.be.Read(func(st *engine.State) {
@@ -234,14 +234,14 @@ func (bl *blocked) attemptXRead(first bool) []byte {
 		ctx := &engine.Ctx{DB: bl.db, Now: now, W: w}
 		if first {
 			st.Exec(ctx, bl.argv)
-			if w.Outcome() == fsm.OutcomeNull {
+			if w.Outcome() == cluster.OutcomeNull {
 				st.ResolveXRead(ctx, &bl.b.xread)
 			}
 			return
 		}
 		st.XRead(ctx, &bl.b.xread)
 	})
-	if w.Outcome() == fsm.OutcomeNull {
+	if w.Outcome() == cluster.OutcomeNull {
 		return nil
 	}
 	return bytes.Clone(w.Buf)

@@ -18,7 +18,7 @@ import (
 // are atomics or guarded by mu.
 type client struct {
 	// room is the spare buffer around the big argument of the command
-	// being executed, for its proposal (fsm.Command.Room); nil otherwise.
+	// being executed, for its proposal (cluster.Command.Room); nil otherwise.
 	room []byte
 
 	id      uint64

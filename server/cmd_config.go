@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
-	"github.com/raftstream/raftstream/fsm"
 	"github.com/raftstream/raftstream/internal/redisconf"
 	"github.com/raftstream/raftstream/internal/redisutil"
 )
@@ -321,11 +321,11 @@ func cmdConfigSet(x *call) {
 		x.w.WriteError("ERR CONFIG SET requirepass changes the replicated default user and cannot be combined with replicated stream settings; set them in separate calls")
 		return
 	case seen["requirepass"]:
-		x.write = &fsm.Command{Argv: x.s.requirePassSetUser(requirePassValue(args))}
+		x.write = &cluster.Command{Argv: x.s.requirePassSetUser(requirePassValue(args))}
 	case len(replicated) > 0:
 		// Values are checked by the engine (checkWrite) before the
 		// settings are proposed.
-		x.write = &fsm.Command{Kind: fsm.KindConfigSet, Config: replicated}
+		x.write = &cluster.Command{Kind: cluster.KindConfigSet, Config: replicated}
 	}
 	if x.write != nil {
 		x.onCommit = func(ok bool) {

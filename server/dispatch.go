@@ -7,9 +7,9 @@ import (
 
 	"github.com/tidwall/redcon"
 
+	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/engine/resp"
-	"github.com/raftstream/raftstream/fsm"
 )
 
 // call is one server command being executed.
@@ -26,7 +26,7 @@ type call struct {
 	// write, if set instead of a reply, is what to commit through the log
 	// (its DB and Proto are the client's); the reply is the commit's.
 	// onCommit then learns the outcome.
-	write    *fsm.Command
+	write    *cluster.Command
 	onCommit func(ok bool)
 	// inTxn: the command runs inside EXEC, where nothing may block.
 	inTxn bool
@@ -166,7 +166,7 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 	case cmd.run != nil:
 		return s.runServerCommand(conn, cl, cmd, argv, start)
 	case cmd.write:
-		s.proposeWrite(conn, cl, cmd, fsm.Command{Argv: argv}, argv, start, nil)
+		s.proposeWrite(conn, cl, cmd, cluster.Command{Argv: argv}, argv, start, nil)
 	default:
 		s.runRead(conn, cl, cmd, argv, start)
 	}
@@ -182,7 +182,7 @@ func (s *Server) runServerCommand(conn redcon.Conn, cl *client, cmd *command, ar
 	cmd.run(x)
 	if x.write != nil {
 		slow := x.write.Argv // what the log gets, for an ACL SETUSER
-		if x.write.Kind != fsm.KindArgv {
+		if x.write.Kind != cluster.KindArgv {
 			slow = argv
 		}
 		s.proposeWrite(conn, cl, cmd, *x.write, slow, start, x.onCommit)
@@ -198,7 +198,7 @@ func (s *Server) runServerCommand(conn redcon.Conn, cl *client, cmd *command, ar
 // proposeWrite checks a write's syntax and proposes it without waiting;
 // its reply slot is filled when the batch is drained. slow is the argv
 // SLOWLOG shows.
-func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, c fsm.Command, slow [][]byte, start time.Time, onCommit func(bool)) {
+func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, c cluster.Command, slow [][]byte, start time.Time, onCommit func(bool)) {
 	if msg := checkWrite(&c); msg != "" {
 		s.emit(conn, cl, cmd, slow, start, errorBytes(msg))
 		if onCommit != nil {
@@ -209,7 +209,7 @@ func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, c fsm.
 	cl.mu.Lock()
 	db, proto, idem := cl.db, cl.proto, cl.idem
 	cl.mu.Unlock()
-	if idem && c.Kind == fsm.KindArgv {
+	if idem && c.Kind == cluster.KindArgv {
 		// The log gets the IDMP form; the slot (SLOWLOG) keeps what
 		// the client sent.
 		c.Argv = s.autoIdempotent(cl, c.Argv)
@@ -228,11 +228,11 @@ func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, c fsm.
 // never holds one the state machine would refuse for its syntax: the
 // error reply's text, or "". A transaction's queued commands are not
 // checked: as in Redis, one that fails gets its error in EXEC's reply.
-func checkWrite(c *fsm.Command) string {
+func checkWrite(c *cluster.Command) string {
 	switch c.Kind {
-	case fsm.KindConfigSet:
+	case cluster.KindConfigSet:
 		return engine.CheckConfigSet(c.Config)
-	case fsm.KindTxn:
+	case cluster.KindTxn:
 		return ""
 	}
 	return engine.Check(c.Argv)
@@ -335,7 +335,7 @@ func (s *Server) drain(conn redcon.Conn, cl *client) {
 		s.slowlog.observe(cl, sl.cmd, sl.argv, d)
 		s.write(cl, reply)
 		if sl.onCommit != nil {
-			sl.onCommit(err == nil && res.Outcome != fsm.OutcomeError)
+			sl.onCommit(err == nil && res.Outcome != cluster.OutcomeError)
 		}
 	}
 	clear(cl.pending)

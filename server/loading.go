@@ -10,7 +10,6 @@ import (
 
 	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
-	"github.com/raftstream/raftstream/fsm"
 )
 
 // loadingReply is Redis's reply to commands that need the dataset while
@@ -59,9 +58,9 @@ type lateBackend struct{ nb atomic.Pointer[nodeBackend] }
 
 type failedWrite struct{ err error }
 
-func (w failedWrite) Wait(context.Context) (fsm.Reply, error) { return fsm.Reply{}, w.err }
+func (w failedWrite) Wait(context.Context) (cluster.Reply, error) { return cluster.Reply{}, w.err }
 
-func (b *lateBackend) Propose(cmd fsm.Command) pendingWrite {
+func (b *lateBackend) Propose(cmd cluster.Command) pendingWrite {
 	if n := b.nb.Load(); n != nil {
 		return n.Propose(cmd)
 	}

@@ -5,13 +5,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/raftstream/raftstream/cluster"
 	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/engine/resp"
-	"github.com/raftstream/raftstream/fsm"
 )
 
 // MULTI/EXEC: the connection queues commands after MULTI (replying
-// +QUEUED) and EXEC proposes them as one transaction (fsm.KindTxn) in a
+// +QUEUED) and EXEC proposes them as one transaction (cluster.KindTxn) in a
 // log entry, which the state machine applies atomically and in order;
 // its reply is the array of the commands' replies. Reads are queued too
 // and run inside the entry, so they see the transaction's writes, exactly
@@ -148,8 +148,8 @@ func txnExec(x *call) {
 }
 
 // command is the log's transaction of cmds under tx's watches.
-func (tx *txState) command(cmds [][][]byte) *fsm.Command {
-	return &fsm.Command{Kind: fsm.KindTxn, Txn: &fsm.Txn{Watches: tx.watches, Cmds: cmds}}
+func (tx *txState) command(cmds [][][]byte) *cluster.Command {
+	return &cluster.Command{Kind: cluster.KindTxn, Txn: &cluster.Txn{Watches: tx.watches, Cmds: cmds}}
 }
 
 // execMixed runs a transaction holding server commands or SELECT: the
@@ -166,7 +166,7 @@ func (s *Server) execMixed(x *call, tx *txState) {
 	var elems [][]byte
 	if len(logged) > 0 || len(tx.watches) > 0 {
 		reply := s.commitNow(x.cl, tx.command(logged))
-		if reply.Outcome != fsm.OutcomeValue {
+		if reply.Outcome != cluster.OutcomeValue {
 			x.w.Buf = append(x.w.Buf, reply.RESP...) // WATCH abort, or not committed
 			return
 		}
@@ -186,7 +186,7 @@ func (s *Server) execMixed(x *call, tx *txState) {
 				reply := s.commitNow(x.cl, y.write)
 				y.w.Buf = reply.RESP
 				if y.onCommit != nil {
-					y.onCommit(reply.Outcome != fsm.OutcomeError)
+					y.onCommit(reply.Outcome != cluster.OutcomeError)
 				}
 			}
 			x.w.Buf = append(x.w.Buf, y.w.Buf...)
@@ -204,9 +204,9 @@ func (s *Server) execMixed(x *call, tx *txState) {
 
 // commitNow proposes c in the client's database and protocol and waits
 // for its reply (an error reply if it was not committed).
-func (s *Server) commitNow(cl *client, c *fsm.Command) fsm.Reply {
+func (s *Server) commitNow(cl *client, c *cluster.Command) cluster.Reply {
 	if msg := checkWrite(c); msg != "" {
-		return fsm.Reply{RESP: errorBytes(msg), Outcome: fsm.OutcomeError}
+		return cluster.Reply{RESP: errorBytes(msg), Outcome: cluster.OutcomeError}
 	}
 	cl.mu.Lock()
 	c.DB, c.Proto = uint8(cl.db), uint8(cl.proto)
@@ -215,7 +215,7 @@ func (s *Server) commitNow(cl *client, c *fsm.Command) fsm.Reply {
 	defer cancel()
 	reply, err := s.be.Propose(*c).Wait(ctx)
 	if err != nil {
-		return fsm.Reply{RESP: errorBytes(writeError(err, s.be.Status())), Outcome: fsm.OutcomeError}
+		return cluster.Reply{RESP: errorBytes(writeError(err, s.be.Status())), Outcome: cluster.OutcomeError}
 	}
 	return reply
 }

@@ -179,7 +179,7 @@ const (
 
 // takeBig returns argv, a request as redcon parsed it from this scanner's
 // output, with the stashed big arguments back in place of their tokens,
-// and the room around the largest of them (fsm.Command.Room; nil if none).
+// and the room around the largest of them (cluster.Command.Room; nil if none).
 // A request with big arguments gets a new argv: redcon keeps the one it
 // parsed until the connection's next read, which would pin the arguments
 // while the client is idle.
@@ -323,7 +323,7 @@ func (sc *scanner) scanBulkHeader(in []byte, out *[]byte) (int, error) {
 		// large allocation's pages take memory only as the payload fills
 		// them, and client-query-buffer-limit bounds the size.
 		// With room on both sides, so the proposer can build the log
-		// entry around the argument instead of copying it (fsm.Command.Room).
+		// entry around the argument instead of copying it (cluster.Command.Room).
 		sc.big = make([]byte, bigRoomBefore, bigRoomBefore+size+bigRoomAfter)
 		if err := sc.grow(int64(len(*out) - start - len(sc.token))); err != nil {
 			return cr + 2, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -11,11 +12,19 @@ import (
 	"github.com/raftstream/raftstream/fsm"
 )
 
-// replicatedPoll is the pause between two rounds of status requests in
+// WAIT and WAITAOF (server/cmd_wait.go): how far acknowledged writes have
+// spread, from the quorum bound and the members' applied indexes.
+
+// durablePoll is the pause between two rounds of status requests in
 // WaitDurable: about one replication round trip, which is how soon
 // followers apply an entry once the leader's nudge tells them it is
 // committed.
-const replicatedPoll = 5 * time.Millisecond
+const durablePoll = 5 * time.Millisecond
+
+// waitNudge is WAIT's state.
+type waitNudge struct {
+	nudging atomic.Bool // a WAIT's commit nudge is in flight (nudgeCommit)
+}
 
 // Durability is how far the writes acknowledged before a WaitDurable
 // call have spread.
@@ -57,7 +66,7 @@ func (n *Node) WaitDurable(ctx context.Context, wantLocal bool, wantReplicas int
 	}
 	target := n.fsm.AppliedIndex()
 	d.Local = true
-	t := time.NewTimer(replicatedPoll)
+	t := time.NewTimer(durablePoll)
 	defer t.Stop()
 	for {
 		// The configuration is read each round: members may come and go
@@ -78,7 +87,7 @@ func (n *Node) WaitDurable(ctx context.Context, wantLocal bool, wantReplicas int
 			return d
 		}
 		// Alone, only a new member could change the answer: look rarely.
-		t.Reset(replicatedPoll)
+		t.Reset(durablePoll)
 		if len(others) == 0 {
 			t.Reset(time.Second)
 		}
