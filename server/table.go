@@ -8,7 +8,7 @@ import (
 )
 
 // command is one routable command or subcommand: either executed here
-// (run is set) or by the engine (spec is set). The metadata feeds COMMAND
+// (run is set) or by the engine (eng is set). The metadata feeds COMMAND
 // INFO/DOCS/LIST in Redis 7 reply shapes.
 type command struct {
 	name     string // lower case full name, e.g. "client|list"
@@ -44,8 +44,11 @@ type command struct {
 	// before running this server command, so it sees them.
 	readsState bool
 
-	// spec is set for engine commands; write says they go through the log.
-	spec  *engine.Spec
+	// eng is the engine's registry entry of an engine command, resolved
+	// with the name: writes are checked (eng.Check) and reads run
+	// (State.Run) through it without a second lookup. write says the
+	// command goes through the log.
+	eng   *engine.Command
 	write bool
 
 	stat cmdStat
@@ -114,7 +117,7 @@ func (t *commandTable) all(fn func(c *command)) {
 // the per-command statistics, so each Server has its own).
 func (s *Server) table() *commandTable {
 	s.tableOnce.Do(func() {
-		s.tab = buildTable(append(append(serverCommands(), clusterCommands()...), aclCommands()...), engine.Specs())
+		s.tab = buildTable(append(append(serverCommands(), clusterCommands()...), aclCommands()...), engine.Commands())
 	})
 	return s.tab
 }
@@ -122,7 +125,7 @@ func (s *Server) table() *commandTable {
 // buildTable merges the server's own commands with the engine's. A server
 // command wins a name clash: connection and server commands are handled
 // here even if the engine lists them.
-func buildTable(server []*command, specs []*engine.Spec) *commandTable {
+func buildTable(server []*command, engineCmds []*engine.Command) *commandTable {
 	t := &commandTable{byName: make(map[string]*command)}
 	add := func(c *command) {
 		if _, dup := t.byName[c.name]; dup {
@@ -142,8 +145,8 @@ func buildTable(server []*command, specs []*engine.Spec) *commandTable {
 	for _, c := range server {
 		add(c)
 	}
-	for _, sp := range specs {
-		add(fromSpec(sp))
+	for _, ec := range engineCmds {
+		add(fromEngine(ec))
 	}
 	slices.SortFunc(t.sorted, func(a, b *command) int { return strings.Compare(a.name, b.name) })
 	return t
@@ -160,9 +163,10 @@ var keywordKeys = map[string]struct {
 	"xreadgroup": {"STREAMS", 4},
 }
 
-// fromSpec converts an engine spec to a routable command, deriving the
-// Redis 7 metadata the spec does not carry (ACL categories, key specs).
-func fromSpec(sp *engine.Spec) *command {
+// fromEngine converts an engine command to a routable one, deriving the
+// Redis 7 metadata its spec does not carry (ACL categories, key specs).
+func fromEngine(ec *engine.Command) *command {
+	sp := ec.Spec()
 	c := &command{
 		name:     strings.ToLower(sp.Name),
 		arity:    sp.Arity,
@@ -172,7 +176,7 @@ func fromSpec(sp *engine.Spec) *command {
 		group:    sp.Group,
 		since:    sp.Since,
 		summary:  sp.Summary,
-		spec:     sp,
+		eng:      ec,
 		write:    sp.Write,
 	}
 	for _, f := range sp.Flags {
@@ -184,8 +188,8 @@ func fromSpec(sp *engine.Spec) *command {
 		c.flags = append(c.flags, "movablekeys") // a keyword finds the extra keys, as Redis flags it
 	}
 	applyRedisMeta(c)
-	for _, sub := range sp.Subcommands {
-		sc := fromSpec(sub)
+	for _, sub := range ec.Subcommands() {
+		sc := fromEngine(sub)
 		if !strings.Contains(sc.name, "|") {
 			sc.name = c.name + "|" + sc.name
 		}
