@@ -501,15 +501,20 @@ func TestIDMPExpiry(t *testing.T) {
 
 func TestContainerSpecs(t *testing.T) {
 	for _, name := range []string{"xgroup", "xinfo"} {
-		sp := Lookup([]byte(name))
-		if sp == nil || len(sp.Subcommands) == 0 || sp.Write || len(sp.Flags) != 0 {
-			t.Fatalf("%s spec %+v", name, sp)
+		c := lookupCommand([]byte(name))
+		if c == nil || len(c.Subcommands()) == 0 || c.Spec().Write || len(c.Spec().Flags) != 0 {
+			t.Fatalf("%s command %+v", name, c)
 		}
-		for i, sub := range sp.Subcommands {
+		subs := c.Subcommands()
+		for i, sc := range subs {
+			sub := sc.Spec()
 			if !strings.HasPrefix(sub.Name, name+"|") || sub.Arity == 0 || sub.Summary == "" {
 				t.Errorf("%s: bad subcommand %+v", name, sub)
 			}
-			if i > 0 && sp.Subcommands[i-1].Name >= sub.Name {
+			if c.lookupSub([]byte(strings.ToUpper(sub.Name[len(name)+1:]))) != sc {
+				t.Errorf("%s: lookupSub does not find it", sub.Name)
+			}
+			if i > 0 && subs[i-1].Spec().Name >= sub.Name {
 				t.Errorf("%s: subcommands not sorted", name)
 			}
 			hasWrite := false

@@ -9,7 +9,7 @@ import (
 type Flag string
 
 // Spec describes one command or subcommand for routing, arity checks and
-// COMMAND INFO/DOCS.
+// COMMAND INFO/DOCS; a container's subcommands are its Command's.
 type Spec struct {
 	// Name is lower case; subcommands are "container|sub", e.g. "xgroup|create".
 	Name string
@@ -23,8 +23,6 @@ type Spec struct {
 	Write bool
 	// Group, Since and Summary feed COMMAND DOCS.
 	Group, Since, Summary string
-	// Subcommands of a container command (XGROUP, XINFO).
-	Subcommands []*Spec
 }
 
 // Command is one entry of the engine's command registry: a spec bound to
@@ -78,7 +76,7 @@ const (
 	flagStale       Flag = "stale"
 )
 
-// container builds a container command whose spec lists the subcommands.
+// container builds a container command over its subcommands.
 func container(spec *Spec, subs ...*Command) *Command {
 	c := &Command{spec: spec, subs: make(map[string]*Command, len(subs))}
 	for _, sub := range subs {
@@ -87,9 +85,6 @@ func container(spec *Spec, subs ...*Command) *Command {
 		c.sorted = append(c.sorted, sub)
 	}
 	sort.Slice(c.sorted, func(i, j int) bool { return c.sorted[i].spec.Name < c.sorted[j].spec.Name })
-	for _, sub := range c.sorted {
-		spec.Subcommands = append(spec.Subcommands, sub.spec)
-	}
 	return c
 }
 
@@ -367,24 +362,6 @@ var sortedCommands = func() []*Command {
 // Commands returns every top-level command the engine executes, sorted by
 // name. The commands are shared: callers must not modify them.
 func Commands() []*Command { return slices.Clone(sortedCommands) }
-
-// Specs returns the specs of every command the engine executes, sorted by
-// name. The specs are shared: callers must not modify them.
-func Specs() []*Spec {
-	out := make([]*Spec, len(sortedCommands))
-	for i, c := range sortedCommands {
-		out[i] = c.spec
-	}
-	return out
-}
-
-// Lookup returns the spec for a command name (any case), or nil.
-func Lookup(name []byte) *Spec {
-	if c := lookupCommand(name); c != nil {
-		return c.spec
-	}
-	return nil
-}
 
 // lookupCommand finds a command by name in any case without allocating.
 func lookupCommand(name []byte) *Command {
