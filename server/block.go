@@ -31,6 +31,9 @@ type blockSpec struct {
 // for any other command, a read without BLOCK, or a malformed one: those
 // run the ordinary way, which also produces the errors.
 func blockingForm(cmd *command, argv [][]byte) (b blockSpec, ok bool) {
+	if (cmd.name != "xread" && cmd.name != "xreadgroup") || !mayBlock(argv) {
+		return b, false // parsed once, by the ordinary path
+	}
 	switch cmd.name {
 	case "xread":
 		a, err := engine.ParseXRead(argv)
@@ -52,6 +55,19 @@ func blockingForm(cmd *command, argv [][]byte) (b blockSpec, ok bool) {
 		return b, false
 	}
 	return b, true
+}
+
+// mayBlock reports whether an argument could be the BLOCK option: one
+// starting with "block" in any case, which every form the parser accepts
+// does (it compares up to a NUL, as Redis does). It spares a read without
+// BLOCK a parse here before the one that runs it.
+func mayBlock(argv [][]byte) bool {
+	for _, arg := range argv[1:] {
+		if len(arg) >= 5 && bytes.EqualFold(arg[:5], []byte("block")) {
+			return true
+		}
+	}
+	return false
 }
 
 func keyStrings(keys [][]byte) []string {
