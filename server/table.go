@@ -152,17 +152,6 @@ func buildTable(server []*command, engineCmds []*engine.Command) *commandTable {
 	return t
 }
 
-// keywordKeys are the engine commands whose keys follow a keyword rather
-// than sit at fixed positions (Redis's key specs for them, as COMMAND INFO
-// on Redis 7 shows): the keyword and where the search for it starts.
-var keywordKeys = map[string]struct {
-	keyword   string
-	startFrom int
-}{
-	"xread":      {"STREAMS", 1},
-	"xreadgroup": {"STREAMS", 4},
-}
-
 // fromEngine converts an engine command to a routable one, deriving the
 // Redis 7 metadata its spec does not carry (ACL categories, key specs).
 func fromEngine(ec *engine.Command) *command {
@@ -235,15 +224,14 @@ func aclCategories(c *command) []string {
 	return acl
 }
 
-// deriveKeySpecs builds key specs from the legacy first/last/step triple,
-// or from keywordKeys.
+// deriveKeySpecs builds key specs from the legacy first/last/step triple.
+// The commands whose keys follow a keyword (XREAD, XREADGROUP: STREAMS)
+// take theirs from the reference's metadata (applyRedisMeta), as every
+// command Redis knows does.
 func deriveKeySpecs(c *command) []keySpec {
 	flags := []string{"RO", "access"}
 	if c.write {
 		flags = []string{"RW", "update"}
-	}
-	if kw, ok := keywordKeys[c.name]; ok {
-		return []keySpec{{flags: flags, keyword: kw.keyword, index: kw.startFrom, lastKey: -1, keyStep: 1, limit: 2, hasSearch: true}}
 	}
 	if c.firstKey <= 0 {
 		return nil
