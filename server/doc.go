@@ -25,7 +25,8 @@
 // cmd_sentinel.go). The server itself implements connection and
 // introspection commands (PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET,
 // CLIENT, INFO, COMMAND, CONFIG, TIME, FUNCTION FLUSH, RS.IDEMPOTENT);
-// engine specs with Write set go through the log, all others are reads.
+// engine commands whose Spec has Write set go through the log, all
+// others are reads.
 //
 // # Automatic idempotency
 //

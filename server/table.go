@@ -67,7 +67,7 @@ type keySpec struct {
 }
 
 // commandTable indexes every command by lower-case name. It is built on
-// first use because it includes the engine's specs.
+// first use because it includes the engine's registry.
 type commandTable struct {
 	byName map[string]*command
 	sorted []*command // top-level commands by name
