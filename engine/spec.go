@@ -53,9 +53,9 @@ func (c *Command) Subcommands() []*Command { return slices.Clone(c.sorted) }
 
 // Check is the package-level Check for argv already resolved to c (argv[1]
 // names the subcommand of a container): the syntax error Exec would give
-// regardless of state, or "".
+// regardless of state, or "". A nil c is Check(argv).
 func (c *Command) Check(argv [][]byte) string {
-	if c.subs != nil || !ArityOK(c.spec.Arity, len(argv)) {
+	if c == nil || c.subs != nil || !ArityOK(c.spec.Arity, len(argv)) {
 		return Check(argv) // not a leaf or a wrong arity: its own errors
 	}
 	if c.check == nil {

@@ -85,9 +85,10 @@ func (s *State) Exec(ctx *Ctx, argv [][]byte) {
 
 // Run is Exec for argv already resolved to c (Command.Check's contract):
 // the caller that looked the name up runs the command without a second
-// lookup. A container, a wrong arity or a bad database get Exec's errors.
+// lookup. A nil c, a container, a wrong arity or a bad database get
+// Exec's errors.
 func (s *State) Run(ctx *Ctx, c *Command, argv [][]byte) {
-	if c.subs != nil || !ArityOK(c.spec.Arity, len(argv)) {
+	if c == nil || c.subs != nil || !ArityOK(c.spec.Arity, len(argv)) {
 		s.Exec(ctx, argv) // not a leaf: Exec resolves and replies the error
 		return
 	}
