@@ -10,7 +10,9 @@ import (
 // on spaces, the first byte of the input shifting the clock) against a
 // state in RESP2 and RESP3. It checks that Exec never panics, that it
 // always writes a reply, that an error Check reports is exactly Exec's
-// reply, and that the final state survives a snapshot round trip.
+// reply, that the registry entry a server resolves the name to checks and
+// runs (Command.Check, State.Run: every other line) as Check and Exec do,
+// and that the final state survives a snapshot round trip.
 func FuzzExec(f *testing.F) {
 	for _, tc := range allCases() {
 		var lines []string
@@ -48,9 +50,17 @@ func FuzzExec(f *testing.F) {
 				argv = argv[:64]
 			}
 			check := Check(argv)
+			c := resolveName(argv)
+			if c != nil && c.Check(argv) != check {
+				t.Fatalf("%q: Command.Check says %q, Check %q", argv, c.Check(argv), check)
+			}
 			w := respWriter(2 + i%2)
 			ctx := &Ctx{DB: i % 3, Now: now + int64(i), W: w, Signal: func(int, string) {}}
-			s.Exec(ctx, argv)
+			if c != nil && i%2 == 1 {
+				s.Run(ctx, c, argv)
+			} else {
+				s.Exec(ctx, argv)
+			}
 			if len(w.Buf) == 0 {
 				t.Fatalf("%q: no reply", argv)
 			}
@@ -75,4 +85,17 @@ func FuzzExec(f *testing.F) {
 			t.Fatal("snapshot round trip changed bytes")
 		}
 	})
+}
+
+// resolveName finds argv's registry entry by name the way the server does
+// (the subcommand if argv names one), before any arity check.
+func resolveName(argv [][]byte) *Command {
+	if len(argv) == 0 {
+		return nil
+	}
+	c := lookupCommand(argv[0])
+	if c != nil && c.subs != nil && len(argv) >= 2 {
+		c = c.lookupSub(argv[1])
+	}
+	return c
 }

@@ -44,6 +44,8 @@ type XReadArgs struct {
 	Timeout int64
 	Keys    [][]byte
 	IDs     []XReadID
+	// maxBlock is the largest BLOCK value given; see blockClockErr.
+	maxBlock int64
 }
 
 // ParseXRead parses an XREAD command line (argv[0] included) without
@@ -67,7 +69,7 @@ func parseXRead(argv [][]byte, now int64, withClock bool) (a XReadArgs, err stri
 	if err != "" {
 		return a, err, clockDependent
 	}
-	a.Count, a.Block, a.Timeout = o.count, o.block, o.timeout
+	a.Count, a.Block, a.Timeout, a.maxBlock = o.count, o.block, o.timeout, o.maxBlock
 	streamsArg := o.streamsArg
 	n := (len(argv) - streamsArg) / 2
 	a.Keys = argv[streamsArg : streamsArg+n]
@@ -99,6 +101,7 @@ type readOptions struct {
 	count           int64
 	block           bool
 	timeout         int64
+	maxBlock        int64 // the largest BLOCK value, which may repeat
 	noAck           bool
 	claim           bool
 	minIdle         int64
@@ -122,7 +125,7 @@ func parseReadOptions(argv [][]byte, group bool, now int64, withClock bool) (o r
 			if e != "" {
 				return o, e, clockDependent
 			}
-			o.block, o.timeout = true, n
+			o.block, o.timeout, o.maxBlock = true, n, max(o.maxBlock, n)
 		case argIs(arg, "count") && more > 0:
 			i++
 			if o.count, err = parseReadCount(argv[i]); err != "" {
@@ -190,6 +193,22 @@ func (s *State) execXRead(ctx *Ctx, argv [][]byte) {
 		return
 	}
 	s.XRead(ctx, &a)
+}
+
+// ExecXRead runs a parsed XREAD (from ParseXRead) as Exec runs its argv,
+// with the same reply and errors: a blocked client's first attempt, whose
+// argv has been parsed already. Unlike XRead it applies the clock-dependent
+// BLOCK range check, at the point Exec does.
+func (s *State) ExecXRead(ctx *Ctx, a *XReadArgs) {
+	if ctx.DB < 0 || ctx.DB >= NumDBs {
+		ctx.W.WriteError(errDBRange)
+		return
+	}
+	if err := blockClockErr(a.maxBlock, ctx.Now); err != "" {
+		ctx.W.WriteError(err)
+		return
+	}
+	s.XRead(ctx, a)
 }
 
 // ResolveXRead replaces each "$" in a with the current last ID of its stream

@@ -39,6 +39,9 @@ type XReadGroupArgs struct {
 	// validated when the command runs: Redis reports a missing key or
 	// group before a malformed ID of the same stream.
 	IDs [][]byte
+	// maxBlock is the largest BLOCK value given (BLOCK may repeat), kept
+	// so the clock-dependent range check can run on the parsed value.
+	maxBlock int64
 }
 
 // ParseXReadGroup parses an XREADGROUP command line (argv[0] included)
@@ -65,6 +68,7 @@ func parseXReadGroup(argv [][]byte, now int64, withClock bool) (a XReadGroupArgs
 	a.Group, a.Consumer = o.group, o.consumer
 	a.Count, a.Block, a.Timeout = o.count, o.block, o.timeout
 	a.NoAck, a.Claim, a.MinIdle = o.noAck, o.claim, o.minIdle
+	a.maxBlock = o.maxBlock
 	streamsArg := o.streamsArg
 	n := (len(argv) - streamsArg) / 2
 	a.Keys = argv[streamsArg : streamsArg+n]
@@ -87,6 +91,17 @@ func parseBlockTimeout(arg []byte, now int64, withClock bool) (n int64, err stri
 		return 0, errTimeoutRange, false
 	}
 	return n, "", clockDependent
+}
+
+// blockClockErr is parseBlockTimeout's clock-dependent check applied to
+// an already parsed command: the largest BLOCK value is the one that would
+// overflow first. A command that parsed without the clock can fail with
+// the clock only here, so this is all a parsed value needs re-checked.
+func blockClockErr(maxBlock, now int64) string {
+	if maxBlock > 0 && now > 0 && maxBlock > math.MaxInt64-now {
+		return errTimeoutRange
+	}
+	return ""
 }
 
 // ParseTimeoutMS parses a timeout in milliseconds as Redis's
@@ -466,7 +481,8 @@ func (s *Stream) replyConsumerHistory(w ReplyWriter, g *group, c *consumer, dl *
 }
 
 // XReadGroupWouldServe reports, without modifying the state, whether
-// executing the XREADGROUP argv now must go through the log: it would
+// executing the parsed XREADGROUP a (from ParseXReadGroup, which a blocked
+// client parses once for all its wake-ups) now must go through the log: it would
 // deliver or claim entries, read a consumer's history (a reply even when
 // empty), create the consumer (Redis 7.2+ does even when nothing is
 // delivered), or reply an error. False means Exec would reply null and
@@ -474,13 +490,12 @@ func (s *Stream) replyConsumerHistory(w ReplyWriter, g *group, c *consumer, dl *
 // (or block) without a log entry; that seen-time update is then skipped,
 // the one deliberate difference from Redis, whose XINFO CONSUMERS "idle"
 // therefore counts from the last XREADGROUP that went through the log.
-func (s *State) XReadGroupWouldServe(ctx *Ctx, argv [][]byte) bool {
-	if ctx.DB < 0 || ctx.DB >= NumDBs {
+func (s *State) XReadGroupWouldServe(ctx *Ctx, a *XReadGroupArgs) bool {
+	if ctx.DB < 0 || ctx.DB >= NumDBs || len(a.IDs) != len(a.Keys) || a.Group == nil {
 		return true
 	}
-	a, err, _ := parseXReadGroup(argv, ctx.Now, true)
-	if err != "" {
-		return true
+	if blockClockErr(a.maxBlock, ctx.Now) != "" {
+		return true // Exec would reply "timeout is out of range"
 	}
 	ks := s.db(ctx)
 	lookup := func(k []byte) *Stream {
@@ -489,7 +504,7 @@ func (s *State) XReadGroupWouldServe(ctx *Ctx, argv [][]byte) bool {
 		}
 		return nil
 	}
-	ids, err := resolveXRGIDs(&a, lookup)
+	ids, err := resolveXRGIDs(a, lookup)
 	if err != "" {
 		return true
 	}
@@ -512,18 +527,17 @@ func (s *State) XReadGroupWouldServe(ctx *Ctx, argv [][]byte) bool {
 	return false
 }
 
-// XReadGroupClaimDeadline returns, for an XREADGROUP with CLAIM, the
+// XReadGroupClaimDeadline returns, for a parsed XREADGROUP with CLAIM, the
 // earliest time (Unix ms) at which a pending entry of one of its streams
 // becomes claimable, as Redis computes the wake-up of a blocked
 // XREADGROUP CLAIM: the oldest delivery time plus min-idle-time, or now
 // plus min-idle-time when nothing is pending. ok is false without CLAIM or
 // when the command would fail. It only reads the state.
-func (s *State) XReadGroupClaimDeadline(ctx *Ctx, argv [][]byte) (at int64, ok bool) {
-	if ctx.DB < 0 || ctx.DB >= NumDBs {
+func (s *State) XReadGroupClaimDeadline(ctx *Ctx, a *XReadGroupArgs) (at int64, ok bool) {
+	if ctx.DB < 0 || ctx.DB >= NumDBs || !a.Claim || len(a.IDs) != len(a.Keys) || a.Group == nil {
 		return 0, false
 	}
-	a, err, _ := parseXReadGroup(argv, ctx.Now, true)
-	if err != "" || !a.Claim {
+	if blockClockErr(a.maxBlock, ctx.Now) != "" {
 		return 0, false
 	}
 	ks := s.db(ctx)
@@ -533,7 +547,7 @@ func (s *State) XReadGroupClaimDeadline(ctx *Ctx, argv [][]byte) (at int64, ok b
 		}
 		return nil
 	}
-	if _, err := resolveXRGIDs(&a, lookup); err != "" {
+	if _, err := resolveXRGIDs(a, lookup); err != "" {
 		return 0, false
 	}
 	oldest, found := int64(math.MaxInt64), false

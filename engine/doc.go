@@ -10,7 +10,10 @@
 // SHA-256 digests; which commands a rule names is the server's concern)
 // and the state-machine clock. Commands
 // enter through Exec (argv plus a Ctx carrying the database, the time and a
-// ReplyWriter) and are described by Specs for routing and COMMAND output.
+// ReplyWriter). The registry (spec.go) binds each command's Spec, used for
+// routing and COMMAND output, to its check and exec; Commands lists it, and
+// a caller that has resolved a name keeps the Command and goes through
+// Command.Check and State.Run rather than having the name looked up again.
 // Check validates a command without state so that the server can refuse a
 // malformed write before it is logged; Check and Exec share one parser per
 // command, so an error Check reports is always the error Exec would give
@@ -76,7 +79,9 @@
 // xgroupCommand, xclaimCommand, ... including their order of checks, so
 // Check can report exactly the errors that precede any state lookup).
 // XREADGROUP runs without blocking; XReadGroupWouldServe tells the server,
-// from a read-only look, whether an attempt must go through the log: it
+// from a read-only look at the parsed command (a blocked client parses its
+// argv once, not on every wake-up), whether an attempt must go through
+// the log: it
 // must if it would deliver, claim, read history, reply an error, or create
 // the consumer (Redis 7.2+ creates it even when nothing is delivered, and
 // that is replicated state). An attempt that would only refresh an

@@ -133,6 +133,26 @@ func TestTaskQueue(t *testing.T) {
 	}
 }
 
+// wouldServe is what the server asks for a blocked XREADGROUP: a command
+// that does not parse is never blocked on, and its error goes through the
+// log like a delivery.
+func wouldServe(s *State, ctx *Ctx, line string) bool {
+	a, err := ParseXReadGroup(argvOf(line))
+	if err != "" {
+		return true
+	}
+	return s.XReadGroupWouldServe(ctx, &a)
+}
+
+func mustParseXRG(t *testing.T, line string) *XReadGroupArgs {
+	t.Helper()
+	a, err := ParseXReadGroup(argvOf(line))
+	if err != "" {
+		t.Fatalf("%s: %s", line, err)
+	}
+	return &a
+}
+
 func TestXReadGroupWouldServe(t *testing.T) {
 	setup := []string{
 		"XADD s 1-1 f v", "XADD s 2-1 f v",
@@ -165,7 +185,7 @@ func TestXReadGroupWouldServe(t *testing.T) {
 	for _, tc := range tests {
 		before := snapshotBytes(t, h.s)
 		ctx := &Ctx{Now: h.now, W: respWriter(2)}
-		if got := h.s.XReadGroupWouldServe(ctx, argvOf(tc.line)); got != tc.want {
+		if got := wouldServe(h.s, ctx, tc.line); got != tc.want {
 			t.Errorf("%s: WouldServe %v, want %v", tc.line, got, tc.want)
 		}
 		if !bytes.Equal(before, snapshotBytes(t, h.s)) {
@@ -182,13 +202,13 @@ func TestXReadGroupWouldServe(t *testing.T) {
 	}
 	// The claim deadline: the oldest pending delivery plus min-idle-time.
 	ctx := &Ctx{Now: h.now + 10, W: respWriter(2)}
-	if at, ok := h.s.XReadGroupClaimDeadline(ctx, argvOf("XREADGROUP GROUP g x CLAIM 500 STREAMS s >")); !ok || at != testNow+500 {
+	if at, ok := h.s.XReadGroupClaimDeadline(ctx, mustParseXRG(t, "XREADGROUP GROUP g x CLAIM 500 STREAMS s >")); !ok || at != testNow+500 {
 		t.Errorf("claim deadline %d %v, want %d", at, ok, testNow+500)
 	}
-	if at, ok := h.s.XReadGroupClaimDeadline(ctx, argvOf("XREADGROUP GROUP late x CLAIM 500 STREAMS s >")); !ok || at != ctx.Now+500 {
+	if at, ok := h.s.XReadGroupClaimDeadline(ctx, mustParseXRG(t, "XREADGROUP GROUP late x CLAIM 500 STREAMS s >")); !ok || at != ctx.Now+500 {
 		t.Errorf("claim deadline without pending entries %d %v, want %d", at, ok, ctx.Now+500)
 	}
-	if _, ok := h.s.XReadGroupClaimDeadline(ctx, argvOf("XREADGROUP GROUP g x STREAMS s >")); ok {
+	if _, ok := h.s.XReadGroupClaimDeadline(ctx, mustParseXRG(t, "XREADGROUP GROUP g x STREAMS s >")); ok {
 		t.Error("claim deadline without CLAIM")
 	}
 	// XReadGroup serves a parsed command and says whether it served.
@@ -481,15 +501,20 @@ func TestIDMPExpiry(t *testing.T) {
 
 func TestContainerSpecs(t *testing.T) {
 	for _, name := range []string{"xgroup", "xinfo"} {
-		sp := Lookup([]byte(name))
-		if sp == nil || len(sp.Subcommands) == 0 || sp.Write || len(sp.Flags) != 0 {
-			t.Fatalf("%s spec %+v", name, sp)
+		c := lookupCommand([]byte(name))
+		if c == nil || len(c.Subcommands()) == 0 || c.Spec().Write || len(c.Spec().Flags) != 0 {
+			t.Fatalf("%s command %+v", name, c)
 		}
-		for i, sub := range sp.Subcommands {
+		subs := c.Subcommands()
+		for i, sc := range subs {
+			sub := sc.Spec()
 			if !strings.HasPrefix(sub.Name, name+"|") || sub.Arity == 0 || sub.Summary == "" {
 				t.Errorf("%s: bad subcommand %+v", name, sub)
 			}
-			if i > 0 && sp.Subcommands[i-1].Name >= sub.Name {
+			if c.lookupSub([]byte(strings.ToUpper(sub.Name[len(name)+1:]))) != sc {
+				t.Errorf("%s: lookupSub does not find it", sub.Name)
+			}
+			if i > 0 && subs[i-1].Spec().Name >= sub.Name {
 				t.Errorf("%s: subcommands not sorted", name)
 			}
 			hasWrite := false

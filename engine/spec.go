@@ -1,12 +1,15 @@
 package engine
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Flag is a command property, named as COMMAND INFO shows it.
 type Flag string
 
 // Spec describes one command or subcommand for routing, arity checks and
-// COMMAND INFO/DOCS.
+// COMMAND INFO/DOCS; a container's subcommands are its Command's.
 type Spec struct {
 	// Name is lower case; subcommands are "container|sub", e.g. "xgroup|create".
 	Name string
@@ -20,22 +23,45 @@ type Spec struct {
 	Write bool
 	// Group, Since and Summary feed COMMAND DOCS.
 	Group, Since, Summary string
-	// Subcommands of a container command (XGROUP, XINFO).
-	Subcommands []*Spec
 }
 
-// command binds a spec to its implementation. check validates what can be
-// validated without state (nil: nothing beyond arity); exec runs the
-// command. Both use the same argument parser, so a command Check accepts
-// can only fail in Exec for reasons that depend on state.
+// Command is one entry of the engine's command registry: a spec bound to
+// its implementation. The server resolves a name to its Command once and
+// then checks and runs it through this handle (Command.Check, State.Run),
+// so a command's name is not looked up again on its way to the engine.
 //
-// A container (XGROUP, XINFO) has subs instead, keyed by lower-case
-// subcommand name; argv[1] selects one.
-type command struct {
+// check validates what can be validated without state (nil: nothing
+// beyond arity); exec runs the command. Both use the same argument parser,
+// so a command Check accepts can only fail in Exec for reasons that depend
+// on state. A container (XGROUP, XINFO) has subs instead, keyed by
+// lower-case subcommand name; argv[1] selects one.
+type Command struct {
 	spec  *Spec
 	check func(argv [][]byte) string
 	exec  func(s *State, ctx *Ctx, argv [][]byte)
-	subs  map[string]*command
+	subs  map[string]*Command
+	// sorted holds subs in name order, for Subcommands.
+	sorted []*Command
+}
+
+// Spec returns the command's spec, shared: callers must not modify it.
+func (c *Command) Spec() *Spec { return c.spec }
+
+// Subcommands returns a container's subcommands in name order (nil for
+// any other command).
+func (c *Command) Subcommands() []*Command { return slices.Clone(c.sorted) }
+
+// Check is the package-level Check for argv already resolved to c (argv[1]
+// names the subcommand of a container): the syntax error Exec would give
+// regardless of state, or "". A nil c is Check(argv).
+func (c *Command) Check(argv [][]byte) string {
+	if c == nil || c.subs != nil || !ArityOK(c.spec.Arity, len(argv)) {
+		return Check(argv) // not a leaf or a wrong arity: its own errors
+	}
+	if c.check == nil {
+		return ""
+	}
+	return c.check(argv)
 }
 
 // Command flags as COMMAND INFO reports them.
@@ -50,22 +76,20 @@ const (
 	flagStale       Flag = "stale"
 )
 
-// container builds a container command whose spec lists the subcommands.
-func container(spec *Spec, subs ...*command) *command {
-	c := &command{spec: spec, subs: make(map[string]*command, len(subs))}
+// container builds a container command over its subcommands.
+func container(spec *Spec, subs ...*Command) *Command {
+	c := &Command{spec: spec, subs: make(map[string]*Command, len(subs))}
 	for _, sub := range subs {
 		name := sub.spec.Name[len(spec.Name)+1:]
 		c.subs[name] = sub
-		spec.Subcommands = append(spec.Subcommands, sub.spec)
+		c.sorted = append(c.sorted, sub)
 	}
-	sort.Slice(spec.Subcommands, func(i, j int) bool {
-		return spec.Subcommands[i].Name < spec.Subcommands[j].Name
-	})
+	sort.Slice(c.sorted, func(i, j int) bool { return c.sorted[i].spec.Name < c.sorted[j].spec.Name })
 	return c
 }
 
 // lookupSub finds a container's subcommand by name in any case.
-func (c *command) lookupSub(name []byte) *command {
+func (c *Command) lookupSub(name []byte) *Command {
 	var buf [16]byte
 	if len(name) > len(buf) {
 		return nil
@@ -82,7 +106,7 @@ func (c *command) lookupSub(name []byte) *command {
 // Arity, flags and key positions follow COMMAND INFO of a real
 // redis-server; group, since and summary follow Redis's command JSON files
 // (the 7.2+ wording that Redis 8 keeps).
-var commandTable = map[string]*command{
+var commandTable = map[string]*Command{
 	"xadd": {spec: &Spec{Name: "xadd", Arity: -5, Flags: []Flag{flagWrite, flagDenyOOM, flagFast},
 		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 		Summary: "Appends a new message to a stream. Creates the key if it doesn't exist."},
@@ -158,46 +182,46 @@ var commandTable = map[string]*command{
 		check: checkRSSetDLQ, exec: (*State).execRSSetDLQ},
 	"xgroup": container(&Spec{Name: "xgroup", Arity: -2, Group: "stream", Since: "5.0.0",
 		Summary: "A container for consumer groups commands."},
-		&command{spec: &Spec{Name: "xgroup|create", Arity: -5, Flags: []Flag{flagWrite, flagDenyOOM},
+		&Command{spec: &Spec{Name: "xgroup|create", Arity: -5, Flags: []Flag{flagWrite, flagDenyOOM},
 			FirstKey: 2, LastKey: 2, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 			Summary: "Creates a consumer group."},
 			check: checkXGroup, exec: (*State).execXGroup},
-		&command{spec: &Spec{Name: "xgroup|setid", Arity: -5, Flags: []Flag{flagWrite},
+		&Command{spec: &Spec{Name: "xgroup|setid", Arity: -5, Flags: []Flag{flagWrite},
 			FirstKey: 2, LastKey: 2, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 			Summary: "Sets the last-delivered ID of a consumer group."},
 			check: checkXGroup, exec: (*State).execXGroup},
-		&command{spec: &Spec{Name: "xgroup|destroy", Arity: 4, Flags: []Flag{flagWrite},
+		&Command{spec: &Spec{Name: "xgroup|destroy", Arity: 4, Flags: []Flag{flagWrite},
 			FirstKey: 2, LastKey: 2, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 			Summary: "Destroys a consumer group."},
 			exec: (*State).execXGroup},
-		&command{spec: &Spec{Name: "xgroup|createconsumer", Arity: 5, Flags: []Flag{flagWrite, flagDenyOOM},
+		&Command{spec: &Spec{Name: "xgroup|createconsumer", Arity: 5, Flags: []Flag{flagWrite, flagDenyOOM},
 			FirstKey: 2, LastKey: 2, Step: 1, Write: true, Group: "stream", Since: "6.2.0",
 			Summary: "Creates a consumer in a consumer group."},
 			exec: (*State).execXGroup},
-		&command{spec: &Spec{Name: "xgroup|delconsumer", Arity: 5, Flags: []Flag{flagWrite},
+		&Command{spec: &Spec{Name: "xgroup|delconsumer", Arity: 5, Flags: []Flag{flagWrite},
 			FirstKey: 2, LastKey: 2, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 			Summary: "Deletes a consumer from a consumer group."},
 			exec: (*State).execXGroup},
-		&command{spec: &Spec{Name: "xgroup|help", Arity: 2, Flags: []Flag{flagLoading, flagStale},
+		&Command{spec: &Spec{Name: "xgroup|help", Arity: 2, Flags: []Flag{flagLoading, flagStale},
 			Group: "stream", Since: "5.0.0",
 			Summary: "Returns helpful text about the different subcommands."},
 			exec: (*State).execXGroupHelp},
 	),
 	"xinfo": container(&Spec{Name: "xinfo", Arity: -2, Group: "stream", Since: "5.0.0",
 		Summary: "A container for stream introspection commands."},
-		&command{spec: &Spec{Name: "xinfo|stream", Arity: -3, Flags: []Flag{flagReadonly},
+		&Command{spec: &Spec{Name: "xinfo|stream", Arity: -3, Flags: []Flag{flagReadonly},
 			FirstKey: 2, LastKey: 2, Step: 1, Group: "stream", Since: "5.0.0",
 			Summary: "Returns information about a stream."},
 			exec: (*State).execXInfoStream},
-		&command{spec: &Spec{Name: "xinfo|groups", Arity: 3, Flags: []Flag{flagReadonly},
+		&Command{spec: &Spec{Name: "xinfo|groups", Arity: 3, Flags: []Flag{flagReadonly},
 			FirstKey: 2, LastKey: 2, Step: 1, Group: "stream", Since: "5.0.0",
 			Summary: "Returns a list of the consumer groups of a stream."},
 			exec: (*State).execXInfoGroups},
-		&command{spec: &Spec{Name: "xinfo|consumers", Arity: 4, Flags: []Flag{flagReadonly},
+		&Command{spec: &Spec{Name: "xinfo|consumers", Arity: 4, Flags: []Flag{flagReadonly},
 			FirstKey: 2, LastKey: 2, Step: 1, Group: "stream", Since: "5.0.0",
 			Summary: "Returns a list of the consumers in a consumer group."},
 			exec: (*State).execXInfoConsumers},
-		&command{spec: &Spec{Name: "xinfo|help", Arity: 2, Flags: []Flag{flagLoading, flagStale},
+		&Command{spec: &Spec{Name: "xinfo|help", Arity: 2, Flags: []Flag{flagLoading, flagStale},
 			Group: "stream", Since: "5.0.0",
 			Summary: "Returns helpful text about the different subcommands."},
 			exec: (*State).execXInfoHelp},
@@ -205,11 +229,11 @@ var commandTable = map[string]*command{
 
 	"memory": container(&Spec{Name: "memory", Arity: -2, Group: "server", Since: "4.0.0",
 		Summary: "A container for memory diagnostics commands."},
-		&command{spec: &Spec{Name: "memory|usage", Arity: -3, Flags: []Flag{flagReadonly},
+		&Command{spec: &Spec{Name: "memory|usage", Arity: -3, Flags: []Flag{flagReadonly},
 			FirstKey: 2, LastKey: 2, Step: 1, Group: "server", Since: "4.0.0",
 			Summary: "Estimates the memory usage of a key."},
 			exec: (*State).execMemoryUsage},
-		&command{spec: &Spec{Name: "memory|help", Arity: 2, Flags: []Flag{flagLoading, flagStale},
+		&Command{spec: &Spec{Name: "memory|help", Arity: 2, Flags: []Flag{flagLoading, flagStale},
 			Group: "server", Since: "4.0.0",
 			Summary: "Outputs helpful text about memory usage commands."},
 			exec: (*State).execMemoryHelp},
@@ -237,19 +261,19 @@ var commandTable = map[string]*command{
 		exec: (*State).execTouch},
 	"object": container(&Spec{Name: "object", Arity: -2, Group: "generic", Since: "2.2.3",
 		Summary: "A container for object introspection commands."},
-		&command{spec: &Spec{Name: "object|encoding", Arity: 3, Flags: []Flag{flagReadonly},
+		&Command{spec: &Spec{Name: "object|encoding", Arity: 3, Flags: []Flag{flagReadonly},
 			FirstKey: 2, LastKey: 2, Step: 1, Group: "generic", Since: "2.2.3",
 			Summary: "Returns the internal encoding of a Redis object."},
 			exec: (*State).execObject},
-		&command{spec: &Spec{Name: "object|freq", Arity: 3, Flags: []Flag{flagReadonly},
+		&Command{spec: &Spec{Name: "object|freq", Arity: 3, Flags: []Flag{flagReadonly},
 			FirstKey: 2, LastKey: 2, Step: 1, Group: "generic", Since: "4.0.0",
 			Summary: "Returns the logarithmic access frequency counter of a Redis object."},
 			exec: (*State).execObject},
-		&command{spec: &Spec{Name: "object|refcount", Arity: 3, Flags: []Flag{flagReadonly},
+		&Command{spec: &Spec{Name: "object|refcount", Arity: 3, Flags: []Flag{flagReadonly},
 			FirstKey: 2, LastKey: 2, Step: 1, Group: "generic", Since: "2.2.3",
 			Summary: "Returns the reference count of a value of a key."},
 			exec: (*State).execObject},
-		&command{spec: &Spec{Name: "object|help", Arity: 2, Flags: []Flag{flagLoading, flagStale},
+		&Command{spec: &Spec{Name: "object|help", Arity: 2, Flags: []Flag{flagLoading, flagStale},
 			Group: "generic", Since: "6.2.0",
 			Summary: "Returns helpful text about the different subcommands."},
 			exec: (*State).execObjectHelp},
@@ -325,34 +349,22 @@ var commandTable = map[string]*command{
 		check: checkCopy, exec: (*State).execCopy},
 }
 
-// sortedSpecs is the spec list in name order, built once.
-var sortedSpecs = func() []*Spec {
-	out := make([]*Spec, 0, len(commandTable))
+// sortedCommands is the registry in name order, built once.
+var sortedCommands = func() []*Command {
+	out := make([]*Command, 0, len(commandTable))
 	for _, c := range commandTable {
-		out = append(out, c.spec)
+		out = append(out, c)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.Slice(out, func(i, j int) bool { return out[i].spec.Name < out[j].spec.Name })
 	return out
 }()
 
-// Specs returns the specs of every command the engine executes, sorted by
-// name. The specs are shared: callers must not modify them.
-func Specs() []*Spec {
-	out := make([]*Spec, len(sortedSpecs))
-	copy(out, sortedSpecs)
-	return out
-}
-
-// Lookup returns the spec for a command name (any case), or nil.
-func Lookup(name []byte) *Spec {
-	if c := lookupCommand(name); c != nil {
-		return c.spec
-	}
-	return nil
-}
+// Commands returns every top-level command the engine executes, sorted by
+// name. The commands are shared: callers must not modify them.
+func Commands() []*Command { return slices.Clone(sortedCommands) }
 
 // lookupCommand finds a command by name in any case without allocating.
-func lookupCommand(name []byte) *command {
+func lookupCommand(name []byte) *Command {
 	var buf [16]byte
 	if len(name) > len(buf) {
 		return nil // no command name is this long

@@ -80,6 +80,26 @@ func (s *State) Exec(ctx *Ctx, argv [][]byte) {
 		ctx.W.WriteError(errDBRange)
 		return
 	}
+	s.run(ctx, c, argv)
+}
+
+// Run is Exec for argv already resolved to c (Command.Check's contract):
+// the caller that looked the name up runs the command without a second
+// lookup. A nil c, a container, a wrong arity or a bad database get
+// Exec's errors.
+func (s *State) Run(ctx *Ctx, c *Command, argv [][]byte) {
+	if c == nil || c.subs != nil || !ArityOK(c.spec.Arity, len(argv)) {
+		s.Exec(ctx, argv) // not a leaf: Exec resolves and replies the error
+		return
+	}
+	if ctx.DB < 0 || ctx.DB >= NumDBs {
+		ctx.W.WriteError(errDBRange)
+		return
+	}
+	s.run(ctx, c, argv)
+}
+
+func (s *State) run(ctx *Ctx, c *Command, argv [][]byte) {
 	c.exec(s, ctx, argv)
 	if c.spec.Write {
 		s.touchKeys(ctx, argv) // WATCH versions: watch.go
@@ -106,7 +126,7 @@ func Check(argv [][]byte) string {
 }
 
 // resolve finds argv's command and checks its arity.
-func resolve(argv [][]byte) (*command, string) {
+func resolve(argv [][]byte) (*Command, string) {
 	if len(argv) == 0 {
 		return nil, errUnknownCommand(argv)
 	}

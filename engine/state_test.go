@@ -278,16 +278,17 @@ func TestParseCursor(t *testing.T) {
 }
 
 func TestSpecs(t *testing.T) {
-	specs := Specs()
-	if !sort.SliceIsSorted(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name }) {
-		t.Fatal("Specs not sorted")
+	cmds := Commands()
+	if !sort.SliceIsSorted(cmds, func(i, j int) bool { return cmds[i].Spec().Name < cmds[j].Spec().Name }) {
+		t.Fatal("Commands not sorted")
 	}
-	if len(specs) != len(commandTable) {
-		t.Fatalf("%d specs for %d commands", len(specs), len(commandTable))
+	if len(cmds) != len(commandTable) {
+		t.Fatalf("%d commands for a table of %d", len(cmds), len(commandTable))
 	}
-	for _, sp := range specs {
-		if Lookup([]byte(strings.ToUpper(sp.Name))) != sp {
-			t.Errorf("Lookup(%s) does not find its spec", sp.Name)
+	for _, c := range cmds {
+		sp := c.Spec()
+		if lookupCommand([]byte(strings.ToUpper(sp.Name))) != c {
+			t.Errorf("lookupCommand(%s) does not find it", sp.Name)
 		}
 		hasWrite := false
 		for _, f := range sp.Flags {
@@ -301,8 +302,8 @@ func TestSpecs(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"", "config", "xgroup|create", "averyveryverylongcommandname"} {
-		if Lookup([]byte(name)) != nil {
-			t.Errorf("Lookup(%q) found a spec", name)
+		if lookupCommand([]byte(name)) != nil {
+			t.Errorf("lookupCommand(%q) found a command", name)
 		}
 	}
 }

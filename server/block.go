@@ -14,19 +14,26 @@ import (
 
 const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 
-// blockSpec is what a blocking read needs beyond its argv.
+// blockSpec is a blocking read parsed once: every attempt (the first, and
+// each wake-up's WouldServe, ClaimDeadline and XRead) uses these values
+// rather than parsing argv again. argv itself only goes to the log, where
+// the state machine parses a proposed XREADGROUP on apply.
 type blockSpec struct {
 	group   bool // XREADGROUP
 	timeout int64
 	keys    []string
 	grpName string
 	xread   engine.XReadArgs
+	xrg     engine.XReadGroupArgs
 }
 
 // blockingForm parses argv as XREAD or XREADGROUP with BLOCK. ok is false
 // for any other command, a read without BLOCK, or a malformed one: those
 // run the ordinary way, which also produces the errors.
 func blockingForm(cmd *command, argv [][]byte) (b blockSpec, ok bool) {
+	if (cmd.name != "xread" && cmd.name != "xreadgroup") || !mayBlock(argv) {
+		return b, false // parsed once, by the ordinary path
+	}
 	switch cmd.name {
 	case "xread":
 		a, err := engine.ParseXRead(argv)
@@ -36,19 +43,31 @@ func blockingForm(cmd *command, argv [][]byte) (b blockSpec, ok bool) {
 		b.xread, b.timeout = a, a.Timeout
 		b.keys = keyStrings(a.Keys)
 	case "xreadgroup":
-		if engine.Check(argv) != "" {
-			return b, false
-		}
+		// The parse is Check's for XREADGROUP (arity is already checked):
+		// a command it accepts is one Check accepts.
 		a, err := engine.ParseXReadGroup(argv)
 		if err != "" || !a.Block {
 			return b, false
 		}
-		b.group, b.timeout, b.grpName = true, a.Timeout, string(a.Group)
+		b.group, b.timeout, b.grpName, b.xrg = true, a.Timeout, string(a.Group), a
 		b.keys = keyStrings(a.Keys)
 	default:
 		return b, false
 	}
 	return b, true
+}
+
+// mayBlock reports whether an argument could be the BLOCK option: one
+// starting with "block" in any case, which every form the parser accepts
+// does (it compares up to a NUL, as Redis does). It spares a read without
+// BLOCK a parse here before the one that runs it.
+func mayBlock(argv [][]byte) bool {
+	for _, arg := range argv[1:] {
+		if len(arg) >= 5 && bytes.EqualFold(arg[:5], []byte("block")) {
+			return true
+		}
+	}
+	return false
 }
 
 func keyStrings(keys [][]byte) []string {
@@ -197,8 +216,8 @@ func (bl *blocked) attempt(first bool) (reply []byte, claimAt int64) {
 			now = c
 		}
 		ctx := &engine.Ctx{DB: bl.db, Now: now, W: resp.NewWriter(bl.proto)}
-		serve = st.XReadGroupWouldServe(ctx, bl.argv)
-		if at, ok := st.XReadGroupClaimDeadline(ctx, bl.argv); ok {
+		serve = st.XReadGroupWouldServe(ctx, &bl.b.xrg)
+		if at, ok := st.XReadGroupClaimDeadline(ctx, &bl.b.xrg); ok {
 			claimAt = at
 		}
 	})
@@ -219,8 +238,8 @@ func (bl *blocked) attempt(first bool) (reply []byte, claimAt int64) {
 }
 
 // attemptXRead runs the XREAD against the local state. The first attempt
-// runs argv itself (so errors are the command's) and then pins "$" to the
-// streams' last IDs, under the same read lock.
+// runs it as Exec would (so errors are the command's) and then pins "$"
+// to the streams' last IDs, under the same read lock.
 func (bl *blocked) attemptXRead(first bool) []byte {
 	scratch := bl.cl.writer()
 	w := &cluster.ReplyWriter{Writer: resp.Writer{Version: bl.proto, Buf: scratch.Buf}}
@@ -233,7 +252,7 @@ func (bl *blocked) attemptXRead(first bool) []byte {
 		}
 		ctx := &engine.Ctx{DB: bl.db, Now: now, W: w}
 		if first {
-			st.Exec(ctx, bl.argv)
+			st.ExecXRead(ctx, &bl.b.xread)
 			if w.Outcome() == cluster.OutcomeNull {
 				st.ResolveXRead(ctx, &bl.b.xread)
 			}

@@ -199,7 +199,7 @@ func (s *Server) runServerCommand(conn redcon.Conn, cl *client, cmd *command, ar
 // its reply slot is filled when the batch is drained. slow is the argv
 // SLOWLOG shows.
 func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, c cluster.Command, slow [][]byte, start time.Time, onCommit func(bool)) {
-	if msg := checkWrite(&c); msg != "" {
+	if msg := checkWrite(cmd, &c); msg != "" {
 		s.emit(conn, cl, cmd, slow, start, errorBytes(msg))
 		if onCommit != nil {
 			onCommit(false)
@@ -228,12 +228,18 @@ func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, c clus
 // never holds one the state machine would refuse for its syntax: the
 // error reply's text, or "". A transaction's queued commands are not
 // checked: as in Redis, one that fails gets its error in EXEC's reply.
-func checkWrite(c *cluster.Command) string {
+// An engine command is checked through the registry entry its name was
+// resolved to; what a server command proposes (ACL SETUSER) is resolved
+// by the engine.
+func checkWrite(cmd *command, c *cluster.Command) string {
 	switch c.Kind {
 	case cluster.KindConfigSet:
 		return engine.CheckConfigSet(c.Config)
 	case cluster.KindTxn:
 		return ""
+	}
+	if cmd.eng != nil {
+		return cmd.eng.Check(c.Argv)
 	}
 	return engine.Check(c.Argv)
 }
@@ -274,7 +280,7 @@ func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]by
 		if c := st.Clock(); c > now {
 			now = c
 		}
-		st.Exec(&engine.Ctx{DB: db, Now: now, W: w}, argv)
+		st.Run(&engine.Ctx{DB: db, Now: now, W: w}, cmd.eng, argv)
 	})
 	s.emit(conn, cl, cmd, argv, start, w.Buf)
 }

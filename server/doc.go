@@ -6,7 +6,9 @@
 //
 // Every command is resolved once, the way Redis's processCommand does it:
 // look the name up (the server's own commands first, then the engine's
-// specs), resolve a container's subcommand ("client|list"), check arity,
+// registry, whose entry the command keeps: a write is checked and a read
+// run through it, never looked up again on this node), resolve a
+// container's subcommand ("client|list"), check arity,
 // then check authentication, then the ACL (acl.go: the user's commands
 // and key patterns, on this node, before a write is proposed or forwarded
 // to the leader), then, while the node is still loading its
@@ -23,7 +25,8 @@
 // cmd_sentinel.go). The server itself implements connection and
 // introspection commands (PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET,
 // CLIENT, INFO, COMMAND, CONFIG, TIME, FUNCTION FLUSH, RS.IDEMPOTENT);
-// engine specs with Write set go through the log, all others are reads.
+// engine commands whose Spec has Write set go through the log, all
+// others are reads.
 //
 // # Automatic idempotency
 //
@@ -44,9 +47,9 @@
 // redcon calls the handler for the first command of each batch it reads
 // and flushes once the batch is done. The handler takes the rest of the
 // batch with ReadPipeline and walks it in order: writes are syntax-checked
-// (engine.Check, so malformed commands never reach the log) and proposed
-// without waiting; the node packs everything proposed close together into
-// one log entry. Replies that are ready while writes are outstanding
+// (engine.Command.Check, so malformed commands never reach the log) and
+// proposed without waiting; the node packs everything proposed close
+// together into one log entry. Replies that are ready while writes are outstanding
 // (errors, PING, ...) are queued behind them. Before a read — or a server
 // command that reads state — the outstanding writes are waited for in
 // order, so a read sees the writes pipelined before it. One read barrier
@@ -117,9 +120,10 @@
 // # Trade-offs and gaps
 //
 // Blocking reads (XREAD/XREADGROUP BLOCK) wait outside the log on any node
-// (block.go, waiters.go): woken by the state machine's key signals, XREAD
-// re-reads local state, XREADGROUP proposes a non-blocking attempt only
-// when local state says it would serve something. WAIT and WAITAOF block
+// (block.go, waiters.go): parsed once when they block, and woken by the
+// state machine's key signals, XREAD re-reads local state, XREADGROUP
+// proposes a non-blocking attempt only when local state says it would
+// serve something. WAIT and WAITAOF block
 // the same way (cmd_wait.go) but poll the members' status instead of
 // waiting for signals: they are rare and need other nodes' state.
 // MULTI/EXEC is one log

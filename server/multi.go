@@ -72,7 +72,7 @@ func txnControl(cmd *command) bool {
 // queueTxn queues a command of an open transaction.
 func (s *Server) queueTxn(cl *client, cmd *command, argv [][]byte) []byte {
 	var srv *command
-	if cmd.spec == nil {
+	if cmd.eng == nil {
 		switch {
 		case cmd.name == "shutdown" || cmd.run == nil:
 			cl.tx.dirty = true
@@ -165,7 +165,7 @@ func (s *Server) execMixed(x *call, tx *txState) {
 	}
 	var elems [][]byte
 	if len(logged) > 0 || len(tx.watches) > 0 {
-		reply := s.commitNow(x.cl, tx.command(logged))
+		reply := s.commitNow(x.cl, x.cmd, tx.command(logged))
 		if reply.Outcome != cluster.OutcomeValue {
 			x.w.Buf = append(x.w.Buf, reply.RESP...) // WATCH abort, or not committed
 			return
@@ -183,7 +183,7 @@ func (s *Server) execMixed(x *call, tx *txState) {
 			if y.write != nil {
 				// A server command that commits (CONFIG SET of a
 				// replicated setting, ...).
-				reply := s.commitNow(x.cl, y.write)
+				reply := s.commitNow(x.cl, cmd, y.write)
 				y.w.Buf = reply.RESP
 				if y.onCommit != nil {
 					y.onCommit(reply.Outcome != cluster.OutcomeError)
@@ -202,10 +202,11 @@ func (s *Server) execMixed(x *call, tx *txState) {
 	}
 }
 
-// commitNow proposes c in the client's database and protocol and waits
-// for its reply (an error reply if it was not committed).
-func (s *Server) commitNow(cl *client, c *cluster.Command) cluster.Reply {
-	if msg := checkWrite(c); msg != "" {
+// commitNow proposes c, which server command cmd commits, in the client's
+// database and protocol and waits for its reply (an error reply if it was
+// not committed).
+func (s *Server) commitNow(cl *client, cmd *command, c *cluster.Command) cluster.Reply {
+	if msg := checkWrite(cmd, c); msg != "" {
 		return cluster.Reply{RESP: errorBytes(msg), Outcome: cluster.OutcomeError}
 	}
 	cl.mu.Lock()

@@ -13,7 +13,7 @@ import (
 // overlay's, in place; the commands it added take the overlay's metadata
 // whole (the reference knows none of them).
 func TestRedis8Overlay(t *testing.T) {
-	tab := buildTable(nil, engine.Specs())
+	tab := buildTable(nil, engine.Commands())
 	for name, o := range redis8Options {
 		c := tab.byName[name]
 		ref := redisMeta[name]
@@ -49,7 +49,7 @@ func TestRedis8Overlay(t *testing.T) {
 			t.Errorf("%s: not in the command table", name)
 		case redisMeta[name] != nil:
 			t.Errorf("%s: the reference knows it now; drop it from the overlay or check it", name)
-		case c.spec.Arity != c.arity:
+		case c.eng.Spec().Arity != c.arity:
 			t.Errorf("%s: arity changed", name)
 		case c.since != n.since || c.summary != n.summary || !reflect.DeepEqual(c.keySpecs, n.meta.keySpecs) || len(c.args) == 0:
 			t.Errorf("%s: overlay not applied: %+v", name, c)

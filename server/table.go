@@ -8,7 +8,7 @@ import (
 )
 
 // command is one routable command or subcommand: either executed here
-// (run is set) or by the engine (spec is set). The metadata feeds COMMAND
+// (run is set) or by the engine (eng is set). The metadata feeds COMMAND
 // INFO/DOCS/LIST in Redis 7 reply shapes.
 type command struct {
 	name     string // lower case full name, e.g. "client|list"
@@ -44,8 +44,11 @@ type command struct {
 	// before running this server command, so it sees them.
 	readsState bool
 
-	// spec is set for engine commands; write says they go through the log.
-	spec  *engine.Spec
+	// eng is the engine's registry entry of an engine command, resolved
+	// with the name: writes are checked (eng.Check) and reads run
+	// (State.Run) through it without a second lookup. write says the
+	// command goes through the log.
+	eng   *engine.Command
 	write bool
 
 	stat cmdStat
@@ -64,7 +67,7 @@ type keySpec struct {
 }
 
 // commandTable indexes every command by lower-case name. It is built on
-// first use because it includes the engine's specs.
+// first use because it includes the engine's registry.
 type commandTable struct {
 	byName map[string]*command
 	sorted []*command // top-level commands by name
@@ -114,7 +117,7 @@ func (t *commandTable) all(fn func(c *command)) {
 // the per-command statistics, so each Server has its own).
 func (s *Server) table() *commandTable {
 	s.tableOnce.Do(func() {
-		s.tab = buildTable(append(append(serverCommands(), clusterCommands()...), aclCommands()...), engine.Specs())
+		s.tab = buildTable(append(append(serverCommands(), clusterCommands()...), aclCommands()...), engine.Commands())
 	})
 	return s.tab
 }
@@ -122,7 +125,7 @@ func (s *Server) table() *commandTable {
 // buildTable merges the server's own commands with the engine's. A server
 // command wins a name clash: connection and server commands are handled
 // here even if the engine lists them.
-func buildTable(server []*command, specs []*engine.Spec) *commandTable {
+func buildTable(server []*command, engineCmds []*engine.Command) *commandTable {
 	t := &commandTable{byName: make(map[string]*command)}
 	add := func(c *command) {
 		if _, dup := t.byName[c.name]; dup {
@@ -142,27 +145,17 @@ func buildTable(server []*command, specs []*engine.Spec) *commandTable {
 	for _, c := range server {
 		add(c)
 	}
-	for _, sp := range specs {
-		add(fromSpec(sp))
+	for _, ec := range engineCmds {
+		add(fromEngine(ec))
 	}
 	slices.SortFunc(t.sorted, func(a, b *command) int { return strings.Compare(a.name, b.name) })
 	return t
 }
 
-// keywordKeys are the engine commands whose keys follow a keyword rather
-// than sit at fixed positions (Redis's key specs for them, as COMMAND INFO
-// on Redis 7 shows): the keyword and where the search for it starts.
-var keywordKeys = map[string]struct {
-	keyword   string
-	startFrom int
-}{
-	"xread":      {"STREAMS", 1},
-	"xreadgroup": {"STREAMS", 4},
-}
-
-// fromSpec converts an engine spec to a routable command, deriving the
-// Redis 7 metadata the spec does not carry (ACL categories, key specs).
-func fromSpec(sp *engine.Spec) *command {
+// fromEngine converts an engine command to a routable one, deriving the
+// Redis 7 metadata its spec does not carry (ACL categories, key specs).
+func fromEngine(ec *engine.Command) *command {
+	sp := ec.Spec()
 	c := &command{
 		name:     strings.ToLower(sp.Name),
 		arity:    sp.Arity,
@@ -172,7 +165,7 @@ func fromSpec(sp *engine.Spec) *command {
 		group:    sp.Group,
 		since:    sp.Since,
 		summary:  sp.Summary,
-		spec:     sp,
+		eng:      ec,
 		write:    sp.Write,
 	}
 	for _, f := range sp.Flags {
@@ -184,8 +177,8 @@ func fromSpec(sp *engine.Spec) *command {
 		c.flags = append(c.flags, "movablekeys") // a keyword finds the extra keys, as Redis flags it
 	}
 	applyRedisMeta(c)
-	for _, sub := range sp.Subcommands {
-		sc := fromSpec(sub)
+	for _, sub := range ec.Subcommands() {
+		sc := fromEngine(sub)
 		if !strings.Contains(sc.name, "|") {
 			sc.name = c.name + "|" + sc.name
 		}
@@ -231,15 +224,14 @@ func aclCategories(c *command) []string {
 	return acl
 }
 
-// deriveKeySpecs builds key specs from the legacy first/last/step triple,
-// or from keywordKeys.
+// deriveKeySpecs builds key specs from the legacy first/last/step triple.
+// The commands whose keys follow a keyword (XREAD, XREADGROUP: STREAMS)
+// take theirs from the reference's metadata (applyRedisMeta), as every
+// command Redis knows does.
 func deriveKeySpecs(c *command) []keySpec {
 	flags := []string{"RO", "access"}
 	if c.write {
 		flags = []string{"RW", "update"}
-	}
-	if kw, ok := keywordKeys[c.name]; ok {
-		return []keySpec{{flags: flags, keyword: kw.keyword, index: kw.startFrom, lastKey: -1, keyStep: 1, limit: 2, hasSearch: true}}
 	}
 	if c.firstKey <= 0 {
 		return nil
