@@ -92,3 +92,40 @@ func decodeLegacyTxn(argv [][]byte) (ws []engine.Watch, cmds [][][]byte, ok bool
 	}
 	return ws, cmds, true
 }
+
+// LegacyForm returns c as the previous version wrote it: a transaction
+// as a tunnel (legacyTxnName, the inverse of decodeLegacyTxn), a CONFIG
+// SET as the client's argv; other commands are returned unchanged. It
+// runs with the same reply and effect as c, and nodes of the previous
+// version can decode it, so a leader writes it while a member may be of
+// that version (a rolling upgrade). The result aliases c's arguments.
+func LegacyForm(c Command) Command {
+	var argv [][]byte
+	switch c.Kind {
+	case KindTxn:
+		t := c.Txn
+		n := 2 + 4*len(t.Watches) + len(t.Cmds)
+		for _, cmd := range t.Cmds {
+			n += len(cmd)
+		}
+		argv = make([][]byte, 0, n)
+		argv = append(argv, []byte(legacyTxnName), strconv.AppendInt(nil, int64(len(t.Watches)), 10))
+		for _, w := range t.Watches {
+			argv = append(argv, strconv.AppendInt(nil, int64(w.DB), 10), []byte(w.Key),
+				strconv.AppendUint(nil, w.Ver, 10), strconv.AppendUint(nil, w.DelVer, 10))
+		}
+		for _, cmd := range t.Cmds {
+			argv = append(argv, strconv.AppendInt(nil, int64(len(cmd)), 10))
+			argv = append(argv, cmd...)
+		}
+	case KindConfigSet:
+		argv = make([][]byte, 0, 2+2*len(c.Config))
+		argv = append(argv, []byte("CONFIG"), []byte("SET"))
+		for _, s := range c.Config {
+			argv = append(argv, []byte(s.Name), s.Value)
+		}
+	default:
+		return c
+	}
+	return Command{Kind: KindArgv, DB: c.DB, Proto: c.Proto, Argv: argv}
+}

@@ -103,7 +103,8 @@ func legacyTxnArgv(ws []engine.Watch, cmds [][][]byte) [][]byte {
 
 // TestTypedKindsApplyLikeTunnels runs the same transactions and CONFIG
 // SETs as typed commands on one state machine and tunnelled in argv on
-// another: replies and states must be the same.
+// another: replies and states must be the same. LegacyForm must give the
+// tunnels.
 func TestTypedKindsApplyLikeTunnels(t *testing.T) {
 	typed, tunnelled := New(quietLogger()), New(quietLogger())
 	var idx uint64
@@ -121,6 +122,11 @@ func TestTypedKindsApplyLikeTunnels(t *testing.T) {
 				for _, kv := range c.Config {
 					old[i].Argv = append(old[i].Argv, []byte(kv.Name), kv.Value)
 				}
+			}
+			// LegacyForm writes exactly the tunnel the previous version
+			// wrote, so what it produces runs as tested here.
+			if lf := LegacyForm(c); lf.Kind != KindArgv || lf.DB != c.DB || lf.Proto != c.Proto || !argvEqual(lf.Argv, old[i].Argv) {
+				t.Fatalf("LegacyForm(%+v) = %+v, want argv %q", c, lf, old[i].Argv)
 			}
 		}
 		a := typed.Apply(logOf(t, idx, Entry{Type: EntryCommands, Now: int64(idx), Commands: cmds})).(*Result)
