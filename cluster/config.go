@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -159,6 +160,10 @@ type Config struct {
 	// oldForwardRPC makes the RPC server answer as a node of the previous
 	// version, which does not know opProposeResults (a test hook).
 	oldForwardRPC bool
+	// oldCaps, while set, makes the RPC server answer opCaps as a node of
+	// the previous version (a test hook; a pointer so that a test can
+	// "upgrade" the node while it runs).
+	oldCaps *atomic.Bool
 }
 
 // Peer is a founding member of the cluster.

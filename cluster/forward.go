@@ -395,7 +395,12 @@ func (f *forwarder) sendRemote(conn *rpcConn) {
 	f.mu.Unlock()
 	for i, r := range reqs {
 		gen := gens[i]
-		entry, err := fsm.AppendEntry(nil, &fsm.Entry{Type: fsm.EntryCommands, Commands: r.cmds})
+		wire := r.cmds
+		if op == opPropose {
+			// A leader of the previous version cannot decode typed kinds.
+			wire = legacyForms(wire)
+		}
+		entry, err := fsm.AppendEntry(nil, &fsm.Entry{Type: fsm.EntryCommands, Commands: wire})
 		if err != nil {
 			f.finish(r, nil, err) // validated by Propose: a bug
 			continue
@@ -486,7 +491,7 @@ func (f *forwarder) sendDirect() {
 	reqs, gens, ack := f.toSend(nil, true)
 	for i, r := range reqs {
 		gen := gens[i]
-		e := fsm.Entry{Type: fsm.EntryCommands, Now: n.now(), Commands: r.cmds,
+		e := fsm.Entry{Type: fsm.EntryCommands, Now: n.now(), Commands: n.wireForms(r.cmds),
 			Requests: []fsm.Request{{Origin: f.origin, Seq: r.seq, Ack: min(ack, r.seq), Count: len(r.cmds)}}}
 		data, err := fsm.AppendEntry(nil, &e)
 		if err != nil {

@@ -68,6 +68,7 @@ type Node struct {
 	leaderWatch // leader.go: leader changes
 	membership  // membership.go: follower progress, member metadata
 	waitNudge   // wait.go: WAIT's commit nudge
+	typedGate   // caps.go: whether the log may hold typed command kinds
 }
 
 // lifecycle is the node's start and stop state.
@@ -331,6 +332,7 @@ func Open(cfg Config) (n *Node, err error) {
 	n.clientAddr.Store(&cfg.ClientAddr)
 	n.pool = newRPCPool(dialer, log)
 	n.startLeaderWatch()
+	n.startCapsWatch()
 	n.fwd = newForwarder(n)
 	n.rpc = newRPCServer(n, rpcLn)
 	go n.proposeLoop()

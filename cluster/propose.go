@@ -348,7 +348,7 @@ func (n *Node) encodeBatch(b *batch, now int64) ([]byte, error) {
 		reqs = append(reqs, r.req)
 		cmds = append(cmds, r.cmds...)
 	}
-	e := fsm.Entry{Type: fsm.EntryCommands, Now: now, Commands: cmds, Requests: reqs}
+	e := fsm.Entry{Type: fsm.EntryCommands, Now: now, Commands: n.wireForms(cmds), Requests: reqs}
 	var data []byte
 	var err error
 	inPlace := false

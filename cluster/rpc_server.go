@@ -168,6 +168,12 @@ func (c *serverConn) readLoop() {
 				continue
 			}
 			c.handlePropose(id, body, true)
+		case opCaps:
+			if h := n.cfg.oldCaps; h != nil && h.Load() {
+				c.reply(id, stError, []byte(unknownOp(op)))
+				continue
+			}
+			c.reply(id, stOK, wbuf(nil).uvarint(ourCaps))
 		case opStatus:
 			st := n.peerStatus()
 			c.reply(id, stOK, st.encode())

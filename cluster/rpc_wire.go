@@ -58,6 +58,10 @@ const (
 	// unknownOp; the forwarder then falls back to opPropose on that
 	// connection.
 	opProposeResults byte = 11
+	// opCaps: -> caps, a bit set of what the receiver supports
+	// (capTypedKinds). A node of the previous version answers unknownOp,
+	// which the leader takes as no capabilities (caps.go).
+	opCaps byte = 12
 )
 
 // unknownOp is the body of the stError answer to an operation the
