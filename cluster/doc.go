@@ -83,6 +83,11 @@
 //     matching ErrNotLeader, so the server's TRYAGAIN mapping applies) for
 //     a request certainly never applied, after LeaderWait; ErrUnknownOutcome
 //     for one that may have been, after ForwardTimeout.
+//   - Typed command kinds (fsm.KindTxn, fsm.KindConfigSet) reach the log
+//     only while every member of the configuration has answered opCaps
+//     (caps.go); until then the leader, and a follower forwarding to a
+//     leader of the previous version, write fsm.LegacyForm, which that
+//     version decodes, so a rolling upgrade needs no care from clients.
 //   - A follower whose read index is not applied within 2 ms has the leader
 //     append a no-op (nudgeCommit; WAIT uses it too): an idle leader sends
 //     the commit index only after its commit timeout, and a read right

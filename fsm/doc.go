@@ -29,9 +29,10 @@
 // common batch keeps the first version's bytes, and a node of that version
 // refuses an entry it would misread instead of applying it wrongly.
 // Refusing means skipping, though, so its state then departs from the
-// others': while nodes of the previous version remain in a cluster (a
-// rolling update), only plain commands are safe; EXEC and replicated
-// CONFIG SET must wait until every node runs this version.
+// others'. So a leader writes typed kinds only once every member has
+// confirmed it decodes them (package cluster); until then it writes
+// LegacyForm, the previous version's tunnel, which runs with the same
+// replies.
 // Plain commands in the shape of the old tunnels (old log entries,
 // forwards from old nodes) are still run as their kind, with the same
 // replies (legacy.go; testdata holds entries the old encoder wrote).
