@@ -16,7 +16,7 @@ import (
 )
 
 // The forwarder (why it resends and why that is safe: "Forwarding" in
-// doc.go). On a follower the proposer hands each drained batch of local
+// DESIGN.md). On a follower the proposer hands each drained batch of local
 // commands to it as one request (origin, seq): origin names this process
 // (node ID plus a random boot nonce), seq counts its requests. Requests go
 // to the leader over one pooled, pipelined connection, in seq order; each

@@ -36,7 +36,7 @@ import (
 // The files say which store a data dir uses, so a restart never needs the
 // flag; an explicit flag that contradicts them is an error rather than a
 // silent second, empty log. `raftstream migrate-log` moves a boltdb data dir
-// to wal offline (migrate.go).
+// to wal offline (datadir.go).
 
 // Log store kinds, as the --log-store flag spells them.
 const (

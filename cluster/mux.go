@@ -19,7 +19,7 @@ const (
 	// MuxRaft carries hashicorp/raft's RPCs.
 	MuxRaft byte = 1
 	// MuxForward carries the cluster RPC: forwarded writes, read indexes,
-	// membership requests and status (rpc.go).
+	// membership requests and status (rpc_*.go).
 	MuxForward byte = 2
 )
 

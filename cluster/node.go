@@ -36,8 +36,8 @@ const (
 )
 
 // Node is a running Raft member with its state machine. It composes the
-// parts below, each declared with its fields in its own file (the
-// Layout section of the package doc). Where the data goes on a write or
+// parts below, each declared with its fields in its own file ("Parts"
+// in DESIGN.md). Where the data goes on a write or
 // a read: docs/architecture.md.
 type Node struct {
 	cfg    Config

@@ -16,7 +16,7 @@ import (
 // queued (storegate.go packs it when raft writes it) or, on a follower,
 // hands each drained batch to the forwarder (forward.go). A completer
 // goroutine waits on the futures in log order and hands each command its
-// reply. Why it is built this way: "Group commit" in doc.go.
+// reply. The mechanics and why: "Group commit" in DESIGN.md.
 
 // Pending is a proposed write whose reply is not yet known.
 type Pending struct {

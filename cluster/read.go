@@ -18,7 +18,7 @@ import (
 //  1. Once per leadership term, a noop entry of our own is applied. Once it
 //     is, every entry of earlier terms is applied here too (why not raft's
 //     Barrier, and why leadership is confirmed by our own RPC rather than
-//     VerifyLeader: "Reads" in doc.go).
+//     VerifyLeader: "Reads" in DESIGN.md).
 //  2. Per read: commit := CommitIndex(); confirm that a quorum of voters
 //     is still in our term (so no newer leader can have committed
 //     anything); the term is unchanged; wait until the FSM has applied
@@ -53,8 +53,8 @@ type termBarrier struct {
 // ReadBarrier returns once the local state reflects every write committed
 // before the call (linearizable read point). On the leader it runs the
 // ReadIndex steps itself; on a follower it asks the leader for a read
-// index over the cluster RPC (one round trip, plus the leader's heartbeat
-// round) and waits until its own state machine has applied that index, so
+// index over the cluster RPC (one round trip, plus the leader's
+// confirmation round) and waits until its own state machine has applied that index, so
 // the read then runs locally. With no leader it waits up to LeaderWait,
 // then fails with ErrNoLeader (which matches ErrNotLeader too).
 func (n *Node) ReadBarrier(ctx context.Context) error {
@@ -242,7 +242,7 @@ type verifyRound struct {
 // before the call. Concurrent reads share rounds: a read joins the round
 // that starts next (never one already running, which may have begun
 // before its commit index was taken), so a burst of reads costs two
-// heartbeat rounds, not one per read.
+// confirmation rounds, not one per read.
 func (n *Node) verifyLeader(ctx context.Context) error {
 	// The sole voter needs nobody's confirmation: answer inline rather
 	// than through a confirmation round's goroutine.

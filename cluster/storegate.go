@@ -10,7 +10,7 @@ import (
 // storeGate wraps the Raft log store so that a command entry is packed at the
 // moment the leader writes it (late packing).
 //
-// Why late packing: "Group commit" in doc.go. The proposer hands raft a
+// Why late packing: "Group commit" in DESIGN.md. The proposer hands raft a
 // placeholder entry as soon as a command is queued; raft's leader loop
 // picks it up when it is free and calls StoreLogs, and there, on the
 // leader loop's goroutine and before anything else has read the entry,
