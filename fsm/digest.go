@@ -38,8 +38,8 @@ func (f *FSM) Digest() (string, error) {
 // deterministic per-stream snapshot encoding, so equal digests on two
 // replicas mean equal streams; the TTL is not part of it, as in Redis.
 //
-// The engine exports no per-key encoder, so this walks a full state
-// encoding (O(data)): debugging only.
+// It walks a full state encoding (O(data)): debugging only.
+// engine.State.DigestValue gives the same hash for one key.
 func (f *FSM) DigestKeys(db int, keys []string) ([]string, error) {
 	if db < 0 || db >= engine.NumDBs {
 		return nil, fmt.Errorf("digest: db %d out of range", db)
