@@ -30,13 +30,27 @@
 //     harness and the expectations themselves, independently of the product
 //     (raftstream-only tests, e.g. clusters and snapshots, are skipped).
 //
-// Layout: harness_test.go starts and stops the processes, resp_test.go is
-// a raw RESP client for what client libraries will not send, and
-// diff_test.go runs the differential scripts (cases in
-// diff_cases_test.go); every other file covers the area of the product
-// its name says (acl, backup, cluster, durability, tls, ...). testdata/
-// holds the Python helpers, internal/rsbin builds the binary (shared with
-// e2e/faults, the fault-injection tests).
+// Layout (every file but this one is a test file):
+//
+//   - harness_test.go: TestMain, starting and stopping processes,
+//     readiness probes, logs; internal/rsbin builds the binary for it and
+//     for e2e/faults (fault injection with a linearizability checker).
+//   - resp_test.go: a raw RESP client for what client libraries will not
+//     send.
+//   - diff_test.go runs the differential scripts of diff_cases_test.go
+//     against the product and a reference redis-server.
+//   - goredis_test.go, rediscli_test.go, redispy_test.go: the three
+//     client tools (redis-py through testdata/redispy_check.py).
+//   - One file per area of the product: acl, backup, badinput (malformed
+//     requests), bigxadd (what one big XADD costs), blocked_failover,
+//     cluster and cluster3 (failover, three-node behaviour), command_meta
+//     (COMMAND metadata against Redis), config (--config and CONFIG
+//     REWRITE), discovery (what cluster-aware clients are told, and their
+//     failover; testdata/discovery_load.py), dlq, durability, idempotent,
+//     infostreams, logstore (the boltdb log store, MigrateLog, big entries
+//     under kill), ops (membership safety, shutdown hand-off), patterns
+//     (stream usage patterns), protected (protected mode), queue, repair
+//     (damaged data dirs), replication (WAIT), tls.
 //
 // Environment knobs (all optional):
 //
@@ -44,6 +58,4 @@
 //	RAFTSTREAM_E2E_RACE=1        build the binary with -race
 //	RAFTSTREAM_E2E_TARGET=redis  run product tests against redis-server
 //	RAFTSTREAM_E2E_LOGS=DIR      keep every process log under DIR
-//
-// The package has no non-test code apart from this file.
 package e2e
