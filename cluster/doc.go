@@ -22,7 +22,7 @@
 //
 // Errors say what a failure means for a retry: ErrNotLeader and
 // ErrNoLeader (the write was certainly not applied), ErrUnknownOutcome
-// (it may have been), ErrClosed, ErrDiskFull. Command, Reply and Outcome
+// (it may have been), ErrClosed, ErrDiskFull, ErrTooLarge. Command, Reply and Outcome
 // are aliases of fsm's types, so package server imports neither fsm nor
 // hashicorp/raft.
 //

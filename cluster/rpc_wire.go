@@ -33,7 +33,7 @@ const (
 	// opReadIndex: -> index, a commit index the leader confirmed while
 	// still leader; reads after the caller applied it are linearizable.
 	opReadIndex byte = 2
-	// opAddMember: id raftAddr clientAddr -> ().
+	// opAddMember: id raftAddr clientAddr incarnation -> ().
 	opAddMember byte = 3
 	// opRemoveMember: id -> ().
 	opRemoveMember byte = 4
@@ -41,7 +41,8 @@ const (
 	opTransfer byte = 5
 	// opStatus: -> peerStatus (no leadership needed).
 	opStatus byte = 6
-	// opSetMeta: id raftAddr clientAddr -> (); a member's own metadata.
+	// opSetMeta: id raftAddr clientAddr incarnation -> (); a member's own
+	// metadata.
 	opSetMeta byte = 7
 	// opTerm: -> id term, the receiver's node ID and current Raft term;
 	// the leader confirms its leadership for reads with it.
