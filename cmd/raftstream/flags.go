@@ -128,7 +128,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.StringVar(&o.server.SentinelMasterName, "sentinel-master-name", server.DefaultSentinelMasterName, "master name SENTINEL answers for: give it to failover clients (go-redis NewFailoverClient, redis-py Sentinel) with any nodes as sentinels")
 
 	// Forming and joining a cluster.
-	join := fs.String("join", "", "Raft addresses (host:port,...: their --raft-advertise) of existing members; a fresh node asks one of them, over the Raft port authenticated by --cluster-secret, to add it, and catches up as a non-voter, then votes. A member's client address still works, deprecated: the node notices and sends RAFT ADD over RESP, with a warning")
+	join := fs.String("join", "", "Raft addresses (host:port,...: their --raft-advertise) of existing members; a fresh node asks one of them, over the Raft port authenticated by --cluster-secret, to add it, and catches up as a non-voter, then votes (this node's own address in the list is skipped). A member's client address still works, deprecated: the node notices and sends RAFT ADD over RESP, with a warning")
 	fs.StringVar(&o.node.JoinPassword, "join-password", "", "deprecated, only for --join seeds given by client address: password for AUTH (as the default user, which must be allowed RAFT ADD) before RAFT ADD (default: --requirepass). Seeds given by Raft address need --cluster-secret instead")
 	fs.IntVar(&o.node.BootstrapExpect, "bootstrap-expect", 0, "with --discover-dns: form a new cluster once this many fresh nodes are found (all start as voters), or join the existing one")
 	fs.StringVar(&o.discoverDNS, "discover-dns", "", "DNS name listing the cluster's nodes for --bootstrap-expect: SRV records (host:port of each Raft port), else A/AAAA records with this node's Raft port")
@@ -364,11 +364,12 @@ func printDefaults(fs *flag.FlagSet) {
 }
 
 // parseJoin reads --join: "host:port,..." of members' Raft addresses
-// (client addresses are told apart at join time, not here). A seed that
-// is this node's own Raft address is refused: asking itself would wait
-// forever.
+// (client addresses are told apart at join time, not here). This node's
+// own Raft address is left out, so every node can be given the same list;
+// a list of nothing else is refused.
 func parseJoin(s, raftListen, raftAdvertise string) ([]string, error) {
 	var out []string
+	own := ""
 	for _, a := range strings.Split(s, ",") {
 		if a = strings.TrimSpace(a); a == "" {
 			continue
@@ -380,13 +381,17 @@ func parseJoin(s, raftListen, raftAdvertise string) ([]string, error) {
 		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
 			return nil, fmt.Errorf("%q: port %q is not 1..65535", a, port)
 		}
-		if a == raftListen || a == raftAdvertise {
-			return nil, fmt.Errorf("%s is this node's own Raft address; give the Raft addresses of existing members", a)
-		}
-		if slices.Contains(out, a) {
+		if slices.Contains(out, a) || a == own {
 			return nil, fmt.Errorf("%s given twice", a)
 		}
+		if a == raftListen || a == raftAdvertise {
+			own = a
+			continue
+		}
 		out = append(out, a)
+	}
+	if own != "" && len(out) == 0 {
+		return nil, fmt.Errorf("%s is this node's own Raft address; give the Raft addresses of existing members", own)
 	}
 	return out, nil
 }
