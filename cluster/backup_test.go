@@ -149,7 +149,7 @@ func TestBackupRestoreUnderWrites(t *testing.T) {
 	// It takes writes and another node joins it normally.
 	write(t, r1, xadd("after-restore", 1))
 	jcfg := testConfig(t, "j", t.TempDir())
-	jcfg.Join = []string{respSeed(t, r1, "")}
+	jcfg.Join = []string{r1.RaftAddr()}
 	jcfg.ClientAddr = "client-j:6379"
 	jcfg.PromoteInterval = 50 * time.Millisecond
 	j := openNode(t, jcfg)
@@ -340,7 +340,7 @@ func TestForceNewCluster(t *testing.T) {
 
 	write(t, s, xadd("after-recovery", 1))
 	jcfg := testConfig(t, "j", t.TempDir())
-	jcfg.Join = []string{respSeed(t, s, "")}
+	jcfg.Join = []string{s.RaftAddr()}
 	jcfg.ClientAddr = "client-j:6379"
 	j := openNode(t, jcfg)
 	defer j.Close()

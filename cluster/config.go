@@ -106,12 +106,16 @@ type Config struct {
 	// for this node. It is replicated as member metadata so that every
 	// node can name the leader's client address (RAFT LEADER, redirects).
 	ClientAddr string
-	// Join lists client addresses (host:port) of existing members. Only
+	// Join lists Raft addresses (host:port) of existing members. Only
 	// read when the data dir is fresh: the node then starts without a
-	// configuration and asks a seed, over RESP (`RAFT ADD`), to add it; it
-	// joins as a non-voter and is promoted once caught up.
+	// configuration and asks a seed, over the cluster RPC (authenticated
+	// by ClusterSecret), to add it; it joins as a non-voter and is
+	// promoted once caught up. A member's client (RESP) address still
+	// works, deprecated: the node detects it and sends RAFT ADD (join.go).
 	Join []string
-	// JoinPassword is sent with AUTH to the seeds' client port, if set.
+	// JoinPassword is sent with AUTH to seeds that are client addresses
+	// (the deprecated RESP path), if set. Seeds given as Raft addresses
+	// authenticate with ClusterSecret instead.
 	JoinPassword string
 	// BootstrapExpect, with Discover, forms a new cluster of this many
 	// voters from nodes started at once (see discover.go). Only read when

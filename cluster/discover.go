@@ -98,12 +98,7 @@ func (n *Node) discoverOnce() (bool, error) {
 	if member != nil {
 		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.LeaderWait+discoverTimeout)
 		defer cancel()
-		body := encodeNodeInfo(opAddMember, n.Info())
-		status, resp, err := n.pool.call(ctx, member.RaftAddr, opAddMember, body)
-		if err == nil {
-			err = statusError(status, resp)
-		}
-		if err != nil {
+		if err := n.requestAdd(ctx, member.RaftAddr, n.Info()); err != nil {
 			return false, fmt.Errorf("join through %s: %w", member.ID, err)
 		}
 		n.log.Info("joined existing cluster", "through", member.ID)

@@ -1,26 +1,43 @@
 package cluster
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"time"
-
-	"github.com/raftstream/raftstream/internal/respclient"
 )
 
-// Joining through a client address. Users know a member's client
-// (RESP) address, so a new node joins by sending that member
+// Joining a cluster (Config.Join). A fresh node asks a seed, a member's
+// Raft address, to add it, over the cluster RPC: it dials the seed's
+// Raft port with the cluster-secret handshake (auth.go; TLS too with
+// PeerTLS) and sends opAddMember with its NodeInfo, the request DNS
+// discovery sends once it has found a member (discover.go; both go
+// through requestAdd). The seed runs it as Node.AddMember, which a
+// follower forwards to the leader (admin), so any member will do. The
+// leader vets the joiner (safety.go) and adds it as a non-voter; it
+// receives the log (or a snapshot) and is promoted once caught up.
 //
-//	RAFT ADD <id> <raft-addr> <client-addr> <incarnation>
+// Why the Raft port: the cluster secret, not a client password,
+// authenticates nodes to each other, and the node already speaks the
+// cluster RPC to its peers; the client port needs a user allowed RAFT
+// ADD and a second protocol. The cost is that operators name seeds by
+// Raft address (what --peers and RAFT NODES already use).
 //
-// (after AUTH if a password is set). The server implements RAFT ADD with
-// Node.AddMember, which any member can take: a follower forwards it to
-// the leader. The new node then receives the log (or a snapshot) as a
-// non-voter and is promoted once caught up. The exchange uses the small
-// client in internal/respclient.
+// Compatibility: a seed given as a member's client (RESP) address, as
+// deployments made before this change do, still works through the
+// deprecated RESP path (join_resp.go): the Raft-port handshake fails on
+// it, a RESP PING on the same address gets a RESP answer, and from then
+// on that seed is asked with RAFT ADD (AUTH --join-password first), with
+// one warning in the log.
+//
+// Seeds are tried in turn, round after round with backoff, until one
+// accepts or the leader refuses (ErrJoinRefused: retrying cannot help).
+// A seed whose Raft port fails the handshake's authentication, and that
+// is not a RESP server, refuses too: this node's --cluster-secret (or
+// peer TLS certificate) is not the cluster's.
 
 const (
 	joinDialTimeout  = 2 * time.Second
@@ -30,11 +47,39 @@ const (
 	joinLogEvery     = 30 * time.Second
 )
 
-// Join asks the seeds (client addresses, tried in turn, round after round)
-// to add self to their cluster, until one accepts or ctx ends, or the
-// leader refuses the join (ErrJoinRefused: retrying cannot help). password,
-// if not empty, is sent with AUTH first.
-func Join(ctx context.Context, seeds []string, self NodeInfo, password string) error {
+// requestAdd asks the node at Raft address addr, over the cluster RPC,
+// to add info to its cluster (forwarded to the leader if it is not).
+// A transport failure is returned as is; an answer as statusError makes
+// it, wrapped in *addAnswerError so callers can tell the two apart.
+func (n *Node) requestAdd(ctx context.Context, addr string, info NodeInfo) error {
+	status, resp, err := n.pool.call(ctx, addr, opAddMember, encodeNodeInfo(opAddMember, info))
+	if err != nil {
+		return err
+	}
+	if err := statusError(status, resp); err != nil {
+		return &addAnswerError{err}
+	}
+	return nil
+}
+
+// addAnswerError is the seed's own answer refusing or failing an add.
+type addAnswerError struct{ err error }
+
+func (e *addAnswerError) Error() string { return e.err.Error() }
+func (e *addAnswerError) Unwrap() error { return e.err }
+
+// joiner is one node's join through its seeds (Config.Join).
+type joiner struct {
+	n *Node
+	// viaRESP holds the seeds found to be client (RESP) addresses: they
+	// are asked over the deprecated RESP path.
+	viaRESP map[string]bool
+}
+
+// join asks the seeds (tried in turn, round after round) to add this
+// node, until one accepts or ctx ends, or the join is refused
+// (ErrJoinRefused).
+func (j *joiner) join(ctx context.Context, seeds []string) error {
 	if len(seeds) == 0 {
 		return errors.New("cluster: no seed to join")
 	}
@@ -42,10 +87,14 @@ func Join(ctx context.Context, seeds []string, self NodeInfo, password string) e
 	var errs []error
 	for {
 		errs = errs[:0]
+		self := j.n.Info()
 		for _, seed := range seeds {
-			err := joinOnce(ctx, seed, self, password)
+			err := j.joinOnce(ctx, seed, self)
 			if err == nil {
 				return nil
+			}
+			if errors.Is(err, ErrJoinRefused) {
+				return err // already says which seed
 			}
 			err = fmt.Errorf("seed %s: %w", seed, err)
 			if isJoinRefusal(err) {
@@ -65,46 +114,75 @@ func Join(ctx context.Context, seeds []string, self NodeInfo, password string) e
 	}
 }
 
-func joinOnce(ctx context.Context, seed string, self NodeInfo, password string) error {
-	d := net.Dialer{Timeout: joinDialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", seed)
-	if err != nil {
+// joinOnce asks one seed: over the cluster RPC, or over RESP if the seed
+// is known to be (or turns out to be) a client address.
+func (j *joiner) joinOnce(ctx context.Context, seed string, self NodeInfo) error {
+	if j.viaRESP[seed] {
+		return joinRESP(ctx, seed, self, j.n.cfg.JoinPassword)
+	}
+	rctx, cancel := context.WithTimeout(ctx, joinReplyTimeout)
+	err := j.n.requestAdd(rctx, seed, self)
+	cancel()
+	var answer *addAnswerError
+	if err == nil || errors.As(err, &answer) || !connected(err) || ctx.Err() != nil {
 		return err
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
-	defer stop()
-	_ = conn.SetDeadline(time.Now().Add(joinReplyTimeout))
-	// One deadline for the whole exchange, set above: timeout 0.
-	c := respclient.New(conn, 0, 0)
-	if password != "" {
-		if err := expectOK(c, "AUTH", password); err != nil {
-			return fmt.Errorf("AUTH: %w", err)
-		}
+	// The TCP connection was made but the Raft-port handshake failed: a
+	// client address, or a peer with another cluster secret.
+	if isRESP(ctx, seed) {
+		j.n.log.Warn("deprecated: --join seed is a client (RESP) address; joining through it with RAFT ADD. Give seeds as Raft addresses (--raft-advertise of a member), which authenticate with --cluster-secret", "seed", seed)
+		j.viaRESP[seed] = true
+		return joinRESP(ctx, seed, self, j.n.cfg.JoinPassword)
 	}
-	if err := expectOK(c, "RAFT", "ADD", self.ID, self.RaftAddr, self.ClientAddr, self.Incarnation); err != nil {
-		return fmt.Errorf("RAFT ADD: %w", err)
+	if errors.Is(err, errAuth) {
+		return fmt.Errorf("seed %s: %w", seed, refuseJoin("its Raft port did not accept this node's --cluster-secret (or --tls-cluster certificate), which differs from the cluster's: %v", err))
 	}
-	return nil
+	return err
 }
 
-// expectOK sends a command and accepts only a simple-string OK; an error
-// reply is a remoteError (the seed's own words, which isJoinRefusal reads).
-func expectOK(c *respclient.Conn, args ...string) error {
-	c.AppendStrings(args...)
-	if err := c.Flush(); err != nil {
-		return err
+// connected tells whether a failed cluster RPC got as far as a TCP
+// connection (so the failure was in the handshake or later): a dial
+// error is a *net.OpError with Op "dial", returned unwrapped.
+func connected(err error) bool {
+	var op *net.OpError
+	return !(errors.As(err, &op) && op.Op == "dial") && !errors.Is(err, ErrClosed)
+}
+
+// isRESP tells whether addr answers a RESP PING with a RESP simple
+// string or error (+PONG, -NOAUTH, -DENIED, ...): a client port. The
+// probe is two pipelined PINGs, longer than the Raft port's handshake
+// hello, so a Raft port answers at once with its binary challenge (or a
+// TLS one closes), which fails the check at the first byte that is not
+// part of a printable line, without waiting for a timeout.
+func isRESP(ctx context.Context, addr string) bool {
+	d := net.Dialer{Timeout: joinDialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false
 	}
-	v, err := c.Read()
-	switch {
-	case err != nil:
-		return err
-	case v.IsError():
-		return &remoteError{msg: v.Str}
-	case v.Kind == '+' && v.Str == "OK":
-		return nil
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(joinDialTimeout))
+	if _, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n")); err != nil {
+		return false
 	}
-	return fmt.Errorf("unexpected reply %c%q", v.Kind, v.Str)
+	br := bufio.NewReaderSize(conn, 512)
+	for i := 0; i < 512; i++ {
+		c, err := br.ReadByte()
+		switch {
+		case err != nil:
+			return false
+		case i == 0:
+			if c != '+' && c != '-' {
+				return false
+			}
+		case c == '\r':
+			c, err := br.ReadByte()
+			return err == nil && c == '\n' && i > 1
+		case c < ' ' || c > '~':
+			return false
+		}
+	}
+	return false
 }
 
 // refusedError is a seed's refusal of the join: ErrJoinRefused with the
@@ -118,10 +196,11 @@ func (e refusedError) Unwrap() []error { return []error{ErrJoinRefused, e.err} }
 // background of a fresh node.
 func (n *Node) joinLoop() {
 	n.log.Info("joining cluster", "seeds", strings.Join(n.cfg.Join, ","))
+	j := &joiner{n: n, viaRESP: map[string]bool{}}
 	for {
 		// Rounds of joinLogEvery, so a failing join shows in the log.
 		ctx, cancel := context.WithTimeout(n.ctx, joinLogEvery)
-		err := Join(ctx, n.cfg.Join, n.Info(), n.cfg.JoinPassword)
+		err := j.join(ctx, n.cfg.Join)
 		cancel()
 		switch {
 		case err == nil:

@@ -141,7 +141,7 @@ func joinedVoter(t *testing.T) (leader, j *Node, cfg Config) {
 	nodes, _ := clusterWithClients(t, 1, func(*Config) {})
 	leader = waitLeader(t, nodes...)
 	cfg = testConfig(t, "j", t.TempDir())
-	cfg.Join = []string{respSeed(t, leader, "")}
+	cfg.Join = []string{leader.RaftAddr()}
 	cfg.ClientAddr = "client-j:6379"
 	j = openNode(t, cfg)
 	waitFor(t, 10*time.Second, "j to be a voter", func() bool {
@@ -165,17 +165,21 @@ func memberByID(t *testing.T, n *Node, id string) (Member, bool) {
 	return Member{}, false
 }
 
+// A fresh node joins through a follower's Raft address (over the cluster
+// RPC, authenticated by the cluster secret; the follower forwards the
+// request to the leader), after a dead seed.
 func TestJoinPromoteRemove(t *testing.T) {
-	nodes, _ := clusterWithClients(t, 3, func(c *Config) { c.PromoteInterval = 300 * time.Millisecond })
+	const secret = "s3cret"
+	nodes, _ := clusterWithClients(t, 3, func(c *Config) { c.PromoteInterval = 300 * time.Millisecond; c.ClusterSecret = secret })
 	leader := waitLeader(t, nodes...)
 	writeConcurrently(t, leader, 4, 10, "pre")
-	seed := respSeed(t, followersOf(leader, nodes)[0], "pw")
+	seed := followersOf(leader, nodes)[0].RaftAddr()
 
 	cfg := testConfig(t, "n4", t.TempDir())
 	cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = 500*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond
 	cfg.ClientAddr = "client-n4:6379"
+	cfg.ClusterSecret = secret
 	cfg.Join = []string{"127.0.0.1:1", seed} // a dead seed first
-	cfg.JoinPassword = "pw"
 	n4 := openNode(t, cfg)
 	t.Cleanup(func() { n4.Close() })
 
@@ -316,7 +320,7 @@ func TestWipedNodeRejoinsFromSnapshot(t *testing.T) {
 
 	cfg := cfgs[victim]
 	cfg.Peers = nil
-	cfg.Join = []string{respSeed(t, leader, "")}
+	cfg.Join = []string{leader.RaftAddr()}
 	nodes[victim] = openNode(t, cfg)
 	if nodes[victim].Incarnation() == oldInc {
 		t.Fatal("a wiped data dir kept its incarnation")

@@ -41,24 +41,32 @@ func TestPeerTLS(t *testing.T) {
 		t.Fatalf("XLEN tls = %q", got)
 	}
 
-	seed := respSeed(t, followersOf(leader, nodes)[1], "")
+	// A joiner the leader cannot authenticate is refused: through a
+	// client-address seed (deprecated path) the leader's check of the
+	// joiner's Raft port refuses it; through a Raft-address seed the
+	// joiner's own TLS handshake with the seed fails first.
+	seed := followersOf(leader, nodes)[1].RaftAddr()
+	clientSeed := respSeed(t, followersOf(leader, nodes)[1], "")
 	before := membersSnapshot(t, leader)
 	for _, tc := range []struct {
-		name string
-		tls  *PeerTLS
+		name   string
+		tls    *PeerTLS
+		seed   string
+		reason string
 	}{
-		{"no TLS", nil},
-		{"another CA", peerTLS(t, other)},
+		{"no TLS", nil, clientSeed, "cannot authenticate"},
+		{"another CA", peerTLS(t, other), clientSeed, "cannot authenticate"},
+		{"another CA, raft seed", peerTLS(t, other), seed, "--tls-cluster certificate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t, "joiner", t.TempDir())
-			cfg.Join = []string{seed}
+			cfg.Join = []string{tc.seed}
 			cfg.PeerTLS = tc.tls
 			j := openNode(t, cfg)
 			defer j.Close()
 			err := waitFailed(t, j, 10*time.Second)
-			if !errors.Is(err, ErrJoinRefused) || !strings.Contains(err.Error(), "cannot authenticate") {
-				t.Fatalf("joiner failed with %v, want a refusal", err)
+			if !errors.Is(err, ErrJoinRefused) || !strings.Contains(err.Error(), tc.reason) {
+				t.Fatalf("joiner failed with %v, want a refusal saying %q", err, tc.reason)
 			}
 			if got := membersSnapshot(t, leader); strings.Join(got, ",") != strings.Join(before, ",") {
 				t.Fatalf("members changed: %v", got)

@@ -39,7 +39,11 @@ func waitFailed(t *testing.T, n *Node, timeout time.Duration) error {
 
 // A join that takes a live member's ID or Raft address, or a joiner with
 // another cluster secret, is refused at once: the joiner fails with the
-// reason and the configuration does not change.
+// reason and the configuration does not change. The seed is a follower's
+// Raft address (the leader's refusal comes back through it), or, for the
+// deprecated path, its client address: then the joiner with another
+// secret reaches the leader, which refuses it because it cannot
+// authenticate the joiner's Raft port.
 func TestJoinRefused(t *testing.T) {
 	const secret = "s3cret"
 	nodes, cfgs := clusterWithClients(t, 3, func(c *Config) { c.ClusterSecret = secret })
@@ -51,7 +55,8 @@ func TestJoinRefused(t *testing.T) {
 			followerCfg = c
 		}
 	}
-	seed := respSeed(t, followersOf(leader, nodes)[1], "")
+	seed := followersOf(leader, nodes)[1].RaftAddr()
+	clientSeed := respSeed(t, followersOf(leader, nodes)[1], "")
 	before := membersSnapshot(t, leader)
 
 	cases := []struct {
@@ -62,8 +67,9 @@ func TestJoinRefused(t *testing.T) {
 		{"live member's id", func(c *Config) { c.NodeID = followerCfg.NodeID }, "node id \"" + followerCfg.NodeID + "\" belongs to live member"},
 		{"live member's raft address", func(c *Config) { c.RaftAdvertise = followerCfg.RaftAddr }, "raft address " + followerCfg.RaftAddr + " belongs to live member"},
 		{"leader's id", func(c *Config) { c.NodeID = leader.cfg.NodeID }, "is the leader itself"},
-		{"wrong cluster secret", func(c *Config) { c.ClusterSecret = "other" }, "--cluster-secret differs"},
-		{"no cluster secret", func(c *Config) { c.ClusterSecret = "" }, "--cluster-secret differs"},
+		{"wrong cluster secret", func(c *Config) { c.ClusterSecret = "other" }, "seed " + seed + ": join refused: its Raft port did not accept this node's --cluster-secret"},
+		{"no cluster secret", func(c *Config) { c.ClusterSecret = "" }, "differs from the cluster's"},
+		{"wrong cluster secret, client-address seed", func(c *Config) { c.ClusterSecret = "other"; c.Join = []string{clientSeed} }, "--cluster-secret differs"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -601,6 +601,10 @@ func TestComposeFile(t *testing.T) {
 			if e["RAFTSTREAM_PEERS"] != "" || e["RAFTSTREAM_JOIN"] == "" || !slices.Equal(s.Profiles, []string{"scale"}) {
 				t.Errorf("node4 must join (not found) and only run with --profile scale: %v", e)
 			}
+			// Seeds are Raft addresses (client addresses are deprecated).
+			if e["RAFTSTREAM_JOIN"] != "node1:7379,node2:7379,node3:7379" {
+				t.Errorf("node4 joins through %q, want the members' Raft addresses", e["RAFTSTREAM_JOIN"])
+			}
 		} else {
 			if peers == "" {
 				peers = e["RAFTSTREAM_PEERS"]

@@ -225,7 +225,7 @@ func TestForceNewCluster(t *testing.T) {
 	must(t, sc.XAdd(testCtx(t, time.Minute), &redis.XAddArgs{Stream: "orders", Values: []any{"after", "recovery"}}).Err())
 
 	j := newProc(t, "raftstream", raftstreamBinary(t), func(p *Proc) []string {
-		return []string{"--node-id", "n9", "--data-dir", p.Dir, "--listen", p.Addr, "--raft-listen", p.RaftAddr, "--join", survivor.Addr}
+		return []string{"--node-id", "n9", "--data-dir", p.Dir, "--listen", p.Addr, "--raft-listen", p.RaftAddr, "--join", survivor.RaftAddr}
 	})
 	j.Name = "raftstream-n9"
 	j.startFresh(2)

@@ -410,7 +410,7 @@ func TestThreeNodes(t *testing.T) {
 			if n != leader && wiped == nil {
 				wiped = n
 			} else {
-				seeds = append(seeds, n.Addr)
+				seeds = append(seeds, n.RaftAddr)
 			}
 		}
 		snapAt := infoUint(raftInfo(leader.Addr), "raft_last_snapshot_index")
@@ -431,19 +431,20 @@ func TestThreeNodes(t *testing.T) {
 		return
 	}
 
-	// A fourth node joins (RAFT ADD through a seed), then is removed
-	// with RAFT REMOVE sent to a follower (forwarded to the leader).
+	// A fourth node joins (through a seed's Raft address), then is
+	// removed with RAFT REMOVE sent to a follower (forwarded to the
+	// leader).
 	t.Run("add-remove", func(t *testing.T) {
-		// A follower first: cluster.Join tries the seeds in order, so the
-		// RAFT ADD goes to a follower, which forwards it to the leader.
+		// A follower first: the joiner tries the seeds in order, so its
+		// add request goes to a follower, which forwards it to the leader.
 		var seeds []string
 		var follower *c3node
 		for _, n := range nodes {
 			if n != leader && follower == nil {
 				follower = n
-				seeds = append([]string{n.Addr}, seeds...)
+				seeds = append([]string{n.RaftAddr}, seeds...)
 			} else {
-				seeds = append(seeds, n.Addr)
+				seeds = append(seeds, n.RaftAddr)
 			}
 		}
 		n4 := startJoiner(t, "n4", strings.Join(seeds, ","))

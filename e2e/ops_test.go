@@ -7,6 +7,7 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,13 +78,18 @@ func TestMembershipSafety(t *testing.T) {
 		want  string
 	}{
 		{"live node id", freshNodeArgs(t, follower.id), `join refused: node id "` + follower.id + `" belongs to live member`},
-		{"live raft address", append(freshNodeArgs(t, "intruder"), "--raft-advertise", follower.RaftAddr), "join refused: raft address " + follower.RaftAddr + " belongs to live member"},
-		{"wrong cluster secret", append(freshNodeArgs(t, "stranger"), "--cluster-secret", "not-the-clusters"), "its --cluster-secret differs from the cluster's"},
+		// Through the leader: this node leaves its own address out of --join.
+		{"live raft address", append(freshNodeArgs(t, "intruder"), "--raft-advertise", follower.RaftAddr, "--join", leader.RaftAddr+","+follower.RaftAddr), "join refused: raft address " + follower.RaftAddr + " belongs to live member"},
+		{"wrong cluster secret", append(freshNodeArgs(t, "stranger"), "--cluster-secret", "not-the-clusters"), "join refused: its Raft port did not accept this node's --cluster-secret"},
 	}
 	for _, tc := range refusals {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
-			code, out := runBinary(t, time.Minute, append(tc.flags, "--join", follower.Addr)...)
+			flags := tc.flags
+			if !slices.Contains(flags, "--join") {
+				flags = append(flags, "--join", follower.RaftAddr)
+			}
+			code, out := runBinary(t, time.Minute, flags...)
 			if code != 1 || !strings.Contains(out, tc.want) {
 				t.Fatalf("exit %d, want 1 and %q in the output:\n%s", code, tc.want, out)
 			}
@@ -94,9 +100,14 @@ func TestMembershipSafety(t *testing.T) {
 		})
 	}
 
-	// A node removed from the cluster exits with the reason.
+	// A node removed from the cluster exits with the reason. It joins
+	// the deprecated way, through the leader's client address (RAFT ADD
+	// over RESP), which still works with one warning in its log.
 	n4 := startJoiner(t, "n4", leader.Addr)
 	waitFor(t, time.Minute, "n4 to be a voter", func() bool { return members(t, leader.Addr)["n4"] == "voter" })
+	if log := n4.logTail(64 << 10); strings.Count(log, "deprecated: --join seed is a client (RESP) address") != 1 {
+		t.Errorf("n4 joined through a client address without one deprecation warning in its log:\n%s", log)
+	}
 	waitFor(t, time.Minute, "n4 to know itself a voter", func() bool { return raftInfo(n4.Addr)["raft_suffrage"] == "voter" })
 	if r := do(follower.Addr, "RAFT", "REMOVE", "n4"); r != "+OK\r\n" {
 		t.Fatalf("RAFT REMOVE n4: %q", r)

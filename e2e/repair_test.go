@@ -112,7 +112,7 @@ func TestDamagedFollowerRepair(t *testing.T) {
 		if n != leader && victim == nil {
 			victim = n
 		} else {
-			seeds = append(seeds, n.Addr)
+			seeds = append(seeds, n.RaftAddr)
 		}
 	}
 	// Unique values, so one entry's bytes can be found in the segment file.

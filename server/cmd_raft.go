@@ -153,8 +153,9 @@ func cmdRaftNodes(x *call) {
 	}
 }
 
-// cmdRaftAdd is RAFT ADD id raft-addr [client-addr [incarnation]], the
-// request cluster.Join sends to a seed.
+// cmdRaftAdd is RAFT ADD id raft-addr [client-addr [incarnation]], for
+// operators, and the request a joining node sends to a seed given by
+// client address (the deprecated RESP join path, cluster/join_resp.go).
 func cmdRaftAdd(x *call) {
 	if len(x.argv) > 6 {
 		x.w.WriteError("ERR wrong number of arguments for 'raft|add' command")

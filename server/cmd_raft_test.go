@@ -93,7 +93,7 @@ func TestRaftCommandsSingleNode(t *testing.T) {
 	c.expect("+OK\r\n", "SELECT", "1")
 	c.expect("*1\r\n+0000000000000000000000000000000000000000\r\n", "DEBUG", "DIGEST-VALUE", "s")
 
-	// The join request as cluster.Join sends it; the node is unreachable,
+	// The join request as the deprecated RESP join path sends it; the node is unreachable,
 	// so it stays a non-voter: then removed again.
 	c.expect("+OK\r\n", "RAFT", "ADD", "n2", "127.0.0.1:1", "127.0.0.1:2", "inc-1")
 	nodes := c.do("RAFT", "NODES")

@@ -69,9 +69,11 @@ Runs one node. An existing --data-dir resumes its cluster (--peers and
 --bootstrap-expect are then ignored, --join with a warning), unless this
 node was removed from it: then it exits. A fresh one:
   - by default bootstraps a new cluster of this node alone (or of --peers);
-  - with --join, joins the cluster of any member given by client address
-    (and exits if the leader refuses: a live member has its --node-id or
-    --raft-advertise address, or its --cluster-secret differs);
+  - with --join, joins the cluster of any member given by Raft address,
+    authenticated by --cluster-secret (and exits if it is refused: a live
+    member has its --node-id or --raft-advertise address, or its
+    --cluster-secret differs). A member's client address still works
+    (deprecated: RAFT ADD over RESP, with AUTH --join-password);
   - with --bootstrap-expect N --discover-dns NAME, forms one cluster of N
     voters with the nodes NAME resolves to (Kubernetes headless Service),
     or joins it if it exists already.
@@ -126,8 +128,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.StringVar(&o.server.SentinelMasterName, "sentinel-master-name", server.DefaultSentinelMasterName, "master name SENTINEL answers for: give it to failover clients (go-redis NewFailoverClient, redis-py Sentinel) with any nodes as sentinels")
 
 	// Forming and joining a cluster.
-	join := fs.String("join", "", "client addresses (host:port,...) of existing members; a fresh node asks one of them to add it (RAFT ADD) and catches up as a non-voter, then votes")
-	fs.StringVar(&o.node.JoinPassword, "join-password", "", "password for AUTH (as the default user, which must be allowed RAFT ADD) on the --join seeds (default: --requirepass)")
+	join := fs.String("join", "", "Raft addresses (host:port,...: their --raft-advertise) of existing members; a fresh node asks one of them, over the Raft port authenticated by --cluster-secret, to add it, and catches up as a non-voter, then votes (this node's own address in the list is skipped). A member's client address still works, deprecated: the node notices and sends RAFT ADD over RESP, with a warning")
+	fs.StringVar(&o.node.JoinPassword, "join-password", "", "deprecated, only for --join seeds given by client address: password for AUTH (as the default user, which must be allowed RAFT ADD) before RAFT ADD (default: --requirepass). Seeds given by Raft address need --cluster-secret instead")
 	fs.IntVar(&o.node.BootstrapExpect, "bootstrap-expect", 0, "with --discover-dns: form a new cluster once this many fresh nodes are found (all start as voters), or join the existing one")
 	fs.StringVar(&o.discoverDNS, "discover-dns", "", "DNS name listing the cluster's nodes for --bootstrap-expect: SRV records (host:port of each Raft port), else A/AAAA records with this node's Raft port")
 	fs.StringVar(&o.node.ClusterSecret, "cluster-secret", "", "shared secret every node must present on the Raft port (mutual HMAC challenge; it is never sent). Empty: no secret, and nodes with one refuse this node. Required when --raft-listen is not a loopback address, unless --insecure-peers")
@@ -231,13 +233,8 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	if len(o.node.Peers) > 0 && !slices.ContainsFunc(o.node.Peers, func(p cluster.Peer) bool { return p.ID == o.node.NodeID }) {
 		return bad("--peers must include this node (--node-id %q)", o.node.NodeID)
 	}
-	for _, a := range strings.Split(*join, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			if _, _, err := net.SplitHostPort(a); err != nil {
-				return bad("--join: %q is not host:port", a)
-			}
-			o.node.Join = append(o.node.Join, a)
-		}
+	if o.node.Join, err = parseJoin(*join, o.node.RaftAddr, o.node.RaftAdvertise); err != nil {
+		return bad("--join: %v", err)
 	}
 	if o.node.JoinPassword == "" {
 		o.node.JoinPassword = o.server.RequirePass
@@ -364,6 +361,39 @@ func printDefaults(fs *flag.FlagSet) {
 		}
 	})
 	out.PrintDefaults()
+}
+
+// parseJoin reads --join: "host:port,..." of members' Raft addresses
+// (client addresses are told apart at join time, not here). This node's
+// own Raft address is left out, so every node can be given the same list;
+// a list of nothing else is refused.
+func parseJoin(s, raftListen, raftAdvertise string) ([]string, error) {
+	var out []string
+	own := ""
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || host == "" {
+			return nil, fmt.Errorf("%q is not host:port (a member's Raft address, e.g. node1:7379)", a)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("%q: port %q is not 1..65535", a, port)
+		}
+		if slices.Contains(out, a) || a == own {
+			return nil, fmt.Errorf("%s given twice", a)
+		}
+		if a == raftListen || a == raftAdvertise {
+			own = a
+			continue
+		}
+		out = append(out, a)
+	}
+	if own != "" && len(out) == 0 {
+		return nil, fmt.Errorf("%s is this node's own Raft address; give the Raft addresses of existing members", own)
+	}
+	return out, nil
 }
 
 // parsePeers reads "id=host:port,id=host:port".

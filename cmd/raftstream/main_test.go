@@ -78,14 +78,47 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+// --join takes members' Raft addresses (client addresses too: told apart
+// at join time); what cannot be a seed is refused with the reason.
+func TestParseJoinFlag(t *testing.T) {
+	for _, tc := range []struct {
+		join, want string
+	}{
+		{"nope", `"nope" is not host:port (a member's Raft address, e.g. node1:7379)`},
+		{":7379", `":7379" is not host:port`},
+		{"h:0", `"h:0": port "0" is not 1..65535`},
+		{"h:raft", `"h:raft": port "raft" is not 1..65535`},
+		{"h:7379,h:7379", "h:7379 given twice"},
+		{"127.0.0.1:7379", "127.0.0.1:7379 is this node's own Raft address"},
+	} {
+		var stderr bytes.Buffer
+		if _, err := parseFlags([]string{"--join", tc.join}, &stderr); !errors.Is(err, errUsage) || !strings.Contains(stderr.String(), "--join: "+tc.want) {
+			t.Errorf("--join %q: %v, stderr %q; want it to say %q", tc.join, err, firstLine(stderr.String()), tc.want)
+		}
+	}
+	// This node's own address is left out: every node may get one list.
+	o, err := parseFlags([]string{"--join", " node1:7379,,node4:7379,10.0.0.2:6379 ", "--raft-advertise", "node4:7379"}, io.Discard)
+	if err != nil || fmt.Sprint(o.node.Join) != "[node1:7379 10.0.0.2:6379]" {
+		t.Fatalf("--join parsed as %q, %v", o.node.Join, err)
+	}
+	if _, err := parseFlags([]string{"--join", "node4:7379", "--raft-advertise", "node4:7379"}, io.Discard); err == nil {
+		t.Fatal("--join naming only this node's --raft-advertise was accepted")
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
 func TestParseClusterFlags(t *testing.T) {
-	o, err := parseFlags([]string{"--join", "10.0.0.1:6379, 10.0.0.2:6379", "--requirepass", "pw",
+	o, err := parseFlags([]string{"--join", "10.0.0.1:7379, 10.0.0.2:7379", "--requirepass", "pw",
 		"--cluster-secret", "s", "--leader-wait", "2s", "--clock-offset", "-1h", "--listen", "10.0.0.9:6379"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := o.node
-	if fmt.Sprint(n.Join) != "[10.0.0.1:6379 10.0.0.2:6379]" || n.JoinPassword != "pw" || n.ClusterSecret != "s" ||
+	if fmt.Sprint(n.Join) != "[10.0.0.1:7379 10.0.0.2:7379]" || n.JoinPassword != "pw" || n.ClusterSecret != "s" ||
 		n.LeaderWait != 2*time.Second || n.ClockOffset != -time.Hour || n.ClientAddr != "10.0.0.9:6379" {
 		t.Fatalf("parsed %+v", n)
 	}

@@ -77,7 +77,7 @@ for r in $(seq 1 "$RUNS"); do
 
 	joiner="join$r"
 	node_new "$joiner"
-	node_run "$joiner" --join "$addr"
+	node_run "$joiner" --join "127.0.0.1:${rport[snap]}"
 	xlen "join, READONLY XLEN = N" "127.0.0.1:${cport[$joiner]}" -readonly
 	echo "$joiner: $(redis-cli -p "${cport[$joiner]}" INFO raft | grep -E '^raft_last_snapshot_index' | tr -d '\r')" >>"$work/runs.log"
 	reply=$(redis-cli -p "${cport[snap]}" RAFT REMOVE "$joiner")

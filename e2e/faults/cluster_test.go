@@ -168,7 +168,7 @@ func (c *cluster) addJoiner(id string) (*node, error) {
 	nd := c.newNode(id, hostPort(ports[0]), hostPort(ports[1]))
 	var seeds []string
 	for _, o := range c.members() {
-		seeds = append(seeds, o.addr)
+		seeds = append(seeds, o.raftAddr)
 	}
 	nd.join = strings.Join(seeds, ",")
 	if err := nd.start(); err != nil {
