@@ -143,12 +143,6 @@ func (n *Node) ReadBarrierStale() error {
 // keyspace, like Redis's DEBUG DIGEST. O(data): for debugging and tests.
 func (n *Node) Digest() (string, error) { return n.fsm.Digest() }
 
-// DigestKeys hashes each key's value in database db (DEBUG DIGEST-VALUE):
-// 40 hex digits, all zeros for a missing key. O(data).
-func (n *Node) DigestKeys(db int, keys []string) ([]string, error) {
-	return n.fsm.DigestKeys(db, keys)
-}
-
 // IsLeader reports whether this node currently believes it is the leader.
 func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
 

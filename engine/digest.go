@@ -15,8 +15,7 @@ var ZeroDigest = strings.Repeat("0", 2*sha1.Size)
 // expired at the state clock. The hash covers the stream's deterministic
 // snapshot encoding (Stream.AppendSnapshot: entries, IDs, groups, IDMP
 // state), not its TTL, so two replicas that applied the same log agree.
-// It equals what fsm.FSM.DigestKeys computes by walking a whole snapshot,
-// at O(size of this one stream) instead of O(data).
+// fsm's tests check it against a walk of a whole snapshot encoding.
 func (s *State) DigestValue(db int, key string) string {
 	if db < 0 || db >= NumDBs {
 		return ZeroDigest

@@ -12,7 +12,7 @@
 //     returns a Result with one Reply per command: the reply bytes in the
 //     client's protocol and their Outcome. Read runs a function on the
 //     state under the read lock; WaitApplied waits for an applied index.
-//   - Snapshot, Restore, WriteSnapshot, Backup, Digest and DigestKeys
+//   - Snapshot, Restore, WriteSnapshot, Backup, Digest
 //     encode the state deterministically: replicas that applied the same
 //     entries write the same bytes.
 //   - LegacyForm writes a typed command the way the previous version
