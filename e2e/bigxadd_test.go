@@ -38,7 +38,9 @@ import (
 // profile before and after each XADD (compare with `go tool pprof
 // -sample_index=alloc_space -base before after`) and a one-second execution
 // trace around it (`go tool trace`). RAFTSTREAM_MEASURE_NODES=3 measures
-// the RSS of the leader and of a follower of a 3-node cluster instead.
+// the RSS of the leader and of a follower of a 3-node cluster instead, and
+// the latency of a follower's clients (PING, XLEN of another key and of the
+// big one) around the apply there.
 func TestBigXADDMeasure(t *testing.T) {
 	spec := os.Getenv("RAFTSTREAM_MEASURE_BIGXADD")
 	if spec == "" || targetIsRedis() {
@@ -55,13 +57,29 @@ func TestBigXADDMeasure(t *testing.T) {
 			t.Fatalf("RAFTSTREAM_MEASURE_BIGXADD: %v", err)
 		}
 		if os.Getenv("RAFTSTREAM_MEASURE_NODES") == "3" {
-			var lead, fol []float64
+			var lead, fol, waits []float64
+			acMax := map[string][]float64{}
+			var names []string
 			for run := 0; run < runs; run++ {
-				l, f := measureBigXADDCluster(t, mib<<20)
-				t.Logf("%d MiB run %d, 3 nodes: RSS peak growth leader %.2fx, follower %.2fx the value", mib, run, l, f)
-				lead, fol = append(lead, l), append(fol, f)
+				l, f, probes := measureBigXADDCluster(t, mib<<20)
+				window, n, max := afterCommit(probes, time.Time{})
+				line := fmt.Sprintf("%d MiB run %d, 3 nodes: RSS peak growth leader %.2fx, follower %.2fx the value; on the follower, the first XLEN counting the entry took %.1f ms, sent meanwhile:", mib, run, l, f, window)
+				for i, pr := range probes {
+					if run == 0 {
+						names = append(names, pr.name)
+					}
+					p50, p99, pmax := quantiles(pr.during)
+					line += fmt.Sprintf(" %s %d, max %.1f ms (all: p50 %.2f p99 %.1f max %.1f ms);", pr.name, n[i], max[i], p50, p99, pmax)
+					acMax[pr.name] = append(acMax[pr.name], max[i])
+				}
+				t.Log(line)
+				lead, fol, waits = append(lead, l), append(fol, f), append(waits, window)
 			}
-			t.Logf("MEDIAN %d MiB over %d runs, 3 nodes: RSS peak growth leader %.2fx, follower %.2fx", mib, runs, median(lead), median(fol))
+			line := fmt.Sprintf("MEDIAN %d MiB over %d runs, 3 nodes: RSS peak growth leader %.2fx, follower %.2fx; follower's first XLEN counting the entry %.1f ms, sent meanwhile, max:", mib, runs, median(lead), median(fol), median(waits))
+			for _, n := range names {
+				line += fmt.Sprintf(" %s %.1f ms;", n, median(acMax[n]))
+			}
+			t.Log(line)
 			continue
 		}
 		var ratios, xadds, windows []float64
@@ -236,7 +254,8 @@ func measureBigXADD(t *testing.T, size int, profDir, label string) bigXADDResult
 // before its reply came: the ones that may wait for its apply. An XLEN of
 // the big key that counts it was sent after the commit (a linearizable
 // read sees exactly what was committed when it arrived), so the window
-// starts at the first such XLEN sent; it ends with the reply. It returns
+// starts at the first such XLEN sent; it ends with the reply (if replied
+// is zero, as for a follower, with that XLEN's answer). It returns
 // the window (ms), and per probe the number of commands sent in it and
 // their maximum latency (ms), in probe order.
 func afterCommit(probes []*prober, replied time.Time) (window float64, n []int, max []float64) {
@@ -248,6 +267,11 @@ func afterCommit(probes []*prober, replied time.Time) (window float64, n []int, 
 		for _, s := range pr.samples {
 			if s.reply == ":1\r\n" {
 				from = s.at
+				if replied.IsZero() {
+					// On a follower: until that read was answered, which
+					// it was once the follower had applied the entry.
+					replied = s.at.Add(time.Duration(s.ms * float64(time.Millisecond)))
+				}
 				break
 			}
 		}
@@ -380,7 +404,7 @@ func saveTrace(addr, path string) {
 // fresh 3-node cluster and returns the RSS peak growth of the leader and
 // of a follower over the value's size, sampled every millisecond until
 // every node has applied it.
-func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64) {
+func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64, fprobes []*prober) {
 	// Default Raft timings, unless RAFTSTREAM_MEASURE_FASTRAFT=1 asks for
 	// startCluster3's (300 ms heartbeat, 150 ms leader lease).
 	var procs []*Proc
@@ -443,6 +467,28 @@ func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64) {
 			}
 		}
 	}()
+	// The follower's clients: PING, an XLEN of another key and of the big
+	// one (linearizable reads, which wait for the follower's apply).
+	var during atomic.Bool
+	during.Store(true)
+	var wg sync.WaitGroup
+	pstop := make(chan struct{})
+	fprobes = []*prober{{name: "PING", args: []string{"PING"}}, {name: "XLEN", args: []string{"XLEN", "small"}},
+		{name: "XLENbig", args: []string{"XLEN", "big"}}}
+	for _, pr := range fprobes {
+		conn, err := net.Dial("tcp", fol.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		rc := newRawConn(conn)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr.run(rc, &during, pstop)
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
 	c := dialRaw(t, lead.Addr)
 	c.timeout = 5 * time.Minute
 	if r := c.MustDo(t, "XADD", "big", "*", "f", strings.Repeat("v", size)); r[0] != '$' {
@@ -458,5 +504,12 @@ func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64) {
 	time.Sleep(100 * time.Millisecond)
 	close(stop)
 	<-done
-	return float64(peak[0]-base[0]) / float64(size), float64(peak[1]-base[1]) / float64(size)
+	close(pstop)
+	wg.Wait()
+	for _, pr := range fprobes {
+		if pr.err != nil {
+			t.Fatalf("follower %s: %v", pr.name, pr.err)
+		}
+	}
+	return float64(peak[0]-base[0]) / float64(size), float64(peak[1]-base[1]) / float64(size), fprobes
 }
