@@ -57,7 +57,13 @@
 // is used, allocations are bounded by the input size, non-canonical
 // varints and trailing bytes are errors, and nothing panics on garbage
 // (FuzzDecodeEntry). Decoded arguments alias the entry buffer; the engine
-// copies what it keeps.
+// copies what it keeps, except big XADD values: an entry made mostly of
+// arguments of engine.BigValue bytes or more is applied with
+// engine.Ctx.Retain (retainArgs), and the stream keeps those values by
+// reference, so applying a 60 MiB XADD copies nothing and the commands
+// queued behind it do not wait for a copy. That relies on an entry's
+// bytes never changing once raft hands them over (apply.go says who holds
+// them); they stay alive as long as the stream entry.
 //
 // One entry carries many client commands (group commit happens in package
 // cluster); they run in order at one timestamp, and the reply of each is
