@@ -70,6 +70,7 @@ trip, and DecodeStream validates every byte it is given.
 package engine
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/tidwall/btree"
@@ -236,7 +237,7 @@ func (s *Stream) appendEntry(id ID, fv [][]byte, lim NodeLimits, retain bool) {
 			// (own nil) so that no write reaches them.
 			n.ext, n.own = &ext, nil
 			for _, v := range ext {
-				hint -= len(v)
+				hint -= len(v) - binary.MaxVarintLen64 // its length stays
 			}
 		}
 		data, lp := newNodeData(fv, hint)
