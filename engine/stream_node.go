@@ -8,14 +8,13 @@ const (
 	flagSameFields = 1 << 1 // field names are the node's master fields
 	// flagExt: the entry's values of BigValue bytes or more are not in
 	// data (only their lengths are), but in node.ext, in order. Only the
-	// single entry of a node built by Append with retain set has it
-	// (see extNode); it never reaches a snapshot.
+	// single entry of a node built by Stream.AppendRetained has it; it
+	// never reaches a snapshot (appendCanonical).
 	flagExt = 1 << 2
 )
 
-// BigValue is the size from which Stream.Append, asked to retain its
-// arguments, keeps a value by reference instead of copying it into the
-// node (Ctx.Retain).
+// BigValue is the size from which Stream.AppendRetained (Ctx.Retain) keeps
+// a value by reference instead of copying it into the node.
 const BigValue = 1 << 20
 
 // cowToken marks which Stream owns a node's bytes. A Stream may modify a
@@ -51,7 +50,7 @@ type node struct {
 	// ext holds the values kept by reference of a node whose entry has
 	// flagExt, nil otherwise. Such a node has exactly one entry and a nil
 	// own, so no stream writes it in place: the first write makes it a
-	// plain node (ownData, canonical).
+	// plain node (ownData, copyData).
 	ext *[][]byte
 }
 

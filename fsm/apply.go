@@ -142,12 +142,13 @@ func (f *FSM) execBatch(index uint64, cmds []Command, reqs []Request, retain boo
 // queued behind it wait microseconds, not the tens of milliseconds of a
 // copy (docs/verification.md, issue 12).
 //
-// The entry's bytes are immutable once raft hands them to the FSM: the
-// leader applies the buffer it built (the proposer packs it once, fresh
-// or around a client's argument, whose scanner buffer is never reused),
-// a follower the one its transport decoded into a fresh slice or raft-wal
-// copied out of its segment, and raft's log cache, the log stores and the
-// checksum wrapper only read them. A reference keeps the whole entry
+// The values' bytes never change once raft hands the entry to the FSM:
+// the leader applies the buffer it packed (fresh, or around a client's
+// argument, whose scanner buffer is never reused; AppendEntryInPlace
+// writes only the room around the argument), a follower the slice its
+// transport decoded into a fresh Log or raft-wal copied out of its
+// segment, and raft's log cache, the log stores and the checksum wrapper
+// only read them. A reference keeps the whole entry
 // alive, though, so it is taken only when such values make up at least
 // half of the entry: the rest of it costs at most as much again, as a
 // copy would, and in practice a few KiB.
