@@ -13,7 +13,8 @@ import (
 // TestMsgpackDecodesBigEntryLinearly decodes an AppendEntries request
 // carrying a 20 MiB entry the way raft's network transport does (a fresh
 // MsgpackHandle over a bufio.Reader): with third_party/go-msgpack it
-// allocates about twice the entry; upstream v2.1.5 grew the byte slice
+// allocates the entry once (up to 64 MiB; twice the entry with the
+// doubling steps of the first patch); upstream v2.1.5 grew the byte slice
 // 256 KiB at a time, 40 times the entry here (7 GB for a 60 MiB one).
 func TestMsgpackDecodesBigEntryLinearly(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), 20<<20/16)
@@ -33,7 +34,7 @@ func TestMsgpackDecodesBigEntryLinearly(t *testing.T) {
 	if len(got.Entries) != 1 || !bytes.Equal(got.Entries[0].Data, data) {
 		t.Fatal("the entry did not decode intact")
 	}
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 3*uint64(len(data)) {
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(len(data))*5/4 {
 		t.Fatalf("decoding a %d MiB entry allocated %d MiB", len(data)>>20, alloc>>20)
 	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -28,13 +29,18 @@ import (
 // VmRSS every millisecond, has other clients send commands, and sends
 // one XADD of a value that size. It logs the RSS peak growth over the value
 // size, the XADD's latency, and the latency (median, p99, maximum) of other
-// clients' commands sent every 2 ms (PING, a small XADD, an XLEN) from the
-// XADD's start until 100 ms after its reply, with their maximum over the
-// 300 ms before it for comparison; then the medians over the runs. RAFTSTREAM_MEASURE_PPROF=dir also saves the node's allocation
+// clients' commands sent every 2 ms (PING, a small XADD, an XLEN of another
+// key, an XLEN of the big XADD's key) from the XADD's start until 100 ms
+// after its reply, with their maximum over the 300 ms before it for
+// comparison; and the maximum latency of those sent after the big XADD
+// committed and before its reply (afterCommit: the commands that may wait
+// for its apply); then the medians over the runs. RAFTSTREAM_MEASURE_PPROF=dir also saves the node's allocation
 // profile before and after each XADD (compare with `go tool pprof
 // -sample_index=alloc_space -base before after`) and a one-second execution
 // trace around it (`go tool trace`). RAFTSTREAM_MEASURE_NODES=3 measures
-// the RSS of the leader and of a follower of a 3-node cluster instead.
+// the RSS of the leader and of a follower of a 3-node cluster instead, and
+// the latency of a follower's clients (PING, XLEN of another key and of the
+// big one) around the apply there.
 func TestBigXADDMeasure(t *testing.T) {
 	spec := os.Getenv("RAFTSTREAM_MEASURE_BIGXADD")
 	if spec == "" || targetIsRedis() {
@@ -51,16 +57,33 @@ func TestBigXADDMeasure(t *testing.T) {
 			t.Fatalf("RAFTSTREAM_MEASURE_BIGXADD: %v", err)
 		}
 		if os.Getenv("RAFTSTREAM_MEASURE_NODES") == "3" {
-			var lead, fol []float64
+			var lead, fol, waits []float64
+			acMax := map[string][]float64{}
+			var names []string
 			for run := 0; run < runs; run++ {
-				l, f := measureBigXADDCluster(t, mib<<20)
-				t.Logf("%d MiB run %d, 3 nodes: RSS peak growth leader %.2fx, follower %.2fx the value", mib, run, l, f)
-				lead, fol = append(lead, l), append(fol, f)
+				l, f, probes := measureBigXADDCluster(t, mib<<20)
+				window, n, max := afterCommit(probes, time.Time{})
+				line := fmt.Sprintf("%d MiB run %d, 3 nodes: RSS peak growth leader %.2fx, follower %.2fx the value; on the follower, the first XLEN counting the entry took %.1f ms, sent meanwhile:", mib, run, l, f, window)
+				for i, pr := range probes {
+					if run == 0 {
+						names = append(names, pr.name)
+					}
+					p50, p99, pmax := quantiles(pr.during)
+					line += fmt.Sprintf(" %s %d, max %.1f ms (all: p50 %.2f p99 %.1f max %.1f ms);", pr.name, n[i], max[i], p50, p99, pmax)
+					acMax[pr.name] = append(acMax[pr.name], max[i])
+				}
+				t.Log(line)
+				lead, fol, waits = append(lead, l), append(fol, f), append(waits, window)
 			}
-			t.Logf("MEDIAN %d MiB over %d runs, 3 nodes: RSS peak growth leader %.2fx, follower %.2fx", mib, runs, median(lead), median(fol))
+			line := fmt.Sprintf("MEDIAN %d MiB over %d runs, 3 nodes: RSS peak growth leader %.2fx, follower %.2fx; follower's first XLEN counting the entry %.1f ms, sent meanwhile, max:", mib, runs, median(lead), median(fol), median(waits))
+			for _, n := range names {
+				line += fmt.Sprintf(" %s %.1f ms;", n, median(acMax[n]))
+			}
+			t.Log(line)
 			continue
 		}
-		var ratios, xadds []float64
+		var ratios, xadds, windows []float64
+		acMax := map[string][]float64{} // probe -> max latency after the commit, per run
 		lat := map[string][][]float64{} // probe -> [idle max, p50, p99, max] per run
 		var names []string
 		for run := 0; run < runs; run++ {
@@ -79,13 +102,25 @@ func TestBigXADDMeasure(t *testing.T) {
 				}
 			}
 			t.Log(line)
+			ac := m.afterCommit
+			line = fmt.Sprintf("%d MiB run %d: sent after the commit, in the %.1f ms before the reply:", mib, run, ac.window)
+			for i, pr := range m.probes {
+				line += fmt.Sprintf(" %s %d, max %.1f ms;", pr.name, ac.n[i], ac.max[i])
+				acMax[pr.name] = append(acMax[pr.name], ac.max[i])
+			}
+			t.Log(line)
+			windows = append(windows, ac.window)
 			ratios = append(ratios, m.ratio)
 			xadds = append(xadds, float64(m.xadd.Milliseconds()))
 		}
-		line := fmt.Sprintf("MEDIAN %d MiB over %d runs: RSS growth %.2fx, XADD %.0f ms;", mib, runs, median(ratios), median(xadds))
+		line := fmt.Sprintf("MEDIAN %d MiB over %d runs: RSS growth %.2fx, XADD %.0f ms, commit-to-reply window %.1f ms;", mib, runs, median(ratios), median(xadds), median(windows))
 		for _, n := range names {
 			l := lat[n]
 			line += fmt.Sprintf(" %s idle max %.1f, during p50 %.2f p99 %.1f max %.1f ms;", n, median(l[0]), median(l[1]), median(l[2]), median(l[3]))
+		}
+		line += " sent after the commit, max:"
+		for _, n := range names {
+			line += fmt.Sprintf(" %s %.1f ms;", n, median(acMax[n]))
 		}
 		t.Log(line)
 	}
@@ -98,10 +133,15 @@ func median(v []float64) float64 {
 }
 
 type bigXADDResult struct {
-	base, peak int64
-	ratio      float64
-	xadd       time.Duration
-	probes     []*prober
+	base, peak  int64
+	ratio       float64
+	xadd        time.Duration
+	probes      []*prober
+	afterCommit struct {
+		window float64 // ms
+		n      []int
+		max    []float64
+	}
 }
 
 func measureBigXADD(t *testing.T, size int, profDir, label string) bigXADDResult {
@@ -157,7 +197,8 @@ func measureBigXADD(t *testing.T, size int, profDir, label string) bigXADDResult
 	// linearizable read of another key). Latencies are kept per phase:
 	// idle before the big XADD, then during it.
 	var during atomic.Bool
-	probes := []*prober{{name: "PING", args: []string{"PING"}}, {name: "XADD", args: []string{"XADD", "small", "*", "f", "v"}}, {name: "XLEN", args: []string{"XLEN", "small"}}}
+	probes := []*prober{{name: "PING", args: []string{"PING"}}, {name: "XADD", args: []string{"XADD", "small", "*", "f", "v"}}, {name: "XLEN", args: []string{"XLEN", "small"}},
+		{name: "XLENbig", args: []string{"XLEN", "big"}}}
 	for _, pr := range probes {
 		conn, err := net.Dial("tcp", p.Addr)
 		if err != nil {
@@ -187,7 +228,8 @@ func measureBigXADD(t *testing.T, size int, profDir, label string) bigXADDResult
 		t.Fatal(err)
 	}
 	r, err := c.ReadReply()
-	res.xadd = time.Since(start)
+	replied := time.Now()
+	res.xadd = replied.Sub(start)
 	if err != nil || r[0] != '$' {
 		t.Fatalf("XADD of %d bytes: %.80q %v", size, r, err)
 	}
@@ -203,7 +245,50 @@ func measureBigXADD(t *testing.T, size int, profDir, label string) bigXADDResult
 	res.peak = peak
 	res.ratio = float64(peak-res.base) / float64(size)
 	res.probes = probes
+	ac := &res.afterCommit
+	ac.window, ac.n, ac.max = afterCommit(probes, replied)
 	return res
+}
+
+// afterCommit looks at the commands sent after the big XADD committed and
+// before its reply came: the ones that may wait for its apply. An XLEN of
+// the big key that counts it was sent after the commit (a linearizable
+// read sees exactly what was committed when it arrived), so the window
+// starts at the first such XLEN sent; it ends with the reply (if replied
+// is zero, as for a follower, with that XLEN's answer). It returns
+// the window (ms), and per probe the number of commands sent in it and
+// their maximum latency (ms), in probe order.
+func afterCommit(probes []*prober, replied time.Time) (window float64, n []int, max []float64) {
+	var from time.Time
+	for _, pr := range probes {
+		if pr.name != "XLENbig" {
+			continue
+		}
+		for _, s := range pr.samples {
+			if s.reply == ":1\r\n" {
+				from = s.at
+				if replied.IsZero() {
+					// On a follower: until that read was answered, which
+					// it was once the follower had applied the entry.
+					replied = s.at.Add(time.Duration(s.ms * float64(time.Millisecond)))
+				}
+				break
+			}
+		}
+	}
+	n, max = make([]int, len(probes)), make([]float64, len(probes))
+	if from.IsZero() || !from.Before(replied) {
+		return 0, n, max
+	}
+	for i, pr := range probes {
+		for _, s := range pr.samples {
+			if !s.at.Before(from) && s.at.Before(replied) {
+				n[i]++
+				max[i] = math.Max(max[i], s.ms)
+			}
+		}
+	}
+	return float64(replied.Sub(from).Microseconds()) / 1000, n, max
 }
 
 // prober sends one command every 2 ms and records its latencies (ms), idle
@@ -212,7 +297,16 @@ type prober struct {
 	name         string
 	args         []string
 	idle, during []float64
-	err          error
+	// samples are the during phase's commands: when each was sent, its
+	// latency (ms) and reply.
+	samples []probeSample
+	err     error
+}
+
+type probeSample struct {
+	at    time.Time
+	ms    float64
+	reply string
 }
 
 func (pr *prober) run(rc *rawConn, during *atomic.Bool, stop <-chan struct{}) {
@@ -229,6 +323,7 @@ func (pr *prober) run(rc *rawConn, during *atomic.Bool, stop <-chan struct{}) {
 		ms := float64(time.Since(start).Microseconds()) / 1000
 		if phase {
 			pr.during = append(pr.during, ms)
+			pr.samples = append(pr.samples, probeSample{start, ms, string(r)})
 		} else {
 			pr.idle = append(pr.idle, ms)
 		}
@@ -309,7 +404,7 @@ func saveTrace(addr, path string) {
 // fresh 3-node cluster and returns the RSS peak growth of the leader and
 // of a follower over the value's size, sampled every millisecond until
 // every node has applied it.
-func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64) {
+func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64, fprobes []*prober) {
 	// Default Raft timings, unless RAFTSTREAM_MEASURE_FASTRAFT=1 asks for
 	// startCluster3's (300 ms heartbeat, 150 ms leader lease).
 	var procs []*Proc
@@ -372,6 +467,28 @@ func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64) {
 			}
 		}
 	}()
+	// The follower's clients: PING, an XLEN of another key and of the big
+	// one (linearizable reads, which wait for the follower's apply).
+	var during atomic.Bool
+	during.Store(true)
+	var wg sync.WaitGroup
+	pstop := make(chan struct{})
+	fprobes = []*prober{{name: "PING", args: []string{"PING"}}, {name: "XLEN", args: []string{"XLEN", "small"}},
+		{name: "XLENbig", args: []string{"XLEN", "big"}}}
+	for _, pr := range fprobes {
+		conn, err := net.Dial("tcp", fol.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		rc := newRawConn(conn)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr.run(rc, &during, pstop)
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
 	c := dialRaw(t, lead.Addr)
 	c.timeout = 5 * time.Minute
 	if r := c.MustDo(t, "XADD", "big", "*", "f", strings.Repeat("v", size)); r[0] != '$' {
@@ -387,5 +504,12 @@ func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64) {
 	time.Sleep(100 * time.Millisecond)
 	close(stop)
 	<-done
-	return float64(peak[0]-base[0]) / float64(size), float64(peak[1]-base[1]) / float64(size)
+	close(pstop)
+	wg.Wait()
+	for _, pr := range fprobes {
+		if pr.err != nil {
+			t.Fatalf("follower %s: %v", pr.name, pr.err)
+		}
+	}
+	return float64(peak[0]-base[0]) / float64(size), float64(peak[1]-base[1]) / float64(size), fprobes
 }

@@ -265,7 +265,11 @@ func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
 		s.db(ctx).add(key, st)
 	}
 	lim := s.cfg.limits()
-	st.Append(id, fv, lim)
+	if ctx.Retain {
+		st.AppendRetained(id, fv, lim)
+	} else {
+		st.Append(id, fv, lim)
+	}
 	writeID(ctx.W, id)
 	if a.idmpPID != nil {
 		st.idmpRecord(pid, iid, id)

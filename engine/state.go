@@ -18,6 +18,12 @@ type Ctx struct {
 	// Signal, if set, is called for every key whose stream gained entries,
 	// was deleted, or was replaced, so blocked readers can be woken.
 	Signal func(db int, key string)
+	// Retain says that argv's bytes will never be modified, so the state
+	// may keep a big value (BigValue bytes or more) by reference instead
+	// of copying it: XADD then costs no copy of the value. The state
+	// machine sets it for a log entry's commands (the entry's bytes stay
+	// alive as long as the stream entry that references them).
+	Retain bool
 }
 
 // signal reports a changed key to blocked-reader bookkeeping.

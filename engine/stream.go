@@ -45,6 +45,19 @@ shared node (an append to the tail, a delete flag) copies its bytes first. A
 clone may therefore be read from another goroutine while the original is
 mutated: no memory either can reach is written by the other. Clone is O(1).
 
+Values by reference. AppendRetained, for a caller whose bytes never
+change (the state machine applying a log entry, Ctx.Retain), builds a new
+node whose entry keeps values of BigValue (1 MiB) bytes or more out of line:
+the node's bytes hold their lengths, flagExt on the entry says the values
+are in node.ext, references to the caller's bytes. Only a node's single
+entry is built so (an entry that joins an existing node is copied as
+always), and such a node has no owner, so the copy-on-write path turns it
+into the plain node Append would have built before any write (ownData,
+copyData). Node boundaries use the full sizes, and snapshots write the plain
+form (canonicalLen, appendCanonical), so nothing observable differs from
+Append but the copy saved: applying a 60 MiB XADD takes microseconds instead
+of a 60 MiB copy under the FSM's lock.
+
 Trade-offs. Seeking is O(log nodes) plus a linear scan inside one node (≤
 max-entries entries), like Redis; appending replaces the tail node in the
 B-tree (O(log nodes), with a path hint). Deleted entries keep their bytes
@@ -57,6 +70,7 @@ trip, and DecodeStream validates every byte it is given.
 package engine
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/tidwall/btree"
@@ -151,7 +165,7 @@ const nodeOverhead = 96
 func (s *Stream) MemoryUsage() int64 {
 	total := int64(128) // Stream, tree header
 	s.tree.Scan(func(n node) bool {
-		total += int64(cap(n.data)) + nodeOverhead
+		total += int64(cap(n.data)+n.extLen()) + nodeOverhead
 		return true
 	})
 	return total + s.groupsMemory() + s.idmp.memory()
@@ -180,7 +194,18 @@ func (s *Stream) Clone() *Stream {
 // rather than corrupt the stream's order. It sets LastID to id and increments
 // EntriesAdded. fv is copied. lim decides, as in Redis, whether the entry
 // goes into the last node or starts a new one.
-func (s *Stream) Append(id ID, fv [][]byte, lim NodeLimits) {
+func (s *Stream) Append(id ID, fv [][]byte, lim NodeLimits) { s.appendEntry(id, fv, lim, false) }
+
+// AppendRetained is Append for fv whose bytes nobody will modify, ever
+// (Ctx.Retain): an entry that starts a new node and has values of
+// BigValue bytes or more keeps those values by reference instead of
+// copying them, so adding it costs no copy of them. The stream's
+// contents, node boundaries and snapshot bytes are those Append gives.
+func (s *Stream) AppendRetained(id ID, fv [][]byte, lim NodeLimits) {
+	s.appendEntry(id, fv, lim, true)
+}
+
+func (s *Stream) appendEntry(id ID, fv [][]byte, lim NodeLimits, retain bool) {
 	if len(fv) < 2 || len(fv)%2 != 0 {
 		panic(fmt.Sprintf("engine: Stream.Append with %d fields and values", len(fv)))
 	}
@@ -197,16 +222,35 @@ func (s *Stream) Append(id ID, fv [][]byte, lim NodeLimits) {
 		ok = false
 	}
 	if !ok {
-		data, lp := newNodeData(fv, entrySizeHint(fv))
-		n := node{master: id, own: s.own, hdr: uint32(len(data))}
+		n := node{master: id, own: s.own}
+		var ext [][]byte
+		if retain {
+			for i := 1; i < len(fv); i += 2 {
+				if len(fv[i]) >= BigValue {
+					ext = append(ext, fv[i])
+				}
+			}
+		}
+		hint := entrySizeHint(fv)
+		if ext != nil {
+			// The values stay where they are; the node is read-only
+			// (own nil) so that no write reaches them.
+			n.ext, n.own = &ext, nil
+			for _, v := range ext {
+				hint -= len(v) - binary.MaxVarintLen64 // its length stays
+			}
+		}
+		data, lp := newNodeData(fv, hint)
+		n.hdr = uint32(len(data))
 		var elp int64
-		n.data, elp = appendEntry(data, id, id, fv, true)
+		n.data, elp = appendEntryExt(data, id, id, fv, true, ext != nil)
 		n.lpRest = lp + elp
 		n.live = 1
 		s.tree.Load(n)
 	} else {
 		if tail.own != s.own {
-			tail.data = append(make([]byte, 0, len(tail.data)+entrySizeHint(fv)), tail.data...)
+			tail.data = tail.copyData(entrySizeHint(fv))
+			tail.ext = nil
 			tail.own = s.own
 		}
 		var elp int64

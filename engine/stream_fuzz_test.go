@@ -10,10 +10,20 @@ import (
 // model exactly; approximate trims must remove a prefix of the entries no
 // larger than the exact trim would, within LIMIT. Clones taken along the
 // way must not change, and snapshots must round-trip.
+// fuzzBig is the big value FuzzStreamOps appends by reference; nothing
+// may ever write it.
+var fuzzBig = bytes.Repeat([]byte("B"), BigValue)
+
 func FuzzStreamOps(f *testing.F) {
 	f.Add([]byte{3, 0, 0, 0, 0, 0, 0, 1, 9, 2, 4, 3, 7, 5, 6, 0, 0, 0, 7})
 	f.Add(bytes.Repeat([]byte{0, 1, 2, 0, 5, 3}, 40))
 	f.Add(append(bytes.Repeat([]byte{0}, 60), 2, 20, 3, 1, 40, 0, 4, 5, 4, 6))
+	// Big values by reference among small entries, deleted, trimmed,
+	// cloned and snapshotted.
+	big := []byte{0, 1, 1, 31, 0, 2, 5, 1, 63, 7, 0, 3, 0, 1, 95, 2, 1, 6, 1, 127, 7, 3, 2, 2, 0, 3, 1, 4,
+		1, 159, 0, 9, 4, 1, 7, 2, 0, 7, 0, 0}
+	f.Add(append([]byte{5, 3}, big...)) // 120-byte nodes: each big value starts one
+	f.Add(append([]byte{5, 0}, big...)) // no byte limit: big values join nodes too
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		if len(ops) < 2 {
 			return
@@ -50,7 +60,13 @@ func FuzzStreamOps(f *testing.F) {
 				if op == 1 {
 					fv = [][]byte{[]byte("z"), bytes.Repeat([]byte("q"), a)}
 				}
-				s.Append(next, fv, lim)
+				if op == 1 && a%32 == 31 {
+					// A big value kept by reference (AppendRetained).
+					fv = [][]byte{[]byte("z"), fuzzBig, []byte("n"), []byte{byte(a)}}
+					s.AppendRetained(next, fv, lim)
+				} else {
+					s.Append(next, fv, lim)
+				}
 				m.add(next, fv)
 				next, _ = next.Incr()
 			case 2: // delete an existing or missing entry
@@ -119,6 +135,9 @@ func FuzzStreamOps(f *testing.F) {
 			}
 		}
 		checkStream(t, s, m)
+		if bytes.Count(fuzzBig, []byte("B")) != len(fuzzBig) {
+			t.Fatal("a value kept by reference was written")
+		}
 		for _, c := range clones {
 			if !bytes.Equal(c.c.AppendSnapshot(nil), c.snap) {
 				t.Fatal("clone changed")

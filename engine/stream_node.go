@@ -6,7 +6,16 @@ import "encoding/binary"
 const (
 	flagDeleted    = 1 << 0 // entry is a tombstone: skipped by readers
 	flagSameFields = 1 << 1 // field names are the node's master fields
+	// flagExt: the entry's values of BigValue bytes or more are not in
+	// data (only their lengths are), but in node.ext, in order. Only the
+	// single entry of a node built by Stream.AppendRetained has it; it
+	// never reaches a snapshot (appendCanonical).
+	flagExt = 1 << 2
 )
+
+// BigValue is the size from which Stream.AppendRetained (Ctx.Retain) keeps
+// a value by reference instead of copying it into the node.
+const BigValue = 1 << 20
 
 // cowToken marks which Stream owns a node's bytes. A Stream may modify a
 // node's data in place only if the node carries the Stream's current token;
@@ -38,6 +47,11 @@ type node struct {
 	live   uint32    // entries not deleted (Redis "count")
 	dead   uint32    // entries flagged deleted (Redis "deleted")
 	lpRest int64     // listpack-equivalent bytes, see lpBytes
+	// ext holds the values kept by reference of a node whose entry has
+	// flagExt, nil otherwise. Such a node has exactly one entry and a nil
+	// own, so no stream writes it in place: the first write makes it a
+	// plain node (ownData, copyData).
+	ext *[][]byte
 }
 
 // lpBytes is the size Redis's listpack for this node would have: the fixed
@@ -79,7 +93,18 @@ func (n *node) entryID(off int) (flags byte, id ID, body int) {
 // master holds the node's master fields.
 func (n *node) entryFields(flags byte, off int, master [][]byte, fv [][]byte) ([][]byte, int) {
 	fv = fv[:0]
-	if flags&flagSameFields != 0 {
+	if flags&flagExt != 0 {
+		ext := *n.ext
+		for _, f := range master {
+			var v []byte
+			if l, o := uvarint(n.data, off); l >= BigValue {
+				v, ext, off = ext[0], ext[1:], o
+			} else {
+				v, off = lenBytes(n.data, off)
+			}
+			fv = append(fv, f, v)
+		}
+	} else if flags&flagSameFields != 0 {
 		for _, f := range master {
 			var v []byte
 			v, off = lenBytes(n.data, off)
@@ -109,7 +134,9 @@ func (n *node) skipEntry(flags byte, off int, nmaster int) int {
 	for i := uint64(0); i < count; i++ {
 		var l uint64
 		l, off = uvarint(n.data, off)
-		off += int(l)
+		if flags&flagExt == 0 || l < BigValue {
+			off += int(l)
+		}
 	}
 	return n.skipBacklen(off)
 }
@@ -147,12 +174,23 @@ func (n *node) lastID() ID {
 // appendEntry encodes an entry and returns data and the entry's
 // listpack-equivalent size.
 func appendEntry(data []byte, master ID, id ID, fv [][]byte, same bool) ([]byte, int64) {
+	return appendEntryExt(data, master, id, fv, same, false)
+}
+
+// appendEntryExt is appendEntry that, with ext, writes only the lengths of
+// values of BigValue bytes or more and sets flagExt (same must be true).
+// The listpack-equivalent size is that of the full entry either way.
+func appendEntryExt(data []byte, master ID, id ID, fv [][]byte, same, ext bool) ([]byte, int64) {
 	start := len(data)
 	flags := byte(0)
 	if same {
 		flags = flagSameFields
 	}
-	data = append(data, flags)
+	if ext {
+		data = append(data, flags|flagExt)
+	} else {
+		data = append(data, flags)
+	}
 	msd := id.Ms - master.Ms
 	data = binary.AppendUvarint(data, msd)
 	if msd == 0 {
@@ -167,7 +205,11 @@ func appendEntry(data []byte, master ID, id ID, fv [][]byte, same bool) ([]byte,
 	lpCount := int64(nf) + 3
 	if same {
 		for i := 1; i < len(fv); i += 2 {
-			data = appendLenBytes(data, fv[i])
+			if ext && len(fv[i]) >= BigValue {
+				data = binary.AppendUvarint(data, uint64(len(fv[i])))
+			} else {
+				data = appendLenBytes(data, fv[i])
+			}
 			lp += lpStrElemSize(fv[i])
 		}
 	} else {
@@ -269,4 +311,44 @@ func readBacklen(b []byte, end int) (l uint64, width int) {
 			return l, width
 		}
 	}
+}
+
+// extLen is the byte length of the values n keeps by reference.
+func (n *node) extLen() int {
+	t := 0
+	if n.ext != nil {
+		for _, v := range *n.ext {
+			t += len(v)
+		}
+	}
+	return t
+}
+
+// canonicalLen is the length of n's bytes with every value in line: the
+// bytes a node built without references holds, which snapshots carry.
+func (n *node) canonicalLen() int {
+	if n.ext == nil {
+		return len(n.data)
+	}
+	l, w := readBacklen(n.data, len(n.data))
+	if int(n.hdr)+int(l)+w != len(n.data) {
+		panic("engine: node with references has more than one entry")
+	}
+	body := int(l) + n.extLen()
+	return int(n.hdr) + body + len(appendBacklen(nil, uint64(body)))
+}
+
+// appendCanonical appends n's bytes with every value in line (see
+// canonicalLen): for a node with references, the header and its single
+// entry encoded again as Append encodes it without them.
+func (n *node) appendCanonical(b []byte) []byte {
+	if n.ext == nil {
+		return append(b, n.data...)
+	}
+	master := n.masterFields(nil)
+	flags, id, body := n.entryID(int(n.hdr))
+	fv, _ := n.entryFields(flags, body, master, nil)
+	b = append(b, n.data[:n.hdr]...)
+	b, _ = appendEntry(b, n.master, id, fv, true)
+	return b
 }

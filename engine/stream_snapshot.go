@@ -42,8 +42,8 @@ func (s *Stream) appendSnapshot(b []byte, flush func([]byte) []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(s.tree.Len()))
 	s.tree.Scan(func(n node) bool {
 		b = appendID(b, n.master)
-		b = binary.AppendUvarint(b, uint64(len(n.data)))
-		b = append(b, n.data...)
+		b = binary.AppendUvarint(b, uint64(n.canonicalLen()))
+		b = n.appendCanonical(b)
 		if flush != nil && len(b) >= snapFlushAt {
 			b = flush(b)
 		}

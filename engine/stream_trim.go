@@ -48,10 +48,15 @@ func (s *Stream) ownData(n *node) {
 	if n.own == s.own {
 		return
 	}
-	data := make([]byte, len(n.data))
-	copy(data, n.data)
-	n.data = data
+	n.data = n.copyData(0)
+	n.ext = nil
 	n.own = s.own
+}
+
+// copyData returns a copy of n's bytes, with every value in line
+// (canonical), and extra bytes of spare capacity.
+func (n *node) copyData(extra int) []byte {
+	return n.appendCanonical(make([]byte, 0, n.canonicalLen()+extra))
 }
 
 // TrimBy is what bounds a trim.
@@ -212,6 +217,10 @@ func (s *Stream) trimInNode(n node, removable bool, a *TrimArgs) (int64, bool) {
 		if flags&flagDeleted == 0 && (a.Keep == nil || !a.Keep(id)) {
 			if removed == 0 {
 				s.ownData(&n)
+				// A node with references has one entry, at the same
+				// offset in its copy, which is longer: step over it there.
+				flags = n.data[off]
+				next = n.skipEntry(flags, body, nm)
 			}
 			n.data[off] |= flagDeleted
 			removed++

@@ -65,7 +65,7 @@ func (f *FSM) applyLocked(l *raft.Log) interface{} {
 	f.sessions.sweep(prev, now)
 	switch e.Type {
 	case EntryCommands:
-		return f.execBatch(l.Index, e.Commands, e.Requests)
+		return f.execBatch(l.Index, e.Commands, e.Requests, retainArgs(l.Data, e.Commands))
 	case EntryExpire:
 		// An expire cycle also applies age retention (XCFGSET MAXAGE):
 		// both are due at the leader's clock, carried by this entry.
@@ -88,11 +88,11 @@ func (f *FSM) applyLocked(l *raft.Log) interface{} {
 // request already applied are not run again: they get the saved replies.
 // Requests are decided in order, each just before its first command, so a
 // request repeated within one entry is still applied once.
-func (f *FSM) execBatch(index uint64, cmds []Command, reqs []Request) *Result {
+func (f *FSM) execBatch(index uint64, cmds []Command, reqs []Request, retain bool) *Result {
 	w := &ReplyWriter{Writer: resp.Writer{Buf: make([]byte, 0, 32*len(cmds))}}
 	w.markFn = w.mark
 	now := f.st.Clock()
-	ctx := engine.Ctx{Now: now, W: w, Signal: f.signalFunc()}
+	ctx := engine.Ctx{Now: now, W: w, Signal: f.signalFunc(), Retain: retain}
 	// spans[i] is where command i's reply is in w.Buf; ran[i] is false
 	// when its reply is already in res (a repeat or a refused copy).
 	spans := make([]replySpan, len(cmds))
@@ -134,6 +134,42 @@ func (f *FSM) execBatch(index uint64, cmds []Command, reqs []Request) *Result {
 		}
 	}
 	return res
+}
+
+// retainArgs decides whether the engine may keep big values of an entry's
+// commands by reference (engine.Ctx.Retain) instead of copying them: an
+// XADD of a 60 MiB value then costs the apply no copy, so the commands
+// queued behind it wait microseconds, not the tens of milliseconds of a
+// copy (docs/verification.md, issue 12).
+//
+// The values' bytes never change once raft hands the entry to the FSM:
+// the leader applies the buffer it packed (fresh, or around a client's
+// argument, whose scanner buffer is never reused; AppendEntryInPlace
+// writes only the room around the argument), a follower the slice its
+// transport decoded into a fresh Log or raft-wal copied out of its
+// segment, and raft's log cache, the log stores and the checksum wrapper
+// only read them. A reference keeps the whole entry
+// alive, though, so it is taken only when such values make up at least
+// half of the entry: the rest of it costs at most as much again, as a
+// copy would, and in practice a few KiB.
+func retainArgs(data []byte, cmds []Command) bool {
+	big := 0
+	count := func(argv [][]byte) {
+		for _, a := range argv {
+			if len(a) >= engine.BigValue {
+				big += len(a)
+			}
+		}
+	}
+	for i := range cmds {
+		count(cmds[i].Argv)
+		if cmds[i].Txn != nil {
+			for _, argv := range cmds[i].Txn.Cmds {
+				count(argv)
+			}
+		}
+	}
+	return big > 0 && 2*big >= len(data)
 }
 
 // ReplyWriter is a resp.Writer that knows the Outcome of the reply

@@ -460,3 +460,24 @@ func TestReplyOutcomes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkApplyBigXADD applies one entry holding a single XADD of a 60 MiB
+// value, as a leader or follower applies it after commit (issue 12: the
+// commands queued behind it wait for this apply).
+func BenchmarkApplyBigXADD(b *testing.B) {
+	val := bytes.Repeat([]byte("v"), 60<<20)
+	data, err := AppendEntry(nil, &Entry{Type: EntryCommands, Now: 1,
+		Commands: []Command{{Proto: 2, Argv: [][]byte{[]byte("XADD"), []byte("big"), []byte("*"), []byte("f"), val}}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(val)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		f := New(quietLogger())
+		f.Apply(&raft.Log{Index: 1, Type: raft.LogCommand, Data: logOf(b, 1, Entry{Type: EntryCommands, Now: 1, Commands: []Command{cmd(0, 2, "XADD", "warm", "*", "f", "v")}}).Data})
+		b.StartTimer()
+		f.Apply(&raft.Log{Index: 2, Type: raft.LogCommand, Data: data})
+	}
+}

@@ -2969,6 +2969,10 @@ func (x decSliceHelper) ElemContainerState(index int) {
 	}
 }
 
+// exactByteSliceMax is the longest byte string decByteSlice allocates at
+// once (raftstream patch).
+const exactByteSliceMax = 64 << 20
+
 func decByteSlice(r *decReaderSwitch, clen, maxInitLen int, bs []byte) (bsOut []byte) {
 	if clen == 0 {
 		return zeroByteSlice
@@ -2978,6 +2982,16 @@ func decByteSlice(r *decReaderSwitch, clen, maxInitLen int, bs []byte) (bsOut []
 		r.readb(bsOut)
 	} else if cap(bs) >= clen {
 		bsOut = bs[:clen]
+		r.readb(bsOut)
+	} else if clen <= exactByteSliceMax {
+		// raftstream patch: a byte string of up to 64 MiB (the largest
+		// Raft log entry raftstream writes) is read into one slice of
+		// its size. Reading it in doubling steps (below) left the
+		// smaller slices behind as garbage, as much again as the entry,
+		// which a follower's RSS carried at its peak. Such an allocation
+		// takes memory only as the bytes fill it, unless the heap hands
+		// out memory it already holds.
+		bsOut = make([]byte, clen)
 		r.readb(bsOut)
 	} else {
 		// bsOut = make([]byte, clen)
