@@ -42,6 +42,8 @@ type Command struct {
 	subs  map[string]*Command
 	// sorted holds subs in name order, for Subcommands.
 	sorted []*Command
+	// sub is set on a container's subcommands.
+	sub bool
 }
 
 // Spec returns the command's spec, shared: callers must not modify it.
@@ -81,6 +83,7 @@ func container(spec *Spec, subs ...*Command) *Command {
 	c := &Command{spec: spec, subs: make(map[string]*Command, len(subs))}
 	for _, sub := range subs {
 		name := sub.spec.Name[len(spec.Name)+1:]
+		sub.sub = true
 		c.subs[name] = sub
 		c.sorted = append(c.sorted, sub)
 	}

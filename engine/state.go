@@ -102,7 +102,7 @@ func (s *State) Run(ctx *Ctx, c *Command, argv [][]byte) {
 func (s *State) run(ctx *Ctx, c *Command, argv [][]byte) {
 	c.exec(s, ctx, argv)
 	if c.spec.Write {
-		s.touchKeys(ctx, argv) // WATCH versions: watch.go
+		s.touchKeys(ctx, c, argv) // WATCH versions: watch.go
 	}
 }
 
