@@ -44,6 +44,9 @@ type Command struct {
 	sorted []*Command
 	// sub is set on a container's subcommands.
 	sub bool
+	// parser names the command's own parser (parsed.go), if it has one:
+	// check and exec are then the parser's.
+	parser parser
 }
 
 // Spec returns the command's spec, shared: callers must not modify it.
@@ -118,14 +121,14 @@ var commandTable = map[string]*Command{
 		FirstKey: 1, LastKey: 1, Step: 1, Group: "stream", Since: "5.0.0",
 		Summary: "Return the number of messages in a stream."},
 		exec: (*State).execXLen},
-	"xrange": {spec: &Spec{Name: "xrange", Arity: -4, Flags: []Flag{flagReadonly},
+	"xrange": withParser(&Command{spec: &Spec{Name: "xrange", Arity: -4, Flags: []Flag{flagReadonly},
 		FirstKey: 1, LastKey: 1, Step: 1, Group: "stream", Since: "5.0.0",
-		Summary: "Returns the messages from a stream within a range of IDs."},
-		check: checkXRange, exec: (*State).execXRange},
-	"xrevrange": {spec: &Spec{Name: "xrevrange", Arity: -4, Flags: []Flag{flagReadonly},
+		Summary: "Returns the messages from a stream within a range of IDs."}},
+		parserXRange, nil),
+	"xrevrange": withParser(&Command{spec: &Spec{Name: "xrevrange", Arity: -4, Flags: []Flag{flagReadonly},
 		FirstKey: 1, LastKey: 1, Step: 1, Group: "stream", Since: "5.0.0",
-		Summary: "Returns the messages from a stream within a range of IDs in reverse order."},
-		check: checkXRange, exec: (*State).execXRange},
+		Summary: "Returns the messages from a stream within a range of IDs in reverse order."}},
+		parserXRange, nil),
 	"xdel": {spec: &Spec{Name: "xdel", Arity: -3, Flags: []Flag{flagWrite, flagFast},
 		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 		Summary: "Returns the number of messages after removing them from a stream."},
@@ -138,10 +141,10 @@ var commandTable = map[string]*Command{
 		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 		Summary: "An internal command for replicating stream values."},
 		check: checkXSetID, exec: (*State).execXSetID},
-	"xread": {spec: &Spec{Name: "xread", Arity: -4, Flags: []Flag{flagReadonly, flagBlocking, flagMovableKeys},
+	"xread": withParser(&Command{spec: &Spec{Name: "xread", Arity: -4, Flags: []Flag{flagReadonly, flagBlocking, flagMovableKeys},
 		Group: "stream", Since: "5.0.0",
-		Summary: "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise."},
-		check: checkXRead, exec: (*State).execXRead},
+		Summary: "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise."}},
+		parserXRead, (*State).execXRead),
 
 	"xreadgroup": {spec: &Spec{Name: "xreadgroup", Arity: -7, Flags: []Flag{flagWrite, flagBlocking, flagMovableKeys},
 		Write: true, Group: "stream", Since: "5.0.0",
@@ -151,10 +154,10 @@ var commandTable = map[string]*Command{
 		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 		Summary: "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream."},
 		exec: (*State).execXAck},
-	"xpending": {spec: &Spec{Name: "xpending", Arity: -3, Flags: []Flag{flagReadonly},
+	"xpending": withParser(&Command{spec: &Spec{Name: "xpending", Arity: -3, Flags: []Flag{flagReadonly},
 		FirstKey: 1, LastKey: 1, Step: 1, Group: "stream", Since: "5.0.0",
-		Summary: "Returns the information and entries from a stream consumer group's pending entries list."},
-		check: checkXPending, exec: (*State).execXPending},
+		Summary: "Returns the information and entries from a stream consumer group's pending entries list."}},
+		parserXPending, nil),
 	"xclaim": {spec: &Spec{Name: "xclaim", Arity: -6, Flags: []Flag{flagWrite, flagFast},
 		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 		Summary: "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member."},

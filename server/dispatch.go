@@ -274,13 +274,23 @@ func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]by
 		cl.barrierDone = true
 	}
 	w := cl.writer()
+	// Parsed once, here and outside the state's read lock; a syntax
+	// error is answered without looking at the state.
+	p := &cl.parsed
+	*p = cmd.eng.Parse(argv)
+	defer func() { *p = engine.Parsed{} }() // holds argv
+	if msg := p.Err(); msg != "" {
+		w.WriteError(msg)
+		s.emit(conn, cl, cmd, argv, start, w.Buf)
+		return
+	}
 	db := cl.getDB()
 	s.be.Read(func(st *engine.State) {
 		now := time.Now().UnixMilli()
 		if c := st.Clock(); c > now {
 			now = c
 		}
-		st.Run(&engine.Ctx{DB: db, Now: now, W: w}, cmd.eng, argv)
+		st.RunParsed(&engine.Ctx{DB: db, Now: now, W: w}, p)
 	})
 	s.emit(conn, cl, cmd, argv, start, w.Buf)
 }
