@@ -47,6 +47,8 @@ type Command struct {
 	// parser names the command's own parser (parsed.go), if it has one:
 	// check and exec are then the parser's.
 	parser parser
+	// info is the COMMAND INFO/DOCS metadata (meta.go), derived once.
+	info *CommandInfo
 }
 
 // Spec returns the command's spec, shared: callers must not modify it.
@@ -355,11 +357,12 @@ var commandTable = map[string]*Command{
 		check: checkCopy, exec: (*State).execCopy},
 }
 
-// sortedCommands is the registry in name order, built once.
+// sortedCommands is the registry in name order, built once, each
+// command with its metadata (withInfo).
 var sortedCommands = func() []*Command {
 	out := make([]*Command, 0, len(commandTable))
 	for _, c := range commandTable {
-		out = append(out, c)
+		out = append(out, withInfo(c))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].spec.Name < out[j].spec.Name })
 	return out

@@ -286,8 +286,8 @@ func checkCommandACL(u *engine.ACLUser, p *perms, cmd *command, argv [][]byte) (
 		return aclOK, ""
 	}
 	for _, ks := range cmd.keySpecs {
-		need := keyPerm(ks.flags)
-		for _, i := range ks.positions(argv) {
+		need := keyPerm(ks.Flags)
+		for _, i := range ks.Positions(argv) {
 			if !keyAllowed(u, need, string(argv[i])) {
 				return aclDeniedKey, string(argv[i])
 			}

@@ -68,35 +68,35 @@ func writeCommandInfo(w *resp.Writer, c *command) {
 }
 
 func writeKeySpec(w *resp.Writer, ks keySpec) {
-	if ks.notes != "" {
+	if ks.Notes != "" {
 		w.WriteMap(4)
 		w.WriteBulkString("notes")
-		w.WriteBulkString(ks.notes)
+		w.WriteBulkString(ks.Notes)
 	} else {
 		w.WriteMap(3)
 	}
 	w.WriteBulkString("flags")
-	w.WriteSet(len(ks.flags))
-	for _, f := range ks.flags {
+	w.WriteSet(len(ks.Flags))
+	for _, f := range ks.Flags {
 		w.WriteStatus(f)
 	}
 	w.WriteBulkString("begin_search")
 	w.WriteMap(2)
 	w.WriteBulkString("type")
-	if ks.keyword != "" {
+	if ks.Keyword != "" {
 		w.WriteBulkString("keyword")
 		w.WriteBulkString("spec")
 		w.WriteMap(2)
 		w.WriteBulkString("keyword")
-		w.WriteBulkString(ks.keyword)
+		w.WriteBulkString(ks.Keyword)
 		w.WriteBulkString("startfrom")
-		w.WriteInt(int64(ks.index))
+		w.WriteInt(int64(ks.Index))
 	} else {
 		w.WriteBulkString("index")
 		w.WriteBulkString("spec")
 		w.WriteMap(1)
 		w.WriteBulkString("index")
-		w.WriteInt(int64(ks.index))
+		w.WriteInt(int64(ks.Index))
 	}
 	w.WriteBulkString("find_keys")
 	w.WriteMap(2)
@@ -105,11 +105,11 @@ func writeKeySpec(w *resp.Writer, ks keySpec) {
 	w.WriteBulkString("spec")
 	w.WriteMap(3)
 	w.WriteBulkString("lastkey")
-	w.WriteInt(int64(ks.lastKey))
+	w.WriteInt(int64(ks.LastKey))
 	w.WriteBulkString("keystep")
-	w.WriteInt(int64(ks.keyStep))
+	w.WriteInt(int64(ks.KeyStep))
 	w.WriteBulkString("limit")
-	w.WriteInt(int64(ks.limit))
+	w.WriteInt(int64(ks.Limit))
 }
 
 func cmdCommandDocs(x *call) {
@@ -134,7 +134,7 @@ func cmdCommandDocs(x *call) {
 // writeCommandDocs writes a COMMAND DOCS entry: summary, since, group,
 // and when known complexity, history, arguments and subcommands. The
 // engine's commands carry Redis's history and argument descriptions
-// (redismeta.go); commands newer than that reference have none, which
+// (engine/redismeta.go); commands newer than that reference have none, which
 // Redis's format allows.
 func writeCommandDocs(w *resp.Writer, c *command) {
 	n := 3
@@ -271,8 +271,8 @@ func cmdCommandGetKeys(x *call) {
 	}
 	var keys []found
 	for _, ks := range c.keySpecs {
-		for _, i := range ks.positions(argv) {
-			keys = append(keys, found{argv[i], ks.flags})
+		for _, i := range ks.Positions(argv) {
+			keys = append(keys, found{argv[i], ks.Flags})
 		}
 	}
 	if len(keys) == 0 {
@@ -292,40 +292,6 @@ func cmdCommandGetKeys(x *call) {
 			x.w.WriteStatus(f)
 		}
 	}
-}
-
-// positions returns the indexes in argv of the keys this spec finds, as
-// Redis's getKeysUsingKeySpecs does for its begin_search index/keyword
-// and find_keys range.
-func (ks keySpec) positions(argv [][]byte) []int {
-	first := ks.index
-	if ks.keyword != "" {
-		first = 0
-		for i := ks.index; i < len(argv); i++ {
-			if strings.EqualFold(string(argv[i]), ks.keyword) {
-				first = i + 1
-				break
-			}
-		}
-		if first == 0 {
-			return nil
-		}
-	}
-	if first >= len(argv) {
-		return nil
-	}
-	last := first + ks.lastKey
-	if ks.lastKey < 0 {
-		last = len(argv) + ks.lastKey
-		if ks.limit > 1 {
-			last = first + (last-first+1)/ks.limit - 1
-		}
-	}
-	var out []int
-	for i := first; i <= last && i < len(argv); i += ks.keyStep {
-		out = append(out, i)
-	}
-	return out
 }
 
 func cmdCommandHelp(x *call) { writeHelp(x.w, x.argv[0], commandHelp) }

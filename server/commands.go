@@ -73,12 +73,12 @@ func serverCommands() []*command {
 		{name: "rs.idempotent", arity: -2, flags: flagsConnFast, acl: aclFastConn, group: "connection", since: "8.0.0",
 			summary:    "Turns automatic idempotency of the connection's XADDs on or off (raftstream extension).",
 			complexity: "O(1)", run: cmdRSIdempotent,
-			args: []docArg{{name: "mode", typ: "oneof", keySpecIndex: -1, args: []docArg{
-				{name: "on", typ: "block", keySpecIndex: -1, args: []docArg{
-					{name: "on", typ: "pure-token", keySpecIndex: -1, token: "ON"},
-					{name: "producer-id", typ: "string", keySpecIndex: -1, flags: []string{"optional"}},
+			args: []docArg{{Name: "mode", Type: "oneof", KeySpecIndex: -1, Args: []docArg{
+				{Name: "on", Type: "block", KeySpecIndex: -1, Args: []docArg{
+					{Name: "on", Type: "pure-token", KeySpecIndex: -1, Token: "ON"},
+					{Name: "producer-id", Type: "string", KeySpecIndex: -1, Flags: []string{"optional"}},
 				}},
-				{name: "off", typ: "pure-token", keySpecIndex: -1, token: "OFF"},
+				{Name: "off", Type: "pure-token", KeySpecIndex: -1, Token: "OFF"},
 			}}}},
 		{name: "time", arity: 1, flags: flagsConnFast, acl: []string{"@fast"}, tips: []string{"nondeterministic_output"},
 			group: "server", since: "2.6.0", summary: "Return the current server time", complexity: "O(1)", run: cmdTime},
@@ -173,7 +173,7 @@ func serverCommands() []*command {
 		{name: "discard", arity: 1, flags: flagsTxn, acl: aclFastTxn, group: "transactions", since: "2.0.0",
 			summary: "Discard all commands issued after MULTI", complexity: "O(N), when N is the number of queued commands", run: txnDiscard},
 		{name: "watch", arity: -2, flags: flagsTxn, acl: aclFastTxn, firstKey: 1, lastKey: -1, step: 1,
-			keySpecs: []keySpec{{flags: []string{"RO"}, index: 1, lastKey: -1, keyStep: 1, hasSearch: true}},
+			keySpecs: []keySpec{{Flags: []string{"RO"}, Index: 1, LastKey: -1, KeyStep: 1, HasSearch: true}},
 			group:    "transactions", since: "2.2.0", summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
 			complexity: "O(1) for every key.", run: txnWatch, readsState: true},
 		{name: "unwatch", arity: 1, flags: flagsTxn, acl: aclFastTxn, group: "transactions", since: "2.2.0",

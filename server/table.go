@@ -54,17 +54,9 @@ type command struct {
 	stat cmdStat
 }
 
-// keySpec is a Redis 7 key specification (COMMAND INFO element 9).
-type keySpec struct {
-	notes     string
-	flags     []string
-	keyword   string // begin_search keyword; "" means index
-	index     int    // begin_search index, or keyword startfrom
-	lastKey   int
-	keyStep   int
-	limit     int
-	hasSearch bool
-}
+// keySpec is a Redis 7 key specification (COMMAND INFO element 9): the
+// engine's type.
+type keySpec = engine.KeySpec
 
 // commandTable indexes every command by lower-case name. It is built on
 // first use because it includes the engine's registry.
@@ -152,103 +144,33 @@ func buildTable(server []*command, engineCmds []*engine.Command) *commandTable {
 	return t
 }
 
-// fromEngine converts an engine command to a routable one, deriving the
-// Redis 7 metadata its spec does not carry (ACL categories, key specs).
+// fromEngine converts an engine command to a routable one. Its metadata
+// is the engine registry entry's (engine.Command.Info), used as it is.
 func fromEngine(ec *engine.Command) *command {
-	sp := ec.Spec()
+	in := ec.Info()
 	c := &command{
-		name:     strings.ToLower(sp.Name),
-		arity:    sp.Arity,
-		firstKey: sp.FirstKey,
-		lastKey:  sp.LastKey,
-		step:     sp.Step,
-		group:    sp.Group,
-		since:    sp.Since,
-		summary:  sp.Summary,
-		eng:      ec,
-		write:    sp.Write,
+		name:       in.Name,
+		arity:      in.Arity,
+		flags:      in.Flags,
+		acl:        in.ACL,
+		tips:       in.Tips,
+		firstKey:   in.FirstKey,
+		lastKey:    in.LastKey,
+		step:       in.Step,
+		keySpecs:   in.KeySpecs,
+		group:      in.Group,
+		since:      in.Since,
+		summary:    in.Summary,
+		complexity: in.Complexity,
+		history:    in.History,
+		args:       in.Args,
+		eng:        ec,
+		write:      ec.Spec().Write,
 	}
-	for _, f := range sp.Flags {
-		c.flags = append(c.flags, string(f))
-	}
-	c.acl = aclCategories(c)
-	c.keySpecs = deriveKeySpecs(c)
-	if len(c.keySpecs) > 1 && !hasFlag(c.flags, "movablekeys") {
-		c.flags = append(c.flags, "movablekeys") // a keyword finds the extra keys, as Redis flags it
-	}
-	applyRedisMeta(c)
 	for _, sub := range ec.Subcommands() {
-		sc := fromEngine(sub)
-		if !strings.Contains(sc.name, "|") {
-			sc.name = c.name + "|" + sc.name
-		}
-		c.subs = append(c.subs, sc)
-	}
-	slices.SortFunc(c.subs, func(a, b *command) int { return strings.Compare(a.name, b.name) })
-	if len(c.subs) > 0 && len(c.acl) == 0 {
-		c.acl = []string{"@slow"}
+		c.subs = append(c.subs, fromEngine(sub))
 	}
 	return c
 }
 
 func hasFlag(flags []string, f string) bool { return slices.Contains(flags, f) }
-
-// aclCategories derives Redis ACL categories from a command's flags, in
-// the order Redis lists them.
-func aclCategories(c *command) []string {
-	if len(c.flags) == 0 {
-		return nil
-	}
-	var acl []string
-	stream := strings.HasPrefix(c.name, "x")
-	if !stream {
-		acl = append(acl, "@keyspace")
-	}
-	switch {
-	case hasFlag(c.flags, "write"):
-		acl = append(acl, "@write")
-	case hasFlag(c.flags, "readonly"):
-		acl = append(acl, "@read")
-	}
-	if stream {
-		acl = append(acl, "@stream")
-	}
-	if hasFlag(c.flags, "fast") {
-		acl = append(acl, "@fast")
-	} else {
-		acl = append(acl, "@slow")
-	}
-	if hasFlag(c.flags, "blocking") {
-		acl = append(acl, "@blocking")
-	}
-	return acl
-}
-
-// deriveKeySpecs builds key specs from the legacy first/last/step triple.
-// The commands whose keys follow a keyword (XREAD, XREADGROUP: STREAMS)
-// take theirs from the reference's metadata (applyRedisMeta), as every
-// command Redis knows does.
-func deriveKeySpecs(c *command) []keySpec {
-	flags := []string{"RO", "access"}
-	if c.write {
-		flags = []string{"RW", "update"}
-	}
-	if c.firstKey <= 0 {
-		return nil
-	}
-	last := c.lastKey
-	if last >= 0 {
-		last -= c.firstKey
-	}
-	step := c.step
-	if step == 0 {
-		step = 1
-	}
-	specs := []keySpec{{flags: flags, index: c.firstKey, lastKey: last, keyStep: step, hasSearch: true}}
-	if c.name == "rs.setdlq" {
-		// The dead-letter stream is a key too (COMMAND GETKEYS, ACL key
-		// patterns): entries are written to it.
-		specs = append(specs, keySpec{flags: []string{"RW", "insert"}, keyword: "DEADLETTER", index: 3, lastKey: 0, keyStep: 1, hasSearch: true})
-	}
-	return specs
-}
