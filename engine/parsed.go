@@ -30,7 +30,7 @@ type Parsed struct {
 // that runs through Exec, which replies their errors.
 func (c *Command) Parse(argv [][]byte) Parsed {
 	p := Parsed{cmd: c, argv: argv, exec: true}
-	if c == nil || c.subs != nil || c.parser == noParser || !ArityOK(c.spec.Arity, len(argv)) {
+	if c == nil || c.spec == nil || c.subs != nil || c.parser == noParser || !ArityOK(c.spec.Arity, len(argv)) {
 		return p
 	}
 	p.exec = false

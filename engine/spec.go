@@ -49,21 +49,27 @@ type Command struct {
 	parser parser
 	// info is the COMMAND INFO/DOCS metadata (meta.go), derived once.
 	info *CommandInfo
+	// hook is a host command's handler (registry.go); id and parent are
+	// the command's in its Registry.
+	hook   any
+	id     int
+	parent *Command
 }
 
 // Spec returns the command's spec, shared: callers must not modify it.
 func (c *Command) Spec() *Spec { return c.spec }
 
-// Subcommands returns a container's subcommands in name order (nil for
-// any other command).
-func (c *Command) Subcommands() []*Command { return slices.Clone(c.sorted) }
+// Subcommands returns a container's subcommands (nil for any other
+// command), in name order for the engine's, shared: callers must not
+// modify the slice.
+func (c *Command) Subcommands() []*Command { return c.sorted }
 
 // Check is the package-level Check for argv already resolved to c (argv[1]
 // names the subcommand of a container): the syntax error Exec would give
 // regardless of state, or "". A nil c is Check(argv).
 func (c *Command) Check(argv [][]byte) string {
-	if c == nil || c.subs != nil || !ArityOK(c.spec.Arity, len(argv)) {
-		return Check(argv) // not a leaf or a wrong arity: its own errors
+	if c == nil || c.spec == nil || c.subs != nil || !ArityOK(c.spec.Arity, len(argv)) {
+		return Check(argv) // not a leaf engine command, or a wrong arity: its own errors
 	}
 	if c.check == nil {
 		return ""

@@ -33,7 +33,7 @@ func TestCommandRepliesGolden(t *testing.T) {
 		record("COMMAND", "DOCS")
 		record("COMMAND", "INFO")
 		var names []string
-		s.table().all(func(c *command) { names = append(names, c.name) })
+		s.table().all(func(c *command) { names = append(names, c.Name()) })
 		for _, n := range names {
 			record("COMMAND", "INFO", n)
 			record("COMMAND", "DOCS", n)
