@@ -29,13 +29,21 @@ type Parsed struct {
 // RunParsed runs. A nil c, a container or a wrong arity parse to a value
 // that runs through Exec, which replies their errors.
 func (c *Command) Parse(argv [][]byte) Parsed {
-	p := Parsed{cmd: c, argv: argv, exec: true}
-	if c == nil || c.spec == nil || c.subs != nil || c.parser == noParser || !ArityOK(c.spec.Arity, len(argv)) {
-		return p
-	}
-	p.exec = false
-	p.parseInto(c.parser)
+	var p Parsed
+	c.ParseInto(&p, argv)
 	return p
+}
+
+// ParseInto is Parse into *p, which it overwrites: a caller that keeps a
+// Parsed for reuse (the server keeps one per connection) avoids copying
+// the value.
+func (c *Command) ParseInto(p *Parsed, argv [][]byte) {
+	if c == nil || c.spec == nil || c.subs != nil || c.parser == noParser || !ArityOK(c.spec.Arity, len(argv)) {
+		*p = Parsed{cmd: c, argv: argv, exec: true}
+		return
+	}
+	*p = Parsed{cmd: c, argv: argv}
+	p.parseInto(c.parser)
 }
 
 // Err is the error Exec would reply for the parsed argv regardless of

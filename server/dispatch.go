@@ -278,7 +278,7 @@ func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]by
 	// Parsed once, here and outside the state's read lock; a syntax
 	// error is answered without looking at the state.
 	p := &cl.parsed
-	*p = cmd.Parse(argv)
+	cmd.ParseInto(p, argv)
 	defer func() { *p = engine.Parsed{} }() // holds argv
 	if msg := p.Err(); msg != "" {
 		w.WriteError(msg)
