@@ -77,3 +77,77 @@ func BenchmarkBlockedXReadGroupWake(b *testing.B) {
 		}
 	}
 }
+
+// A read parsed on the receiving node (Command.Parse, then RunParsed) gives
+// Exec's reply for every form, errors included.
+func TestParsedReadsMatchExec(t *testing.T) {
+	s := NewState()
+	for _, l := range []string{"XADD s 1-1 f v", "XADD s 2-1 f v", "XGROUP CREATE s g 0", "XREADGROUP GROUP g c COUNT 1 STREAMS s >"} {
+		runOwn(s, 2, testNow, strings.Fields(l))
+	}
+	const huge = "9223372036854775000"
+	for _, line := range []string{
+		"XRANGE s - +", "XRANGE s - + COUNT 1", "XRANGE s - + COUNT 0", "XRANGE s (1-1 +", "XRANGE s x +",
+		"XRANGE s - + COUNT", "XRANGE s - + COUNT x", "XRANGE nokey - +", "XRANGE s - (0-0", "XREVRANGE s + -",
+		"XREVRANGE s + - COUNT 1", "XREVRANGE s (2-1 -", "XRANGE s", "XPENDING s g", "XPENDING s g - + 10",
+		"XPENDING s g IDLE 0 - + 10 c", "XPENDING s g IDLE x - + 10", "XPENDING s g - + x", "XPENDING s nog",
+		"XPENDING s g - +", "XREAD STREAMS s 0", "XREAD COUNT 1 STREAMS s 0", "XREAD STREAMS s", "XREAD STREAMS s $",
+		"XREAD STREAMS s +", "XREAD GROUP g c STREAMS s 0", "XREAD BLOCK " + huge + " STREAMS s 0",
+		"XREAD BLOCK " + huge + " COUNT x STREAMS s 0", "XREAD BLOCK x STREAMS s 0", "XREAD STREAMS s >",
+		"XLEN s", "XINFO STREAM s", "XINFO NOPE s", "XINFO",
+	} {
+		argv := argvOf(line)
+		want := runOwn(s.Clone(), 3, testNow, strings.Fields(line))
+		c, _ := resolve(argv)
+		if c == nil {
+			c = lookupCommand(argv[0])
+		}
+		p := c.Parse(argv)
+		w := respWriter(3)
+		if msg := p.Err(); msg != "" {
+			w.WriteError(msg)
+		} else {
+			s.RunParsed(&Ctx{Now: testNow, W: w}, &p)
+		}
+		if string(w.Buf) != want {
+			t.Errorf("%s: parsed %q, Exec %q", line, w.Buf, want)
+		}
+	}
+}
+
+// BenchmarkReadPath is a read as the server runs it: resolved once, then
+// run from argv (Run, which parses under the state lock) or parsed first
+// (Parse, then RunParsed).
+func BenchmarkReadPath(b *testing.B) {
+	s := NewState()
+	for i := 1; i <= 10; i++ {
+		runOwn(s, 2, testNow, []string{"XADD", "s", strings.Repeat("1", i) + "-1", "f", "v"})
+	}
+	runOwn(s, 2, testNow, strings.Fields("XGROUP CREATE s g 0"))
+	runOwn(s, 2, testNow, strings.Fields("XREADGROUP GROUP g c COUNT 2 STREAMS s >"))
+	for _, line := range []string{"XRANGE s - + COUNT 2", "XREVRANGE s + - COUNT 2", "XPENDING s g - + 10", "XREAD COUNT 2 STREAMS s 0", "XLEN s"} {
+		argv := argvOf(line)
+		c := lookupCommand(argv[0])
+		w := respWriter(2)
+		ctx := &Ctx{Now: testNow, W: w}
+		b.Run(strings.Fields(line)[0]+"/Run", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				w.Buf = w.Buf[:0]
+				s.Run(ctx, c, argv)
+			}
+		})
+		b.Run(strings.Fields(line)[0]+"/Parsed", func(b *testing.B) {
+			var p Parsed // kept for reuse, as the server keeps one per connection
+			b.ReportAllocs()
+			for b.Loop() {
+				w.Buf = w.Buf[:0]
+				c.ParseInto(&p, argv)
+				if p.Err() != "" {
+					b.Fatal(p.Err())
+				}
+				s.RunParsed(ctx, &p)
+			}
+		})
+	}
+}

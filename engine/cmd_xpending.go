@@ -63,18 +63,8 @@ func parseXPending(argv [][]byte) (xpendingArgs, string) {
 	return a, ""
 }
 
-func checkXPending(argv [][]byte) string {
-	_, err := parseXPending(argv)
-	return err
-}
-
-// execXPending is Redis's xpendingCommand.
-func (s *State) execXPending(ctx *Ctx, argv [][]byte) {
-	a, err := parseXPending(argv)
-	if err != "" {
-		ctx.W.WriteError(err)
-		return
-	}
+// xpendingRun is Redis's xpendingCommand after the parse (parsed.go).
+func (s *State) xpendingRun(ctx *Ctx, argv [][]byte, a xpendingArgs) {
 	e := s.db(ctx).lookupRead(string(argv[1]), ctx.Now)
 	var g *group
 	if e != nil {

@@ -59,19 +59,8 @@ func parseXRange(argv [][]byte, rev bool) (xrangeArgs, string) {
 	return a, ""
 }
 
-func checkXRange(argv [][]byte) string {
-	_, err := parseXRange(argv, argIs(argv[0], "xrevrange"))
-	return err
-}
-
-// execXRange serves XRANGE and XREVRANGE.
-func (s *State) execXRange(ctx *Ctx, argv [][]byte) {
-	rev := argIs(argv[0], "xrevrange")
-	a, err := parseXRange(argv, rev)
-	if err != "" {
-		ctx.W.WriteError(err)
-		return
-	}
+// xrangeRun serves a parsed XRANGE or XREVRANGE (parsed.go).
+func (s *State) xrangeRun(ctx *Ctx, argv [][]byte, a xrangeArgs, rev bool) {
 	e := s.db(ctx).lookupRead(string(argv[1]), ctx.Now)
 	if e == nil {
 		ctx.W.WriteArray(0)

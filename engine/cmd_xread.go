@@ -174,16 +174,6 @@ func parseReadOptions(argv [][]byte, group bool, now int64, withClock bool) (o r
 	return o, "", clockDependent
 }
 
-// checkXRead leaves absurd BLOCK timeouts to Exec: whether they overflow
-// the deadline depends on the clock, and that error precedes others.
-func checkXRead(argv [][]byte) string {
-	_, err, clockDependent := parseXRead(argv, 0, false)
-	if clockDependent {
-		return ""
-	}
-	return err
-}
-
 // execXRead runs XREAD without blocking: with BLOCK and nothing to read it
 // answers as a timed-out read would (null); the server does the waiting.
 func (s *State) execXRead(ctx *Ctx, argv [][]byte) {

@@ -164,13 +164,26 @@ func resolveXRGIDs(a *XReadGroupArgs, lookup func(key []byte) *Stream) ([]xrgID,
 	return ids, ""
 }
 
+// execXReadGroup parses argv once: without the clock, then the
+// clock-dependent BLOCK check on the parsed value (blockClockErr), which
+// is what parsing with the clock gives for a command that parses without
+// it. Only a command that fails without the clock is parsed again, with
+// it, for the error that comes first. The parsed keys are the ones a
+// logged XREADGROUP stamps for WATCH (watch.go): a command that parses
+// without the clock stamps its keys even if it fails on the clock check.
 func (s *State) execXReadGroup(ctx *Ctx, argv [][]byte) {
-	a, err, _ := parseXReadGroup(argv, ctx.Now, true)
+	a, err, _ := parseXReadGroup(argv, 0, false)
 	if err != "" {
+		_, err, _ = parseXReadGroup(argv, ctx.Now, true)
 		ctx.W.WriteError(err)
 		return
 	}
-	s.xreadGroup(ctx, &a)
+	if err := blockClockErr(a.maxBlock, ctx.Now); err != "" {
+		ctx.W.WriteError(err)
+	} else {
+		s.xreadGroup(ctx, &a)
+	}
+	s.touchKeyList(ctx, a.Keys)
 }
 
 // XReadGroup executes a parsed XREADGROUP (a write: it must run where

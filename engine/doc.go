@@ -12,10 +12,14 @@
 //     replicated CONFIG SET. Ctx carries the database, the time (Now),
 //     the ReplyWriter the reply is written to and a Signal hook for
 //     blocked readers.
-//   - Commands is the command registry: each Command binds a Spec (arity,
-//     flags, keys) to its check and exec. A caller that has resolved a
-//     name keeps the Command and uses Command.Check (validation without
-//     state, the same parser Exec uses) and State.Run.
+//   - NewRegistry builds a node's one command table: the engine's
+//     commands, each binding a Spec and its COMMAND metadata to its
+//     parser, check and exec, and the host's (server's) commands,
+//     registered with a run hook the engine never calls. A caller that
+//     has resolved a name keeps the Command and uses Command.Check
+//     (validation without state, the same parser Exec uses) and
+//     State.Run, or Command.Parse and State.RunParsed for a command it
+//     runs locally, parsed once.
 //   - ParseXRead, ParseXReadGroup, XReadGroupWouldServe and
 //     XReadGroupClaimDeadline let the server keep a blocked reader's
 //     command parsed and decide, without writing, whether waking it must

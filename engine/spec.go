@@ -42,21 +42,34 @@ type Command struct {
 	subs  map[string]*Command
 	// sorted holds subs in name order, for Subcommands.
 	sorted []*Command
+	// sub is set on a container's subcommands.
+	sub bool
+	// parser names the command's own parser (parsed.go), if it has one:
+	// check and exec are then the parser's.
+	parser parser
+	// info is the COMMAND INFO/DOCS metadata (meta.go), derived once.
+	info *CommandInfo
+	// hook is a host command's handler (registry.go); id and parent are
+	// the command's in its Registry.
+	hook   any
+	id     int
+	parent *Command
 }
 
 // Spec returns the command's spec, shared: callers must not modify it.
 func (c *Command) Spec() *Spec { return c.spec }
 
-// Subcommands returns a container's subcommands in name order (nil for
-// any other command).
-func (c *Command) Subcommands() []*Command { return slices.Clone(c.sorted) }
+// Subcommands returns a container's subcommands (nil for any other
+// command), in name order for the engine's, shared: callers must not
+// modify the slice.
+func (c *Command) Subcommands() []*Command { return c.sorted }
 
 // Check is the package-level Check for argv already resolved to c (argv[1]
 // names the subcommand of a container): the syntax error Exec would give
 // regardless of state, or "". A nil c is Check(argv).
 func (c *Command) Check(argv [][]byte) string {
-	if c == nil || c.subs != nil || !ArityOK(c.spec.Arity, len(argv)) {
-		return Check(argv) // not a leaf or a wrong arity: its own errors
+	if c == nil || c.spec == nil || c.subs != nil || !ArityOK(c.spec.Arity, len(argv)) {
+		return Check(argv) // not a leaf engine command, or a wrong arity: its own errors
 	}
 	if c.check == nil {
 		return ""
@@ -81,6 +94,7 @@ func container(spec *Spec, subs ...*Command) *Command {
 	c := &Command{spec: spec, subs: make(map[string]*Command, len(subs))}
 	for _, sub := range subs {
 		name := sub.spec.Name[len(spec.Name)+1:]
+		sub.sub = true
 		c.subs[name] = sub
 		c.sorted = append(c.sorted, sub)
 	}
@@ -115,14 +129,14 @@ var commandTable = map[string]*Command{
 		FirstKey: 1, LastKey: 1, Step: 1, Group: "stream", Since: "5.0.0",
 		Summary: "Return the number of messages in a stream."},
 		exec: (*State).execXLen},
-	"xrange": {spec: &Spec{Name: "xrange", Arity: -4, Flags: []Flag{flagReadonly},
+	"xrange": withParser(&Command{spec: &Spec{Name: "xrange", Arity: -4, Flags: []Flag{flagReadonly},
 		FirstKey: 1, LastKey: 1, Step: 1, Group: "stream", Since: "5.0.0",
-		Summary: "Returns the messages from a stream within a range of IDs."},
-		check: checkXRange, exec: (*State).execXRange},
-	"xrevrange": {spec: &Spec{Name: "xrevrange", Arity: -4, Flags: []Flag{flagReadonly},
+		Summary: "Returns the messages from a stream within a range of IDs."}},
+		parserXRange, nil),
+	"xrevrange": withParser(&Command{spec: &Spec{Name: "xrevrange", Arity: -4, Flags: []Flag{flagReadonly},
 		FirstKey: 1, LastKey: 1, Step: 1, Group: "stream", Since: "5.0.0",
-		Summary: "Returns the messages from a stream within a range of IDs in reverse order."},
-		check: checkXRange, exec: (*State).execXRange},
+		Summary: "Returns the messages from a stream within a range of IDs in reverse order."}},
+		parserXRange, nil),
 	"xdel": {spec: &Spec{Name: "xdel", Arity: -3, Flags: []Flag{flagWrite, flagFast},
 		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 		Summary: "Returns the number of messages after removing them from a stream."},
@@ -135,10 +149,10 @@ var commandTable = map[string]*Command{
 		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 		Summary: "An internal command for replicating stream values."},
 		check: checkXSetID, exec: (*State).execXSetID},
-	"xread": {spec: &Spec{Name: "xread", Arity: -4, Flags: []Flag{flagReadonly, flagBlocking, flagMovableKeys},
+	"xread": withParser(&Command{spec: &Spec{Name: "xread", Arity: -4, Flags: []Flag{flagReadonly, flagBlocking, flagMovableKeys},
 		Group: "stream", Since: "5.0.0",
-		Summary: "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise."},
-		check: checkXRead, exec: (*State).execXRead},
+		Summary: "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise."}},
+		parserXRead, (*State).execXRead),
 
 	"xreadgroup": {spec: &Spec{Name: "xreadgroup", Arity: -7, Flags: []Flag{flagWrite, flagBlocking, flagMovableKeys},
 		Write: true, Group: "stream", Since: "5.0.0",
@@ -148,10 +162,10 @@ var commandTable = map[string]*Command{
 		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 		Summary: "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream."},
 		exec: (*State).execXAck},
-	"xpending": {spec: &Spec{Name: "xpending", Arity: -3, Flags: []Flag{flagReadonly},
+	"xpending": withParser(&Command{spec: &Spec{Name: "xpending", Arity: -3, Flags: []Flag{flagReadonly},
 		FirstKey: 1, LastKey: 1, Step: 1, Group: "stream", Since: "5.0.0",
-		Summary: "Returns the information and entries from a stream consumer group's pending entries list."},
-		check: checkXPending, exec: (*State).execXPending},
+		Summary: "Returns the information and entries from a stream consumer group's pending entries list."}},
+		parserXPending, nil),
 	"xclaim": {spec: &Spec{Name: "xclaim", Arity: -6, Flags: []Flag{flagWrite, flagFast},
 		FirstKey: 1, LastKey: 1, Step: 1, Write: true, Group: "stream", Since: "5.0.0",
 		Summary: "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member."},
@@ -349,11 +363,12 @@ var commandTable = map[string]*Command{
 		check: checkCopy, exec: (*State).execCopy},
 }
 
-// sortedCommands is the registry in name order, built once.
+// sortedCommands is the registry in name order, built once, each
+// command with its metadata (withInfo).
 var sortedCommands = func() []*Command {
 	out := make([]*Command, 0, len(commandTable))
 	for _, c := range commandTable {
-		out = append(out, c)
+		out = append(out, withInfo(c))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].spec.Name < out[j].spec.Name })
 	return out

@@ -94,8 +94,8 @@ func (s *State) Exec(ctx *Ctx, argv [][]byte) {
 // lookup. A nil c, a container, a wrong arity or a bad database get
 // Exec's errors.
 func (s *State) Run(ctx *Ctx, c *Command, argv [][]byte) {
-	if c == nil || c.subs != nil || !ArityOK(c.spec.Arity, len(argv)) {
-		s.Exec(ctx, argv) // not a leaf: Exec resolves and replies the error
+	if c == nil || c.spec == nil || c.subs != nil || !ArityOK(c.spec.Arity, len(argv)) {
+		s.Exec(ctx, argv) // not a leaf engine command: Exec resolves and replies the error
 		return
 	}
 	if ctx.DB < 0 || ctx.DB >= NumDBs {
@@ -108,7 +108,7 @@ func (s *State) Run(ctx *Ctx, c *Command, argv [][]byte) {
 func (s *State) run(ctx *Ctx, c *Command, argv [][]byte) {
 	c.exec(s, ctx, argv)
 	if c.spec.Write {
-		s.touchKeys(ctx, argv) // WATCH versions: watch.go
+		s.touchKeys(ctx, c, argv) // WATCH versions: watch.go
 	}
 }
 

@@ -52,33 +52,40 @@ func (s *State) watchChanged(w Watch, now int64) bool {
 	return e != nil || ks.delVer != w.DelVer
 }
 
-// touchKeys stamps the keys a write command names.
-func (s *State) touchKeys(ctx *Ctx, argv [][]byte) {
+// touchKeys stamps the keys a write command names, found with the key
+// range of the command argv was resolved to (c, never looked up again).
+// Only a top-level command's own range counts: a container's subcommands
+// (XGROUP CREATE, ...) stamp nothing, as the container has no key range,
+// and XREADGROUP, whose keys follow STREAMS, stamps the keys it parsed
+// itself (execXReadGroup), so its argv is not parsed a second time here.
+func (s *State) touchKeys(ctx *Ctx, c *Command, argv [][]byte) {
+	sp := c.spec
+	if c.sub || sp.FirstKey <= 0 {
+		return
+	}
 	ks := s.dbs[ctx.DB]
-	touch := func(k []byte) {
-		if e := ks.get(string(k)); e != nil {
-			ks.ver++
-			e.ver = ks.ver
-		}
-	}
-	if argIs(argv[0], "xreadgroup") {
-		if a, err := ParseXReadGroup(argv); err == "" {
-			for _, k := range a.Keys {
-				touch(k)
-			}
-		}
-		return
-	}
-	c := lookupCommand(argv[0])
-	if c == nil || c.spec.FirstKey <= 0 {
-		return
-	}
-	last := c.spec.LastKey
+	last := sp.LastKey
 	if last < 0 {
 		last = len(argv) + last
 	}
-	step := max(c.spec.Step, 1)
-	for i := c.spec.FirstKey; i <= last && i < len(argv); i += step {
-		touch(argv[i])
+	step := max(sp.Step, 1)
+	for i := sp.FirstKey; i <= last && i < len(argv); i += step {
+		ks.touch(argv[i])
+	}
+}
+
+// touchKeyList stamps keys of ctx's database.
+func (s *State) touchKeyList(ctx *Ctx, keys [][]byte) {
+	ks := s.dbs[ctx.DB]
+	for _, k := range keys {
+		ks.touch(k)
+	}
+}
+
+// touch gives key, if it exists, a new write stamp.
+func (ks *keyspace) touch(key []byte) {
+	if e := ks.get(string(key)); e != nil {
+		ks.ver++
+		e.ver = ks.ver
 	}
 }

@@ -62,7 +62,7 @@ func compilePerms(t *commandTable, u *engine.ACLUser) *perms {
 	set := func(c *command, allow bool) {
 		p.allowed[c] = allow
 		delete(p.firstArgs, c)
-		for _, s := range c.subs {
+		for _, s := range c.Subcommands() {
 			p.allowed[s] = allow
 		}
 	}
@@ -76,18 +76,18 @@ func compilePerms(t *commandTable, u *engine.ACLUser) *perms {
 			t.all(func(c *command) { set(c, allow) })
 		case cat:
 			t.all(func(c *command) {
-				if hasFlag(c.acl, "@"+name) {
+				if hasFlag(c.Info().ACL, "@"+name) {
 					p.allowed[c] = allow
 					delete(p.firstArgs, c)
 				}
 			})
 		default:
-			if c := t.byName[name]; c != nil {
+			if c := t.get(name); c != nil {
 				set(c, allow)
 				continue
 			}
 			parent, arg, found := strings.Cut(name, "|")
-			if c := t.byName[parent]; found && c != nil && len(c.subs) == 0 && allow {
+			if c := t.get(parent); found && c != nil && len(c.Subcommands()) == 0 && allow {
 				if p.firstArgs == nil {
 					p.firstArgs = make(map[*command][]string)
 				}
@@ -128,18 +128,18 @@ func (t *commandTable) checkRuleName(op []byte) string {
 		}
 		return ""
 	}
-	if t.byName[name] != nil || knownElsewhere(name) {
+	if t.get(name) != nil || knownElsewhere(name) {
 		return ""
 	}
 	parent, arg, found := strings.Cut(name, "|")
 	if !found || strings.Contains(arg, "|") {
 		return engine.ACLUnknownName // "a|b|c" is reported by the engine first
 	}
-	c := t.byName[parent]
+	c := t.get(parent)
 	switch {
 	case c == nil && knownElsewhere(parent) && allow:
 		return ""
-	case c == nil, len(c.subs) > 0, !allow, arg == "":
+	case c == nil, len(c.Subcommands()) > 0, !allow, arg == "":
 		// An unknown subcommand of a container, or a first-arg rule that
 		// Redis accepts only as an allow rule.
 		return engine.ACLUnknownName
@@ -243,8 +243,8 @@ func (s *Server) HTTPAuth(user, pass string, allKeys bool, cmds ...[]string) int
 			argv[i] = []byte(a)
 		}
 		cmd := t.lookup(argv[0])
-		if cmd != nil && len(cmd.subs) > 0 && len(argv) > 1 {
-			cmd = cmd.sub(argv[1])
+		if cmd != nil && len(cmd.Subcommands()) > 0 && len(argv) > 1 {
+			cmd = cmd.Sub(argv[1])
 		}
 		if cmd == nil || !p.allows(cmd, argv) {
 			return 403
@@ -279,15 +279,15 @@ func (s *Server) clientPerms(cl *client) (*engine.ACLUser, *perms) {
 // keys it names. It returns the denial reason and the ACL LOG object (the
 // command's full name or the key).
 func checkCommandACL(u *engine.ACLUser, p *perms, cmd *command, argv [][]byte) (int, string) {
-	if !cmd.noAuth && !p.allows(cmd, argv) { // AUTH, HELLO, QUIT, RESET always run
-		return aclDeniedCmd, cmd.name
+	if !p.allows(cmd, argv) && !cmd.HasFlag("no_auth") { // AUTH, HELLO, QUIT, RESET always run
+		return aclDeniedCmd, cmd.Name()
 	}
-	if u.AllKeys() || len(cmd.keySpecs) == 0 {
+	if u.AllKeys() || len(cmd.Info().KeySpecs) == 0 {
 		return aclOK, ""
 	}
-	for _, ks := range cmd.keySpecs {
-		need := keyPerm(ks.flags)
-		for _, i := range ks.positions(argv) {
+	for _, ks := range cmd.Info().KeySpecs {
+		need := keyPerm(ks.Flags)
+		for _, i := range ks.Positions(argv) {
 			if !keyAllowed(u, need, string(argv[i])) {
 				return aclDeniedKey, string(argv[i])
 			}
@@ -373,8 +373,8 @@ func (s *Server) recheckTxnACL(cl *client, tx *txState) {
 		if cmd == nil {
 			continue
 		}
-		if len(cmd.subs) > 0 && len(argv) > 1 {
-			if sub := cmd.sub(argv[1]); sub != nil {
+		if len(cmd.Subcommands()) > 0 && len(argv) > 1 {
+			if sub := cmd.Sub(argv[1]); sub != nil {
 				cmd = sub
 			}
 		}
@@ -391,7 +391,7 @@ func (s *Server) recheckTxnACL(cl *client, tx *txState) {
 		msg := "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
 			"This command is no longer allowed for the following reason: " +
 			strings.TrimPrefix(aclDeniedError(u.Name, reason, object), "NOPERM ")
-		tx.srv[i] = &command{name: cmd.name, run: func(y *call) { y.w.WriteError(msg) }}
+		tx.srv[i] = (&cmdDef{name: cmd.Name(), run: func(y *call) { y.w.WriteError(msg) }}).register()
 		tx.mixed = true
 	}
 }
@@ -474,15 +474,15 @@ func (s *Server) logAuthFailure(cl *client, user []byte) {
 
 // ---- the ACL command ----
 
-func aclCommands() []*command {
+func aclCommands() []*cmdDef {
 	admin := []string{"admin", "noscript", "loading", "stale"}
 	plain := []string{"noscript", "loading", "stale"}
-	sub := func(name string, arity int, flags []string, summary, complexity string, run func(*call)) *command {
+	sub := func(name string, arity int, flags []string, summary, complexity string, run func(*call)) *cmdDef {
 		acl := aclAdmin
 		if !hasFlag(flags, "admin") {
 			acl = []string{"@slow"}
 		}
-		return &command{name: "acl|" + name, arity: arity, flags: flags, acl: acl, group: "server", since: "6.0.0",
+		return &cmdDef{name: "acl|" + name, arity: arity, flags: flags, acl: acl, group: "server", since: "6.0.0",
 			summary: summary, complexity: complexity, run: run}
 	}
 	setuser := sub("setuser", -3, admin, "Modify or create the rules for a specific ACL user", "O(N). Where N is the number of rules provided.", cmdACLSetUser)
@@ -491,10 +491,10 @@ func aclCommands() []*command {
 	help.since = "6.0.0"
 	getuser := sub("getuser", 3, admin, "Get the rules for a specific ACL user", "O(N). Where N is the number of password, command and pattern rules that the user has.", cmdACLGetUser)
 	getuser.history = [][2]string{{"6.2.0", "Added Pub/Sub channel patterns."}, {"7.0.0", "Added selectors and changed the format of key and channel patterns from a list to their rule representation."}}
-	return []*command{
+	return []*cmdDef{
 		{name: "acl", arity: -2, acl: []string{"@slow"}, group: "server", since: "6.0.0",
 			summary: "A container for Access List Control commands", complexity: "Depends on subcommand.",
-			subs: []*command{
+			subs: []*cmdDef{
 				sub("cat", -2, plain, "List the ACL categories or the commands inside a category", "O(1) since the categories and commands are a fixed set.", cmdACLCat),
 				deluser,
 				sub("dryrun", -4, admin, "Returns whether the user can execute the given command without executing the command.", "O(1).", cmdACLDryRun),
@@ -659,8 +659,8 @@ func cmdACLCat(x *call) {
 	}
 	var names []string
 	x.s.table().all(func(c *command) {
-		if hasFlag(c.acl, "@"+cat) {
-			names = append(names, c.name)
+		if hasFlag(c.Info().ACL, "@"+cat) {
+			names = append(names, c.Name())
 		}
 	})
 	x.w.WriteArray(len(names))
@@ -708,16 +708,16 @@ func cmdACLDryRun(x *call) {
 		x.w.WriteError("ERR Command '" + truncate(argv[0], len(argv[0])) + "' not found")
 		return
 	}
-	if len(cmd.subs) > 0 && len(argv) >= 2 {
-		sub := cmd.sub(argv[1])
+	if len(cmd.Subcommands()) > 0 && len(argv) >= 2 {
+		sub := cmd.Sub(argv[1])
 		if sub == nil {
 			x.w.WriteError("ERR Command '" + truncate(argv[0], len(argv[0])) + "' not found")
 			return
 		}
 		cmd = sub
 	}
-	if !engine.ArityOK(cmd.arity, len(argv)) {
-		x.w.WriteError("ERR wrong number of arguments for '" + cmd.name + "' command")
+	if !engine.ArityOK(cmd.Info().Arity, len(argv)) {
+		x.w.WriteError("ERR wrong number of arguments for '" + cmd.Name() + "' command")
 		return
 	}
 	reason, object := checkCommandACL(u, compilePerms(t, u), cmd, argv)

@@ -186,7 +186,7 @@ func TestACLCategoriesMatchRedis(t *testing.T) {
 	s := startServer(t, Config{}, startNode(t))
 	got := dialRaw(t, s)
 	ours := map[string]bool{}
-	s.table().all(func(c *command) { ours[c.name] = true })
+	s.table().all(func(c *command) { ours[c.Name()] = true })
 	parse := func(frame string) []string {
 		var out []string
 		for _, l := range strings.Split(frame, "\r\n") {
@@ -227,9 +227,9 @@ func TestACLCategoriesMatchRedis(t *testing.T) {
 	}
 	// raftstream's own admin commands are @admin and @dangerous.
 	for _, n := range []string{"raft|add", "raft|remove", "raft|transfer", "raft|snapshot", "raft|backup", "debug"} {
-		c := s.table().byName[n]
-		if c == nil || !hasFlag(c.acl, "@admin") || !hasFlag(c.acl, "@dangerous") {
-			t.Errorf("%s: categories %v", n, c.acl)
+		c := s.table().get(n)
+		if c == nil || !hasFlag(c.Info().ACL, "@admin") || !hasFlag(c.Info().ACL, "@dangerous") {
+			t.Errorf("%s: categories %v", n, c.Info().ACL)
 		}
 	}
 }

@@ -31,10 +31,10 @@ type blockSpec struct {
 // for any other command, a read without BLOCK, or a malformed one: those
 // run the ordinary way, which also produces the errors.
 func blockingForm(cmd *command, argv [][]byte) (b blockSpec, ok bool) {
-	if (cmd.name != "xread" && cmd.name != "xreadgroup") || !mayBlock(argv) {
+	if (cmd.Name() != "xread" && cmd.Name() != "xreadgroup") || !mayBlock(argv) {
 		return b, false // parsed once, by the ordinary path
 	}
-	switch cmd.name {
+	switch cmd.Name() {
 	case "xread":
 		a, err := engine.ParseXRead(argv)
 		if err != "" || !a.Block {

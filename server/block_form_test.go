@@ -27,7 +27,7 @@ func TestBlockingForm(t *testing.T) {
 		for _, f := range strings.Fields(tc.line) {
 			argv = append(argv, []byte(f))
 		}
-		b, ok := blockingForm(&command{name: tc.cmd}, argv)
+		b, ok := blockingForm((&cmdDef{name: tc.cmd}).register(), argv)
 		if ok != tc.ok {
 			t.Errorf("%q: blocking %v, want %v", tc.line, ok, tc.ok)
 		}

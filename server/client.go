@@ -57,6 +57,9 @@ type client struct {
 	// barrierDone is set once a read barrier has been passed in the
 	// current batch; later reads in the batch reuse it.
 	barrierDone bool
+	// parsed is the engine read being run (runRead): kept here, where
+	// it costs no allocation, rather than captured by the read closure.
+	parsed engine.Parsed
 	// permsUser and perms cache the compiled ACL rules of the client's
 	// user; a changed user (a new *engine.ACLUser) recompiles them.
 	permsUser *engine.ACLUser

@@ -121,7 +121,7 @@ func cmdClientOnOff(x *call) {
 		x.w.WriteError(errSyntax)
 		return
 	}
-	if x.cmd.name == "client|no-evict" {
+	if x.cmd.Name() == "client|no-evict" {
 		x.cl.noEvict.Store(on)
 	} else {
 		x.cl.noTouch.Store(on)

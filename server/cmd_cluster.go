@@ -178,10 +178,10 @@ func crc16(b []byte) uint16 {
 // Redis Cluster clients use, answered from the Raft group's membership.
 // Subcommands that manage slots or nodes are refused with a pointer to
 // the RAFT commands that do that job here.
-func clusterCommand() *command {
+func clusterCommand() *cmdDef {
 	flagsInfo := []string{"stale"}
-	sub := func(name string, arity int, summary, complexity string, run func(*call)) *command {
-		return &command{name: "cluster|" + name, arity: arity, flags: flagsInfo, acl: []string{"@slow"},
+	sub := func(name string, arity int, summary, complexity string, run func(*call)) *cmdDef {
+		return &cmdDef{name: "cluster|" + name, arity: arity, flags: flagsInfo, acl: []string{"@slow"},
 			tips: []string{"nondeterministic_output"}, group: "cluster", since: "3.0.0",
 			summary: summary, complexity: complexity, run: run}
 	}
@@ -191,14 +191,14 @@ func clusterCommand() *command {
 	help.tips, help.since, help.flags = nil, "5.0.0", []string{"loading", "stale"}
 	shards := sub("shards", 2, "Returns the mapping of cluster slots to shards.", "O(N) where N is the total number of cluster nodes", cmdClusterShards)
 	shards.since = "7.0.0"
-	replicas := func(name string) *command {
+	replicas := func(name string) *cmdDef {
 		c := sub(name, 3, "Lists the replica nodes of a master node.", "O(N) where N is the number of replicas.", cmdClusterReplicas)
 		c.flags, c.acl = []string{"admin", "stale"}, aclAdmin
 		return c
 	}
 	myid := sub("myid", 2, "Returns the ID of a node.", "O(1)", cmdClusterMyID)
 	myid.tips = nil
-	subs := []*command{
+	subs := []*cmdDef{
 		sub("countkeysinslot", 3, "Returns the number of keys in a hash slot.", "O(1)", cmdClusterCountKeysInSlot),
 		sub("getkeysinslot", 4, "Returns the key names in a hash slot.", "O(N) where N is the number of requested keys", cmdClusterGetKeysInSlot),
 		help,
@@ -226,8 +226,8 @@ func clusterCommand() *command {
 		}
 		subs = append(subs, c)
 	}
-	slices.SortFunc(subs, func(a, b *command) int { return strings.Compare(a.name, b.name) })
-	return &command{name: "cluster", arity: -2, acl: []string{"@slow"}, group: "cluster", since: "3.0.0",
+	slices.SortFunc(subs, func(a, b *cmdDef) int { return strings.Compare(a.name, b.name) })
+	return &cmdDef{name: "cluster", arity: -2, acl: []string{"@slow"}, group: "cluster", since: "3.0.0",
 		summary: "A container for Redis Cluster commands.", complexity: "Depends on subcommand.", subs: subs}
 }
 

@@ -10,13 +10,13 @@ import (
 
 func cmdCommand(x *call) {
 	t := x.s.table()
-	x.w.WriteArray(len(t.sorted))
-	for _, c := range t.sorted {
+	x.w.WriteArray(len(t.sorted()))
+	for _, c := range t.sorted() {
 		writeCommandInfo(x.w, c)
 	}
 }
 
-func cmdCommandCount(x *call) { x.w.WriteInt(int64(len(x.s.table().sorted))) }
+func cmdCommandCount(x *call) { x.w.WriteInt(int64(len(x.s.table().sorted()))) }
 
 func cmdCommandInfo(x *call) {
 	t := x.s.table()
@@ -40,63 +40,63 @@ func cmdCommandInfo(x *call) {
 // are sets in RESP3, as Redis sends them.
 func writeCommandInfo(w *resp.Writer, c *command) {
 	w.WriteArray(10)
-	w.WriteBulkString(c.name)
-	w.WriteInt(int64(c.arity))
-	w.WriteSet(len(c.flags))
-	for _, f := range c.flags {
+	w.WriteBulkString(c.Name())
+	w.WriteInt(int64(c.Info().Arity))
+	w.WriteSet(len(c.Info().Flags))
+	for _, f := range c.Info().Flags {
 		w.WriteStatus(f)
 	}
-	w.WriteInt(int64(c.firstKey))
-	w.WriteInt(int64(c.lastKey))
-	w.WriteInt(int64(c.step))
-	w.WriteSet(len(c.acl))
-	for _, a := range c.acl {
+	w.WriteInt(int64(c.Info().FirstKey))
+	w.WriteInt(int64(c.Info().LastKey))
+	w.WriteInt(int64(c.Info().Step))
+	w.WriteSet(len(c.Info().ACL))
+	for _, a := range c.Info().ACL {
 		w.WriteStatus(a)
 	}
-	w.WriteSet(len(c.tips))
-	for _, tip := range c.tips {
+	w.WriteSet(len(c.Info().Tips))
+	for _, tip := range c.Info().Tips {
 		w.WriteBulkString(tip)
 	}
-	w.WriteSet(len(c.keySpecs))
-	for _, ks := range c.keySpecs {
+	w.WriteSet(len(c.Info().KeySpecs))
+	for _, ks := range c.Info().KeySpecs {
 		writeKeySpec(w, ks)
 	}
-	w.WriteSet(len(c.subs))
-	for _, s := range c.subs {
+	w.WriteSet(len(c.Subcommands()))
+	for _, s := range c.Subcommands() {
 		writeCommandInfo(w, s)
 	}
 }
 
 func writeKeySpec(w *resp.Writer, ks keySpec) {
-	if ks.notes != "" {
+	if ks.Notes != "" {
 		w.WriteMap(4)
 		w.WriteBulkString("notes")
-		w.WriteBulkString(ks.notes)
+		w.WriteBulkString(ks.Notes)
 	} else {
 		w.WriteMap(3)
 	}
 	w.WriteBulkString("flags")
-	w.WriteSet(len(ks.flags))
-	for _, f := range ks.flags {
+	w.WriteSet(len(ks.Flags))
+	for _, f := range ks.Flags {
 		w.WriteStatus(f)
 	}
 	w.WriteBulkString("begin_search")
 	w.WriteMap(2)
 	w.WriteBulkString("type")
-	if ks.keyword != "" {
+	if ks.Keyword != "" {
 		w.WriteBulkString("keyword")
 		w.WriteBulkString("spec")
 		w.WriteMap(2)
 		w.WriteBulkString("keyword")
-		w.WriteBulkString(ks.keyword)
+		w.WriteBulkString(ks.Keyword)
 		w.WriteBulkString("startfrom")
-		w.WriteInt(int64(ks.index))
+		w.WriteInt(int64(ks.Index))
 	} else {
 		w.WriteBulkString("index")
 		w.WriteBulkString("spec")
 		w.WriteMap(1)
 		w.WriteBulkString("index")
-		w.WriteInt(int64(ks.index))
+		w.WriteInt(int64(ks.Index))
 	}
 	w.WriteBulkString("find_keys")
 	w.WriteMap(2)
@@ -105,18 +105,18 @@ func writeKeySpec(w *resp.Writer, ks keySpec) {
 	w.WriteBulkString("spec")
 	w.WriteMap(3)
 	w.WriteBulkString("lastkey")
-	w.WriteInt(int64(ks.lastKey))
+	w.WriteInt(int64(ks.LastKey))
 	w.WriteBulkString("keystep")
-	w.WriteInt(int64(ks.keyStep))
+	w.WriteInt(int64(ks.KeyStep))
 	w.WriteBulkString("limit")
-	w.WriteInt(int64(ks.limit))
+	w.WriteInt(int64(ks.Limit))
 }
 
 func cmdCommandDocs(x *call) {
 	t := x.s.table()
 	var cmds []*command
 	if len(x.argv) == 2 {
-		cmds = t.sorted
+		cmds = t.sorted()
 	} else {
 		for _, name := range x.argv[2:] {
 			if c := t.lookup(name); c != nil {
@@ -126,7 +126,7 @@ func cmdCommandDocs(x *call) {
 	}
 	x.w.WriteMap(len(cmds))
 	for _, c := range cmds {
-		x.w.WriteBulkString(c.name)
+		x.w.WriteBulkString(c.Name())
 		writeCommandDocs(x.w, c)
 	}
 }
@@ -134,44 +134,44 @@ func cmdCommandDocs(x *call) {
 // writeCommandDocs writes a COMMAND DOCS entry: summary, since, group,
 // and when known complexity, history, arguments and subcommands. The
 // engine's commands carry Redis's history and argument descriptions
-// (redismeta.go); commands newer than that reference have none, which
+// (engine/redismeta.go); commands newer than that reference have none, which
 // Redis's format allows.
 func writeCommandDocs(w *resp.Writer, c *command) {
 	n := 3
-	for _, has := range []bool{c.complexity != "", len(c.history) > 0, len(c.args) > 0, len(c.subs) > 0} {
+	for _, has := range []bool{c.Info().Complexity != "", len(c.Info().History) > 0, len(c.Info().Args) > 0, len(c.Subcommands()) > 0} {
 		if has {
 			n++
 		}
 	}
 	w.WriteMap(n)
 	w.WriteBulkString("summary")
-	w.WriteBulkString(c.summary)
+	w.WriteBulkString(c.Info().Summary)
 	w.WriteBulkString("since")
-	w.WriteBulkString(c.since)
+	w.WriteBulkString(c.Info().Since)
 	w.WriteBulkString("group")
-	w.WriteBulkString(c.group)
-	if c.complexity != "" {
+	w.WriteBulkString(c.Info().Group)
+	if c.Info().Complexity != "" {
 		w.WriteBulkString("complexity")
-		w.WriteBulkString(c.complexity)
+		w.WriteBulkString(c.Info().Complexity)
 	}
-	if len(c.history) > 0 {
+	if len(c.Info().History) > 0 {
 		w.WriteBulkString("history")
-		w.WriteSet(len(c.history))
-		for _, h := range c.history {
+		w.WriteSet(len(c.Info().History))
+		for _, h := range c.Info().History {
 			w.WriteArray(2)
 			w.WriteBulkString(h[0])
 			w.WriteBulkString(h[1])
 		}
 	}
-	if len(c.args) > 0 {
+	if len(c.Info().Args) > 0 {
 		w.WriteBulkString("arguments")
-		writeDocArgs(w, c.args)
+		writeDocArgs(w, c.Info().Args)
 	}
-	if len(c.subs) > 0 {
+	if len(c.Subcommands()) > 0 {
 		w.WriteBulkString("subcommands")
-		w.WriteMap(len(c.subs))
-		for _, s := range c.subs {
-			w.WriteBulkString(s.name)
+		w.WriteMap(len(c.Subcommands()))
+		for _, s := range c.Subcommands() {
+			w.WriteBulkString(s.Name())
 			writeCommandDocs(w, s)
 		}
 	}
@@ -190,7 +190,7 @@ func cmdCommandList(x *call) {
 		case "aclcat":
 			cat := "@" + strings.ToLower(arg)
 			keep = func(c *command) bool {
-				for _, a := range c.acl {
+				for _, a := range c.Info().ACL {
 					if a == cat {
 						return true
 					}
@@ -198,7 +198,7 @@ func cmdCommandList(x *call) {
 				return false
 			}
 		case "pattern":
-			keep = func(c *command) bool { return redisutil.Match(arg, c.name, true) }
+			keep = func(c *command) bool { return redisutil.Match(arg, c.Name(), true) }
 		default:
 			x.w.WriteError(errSyntax)
 			return
@@ -211,7 +211,7 @@ func cmdCommandList(x *call) {
 	n := 0
 	t.all(func(c *command) {
 		if keep(c) {
-			x.w.WriteBulkString(c.name)
+			x.w.WriteBulkString(c.Name())
 			n++
 		}
 	})
@@ -247,21 +247,21 @@ func cmdCommandGetKeys(x *call) {
 	withFlags := strings.EqualFold(string(x.argv[1]), "getkeysandflags")
 	argv := x.argv[2:]
 	c := x.s.table().lookup(argv[0])
-	if c != nil && len(c.subs) > 0 {
+	if c != nil && len(c.Subcommands()) > 0 {
 		if len(argv) < 2 {
 			x.w.WriteError("ERR Invalid number of arguments specified for command")
 			return
 		}
-		c = c.sub(argv[1])
+		c = c.Sub(argv[1])
 	}
 	switch {
 	case c == nil:
 		x.w.WriteError("ERR Invalid command specified")
 		return
-	case len(c.keySpecs) == 0:
+	case len(c.Info().KeySpecs) == 0:
 		x.w.WriteError("ERR The command has no key arguments")
 		return
-	case !engine.ArityOK(c.arity, len(argv)):
+	case !engine.ArityOK(c.Info().Arity, len(argv)):
 		x.w.WriteError("ERR Invalid number of arguments specified for command")
 		return
 	}
@@ -270,9 +270,9 @@ func cmdCommandGetKeys(x *call) {
 		flags []string
 	}
 	var keys []found
-	for _, ks := range c.keySpecs {
-		for _, i := range ks.positions(argv) {
-			keys = append(keys, found{argv[i], ks.flags})
+	for _, ks := range c.Info().KeySpecs {
+		for _, i := range ks.Positions(argv) {
+			keys = append(keys, found{argv[i], ks.Flags})
 		}
 	}
 	if len(keys) == 0 {
@@ -292,40 +292,6 @@ func cmdCommandGetKeys(x *call) {
 			x.w.WriteStatus(f)
 		}
 	}
-}
-
-// positions returns the indexes in argv of the keys this spec finds, as
-// Redis's getKeysUsingKeySpecs does for its begin_search index/keyword
-// and find_keys range.
-func (ks keySpec) positions(argv [][]byte) []int {
-	first := ks.index
-	if ks.keyword != "" {
-		first = 0
-		for i := ks.index; i < len(argv); i++ {
-			if strings.EqualFold(string(argv[i]), ks.keyword) {
-				first = i + 1
-				break
-			}
-		}
-		if first == 0 {
-			return nil
-		}
-	}
-	if first >= len(argv) {
-		return nil
-	}
-	last := first + ks.lastKey
-	if ks.lastKey < 0 {
-		last = len(argv) + ks.lastKey
-		if ks.limit > 1 {
-			last = first + (last-first+1)/ks.limit - 1
-		}
-	}
-	var out []int
-	for i := first; i <= last && i < len(argv); i += ks.keyStep {
-		out = append(out, i)
-	}
-	return out
 }
 
 func cmdCommandHelp(x *call) { writeHelp(x.w, x.argv[0], commandHelp) }

@@ -354,7 +354,8 @@ func cmdConfigHelp(x *call) { writeHelp(x.w, x.argv[0], configHelp) }
 
 func cmdConfigResetstat(x *call) {
 	x.s.stats.reset()
-	x.s.table().all(func(c *command) { c.stat.reset() })
+	t := x.s.table()
+	t.all(func(c *command) { t.stat(c).reset() })
 	x.w.WriteStatus("OK")
 }
 

@@ -10,8 +10,8 @@ import (
 // that replicas converged (the other DEBUG subcommands crash, sleep or
 // poke at Redis internals and have no meaning here). Metadata as Redis 7
 // reports it.
-func debugCommand() *command {
-	return &command{name: "debug", arity: -2, flags: []string{"admin", "noscript", "loading", "stale"}, acl: aclAdmin,
+func debugCommand() *cmdDef {
+	return &cmdDef{name: "debug", arity: -2, flags: []string{"admin", "noscript", "loading", "stale"}, acl: aclAdmin,
 		group: "server", since: "1.0.0", summary: "A container for debugging commands", complexity: "Depends on subcommand.",
 		run: cmdDebug, readsState: true}
 }

@@ -21,21 +21,21 @@ const adminGrace = 10 * time.Second
 
 // raftCommands returns the RAFT container and the per-connection
 // READONLY/READWRITE switches.
-func raftCommands() []*command {
+func raftCommands() []*cmdDef {
 	flagsRaftAdmin := []string{"admin", "noscript", "loading", "stale"}
 	flagsRaftInfo := []string{"loading", "stale"}
-	sub := func(name string, arity int, flags []string, summary string, run func(*call)) *command {
+	sub := func(name string, arity int, flags []string, summary string, run func(*call)) *cmdDef {
 		acl := aclAdmin
 		if !hasFlag(flags, "admin") {
 			acl = []string{"@slow"}
 		}
-		return &command{name: "raft|" + name, arity: arity, flags: flags, acl: acl, group: "server", since: "8.0.0",
+		return &cmdDef{name: "raft|" + name, arity: arity, flags: flags, acl: acl, group: "server", since: "8.0.0",
 			summary: summary, complexity: "O(N) where N is the number of cluster members", run: run, readsState: true}
 	}
-	return []*command{
+	return []*cmdDef{
 		{name: "raft", arity: -2, acl: []string{"@slow"}, group: "server", since: "8.0.0",
 			summary: "A container for Raft cluster commands", complexity: "Depends on subcommand.",
-			subs: []*command{
+			subs: []*cmdDef{
 				sub("add", -4, flagsRaftAdmin, "Add a node to the Raft cluster as a non-voter", cmdRaftAdd),
 				withComplexity(sub("backup", 2, []string{"admin", "noscript"}, "Stream a consistent backup of the replicated state", cmdRaftBackup),
 					"O(N) where N is the size of the replicated state"),
@@ -55,7 +55,7 @@ func raftCommands() []*command {
 	}
 }
 
-func withComplexity(c *command, complexity string) *command {
+func withComplexity(c *cmdDef, complexity string) *cmdDef {
 	c.complexity = complexity
 	return c
 }
@@ -296,7 +296,7 @@ func (s *Server) readBarrier(ctx context.Context, cl *client) error {
 // clusterCommands are the commands this file and cmd_debug.go add to the
 // server's own: RAFT, READONLY, READWRITE, DEBUG, and the discovery
 // commands CLUSTER and SENTINEL.
-func clusterCommands() []*command {
+func clusterCommands() []*cmdDef {
 	return append(raftCommands(), debugCommand(), clusterCommand(), sentinelCommand())
 }
 

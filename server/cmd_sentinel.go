@@ -14,13 +14,13 @@ import (
 // (go-redis NewFailoverClient, redis-py Sentinel) given any nodes as their
 // sentinels find the leader this way. Raft elects the leader, so the
 // subcommands that configure monitoring or start a failover are refused.
-func sentinelCommand() *command {
-	sub := func(name string, arity int, summary string, run func(*call)) *command {
-		return &command{name: "sentinel|" + name, arity: arity, flags: []string{"loading", "stale"},
+func sentinelCommand() *cmdDef {
+	sub := func(name string, arity int, summary string, run func(*call)) *cmdDef {
+		return &cmdDef{name: "sentinel|" + name, arity: arity, flags: []string{"loading", "stale"},
 			acl: []string{"@slow"}, group: "sentinel", since: "2.8.4", summary: summary,
 			complexity: "O(N) where N is the number of cluster members", run: run}
 	}
-	subs := []*command{
+	subs := []*cmdDef{
 		sub("get-master-addr-by-name", 3, "Returns the port and address of a master instance.", cmdSentinelGetMasterAddr),
 		sub("help", 2, "Returns helpful text about the different subcommands.", cmdSentinelHelp),
 		sub("master", 3, "Returns the state of a master instance.", cmdSentinelMaster),
@@ -35,8 +35,8 @@ func sentinelCommand() *command {
 		c.flags, c.acl = []string{"admin", "noscript", "loading", "stale"}, aclAdmin
 		subs = append(subs, c)
 	}
-	slices.SortFunc(subs, func(a, b *command) int { return strings.Compare(a.name, b.name) })
-	return &command{name: "sentinel", arity: -2, acl: []string{"@slow"}, group: "sentinel", since: "2.8.4",
+	slices.SortFunc(subs, func(a, b *cmdDef) int { return strings.Compare(a.name, b.name) })
+	return &cmdDef{name: "sentinel", arity: -2, acl: []string{"@slow"}, group: "sentinel", since: "2.8.4",
 		summary: "A container for Redis Sentinel commands.", complexity: "Depends on subcommand.", subs: subs}
 }
 

@@ -23,23 +23,23 @@ var (
 // Metadata (arity, flags, ACL categories, tips, docs) follows what Redis 7
 // reports for the same commands; CLIENT SETINFO and NO-TOUCH (7.2) follow
 // the Redis docs.
-func serverCommands() []*command {
-	return []*command{
+func serverCommands() []*cmdDef {
+	return []*cmdDef{
 		{name: "ping", arity: -1, flags: []string{"fast"}, acl: aclFastConn,
 			tips:  []string{"request_policy:all_shards", "response_policy:all_succeeded"},
 			group: "connection", since: "1.0.0", summary: "Ping the server", complexity: "O(1)", run: cmdPing},
 		{name: "echo", arity: 2, flags: flagsConnFast, acl: aclFastConn,
 			group: "connection", since: "1.0.0", summary: "Echo the given string", complexity: "O(1)", run: cmdEcho},
-		{name: "hello", arity: -1, flags: flagsNoAuth, acl: aclFastConn, noAuth: true,
+		{name: "hello", arity: -1, flags: flagsNoAuth, acl: aclFastConn,
 			group: "connection", since: "6.0.0", summary: "Handshake with Redis", complexity: "O(1)", run: cmdHello},
-		{name: "auth", arity: -2, flags: flagsNoAuth, acl: aclFastConn, noAuth: true,
+		{name: "auth", arity: -2, flags: flagsNoAuth, acl: aclFastConn,
 			group: "connection", since: "1.0.0", summary: "Authenticate to the server",
 			complexity: "O(N) where N is the number of passwords defined for the user", run: cmdAuth},
 		{name: "select", arity: 2, flags: flagsConnFast, acl: aclFastConn,
 			group: "connection", since: "1.0.0", summary: "Change the selected database for the current connection", complexity: "O(1)", run: cmdSelect},
-		{name: "quit", arity: -1, flags: flagsNoAuth, acl: aclFastConn, noAuth: true,
+		{name: "quit", arity: -1, flags: flagsNoAuth, acl: aclFastConn,
 			group: "connection", since: "1.0.0", summary: "Close the connection", complexity: "O(1)", run: cmdQuit},
-		{name: "reset", arity: 1, flags: flagsNoAuth, acl: aclFastConn, noAuth: true,
+		{name: "reset", arity: 1, flags: flagsNoAuth, acl: aclFastConn,
 			group: "connection", since: "6.2.0", summary: "Reset the connection", complexity: "O(1)", run: cmdReset},
 		{name: "info", arity: -1, flags: flagsHelp, acl: []string{"@slow", "@dangerous"},
 			tips:  []string{"nondeterministic_output", "request_policy:all_shards", "response_policy:special"},
@@ -55,7 +55,7 @@ func serverCommands() []*command {
 			run: cmdRole},
 		{name: "slowlog", arity: -2, acl: []string{"@slow"}, group: "server", since: "2.2.12",
 			summary: "A container for slow log commands", complexity: "Depends on subcommand.",
-			subs: []*command{
+			subs: []*cmdDef{
 				{name: "slowlog|get", arity: -2, flags: []string{"admin", "loading", "stale"}, acl: aclAdmin,
 					tips:  []string{"request_policy:all_nodes", "nondeterministic_output"},
 					group: "server", since: "2.2.12", summary: "Get the slow log's entries",
@@ -73,18 +73,18 @@ func serverCommands() []*command {
 		{name: "rs.idempotent", arity: -2, flags: flagsConnFast, acl: aclFastConn, group: "connection", since: "8.0.0",
 			summary:    "Turns automatic idempotency of the connection's XADDs on or off (raftstream extension).",
 			complexity: "O(1)", run: cmdRSIdempotent,
-			args: []docArg{{name: "mode", typ: "oneof", keySpecIndex: -1, args: []docArg{
-				{name: "on", typ: "block", keySpecIndex: -1, args: []docArg{
-					{name: "on", typ: "pure-token", keySpecIndex: -1, token: "ON"},
-					{name: "producer-id", typ: "string", keySpecIndex: -1, flags: []string{"optional"}},
+			args: []docArg{{Name: "mode", Type: "oneof", KeySpecIndex: -1, Args: []docArg{
+				{Name: "on", Type: "block", KeySpecIndex: -1, Args: []docArg{
+					{Name: "on", Type: "pure-token", KeySpecIndex: -1, Token: "ON"},
+					{Name: "producer-id", Type: "string", KeySpecIndex: -1, Flags: []string{"optional"}},
 				}},
-				{name: "off", typ: "pure-token", keySpecIndex: -1, token: "OFF"},
+				{Name: "off", Type: "pure-token", KeySpecIndex: -1, Token: "OFF"},
 			}}}},
 		{name: "time", arity: 1, flags: flagsConnFast, acl: []string{"@fast"}, tips: []string{"nondeterministic_output"},
 			group: "server", since: "2.6.0", summary: "Return the current server time", complexity: "O(1)", run: cmdTime},
 		{name: "client", arity: -2, acl: []string{"@slow"}, group: "connection", since: "2.4.0",
 			summary: "A container for client connection commands", complexity: "Depends on subcommand.",
-			subs: []*command{
+			subs: []*cmdDef{
 				{name: "client|getname", arity: 2, flags: flagsConnMeta, acl: aclSlowConn, group: "connection", since: "2.6.9",
 					summary: "Get the current connection name", complexity: "O(1)", run: cmdClientGetname},
 				{name: "client|help", arity: 2, flags: flagsHelp, acl: aclSlowConn, group: "connection", since: "5.0.0",
@@ -114,7 +114,7 @@ func serverCommands() []*command {
 			}},
 		{name: "command", arity: -1, flags: flagsHelp, acl: aclSlowConn, tips: tipsOrder, group: "server", since: "2.8.13",
 			summary: "Get array of Redis command details", complexity: "O(N) where N is the total number of Redis commands", run: cmdCommand,
-			subs: []*command{
+			subs: []*cmdDef{
 				{name: "command|count", arity: 2, flags: flagsHelp, acl: aclSlowConn, group: "server", since: "2.8.13",
 					summary: "Get total number of Redis commands", complexity: "O(1)", run: cmdCommandCount},
 				{name: "command|docs", arity: -2, flags: flagsHelp, acl: aclSlowConn, tips: tipsOrder, group: "server", since: "7.0.0",
@@ -133,7 +133,7 @@ func serverCommands() []*command {
 			}},
 		{name: "config", arity: -2, acl: []string{"@slow"}, group: "server", since: "2.0.0",
 			summary: "A container for server configuration commands", complexity: "Depends on subcommand.",
-			subs: []*command{
+			subs: []*cmdDef{
 				{name: "config|get", arity: -3, flags: flagsAdmin, acl: aclAdmin, group: "server", since: "2.0.0",
 					summary: "Get the values of configuration parameters", complexity: "O(N) when N is the number of configuration parameters provided",
 					run: cmdConfigGet, readsState: true},
@@ -149,7 +149,7 @@ func serverCommands() []*command {
 			}},
 		{name: "function", arity: -2, acl: []string{"@slow"}, group: "scripting", since: "7.0.0",
 			summary: "A container for function commands", complexity: "Depends on subcommand.",
-			subs: []*command{
+			subs: []*cmdDef{
 				{name: "function|flush", arity: -2, flags: []string{"write", "noscript"}, acl: []string{"@write", "@slow", "@scripting"},
 					tips:  []string{"request_policy:all_shards", "response_policy:all_succeeded"},
 					group: "scripting", since: "7.0.0", summary: "Deleting all functions",
@@ -173,7 +173,7 @@ func serverCommands() []*command {
 		{name: "discard", arity: 1, flags: flagsTxn, acl: aclFastTxn, group: "transactions", since: "2.0.0",
 			summary: "Discard all commands issued after MULTI", complexity: "O(N), when N is the number of queued commands", run: txnDiscard},
 		{name: "watch", arity: -2, flags: flagsTxn, acl: aclFastTxn, firstKey: 1, lastKey: -1, step: 1,
-			keySpecs: []keySpec{{flags: []string{"RO"}, index: 1, lastKey: -1, keyStep: 1, hasSearch: true}},
+			keySpecs: []keySpec{{Flags: []string{"RO"}, Index: 1, LastKey: -1, KeyStep: 1, HasSearch: true}},
 			group:    "transactions", since: "2.2.0", summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
 			complexity: "O(1) for every key.", run: txnWatch, readsState: true},
 		{name: "unwatch", arity: 1, flags: flagsTxn, acl: aclFastTxn, group: "transactions", since: "2.2.0",

@@ -118,19 +118,19 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 		s.reject(conn, cl, nil, unknownCommandError(argv))
 		return false
 	}
-	if len(cmd.subs) > 0 && len(argv) >= 2 {
-		sub := cmd.sub(argv[1])
+	if len(cmd.Subcommands()) > 0 && len(argv) >= 2 {
+		sub := cmd.Sub(argv[1])
 		if sub == nil {
 			s.reject(conn, cl, cmd, "ERR unknown subcommand '"+truncate(argv[1], 128)+"'. Try "+upper(argv[0])+" HELP.")
 			return false
 		}
 		cmd = sub
 	}
-	if !engine.ArityOK(cmd.arity, len(argv)) {
-		s.reject(conn, cl, cmd, "ERR wrong number of arguments for '"+cmd.name+"' command")
+	if !engine.ArityOK(cmd.Info().Arity, len(argv)) {
+		s.reject(conn, cl, cmd, "ERR wrong number of arguments for '"+cmd.Name()+"' command")
 		return false
 	}
-	if !cmd.noAuth && !cl.authed.Load() {
+	if !cl.authed.Load() && !cmd.HasFlag("no_auth") {
 		s.reject(conn, cl, cmd, "NOAUTH Authentication required.")
 		return false
 	}
@@ -146,12 +146,12 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 			return false
 		}
 	}
-	if !cmd.okLoading && s.loading() {
+	if s.loading() && !cmd.HasFlag("loading") {
 		s.reject(conn, cl, cmd, loadingReply)
 		return false
 	}
 	cl.mu.Lock()
-	cl.lastCmd = cmd.name
+	cl.lastCmd = cmd.Name()
 	cl.mu.Unlock()
 	cl.totCmds.Add(1)
 	s.stats.commands.Add(1)
@@ -163,9 +163,9 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 		return closeConn // XREAD/XREADGROUP BLOCK: block.go
 	}
 	switch {
-	case cmd.run != nil:
+	case hookOf(cmd) != nil:
 		return s.runServerCommand(conn, cl, cmd, argv, start)
-	case cmd.write:
+	case cmd.Write():
 		s.proposeWrite(conn, cl, cmd, cluster.Command{Argv: argv}, argv, start, nil)
 	default:
 		s.runRead(conn, cl, cmd, argv, start)
@@ -175,11 +175,12 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 
 // runServerCommand executes a command implemented by the server.
 func (s *Server) runServerCommand(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time) bool {
-	if cmd.readsState {
+	h := hookOf(cmd)
+	if h.readsState {
 		s.drain(conn, cl)
 	}
 	x := &call{s: s, cl: cl, conn: conn, argv: argv, cmd: cmd, w: cl.writer()}
-	cmd.run(x)
+	h.run(x)
 	if x.write != nil {
 		slow := x.write.Argv // what the log gets, for an ACL SETUSER
 		if x.write.Kind != cluster.KindArgv {
@@ -238,8 +239,8 @@ func checkWrite(cmd *command, c *cluster.Command) string {
 	case cluster.KindTxn:
 		return ""
 	}
-	if cmd.eng != nil {
-		return cmd.eng.Check(c.Argv)
+	if isEngine(cmd) {
+		return cmd.Check(c.Argv)
 	}
 	return engine.Check(c.Argv)
 }
@@ -274,13 +275,23 @@ func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]by
 		cl.barrierDone = true
 	}
 	w := cl.writer()
+	// Parsed once, here and outside the state's read lock; a syntax
+	// error is answered without looking at the state.
+	p := &cl.parsed
+	cmd.ParseInto(p, argv)
+	defer func() { *p = engine.Parsed{} }() // holds argv
+	if msg := p.Err(); msg != "" {
+		w.WriteError(msg)
+		s.emit(conn, cl, cmd, argv, start, w.Buf)
+		return
+	}
 	db := cl.getDB()
 	s.be.Read(func(st *engine.State) {
 		now := time.Now().UnixMilli()
 		if c := st.Clock(); c > now {
 			now = c
 		}
-		st.Run(&engine.Ctx{DB: db, Now: now, W: w}, cmd.eng, argv)
+		st.RunParsed(&engine.Ctx{DB: db, Now: now, W: w}, p)
 	})
 	s.emit(conn, cl, cmd, argv, start, w.Buf)
 }
@@ -299,7 +310,7 @@ func (s *Server) emit(conn redcon.Conn, cl *client, cmd *command, argv [][]byte,
 // wrong arity, not authenticated). cmd is nil for unknown commands.
 func (s *Server) reject(conn redcon.Conn, cl *client, cmd *command, msg string) {
 	if cmd != nil {
-		cmd.stat.rejected.Add(1)
+		s.table().stat(cmd).rejected.Add(1)
 	}
 	s.stats.recordError(errorCode(msg))
 	txnRejected(cl)
@@ -356,10 +367,11 @@ func (s *Server) drain(conn redcon.Conn, cl *client) {
 // recordCall updates INFO commandstats and errorstats for a command
 // executed in d.
 func (s *Server) recordCall(cmd *command, d time.Duration, reply []byte) {
-	cmd.stat.calls.Add(1)
-	cmd.stat.usec.Add(d.Microseconds())
+	st := s.table().stat(cmd)
+	st.calls.Add(1)
+	st.usec.Add(d.Microseconds())
 	if isErrorReply(reply) {
-		cmd.stat.failed.Add(1)
+		st.failed.Add(1)
 		s.stats.recordError(errorCode(string(reply[1:])))
 	}
 }

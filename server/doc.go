@@ -17,8 +17,9 @@
 //     exporter; HTTPAuth checks the web console's and the metrics
 //     endpoint's users against the ACL.
 //
-// Every command is resolved once against one table (the engine's command
-// registry plus the server's own commands) and checked for arity,
+// Every command is resolved once against the node's one command table
+// (engine.Registry: the engine's commands and the server's own, which it
+// registers with a run hook) and checked for arity,
 // authentication, ACL and loading in Redis's order. The package imports
 // neither fsm nor hashicorp/raft: it reaches them only through cluster.
 //

@@ -229,7 +229,7 @@ func TestInfo(t *testing.T) {
 func TestCommandIntrospection(t *testing.T) {
 	s, _ := startDirect(t, Config{})
 	c := dialRaw(t, s)
-	count := len(s.table().sorted)
+	count := len(s.table().sorted())
 	c.expect(fmt.Sprintf(":%d\r\n", count), "COMMAND", "COUNT")
 	if r := c.do("COMMAND"); !strings.HasPrefix(r, fmt.Sprintf("*%d\r\n*10\r\n", count)) {
 		t.Errorf("COMMAND: %.60q", r)

@@ -62,7 +62,7 @@ const (
 
 // txnControl reports whether cmd runs at once even inside MULTI.
 func txnControl(cmd *command) bool {
-	switch cmd.name {
+	switch cmd.Name() {
 	case "multi", "exec", "discard", "watch", "quit", "reset":
 		return true
 	}
@@ -72,20 +72,20 @@ func txnControl(cmd *command) bool {
 // queueTxn queues a command of an open transaction.
 func (s *Server) queueTxn(cl *client, cmd *command, argv [][]byte) []byte {
 	var srv *command
-	if cmd.eng == nil {
+	if !isEngine(cmd) {
 		switch {
-		case cmd.name == "shutdown" || cmd.run == nil:
+		case cmd.Name() == "shutdown" || hookOf(cmd) == nil:
 			cl.tx.dirty = true
 			return errorBytes("ERR Command not allowed inside a transaction")
-		case cmd.name == "ping" || cmd.name == "echo" || cmd.name == "unwatch":
+		case cmd.Name() == "ping" || cmd.Name() == "echo" || cmd.Name() == "unwatch":
 			// Answered inside the log entry.
-		case cmd.name == "select":
+		case cmd.Name() == "select":
 			cl.tx.mixed = true
 		default:
 			srv, cl.tx.mixed = cmd, true
 		}
 	}
-	if cmd.write {
+	if cmd.Write() {
 		// EXEC of a transaction whose reply was lost may be resent
 		// too: its XADDs get IDMP like single ones.
 		argv = s.autoIdempotent(cl, argv)
@@ -179,7 +179,7 @@ func (s *Server) execMixed(x *call, tx *txState) {
 	for i, c := range tx.cmds {
 		if cmd := tx.srv[i]; cmd != nil {
 			y := &call{s: s, cl: x.cl, conn: x.conn, argv: c, cmd: cmd, w: &resp.Writer{Version: x.cl.getProto()}, inTxn: true}
-			cmd.run(y)
+			hookOf(cmd).run(y)
 			if y.write != nil {
 				// A server command that commits (CONFIG SET of a
 				// replicated setting, ...).

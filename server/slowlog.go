@@ -59,7 +59,7 @@ func newSlowLog() *slowLog {
 func (l *slowLog) observe(cl *client, cmd *command, argv [][]byte, d time.Duration) {
 	limit := l.slowerThan.Load()
 	micros := d.Microseconds()
-	if limit < 0 || micros < limit || argv == nil || hasFlag(cmd.flags, "skip_slowlog") {
+	if limit < 0 || micros < limit || argv == nil || hasFlag(cmd.Info().Flags, "skip_slowlog") {
 		return
 	}
 	e := slowEntry{unix: time.Now().Unix(), micros: micros, args: slowArgs(argv), addr: cl.addr, name: cl.getName()}

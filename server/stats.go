@@ -189,8 +189,9 @@ type CommandStat struct {
 func (s *Server) CommandStats() []CommandStat {
 	var out []CommandStat
 	s.table().all(func(c *command) {
-		cs := CommandStat{Name: c.name, Calls: c.stat.calls.Load(), Usec: c.stat.usec.Load(),
-			Rejected: c.stat.rejected.Load(), Failed: c.stat.failed.Load()}
+		st := s.table().stat(c)
+		cs := CommandStat{Name: c.Name(), Calls: st.calls.Load(), Usec: st.usec.Load(),
+			Rejected: st.rejected.Load(), Failed: st.failed.Load()}
 		if cs.Calls != 0 || cs.Rejected != 0 || cs.Failed != 0 {
 			out = append(out, cs)
 		}
