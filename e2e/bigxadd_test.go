@@ -199,19 +199,7 @@ func measureBigXADD(t *testing.T, size int, profDir, label string) bigXADDResult
 	var during atomic.Bool
 	probes := []*prober{{name: "PING", args: []string{"PING"}}, {name: "XADD", args: []string{"XADD", "small", "*", "f", "v"}}, {name: "XLEN", args: []string{"XLEN", "small"}},
 		{name: "XLENbig", args: []string{"XLEN", "big"}}}
-	for _, pr := range probes {
-		conn, err := net.Dial("tcp", p.Addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		rc := newRawConn(conn)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			pr.run(rc, &during, stop)
-		}()
-	}
+	startProbes(t, p.Addr, probes, &wg, &during, stop)
 	time.Sleep(300 * time.Millisecond) // the idle phase
 	if pprofAddr != "" {
 		// An execution trace of the second around the big XADD.
@@ -475,19 +463,7 @@ func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64, fp
 	pstop := make(chan struct{})
 	fprobes = []*prober{{name: "PING", args: []string{"PING"}}, {name: "XLEN", args: []string{"XLEN", "small"}},
 		{name: "XLENbig", args: []string{"XLEN", "big"}}}
-	for _, pr := range fprobes {
-		conn, err := net.Dial("tcp", fol.Addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		rc := newRawConn(conn)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			pr.run(rc, &during, pstop)
-		}()
-	}
+	startProbes(t, fol.Addr, fprobes, &wg, &during, pstop)
 	time.Sleep(50 * time.Millisecond)
 	c := dialRaw(t, lead.Addr)
 	c.timeout = 5 * time.Minute
@@ -512,4 +488,23 @@ func measureBigXADDCluster(t *testing.T, size int) (leader, follower float64, fp
 		}
 	}
 	return float64(peak[0]-base[0]) / float64(size), float64(peak[1]-base[1]) / float64(size), fprobes
+}
+
+// startProbes runs each prober on its own connection to addr until stop
+// is closed; wg counts them. The connections close with the test.
+func startProbes(t *testing.T, addr string, probes []*prober, wg *sync.WaitGroup, during *atomic.Bool, stop chan struct{}) {
+	t.Helper()
+	for _, pr := range probes {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		rc := newRawConn(conn)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr.run(rc, during, stop)
+		}()
+	}
 }
