@@ -2,7 +2,7 @@
 # jetstream.sh, snapshot.sh): a temp work dir removed on exit (KEEP=1 keeps
 # it), the processes started into pids stopped on exit, raftstream and
 # rsbench built into the work dir ($RAFTSTREAM_BIN: use that binary
-# instead), and helpers to start redis-server and raftstream nodes, wait
+# instead; $RAFTSTREAM_BIN_B: the binary of run.sh's raftstream-B), and helpers to start redis-server and raftstream nodes, wait
 # until a server answers, run alternating rounds of rsbench and print the
 # median table.
 #
@@ -33,6 +33,9 @@ if [[ -n "${RAFTSTREAM_BIN:-}" ]]; then
 	cp "$RAFTSTREAM_BIN" "$work/raftstream"
 else
 	(cd "$root" && go build -o "$work/raftstream" ./cmd/raftstream)
+fi
+if [[ -n "${RAFTSTREAM_BIN_B:-}" ]]; then
+	cp "$RAFTSTREAM_BIN_B" "$work/raftstream-B-bin"
 fi
 (cd "$root" && go build -o "$work/rsbench" ./cmd/rsbench)
 bench="$work/rsbench"
@@ -77,10 +80,13 @@ node_new() { # name
 }
 
 node_run() { # name extra-flags...
-	local name=$1
+	local name=$1 bin="$work/raftstream"
 	shift
+	if [[ $name == raftstream-B && -n "${RAFTSTREAM_BIN_B:-}" ]]; then
+		bin="$work/raftstream-B-bin"
+	fi
 	# shellcheck disable=SC2086
-	"$work/raftstream" --node-id "$name" --data-dir "$work/data/$name" --listen "127.0.0.1:${cport[$name]}" \
+	"$bin" --node-id "$name" --data-dir "$work/data/$name" --listen "127.0.0.1:${cport[$name]}" \
 		--raft-listen "127.0.0.1:${rport[$name]}" ${RAFTSTREAM_FLAGS:-} "$@" >>"$work/$name.log" 2>&1 &
 	npid[$name]=$!
 	pids+=($!)

@@ -17,7 +17,9 @@
 # "--log-store boltdb"), RAFTSTREAM_FLAGS_B (if set) adds a second node,
 # raftstream-B, with these flags on top, to the same alternating rounds
 # (e.g. RAFTSTREAM_FLAGS_B="--log-store boltdb" against the default wal),
-# RAFTSTREAM_BIN uses a prebuilt binary.
+# RAFTSTREAM_BIN uses a prebuilt binary, RAFTSTREAM_BIN_B (with
+# RAFTSTREAM_FLAGS_B, which may be " ") another one for raftstream-B:
+# a build A/B in the same rounds.
 set -euo pipefail
 
 RUNS=${RUNS:-3}
