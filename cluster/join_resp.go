@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -64,4 +65,41 @@ func expectOK(c *respclient.Conn, args ...string) error {
 		return nil
 	}
 	return fmt.Errorf("unexpected reply %c%q", v.Kind, v.Str)
+}
+
+// isRESP tells whether addr answers a RESP PING with a RESP simple
+// string or error (+PONG, -NOAUTH, -DENIED, ...): a client port. The
+// probe is two pipelined PINGs, longer than the Raft port's handshake
+// hello, so a Raft port answers at once with its binary challenge (or a
+// TLS one closes), which fails the check at the first byte that is not
+// part of a printable line, without waiting for a timeout.
+func isRESP(ctx context.Context, addr string) bool {
+	d := net.Dialer{Timeout: joinDialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(joinDialTimeout))
+	if _, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n")); err != nil {
+		return false
+	}
+	br := bufio.NewReaderSize(conn, 512)
+	for i := 0; i < 512; i++ {
+		c, err := br.ReadByte()
+		switch {
+		case err != nil:
+			return false
+		case i == 0:
+			if c != '+' && c != '-' {
+				return false
+			}
+		case c == '\r':
+			c, err := br.ReadByte()
+			return err == nil && c == '\n' && i > 1
+		case c < ' ' || c > '~':
+			return false
+		}
+	}
+	return false
 }
