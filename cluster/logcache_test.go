@@ -58,7 +58,9 @@ func (m *memStore) DeleteRange(lo, hi uint64) error {
 func TestLogCachePrepareAbortStore(t *testing.T) {
 	store := &memStore{logs: map[uint64]raft.Log{}}
 	c := newLogCache(4, newStoreGate(store))
-	e := func(i uint64) *raft.Log { return &raft.Log{Index: i, Term: 1, Type: raft.LogCommand, Data: []byte{byte(i)}} }
+	e := func(i uint64) *raft.Log {
+		return &raft.Log{Index: i, Term: 1, Type: raft.LogCommand, Data: []byte{byte(i)}}
+	}
 	var got raft.Log
 
 	// Prepared: readable before it is stored, while the log lacks it.
