@@ -67,6 +67,8 @@ require (
 // Patched copies, each with a README saying what changed and why: big log
 // entries are written (raft-wal) and received (go-msgpack, raft's
 // transport codec) without extra copies.
+replace github.com/hashicorp/raft => ./third_party/raft
+
 replace github.com/hashicorp/raft-wal => ./third_party/raft-wal
 
 replace github.com/hashicorp/go-msgpack/v2 => ./third_party/go-msgpack

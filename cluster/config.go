@@ -161,6 +161,9 @@ type Config struct {
 	// walSegmentSize overrides raft-wal's segment file size (64 MiB), so
 	// tests can make many segments from little data.
 	walSegmentSize int
+	// beforeStore, if set, runs before entries are written to the log
+	// store (tests: hold or fail a leader's own write).
+	beforeStore func(logs []*raft.Log) error
 	// oldForwardRPC makes the RPC server answer as a node of the previous
 	// version, which does not know opProposeResults (a test hook).
 	oldForwardRPC bool

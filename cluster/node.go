@@ -191,10 +191,8 @@ func Open(cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	gate := newStoreGate(sized)
-	cache, err := raft.NewLogCache(logCacheSize, gate)
-	if err != nil {
-		return nil, fmt.Errorf("create log cache: %w", err)
-	}
+	cache := newLogCache(logCacheSize, gate)
+	cache.beforeStore = cfg.beforeStore
 	removePartialSnapshots(filepath.Join(cfg.DataDir, "snapshots"), log)
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, snapshotsRetained, hlog)
 	if err != nil {
@@ -203,7 +201,7 @@ func Open(cfg Config) (n *Node, err error) {
 	if err := checkSnapshotFallback(cfg.DataDir, snaps, store.log, log); err != nil {
 		return nil, err
 	}
-	logs := &snapshotTermLogs{LogStore: cache, snaps: snaps}
+	logs := cachedSnapshotTermLogs{&snapshotTermLogs{LogStore: cache, snaps: snaps}, cache}
 
 	ln := cfg.Listener
 	if ln == nil {

@@ -36,6 +36,20 @@ type snapshotTermLogs struct {
 	snaps raft.SnapshotStore
 }
 
+// cachedSnapshotTermLogs is snapshotTermLogs over the node's logCache,
+// passing raft.LogPreparer through, so that the wrapper does not turn off
+// replication during the leader's own write.
+type cachedSnapshotTermLogs struct {
+	*snapshotTermLogs
+	cache *logCache
+}
+
+// PrepareLogs is the cache's.
+func (s cachedSnapshotTermLogs) PrepareLogs(logs []*raft.Log) { s.cache.PrepareLogs(logs) }
+
+// AbortLogs is the cache's.
+func (s cachedSnapshotTermLogs) AbortLogs(logs []*raft.Log) { s.cache.AbortLogs(logs) }
+
 // GetLog reads entry index, or makes the term-only entry described above.
 func (s *snapshotTermLogs) GetLog(index uint64, l *raft.Log) error {
 	err := s.LogStore.GetLog(index, l)

@@ -12,7 +12,8 @@ import (
 //
 // Why late packing: "Group commit" in DESIGN.md. The proposer hands raft a
 // placeholder entry as soon as a command is queued; raft's leader loop
-// picks it up when it is free and calls StoreLogs, and there, on the
+// picks it up when it is free and calls PrepareLogs on the log cache
+// (logcache.go; StoreLogs where nothing prepares), and there, on the
 // leader loop's goroutine and before anything else has read the entry,
 // the gate asks the proposer's seal function for the real contents:
 // everything queued by then. Raft keeps the same *raft.Log for the local
