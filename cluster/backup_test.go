@@ -147,18 +147,7 @@ func TestBackupRestoreUnderWrites(t *testing.T) {
 
 	// It takes writes and another node joins it normally.
 	write(t, r1, xadd("after-restore", 1))
-	jcfg := testConfig(t, "j", t.TempDir())
-	jcfg.Join = []string{r1.RaftAddr()}
-	jcfg.ClientAddr = "client-j:6379"
-	jcfg.PromoteInterval = 50 * time.Millisecond
-	j := openNode(t, jcfg)
-	defer j.Close()
-	waitFor(t, 15*time.Second, "j to be a voter", func() bool {
-		m, ok := memberByID(t, r1, "j")
-		return ok && m.Suffrage == "voter"
-	})
-	write(t, r1, xadd("after-restore", 2))
-	waitConverged(t, r1, []*Node{r1, j})
+	joinVoter(t, r1, "after-restore", func(c *Config) { c.PromoteInterval = 50 * time.Millisecond })
 }
 
 // A damaged, truncated or foreign backup is refused with a message that
@@ -338,21 +327,30 @@ func TestForceNewCluster(t *testing.T) {
 	}
 
 	write(t, s, xadd("after-recovery", 1))
-	jcfg := testConfig(t, "j", t.TempDir())
-	jcfg.Join = []string{s.RaftAddr()}
-	jcfg.ClientAddr = "client-j:6379"
-	j := openNode(t, jcfg)
-	defer j.Close()
-	waitFor(t, 15*time.Second, "j to be a voter", func() bool {
-		m, ok := memberByID(t, s, "j")
-		return ok && m.Suffrage == "voter"
-	})
-	write(t, s, xadd("after-recovery", 2))
-	waitConverged(t, s, []*Node{s, j})
+	joinVoter(t, s, "after-recovery", func(*Config) {})
 }
 
 // digestValue is DEBUG DIGEST-VALUE of key in database 0 on n.
 func digestValue(n *Node, key string) (d string) {
 	n.FSM().Read(func(st *engine.State) { d = st.DigestValue(0, key) })
 	return d
+}
+
+// joinVoter joins a fresh node "j" to n's cluster through n's Raft
+// address, waits until it votes, writes key on n and waits until both
+// hold the same state.
+func joinVoter(t *testing.T, n *Node, key string, tune func(*Config)) {
+	t.Helper()
+	jcfg := testConfig(t, "j", t.TempDir())
+	jcfg.Join = []string{n.RaftAddr()}
+	jcfg.ClientAddr = "client-j:6379"
+	tune(&jcfg)
+	j := openNode(t, jcfg)
+	defer j.Close()
+	waitFor(t, 15*time.Second, "j to be a voter", func() bool {
+		m, ok := memberByID(t, n, "j")
+		return ok && m.Suffrage == "voter"
+	})
+	write(t, n, xadd(key, 2))
+	waitConverged(t, n, []*Node{n, j})
 }
