@@ -9,8 +9,15 @@ package engine
 // has no arguments beyond its keys, or none worth keeping) carries only
 // its argv and is parsed, if at all, when it runs.
 //
-// Writes still travel to the log as argv: every replica parses the
-// logged argv when it applies it.
+// A write is parsed the same way by the node that logs it: Err is Check's
+// verdict, and the parsed value travels with the log entry on that node,
+// whose own apply runs it (RunParsed) instead of parsing the logged argv
+// again. The log itself still carries argv, so a replica that did not
+// build the value (a follower, a restart replaying the log) parses the
+// logged argv once when it applies it (Exec). Both give the same reply
+// and state change. A Parsed is read only once built: RunParsed never
+// modifies it, so one value may be shared by goroutines or run on clones
+// of a state.
 type Parsed struct {
 	cmd  *Command
 	argv [][]byte
@@ -19,10 +26,15 @@ type Parsed struct {
 	// container, a wrong arity, or an error that depends on the clock).
 	exec bool
 	kind parser
-	// one of, by command
+	// one of, by command: a read's arguments in place (a read's Parsed
+	// lives on its caller's stack, so it must not allocate) ...
 	xrange   xrangeArgs
 	xpending xpendingArgs
 	xread    XReadArgs
+	// ... or a write's, behind one interface (one allocation per parsed
+	// write, nil for FLUSHDB/FLUSHALL), so that the writes' arguments do
+	// not make every read's Parsed bigger.
+	wargs writeArgs
 }
 
 // Parse parses argv (already resolved to c, as for Check) into the value
@@ -43,7 +55,7 @@ func (c *Command) ParseInto(p *Parsed, argv [][]byte) {
 		return
 	}
 	*p = Parsed{cmd: c, argv: argv}
-	p.parseInto(c.parser)
+	p.parseInto(c.parser, true)
 }
 
 // Err is the error Exec would reply for the parsed argv regardless of
@@ -85,11 +97,31 @@ const (
 	parserXRange
 	parserXPending
 	parserXRead
+	// Writes: their arguments go to Parsed.wargs.
+	parserXAdd
+	parserXTrim
+	parserXSetID
+	parserXReadGroup
+	parserXAutoClaim
+	parserXDelEx
+	parserXAckDel
+	parserRSSetDLQ
+	parserXGroup // XGROUP CREATE and SETID
+	parserFlushDB
+	parserFlushAll
+	parserExpire // EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT
+	parserCopy
 )
 
-// parseInto runs the parser kind on p.
-func (p *Parsed) parseInto(kind parser) {
+// parseInto runs the parser kind on p. keep keeps a write's arguments
+// (p.wargs); Check, which only wants the error, parses without keeping
+// them, so that it does not allocate.
+func (p *Parsed) parseInto(kind parser, keep bool) {
 	p.kind = kind
+	if kind >= parserXAdd {
+		p.parseWrite(kind, keep)
+		return
+	}
 	switch kind {
 	case parserXRange:
 		p.xrange, p.err = parseXRange(p.argv, argIs(p.argv[0], "xrevrange"))
@@ -111,6 +143,19 @@ func (p *Parsed) parseInto(kind parser) {
 
 // run executes a parsed command that parsed without error.
 func (p *Parsed) run(s *State, ctx *Ctx) {
+	if p.kind >= parserXAdd {
+		// p.wargs is nil only for a write whose parse kept nothing:
+		// FLUSHDB and FLUSHALL have no arguments to keep.
+		switch p.kind {
+		case parserFlushDB:
+			s.flushDBRun(ctx)
+		case parserFlushAll:
+			s.flushAllRun(ctx)
+		default:
+			p.wargs.run(s, ctx, p.argv)
+		}
+		return
+	}
 	switch p.kind {
 	case parserXRange:
 		s.xrangeRun(ctx, p.argv, p.xrange, argIs(p.argv[0], "xrevrange"))
@@ -133,7 +178,7 @@ func (p *Parsed) run(s *State, ctx *Ctx) {
 func parsedExec(kind parser, execArgv func(s *State, ctx *Ctx, argv [][]byte)) func(s *State, ctx *Ctx, argv [][]byte) {
 	return func(s *State, ctx *Ctx, argv [][]byte) {
 		p := Parsed{argv: argv}
-		p.parseInto(kind)
+		p.parseInto(kind, true)
 		switch {
 		case p.exec:
 			execArgv(s, ctx, argv)
@@ -145,11 +190,12 @@ func parsedExec(kind parser, execArgv func(s *State, ctx *Ctx, argv [][]byte)) f
 	}
 }
 
-// parsedCheck is the check of a command with the parser kind.
+// parsedCheck is the check of a command with the parser kind: Parse's
+// error, the parsed value discarded.
 func parsedCheck(kind parser) func(argv [][]byte) string {
 	return func(argv [][]byte) string {
 		p := Parsed{argv: argv}
-		p.parseInto(kind)
+		p.parseInto(kind, false)
 		return p.err
 	}
 }
@@ -161,3 +207,131 @@ func withParser(c *Command, kind parser, execArgv func(s *State, ctx *Ctx, argv 
 	c.check, c.exec = parsedCheck(kind), parsedExec(kind, execArgv)
 	return c
 }
+
+// withWriteParser gives the write c its own parser: its check becomes the
+// parser's, and Parse keeps the parsed arguments for RunParsed. Its exec
+// (Exec's path, on every replica that applies the logged argv) stays c's
+// own, which parses with the same parser onto the stack and runs the same
+// run function as RunParsed (execXAdd: parseXAdd, then xaddRun): the one
+// difference is where the arguments live, so that applying a logged argv
+// does not allocate for them.
+func withWriteParser(c *Command, kind parser) *Command {
+	c.parser = kind
+	c.check = parsedCheck(kind)
+	return c
+}
+
+// writeArgs is a write's parsed arguments, as Parsed keeps them: run runs
+// them (the command's run function, the one its exec calls after parsing)
+// without modifying them.
+type writeArgs interface {
+	run(s *State, ctx *Ctx, argv [][]byte)
+}
+
+// parseWrite runs a write's parser kind on p; keep boxes the parsed
+// arguments into p.wargs (a copy: the value parsed on the stack does not
+// escape, so Check does not allocate).
+func (p *Parsed) parseWrite(kind parser, keep bool) {
+	argv := p.argv
+	switch kind {
+	case parserXAdd:
+		a, err := parseXAdd(argv)
+		if p.err = err; err == "" && keep {
+			p.wargs = &xaddParsed{a}
+		}
+	case parserXTrim:
+		a, err := parseXTrim(argv)
+		if p.err = err; err == "" && keep {
+			p.wargs = &xtrimParsed{a}
+		}
+	case parserXSetID:
+		a, err := parseXSetID(argv)
+		if p.err = err; err == "" && keep {
+			p.wargs = &xsetidParsed{a}
+		}
+	case parserXReadGroup:
+		// As for XREAD: parsed without the clock; an error that may
+		// depend on it leaves the command to execXReadGroup, which
+		// parses again with the clock for the error that comes first
+		// (Check accepts such a command, as it always did).
+		a, err, clockDependent := parseXReadGroup(argv, 0, false)
+		if err != "" && clockDependent {
+			p.exec = true
+			return
+		}
+		if p.err = err; err == "" && keep {
+			p.wargs = &xreadgroupParsed{a}
+		}
+	case parserXAutoClaim:
+		a, err := parseXAutoClaim(argv)
+		if p.err = err; err == "" && keep {
+			p.wargs = &xautoclaimParsed{a}
+		}
+	case parserXDelEx:
+		a, err := parseXDelEx(argv)
+		if p.err = err; err == "" && keep {
+			p.wargs = &xdelexParsed{a}
+		}
+	case parserXAckDel:
+		a, err := parseXAckDel(argv)
+		if p.err = err; err == "" && keep {
+			p.wargs = &xackdelParsed{a}
+		}
+	case parserRSSetDLQ:
+		a, err := parseRSSetDLQ(argv)
+		if p.err = err; err == "" && keep {
+			p.wargs = &rssetdlqParsed{a}
+		}
+	case parserXGroup:
+		a, err := parseXGroupOpts(argv)
+		if p.err = err; err == "" && keep {
+			p.wargs = &xgroupParsed{a}
+		}
+	case parserFlushDB, parserFlushAll:
+		// No arguments to keep: run calls the run function by kind.
+		p.err = parseFlush(argv)
+	case parserExpire:
+		a, err := parseExpire(argv)
+		if p.err = err; err == "" && keep {
+			p.wargs = &expireParsed{a}
+		}
+	case parserCopy:
+		a, err := parseCopy(argv)
+		if p.err = err; err == "" && keep {
+			p.wargs = &copyParsed{a}
+		}
+	}
+}
+
+// The writes' parsed arguments as writeArgs: each runs the run function
+// its command's exec calls. (A type per command, since XADD and XTRIM,
+// XDELEX and XACKDEL share an arguments type.)
+type (
+	xaddParsed       struct{ a addTrimArgs }
+	xtrimParsed      struct{ a addTrimArgs }
+	xsetidParsed     struct{ a xsetidArgs }
+	xreadgroupParsed struct{ a XReadGroupArgs }
+	xautoclaimParsed struct{ a xautoclaimArgs }
+	xdelexParsed     struct{ a ackDelArgs }
+	xackdelParsed    struct{ a ackDelArgs }
+	rssetdlqParsed   struct{ a rsSetDLQArgs }
+	xgroupParsed     struct{ a xgroupOpts }
+	expireParsed     struct{ a expireArgs }
+	copyParsed       struct{ a copyArgs }
+)
+
+func (w *xaddParsed) run(s *State, ctx *Ctx, argv [][]byte)   { s.xaddRun(ctx, argv, &w.a) }
+func (w *xtrimParsed) run(s *State, ctx *Ctx, argv [][]byte)  { s.xtrimRun(ctx, argv, &w.a) }
+func (w *xsetidParsed) run(s *State, ctx *Ctx, argv [][]byte) { s.xsetidRun(ctx, argv, &w.a) }
+func (w *xreadgroupParsed) run(s *State, ctx *Ctx, _ [][]byte) {
+	s.xreadgroupRun(ctx, &w.a)
+}
+func (w *xautoclaimParsed) run(s *State, ctx *Ctx, argv [][]byte) {
+	s.xautoclaimRun(ctx, argv, &w.a)
+}
+func (w *xdelexParsed) run(s *State, ctx *Ctx, argv [][]byte)   { s.xdelexRun(ctx, argv, &w.a) }
+func (w *xackdelParsed) run(s *State, ctx *Ctx, argv [][]byte)  { s.xackdelRun(ctx, argv, &w.a) }
+func (w *rssetdlqParsed) run(s *State, ctx *Ctx, argv [][]byte) { s.rssetdlqRun(ctx, argv, &w.a) }
+func (w *xgroupParsed) run(s *State, ctx *Ctx, argv [][]byte)   { s.xgroupRun(ctx, argv, &w.a) }
+func (w *expireParsed) run(s *State, ctx *Ctx, argv [][]byte)   { s.expireRun(ctx, argv, &w.a) }
+func (w *copyParsed) run(s *State, ctx *Ctx, argv [][]byte)     { s.copyRun(ctx, argv, &w.a) }
