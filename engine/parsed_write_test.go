@@ -124,8 +124,9 @@ func newTwoWays(proto, db int, retain bool) *twoWays {
 	return &twoWays{exec: NewState(), parsed: NewState(), proto: proto, db: db, retain: retain}
 }
 
-// step runs argv at now both ways; it returns the Exec reply.
-func (tw *twoWays) step(t *testing.T, argv [][]byte, now int64) string {
+// step runs argv at now both ways; it returns the Exec reply and the
+// Parsed that RunParsed ran ("", nil for CONFIG SET).
+func (tw *twoWays) step(t *testing.T, argv [][]byte, now int64) (string, *Parsed) {
 	t.Helper()
 	if len(argv) > 0 && argIs(argv[0], "config") {
 		// Replicated CONFIG SET reaches the state typed (runOwn).
@@ -134,7 +135,7 @@ func (tw *twoWays) step(t *testing.T, argv [][]byte, now int64) string {
 				s.ExecConfigSet(&Ctx{Now: now, W: respWriter(tw.proto)}, set)
 			}
 		}
-		return ""
+		return "", nil
 	}
 	var sigE, sigP []string
 	sig := func(to *[]string) func(int, string) {
@@ -159,7 +160,7 @@ func (tw *twoWays) step(t *testing.T, argv [][]byte, now int64) string {
 	if strings.Join(sigE, " ") != strings.Join(sigP, " ") {
 		t.Fatalf("%q: RunParsed signalled %q, Exec %q", argv, sigP, sigE)
 	}
-	return string(we.Buf)
+	return string(we.Buf), &p
 }
 
 // sameState fails unless both states have the same snapshot bytes.
