@@ -17,7 +17,8 @@ package engine
 // logged argv once when it applies it (Exec). Both give the same reply
 // and state change. A Parsed is read only once built: RunParsed never
 // modifies it, so one value may be shared by goroutines or run on clones
-// of a state.
+// of a state. It holds nothing but its argv (and sub-slices of it) and
+// its own parsed values.
 type Parsed struct {
 	cmd  *Command
 	argv [][]byte
@@ -27,7 +28,8 @@ type Parsed struct {
 	exec bool
 	kind parser
 	// one of, by command: a read's arguments in place (a read's Parsed
-	// lives on its caller's stack, so it must not allocate) ...
+	// is kept per connection or on the stack, and needs no allocation
+	// of its own) ...
 	xrange   xrangeArgs
 	xpending xpendingArgs
 	xread    XReadArgs
