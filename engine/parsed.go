@@ -121,7 +121,7 @@ const (
 func (p *Parsed) parseInto(kind parser, keep bool) {
 	p.kind = kind
 	if kind >= parserXAdd {
-		p.parseWrite(kind, keep)
+		p.wargs, p.err, p.exec = parseWrite(kind, p.argv, keep)
 		return
 	}
 	switch kind {
@@ -195,6 +195,14 @@ func parsedExec(kind parser, execArgv func(s *State, ctx *Ctx, argv [][]byte)) f
 // parsedCheck is the check of a command with the parser kind: Parse's
 // error, the parsed value discarded.
 func parsedCheck(kind parser) func(argv [][]byte) string {
+	if kind >= parserXAdd {
+		// Straight to the parser, without a Parsed to clear: Check runs
+		// on every write the server takes.
+		return func(argv [][]byte) string {
+			_, err, _ := parseWrite(kind, argv, false)
+			return err
+		}
+	}
 	return func(argv [][]byte) string {
 		p := Parsed{argv: argv}
 		p.parseInto(kind, false)
@@ -230,27 +238,30 @@ type writeArgs interface {
 	run(s *State, ctx *Ctx, argv [][]byte)
 }
 
-// parseWrite runs a write's parser kind on p; keep boxes the parsed
-// arguments into p.wargs (a copy: the value parsed on the stack does not
-// escape, so Check does not allocate).
-func (p *Parsed) parseWrite(kind parser, keep bool) {
-	argv := p.argv
+// parseWrite runs a write's parser kind on argv: its error, or with keep
+// the parsed arguments, boxed (a copy: the value parsed on the stack does
+// not escape, so Check, which does not keep them, does not allocate).
+// exec reports an error that may depend on the clock, left to Exec.
+func parseWrite(kind parser, argv [][]byte, keep bool) (w writeArgs, err string, exec bool) {
 	switch kind {
 	case parserXAdd:
 		a, err := parseXAdd(argv)
-		if p.err = err; err == "" && keep {
-			p.wargs = &xaddParsed{a}
+		if err != "" || !keep {
+			return nil, err, false
 		}
+		return &xaddParsed{a}, "", false
 	case parserXTrim:
 		a, err := parseXTrim(argv)
-		if p.err = err; err == "" && keep {
-			p.wargs = &xtrimParsed{a}
+		if err != "" || !keep {
+			return nil, err, false
 		}
+		return &xtrimParsed{a}, "", false
 	case parserXSetID:
 		a, err := parseXSetID(argv)
-		if p.err = err; err == "" && keep {
-			p.wargs = &xsetidParsed{a}
+		if err != "" || !keep {
+			return nil, err, false
 		}
+		return &xsetidParsed{a}, "", false
 	case parserXReadGroup:
 		// As for XREAD: parsed without the clock; an error that may
 		// depend on it leaves the command to execXReadGroup, which
@@ -258,51 +269,59 @@ func (p *Parsed) parseWrite(kind parser, keep bool) {
 		// (Check accepts such a command, as it always did).
 		a, err, clockDependent := parseXReadGroup(argv, 0, false)
 		if err != "" && clockDependent {
-			p.exec = true
-			return
+			return nil, "", true
 		}
-		if p.err = err; err == "" && keep {
-			p.wargs = &xreadgroupParsed{a}
+		if err != "" || !keep {
+			return nil, err, false
 		}
+		return &xreadgroupParsed{a}, "", false
 	case parserXAutoClaim:
 		a, err := parseXAutoClaim(argv)
-		if p.err = err; err == "" && keep {
-			p.wargs = &xautoclaimParsed{a}
+		if err != "" || !keep {
+			return nil, err, false
 		}
+		return &xautoclaimParsed{a}, "", false
 	case parserXDelEx:
 		a, err := parseXDelEx(argv)
-		if p.err = err; err == "" && keep {
-			p.wargs = &xdelexParsed{a}
+		if err != "" || !keep {
+			return nil, err, false
 		}
+		return &xdelexParsed{a}, "", false
 	case parserXAckDel:
 		a, err := parseXAckDel(argv)
-		if p.err = err; err == "" && keep {
-			p.wargs = &xackdelParsed{a}
+		if err != "" || !keep {
+			return nil, err, false
 		}
+		return &xackdelParsed{a}, "", false
 	case parserRSSetDLQ:
 		a, err := parseRSSetDLQ(argv)
-		if p.err = err; err == "" && keep {
-			p.wargs = &rssetdlqParsed{a}
+		if err != "" || !keep {
+			return nil, err, false
 		}
+		return &rssetdlqParsed{a}, "", false
 	case parserXGroup:
 		a, err := parseXGroupOpts(argv)
-		if p.err = err; err == "" && keep {
-			p.wargs = &xgroupParsed{a}
+		if err != "" || !keep {
+			return nil, err, false
 		}
+		return &xgroupParsed{a}, "", false
 	case parserFlushDB, parserFlushAll:
 		// No arguments to keep: run calls the run function by kind.
-		p.err = parseFlush(argv)
+		return nil, parseFlush(argv), false
 	case parserExpire:
 		a, err := parseExpire(argv)
-		if p.err = err; err == "" && keep {
-			p.wargs = &expireParsed{a}
+		if err != "" || !keep {
+			return nil, err, false
 		}
+		return &expireParsed{a}, "", false
 	case parserCopy:
 		a, err := parseCopy(argv)
-		if p.err = err; err == "" && keep {
-			p.wargs = &copyParsed{a}
+		if err != "" || !keep {
+			return nil, err, false
 		}
+		return &copyParsed{a}, "", false
 	}
+	return nil, "", true // not a write kind: no parser to run here
 }
 
 // The writes' parsed arguments as writeArgs: each runs the run function

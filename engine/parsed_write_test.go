@@ -340,6 +340,14 @@ func BenchmarkXAddApply(b *testing.B) {
 			s.RunParsed(ctx, &p)
 		}
 	})
+	b.Run("Check", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if Check(argv) != "" {
+				b.Fatal("rejected")
+			}
+		}
+	})
 	b.Run("Parse", func(b *testing.B) {
 		var p Parsed
 		b.ReportAllocs()
