@@ -57,7 +57,7 @@ func (c *Command) ParseInto(p *Parsed, argv [][]byte) {
 		return
 	}
 	*p = Parsed{cmd: c, argv: argv}
-	p.parseInto(c.parser, true)
+	p.parseInto(c.parser)
 }
 
 // Err is the error Exec would reply for the parsed argv regardless of
@@ -115,13 +115,11 @@ const (
 	parserCopy
 )
 
-// parseInto runs the parser kind on p. keep keeps a write's arguments
-// (p.wargs); Check, which only wants the error, parses without keeping
-// them, so that it does not allocate.
-func (p *Parsed) parseInto(kind parser, keep bool) {
+// parseInto runs the parser kind on p.
+func (p *Parsed) parseInto(kind parser) {
 	p.kind = kind
 	if kind >= parserXAdd {
-		p.wargs, p.err, p.exec = parseWrite(kind, p.argv, keep)
+		p.wargs, p.err, p.exec = parseWrite(kind, p.argv, true)
 		return
 	}
 	switch kind {
@@ -180,7 +178,7 @@ func (p *Parsed) run(s *State, ctx *Ctx) {
 func parsedExec(kind parser, execArgv func(s *State, ctx *Ctx, argv [][]byte)) func(s *State, ctx *Ctx, argv [][]byte) {
 	return func(s *State, ctx *Ctx, argv [][]byte) {
 		p := Parsed{argv: argv}
-		p.parseInto(kind, true)
+		p.parseInto(kind)
 		switch {
 		case p.exec:
 			execArgv(s, ctx, argv)
@@ -205,7 +203,7 @@ func parsedCheck(kind parser) func(argv [][]byte) string {
 	}
 	return func(argv [][]byte) string {
 		p := Parsed{argv: argv}
-		p.parseInto(kind, false)
+		p.parseInto(kind)
 		return p.err
 	}
 }
