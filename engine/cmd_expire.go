@@ -85,19 +85,21 @@ func cmdName(b []byte) string {
 	return string(out)
 }
 
-func checkExpire(argv [][]byte) string {
-	_, err := parseExpire(argv)
-	return err
-}
-
-// execExpire sets or clears a TTL. A deadline at or before now deletes the
-// key at once, as on a Redis master.
+// execExpire is Exec's EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT: parse,
+// then expireRun.
 func (s *State) execExpire(ctx *Ctx, argv [][]byte) {
 	a, err := parseExpire(argv)
 	if err != "" {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.expireRun(ctx, argv, &a)
+}
+
+// expireRun sets or clears a TTL for a parsed EXPIRE variant (a, read
+// only). A deadline at or before now deletes the key at once, as on a
+// Redis master.
+func (s *State) expireRun(ctx *Ctx, argv [][]byte, a *expireArgs) {
 	when := a.when
 	if !a.absolute {
 		base := ctx.Now

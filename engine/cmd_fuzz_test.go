@@ -14,30 +14,9 @@ import (
 // runs (Command.Check, State.Run: every other line) as Check and Exec do,
 // and that the final state survives a snapshot round trip.
 func FuzzExec(f *testing.F) {
-	for _, tc := range allCases() {
-		var lines []string
-		for _, st := range tc.steps {
-			lines = append(lines, strings.Join(st.args, " "))
-		}
-		f.Add([]byte("\x00" + strings.Join(lines, "\n")))
+	for _, seed := range execFuzzSeeds() {
+		f.Add(seed)
 	}
-	f.Add([]byte("\x05XADD s * a b\nXADD s MAXLEN ~ 1 * c d\nEXPIRE s 0\nXREAD STREAMS s +"))
-	f.Add([]byte("\xffCONFIG SET stream-node-max-entries 1\nXADD s 1-* a b\nXADD s 1-* a b\nXTRIM s MINID ~ 2"))
-	// Consumer-group vocabulary, clock shifts included: the first byte
-	// moves the clock and every line runs 1 ms later.
-	f.Add([]byte("\x10XADD s * a b\nXGROUP CREATE s g 0\nXREADGROUP GROUP g c COUNT 1 STREAMS s >\n" +
-		"XADD s * c d\nXREADGROUP GROUP g d CLAIM 0 STREAMS s >\nXNACK s g FAIL IDS 1 0-1\n" +
-		"XAUTOCLAIM s g e 0 0 COUNT 1\nXPENDING s g - + 10\nXINFO STREAM s FULL"))
-	f.Add([]byte("\x80XGROUP CREATE s g $ MKSTREAM\nXADD s IDMP p i * a b\nXADD s IDMP p i * a b\n" +
-		"XREADGROUP GROUP g c NOACK STREAMS s >\nXCLAIM s g c 0 0-1 FORCE\nXACKDEL s g ACKED IDS 1 0-1\n" +
-		"XDELEX s DELREF IDS 1 0-1\nXTRIM s MAXLEN ~ 0 ACKED\nXGROUP SETID s g 0\nXCFGSET s IDMP-MAXSIZE 1"))
-	f.Add([]byte("\x01XADD s 1-1 a b\nXADD s 2-1 a b\nXGROUP CREATE s g 0\nXREADGROUP GROUP g c STREAMS s >\n" +
-		"XDEL s 1-1\nXREADGROUP GROUP g c STREAMS s 0\nXCLAIM s g d 0 1-1 2-1\nXGROUP DELCONSUMER s g d\n" +
-		"XINFO CONSUMERS s g\nXINFO GROUPS s\nCOPY s t\nRENAME t u\nXGROUP DESTROY u g"))
-	// ACL users: rules, failures, deletion; they go through the snapshot
-	// round trip below too.
-	f.Add([]byte("\x02ACL SETUSER u on >p ~a* %R~b* &c +@read -xrange +config|get\nACL SETUSER u <p #" + HashPassword("x") +
-		"\nACL SETUSER u %W~ allkeys ~x\nACL SETUSER v reset\nACL DELUSER v w\nACL SETUSER default -flushall nopass"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
@@ -87,6 +66,38 @@ func FuzzExec(f *testing.F) {
 	})
 }
 
+// execFuzzSeeds are the seed inputs of FuzzExec and FuzzParsedWrite:
+// every case of the command table, then command mixes that shift the
+// clock.
+func execFuzzSeeds() [][]byte {
+	var seeds [][]byte
+	for _, tc := range allCases() {
+		var lines []string
+		for _, st := range tc.steps {
+			lines = append(lines, strings.Join(st.args, " "))
+		}
+		seeds = append(seeds, []byte("\x00"+strings.Join(lines, "\n")))
+	}
+	seeds = append(seeds, []byte("\x05XADD s * a b\nXADD s MAXLEN ~ 1 * c d\nEXPIRE s 0\nXREAD STREAMS s +"))
+	seeds = append(seeds, []byte("\xffCONFIG SET stream-node-max-entries 1\nXADD s 1-* a b\nXADD s 1-* a b\nXTRIM s MINID ~ 2"))
+	// Consumer-group vocabulary, clock shifts included: the first byte
+	// moves the clock and every line runs 1 ms later.
+	seeds = append(seeds, []byte("\x10XADD s * a b\nXGROUP CREATE s g 0\nXREADGROUP GROUP g c COUNT 1 STREAMS s >\n"+
+		"XADD s * c d\nXREADGROUP GROUP g d CLAIM 0 STREAMS s >\nXNACK s g FAIL IDS 1 0-1\n"+
+		"XAUTOCLAIM s g e 0 0 COUNT 1\nXPENDING s g - + 10\nXINFO STREAM s FULL"))
+	seeds = append(seeds, []byte("\x80XGROUP CREATE s g $ MKSTREAM\nXADD s IDMP p i * a b\nXADD s IDMP p i * a b\n"+
+		"XREADGROUP GROUP g c NOACK STREAMS s >\nXCLAIM s g c 0 0-1 FORCE\nXACKDEL s g ACKED IDS 1 0-1\n"+
+		"XDELEX s DELREF IDS 1 0-1\nXTRIM s MAXLEN ~ 0 ACKED\nXGROUP SETID s g 0\nXCFGSET s IDMP-MAXSIZE 1"))
+	seeds = append(seeds, []byte("\x01XADD s 1-1 a b\nXADD s 2-1 a b\nXGROUP CREATE s g 0\nXREADGROUP GROUP g c STREAMS s >\n"+
+		"XDEL s 1-1\nXREADGROUP GROUP g c STREAMS s 0\nXCLAIM s g d 0 1-1 2-1\nXGROUP DELCONSUMER s g d\n"+
+		"XINFO CONSUMERS s g\nXINFO GROUPS s\nCOPY s t\nRENAME t u\nXGROUP DESTROY u g"))
+	// ACL users: rules, failures, deletion; they go through the snapshot
+	// round trip below too.
+	seeds = append(seeds, []byte("\x02ACL SETUSER u on >p ~a* %R~b* &c +@read -xrange +config|get\nACL SETUSER u <p #"+HashPassword("x")+
+		"\nACL SETUSER u %W~ allkeys ~x\nACL SETUSER v reset\nACL DELUSER v w\nACL SETUSER default -flushall nopass"))
+	return seeds
+}
+
 // resolveName finds argv's registry entry by name the way the server does
 // (the subcommand if argv names one), before any arity check.
 func resolveName(argv [][]byte) *Command {
@@ -98,4 +109,48 @@ func resolveName(argv [][]byte) *Command {
 		c = c.lookupSub(argv[1])
 	}
 	return c
+}
+
+// FuzzParsedWrite runs random command lines (FuzzExec's input format) on
+// two states, one through Exec (a replica applying the logged argv), the
+// other through Command.Parse and RunParsed (the node that logged it). It
+// checks that Parse's error is Check's, that the replies and signals are
+// the same, that running the same Parsed again on a clone of the state it
+// ran on gives the same reply (RunParsed leaves it alone), and that the
+// two states end with the same snapshot bytes (data, TTLs, WATCH stamps).
+func FuzzParsedWrite(f *testing.F) {
+	for _, seed := range execFuzzSeeds() {
+		f.Add(seed)
+	}
+	f.Add([]byte("\x03" + strings.Join(writeForms, "\n")))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		now := testNow + int64(data[0])*1000 - 100000
+		tw := newTwoWays(2, 0, data[0]&1 == 1)
+		for i, line := range bytes.Split(data[1:], []byte("\n")) {
+			argv := bytes.Split(line, []byte(" "))
+			if len(argv) > 64 {
+				argv = argv[:64]
+			}
+			tw.proto, tw.db = 2+i%2, i%3
+			if c := resolveName(argv); c != nil && c.spec != nil && c.subs == nil && ArityOK(c.spec.Arity, len(argv)) {
+				if p := c.Parse(argv); !p.exec && p.Err() != Check(argv) {
+					t.Fatalf("%q: Parse's error %q, Check's %q", argv, p.Err(), Check(argv))
+				}
+			}
+			before := tw.parsed.Clone()
+			got, p := tw.step(t, argv, now+int64(i))
+			if p == nil {
+				continue
+			}
+			w := respWriter(tw.proto)
+			before.RunParsed(&Ctx{DB: tw.db, Now: now + int64(i), W: w, Retain: tw.retain}, p)
+			if string(w.Buf) != got {
+				t.Fatalf("%q: the Parsed run again on a clone replied %q, first %q", argv, w.Buf, got)
+			}
+		}
+		tw.sameState(t, "end")
+	})
 }

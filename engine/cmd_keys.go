@@ -158,10 +158,10 @@ func (s *State) execDBSize(ctx *Ctx, _ [][]byte) {
 	ctx.W.WriteInt(int64(ks.keys.Len() - ks.countExpired(ctx.Now)))
 }
 
-// checkFlush accepts FLUSHDB/FLUSHALL with no argument, ASYNC or SYNC. The
+// parseFlush accepts FLUSHDB/FLUSHALL with no argument, ASYNC or SYNC. The
 // mode makes no difference here: memory is released by the garbage
 // collector either way.
-func checkFlush(argv [][]byte) string {
+func parseFlush(argv [][]byte) string {
 	switch {
 	case len(argv) == 1:
 	case len(argv) == 2 && (argIs(argv[1], "sync") || argIs(argv[1], "async")):
@@ -171,21 +171,33 @@ func checkFlush(argv [][]byte) string {
 	return ""
 }
 
+// execFlushDB is Exec's FLUSHDB: parse, then flushDBRun.
 func (s *State) execFlushDB(ctx *Ctx, argv [][]byte) {
-	if err := checkFlush(argv); err != "" {
+	if err := parseFlush(argv); err != "" {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.flushDBRun(ctx)
+}
+
+// flushDBRun empties the selected database.
+func (s *State) flushDBRun(ctx *Ctx) {
 	db := ctx.DB
 	s.dbs[db].flush(func(key string) { ctx.signal(db, key) })
 	ctx.W.WriteStatus("OK")
 }
 
+// execFlushAll is Exec's FLUSHALL: parse, then flushAllRun.
 func (s *State) execFlushAll(ctx *Ctx, argv [][]byte) {
-	if err := checkFlush(argv); err != "" {
+	if err := parseFlush(argv); err != "" {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.flushAllRun(ctx)
+}
+
+// flushAllRun empties every database.
+func (s *State) flushAllRun(ctx *Ctx) {
 	for db, ks := range s.dbs {
 		ks.flush(func(key string) { ctx.signal(db, key) })
 	}

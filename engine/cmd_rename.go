@@ -79,19 +79,19 @@ func parseCopy(argv [][]byte) (copyArgs, string) {
 	return a, ""
 }
 
-func checkCopy(argv [][]byte) string {
-	_, err := parseCopy(argv)
-	return err
-}
-
-// execCopy is Redis's copyCommand; the copy shares stream data
-// copy-on-write.
+// execCopy is Exec's COPY: parse, then copyRun.
 func (s *State) execCopy(ctx *Ctx, argv [][]byte) {
 	a, err := parseCopy(argv)
 	if err != "" {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.copyRun(ctx, argv, &a)
+}
+
+// copyRun is Redis's copyCommand for a parsed COPY (a, read only); the
+// copy shares stream data copy-on-write.
+func (s *State) copyRun(ctx *Ctx, argv [][]byte, a *copyArgs) {
 	dstDB := a.db
 	if dstDB == -1 {
 		dstDB = ctx.DB

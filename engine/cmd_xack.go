@@ -114,15 +114,11 @@ func parseAckDelArgs(argv [][]byte, from int) (ackDelArgs, string) {
 	return a, ""
 }
 
-func checkXDelEx(argv [][]byte) string {
-	_, err := parseAckDelArgs(argv, 2)
-	return err
-}
+// parseXDelEx parses XDELEX key options.
+func parseXDelEx(argv [][]byte) (ackDelArgs, string) { return parseAckDelArgs(argv, 2) }
 
-func checkXAckDel(argv [][]byte) string {
-	_, err := parseAckDelArgs(argv, 3)
-	return err
-}
+// parseXAckDel parses XACKDEL key group options.
+func parseXAckDel(argv [][]byte) (ackDelArgs, string) { return parseAckDelArgs(argv, 3) }
 
 // writeAllNotFound answers XDELEX/XACKDEL for a missing key or group.
 func writeAllNotFound(w ReplyWriter, n int) {
@@ -150,13 +146,19 @@ func (st *Stream) deleteWithPolicy(id ID, policy int) int64 {
 	return delNotFound
 }
 
-// execXDelEx is Redis 8.2's xdelexCommand.
+// execXDelEx is Exec's XDELEX: parse, then xdelexRun.
 func (s *State) execXDelEx(ctx *Ctx, argv [][]byte) {
-	a, err := parseAckDelArgs(argv, 2)
+	a, err := parseXDelEx(argv)
 	if err != "" {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.xdelexRun(ctx, argv, &a)
+}
+
+// xdelexRun is Redis 8.2's xdelexCommand for a parsed XDELEX (a, read
+// only).
+func (s *State) xdelexRun(ctx *Ctx, argv [][]byte, a *ackDelArgs) {
 	e := s.lookupWrite(ctx, ctx.DB, string(argv[1]))
 	if e == nil {
 		writeAllNotFound(ctx.W, len(a.ids))
@@ -173,15 +175,21 @@ func (s *State) execXDelEx(ctx *Ctx, argv [][]byte) {
 	}
 }
 
-// execXAckDel is Redis 8.2's xackdelCommand: each ID pending in the group
-// is acknowledged, then deleted under the policy (1), or kept because ACKED
-// found it still referenced (2); IDs not pending answer -1.
+// execXAckDel is Exec's XACKDEL: parse, then xackdelRun.
 func (s *State) execXAckDel(ctx *Ctx, argv [][]byte) {
-	a, err := parseAckDelArgs(argv, 3)
+	a, err := parseXAckDel(argv)
 	if err != "" {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.xackdelRun(ctx, argv, &a)
+}
+
+// xackdelRun is Redis 8.2's xackdelCommand: each ID pending in the group
+// is acknowledged, then deleted under the policy (1), or kept because ACKED
+// found it still referenced (2); IDs not pending answer -1. a is read
+// only.
+func (s *State) xackdelRun(ctx *Ctx, argv [][]byte, a *ackDelArgs) {
 	st, g := s.streamGroup(ctx, argv[1], argv[2])
 	if g == nil {
 		writeAllNotFound(ctx.W, len(a.ids))

@@ -17,25 +17,27 @@ const (
 // streamAddTrimArgs. The LIMIT default depends on the replicated config and
 // is resolved at execution time, which keeps parsing state-free.
 type addTrimArgs struct {
-	strategy   int
-	approx     bool
-	maxLen     int64
-	minID      ID
-	limit      int64
-	limitGiven bool
+	strategy int
+	maxLen   int64
+	minID    ID
+	limit    int64
 
 	// refPolicy is KEEPREF/DELREF/ACKED (Redis 8.2), refDefault if none.
 	refPolicy int
 
 	// XADD only.
-	noMkStream bool
 	// idmpPID is IDMP's or IDMPAUTO's producer ID (Redis 8.6), nil if
 	// neither was given; idmpIID the IDMP idempotent ID, nil for IDMPAUTO.
 	idmpPID, idmpIID []byte
-	idAuto           bool // "*"
-	seqAuto          bool // "<ms>-*"
-	id               ID   // explicit ID (seq meaningless if seqAuto)
-	fieldPos         int  // index of the first field
+	id               ID  // explicit ID (seq meaningless if seqAuto)
+	fieldPos         int // index of the first field
+
+	// The flags come last, together, so that the struct has no padding
+	// between fields: a parsed XADD (Parsed) is one 128-byte allocation.
+	approx, limitGiven bool
+	noMkStream         bool // XADD only
+	idAuto             bool // "*"
+	seqAuto            bool // "<ms>-*"
 }
 
 // Messages of streamParseAddOrTrimArgsOrReply and xaddCommand.
@@ -200,18 +202,19 @@ func parseXAdd(argv [][]byte) (addTrimArgs, string) {
 	return a, ""
 }
 
-func checkXAdd(argv [][]byte) string {
-	_, err := parseXAdd(argv)
-	return err
-}
-
-// execXAdd is Redis's xaddCommand with the ID taken from ctx.Now.
+// execXAdd is Exec's XADD: parse (onto the stack), then xaddRun.
 func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
 	a, err := parseXAdd(argv)
 	if err != "" {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.xaddRun(ctx, argv, &a)
+}
+
+// xaddRun is Redis's xaddCommand with the ID taken from ctx.Now, for a
+// parsed XADD (a, read only: a Parsed may be run more than once).
+func (s *State) xaddRun(ctx *Ctx, argv [][]byte, a *addTrimArgs) {
 	key := string(argv[1])
 	e := s.lookupWrite(ctx, ctx.DB, key)
 	var st *Stream
@@ -248,7 +251,7 @@ func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
 		ctx.W.WriteError(errXAddExhausted)
 		return
 	}
-	id, ok := nextAddID(last, &a, ctx.Now)
+	id, ok := nextAddID(last, a, ctx.Now)
 	if !ok {
 		ctx.W.WriteError(errXAddIDTooSmall)
 		return
@@ -274,7 +277,7 @@ func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
 	if a.idmpPID != nil {
 		st.idmpRecord(pid, iid, id)
 	}
-	s.trim(st, &a)
+	s.trim(st, a)
 	st.retain(ctx.Now)
 	ctx.signal(ctx.DB, key)
 }
@@ -344,22 +347,25 @@ func (s *Stream) setRefPolicy(t *TrimArgs, policy int) {
 	}
 }
 
-func checkXTrim(argv [][]byte) string {
-	_, err := parseAddTrim(argv, false)
-	return err
-}
+// parseXTrim parses a whole XTRIM.
+func parseXTrim(argv [][]byte) (addTrimArgs, string) { return parseAddTrim(argv, false) }
 
-// execXTrim is Redis's xtrimCommand.
+// execXTrim is Exec's XTRIM: parse, then xtrimRun.
 func (s *State) execXTrim(ctx *Ctx, argv [][]byte) {
-	a, err := parseAddTrim(argv, false)
+	a, err := parseXTrim(argv)
 	if err != "" {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.xtrimRun(ctx, argv, &a)
+}
+
+// xtrimRun is Redis's xtrimCommand for a parsed XTRIM (a, read only).
+func (s *State) xtrimRun(ctx *Ctx, argv [][]byte, a *addTrimArgs) {
 	e := s.lookupWrite(ctx, ctx.DB, string(argv[1]))
 	if e == nil {
 		ctx.W.WriteInt(0)
 		return
 	}
-	ctx.W.WriteInt(s.trim(e.val, &a))
+	ctx.W.WriteInt(s.trim(e.val, a))
 }

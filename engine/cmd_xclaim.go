@@ -190,23 +190,23 @@ func parseXAutoClaim(argv [][]byte) (xautoclaimArgs, string) {
 	return a, ""
 }
 
-func checkXAutoClaim(argv [][]byte) string {
-	_, err := parseXAutoClaim(argv)
-	return err
-}
-
-// execXAutoClaim is Redis's xautoclaimCommand: it scans the group's PEL
-// from start, claiming for the consumer the entries idle for at least
-// min-idle-time and dropping entries deleted from the stream, until COUNT
-// entries were claimed or dropped or 10 x COUNT were examined. It replies
-// the ID to continue from (0-0 at the end), the claimed entries and the
-// dropped IDs.
+// execXAutoClaim is Exec's XAUTOCLAIM: parse, then xautoclaimRun.
 func (s *State) execXAutoClaim(ctx *Ctx, argv [][]byte) {
 	a, err := parseXAutoClaim(argv)
 	if err != "" {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.xautoclaimRun(ctx, argv, &a)
+}
+
+// xautoclaimRun is Redis's xautoclaimCommand: it scans the group's PEL
+// from start, claiming for the consumer the entries idle for at least
+// min-idle-time and dropping entries deleted from the stream, until COUNT
+// entries were claimed or dropped or 10 x COUNT were examined. It replies
+// the ID to continue from (0-0 at the end), the claimed entries and the
+// dropped IDs. a is read only.
+func (s *State) xautoclaimRun(ctx *Ctx, argv [][]byte, a *xautoclaimArgs) {
 	st, g := s.streamGroup(ctx, argv[1], argv[2])
 	if g == nil {
 		ctx.W.WriteError(errNoKeyOrGroup(argv[1], argv[2]))

@@ -56,20 +56,21 @@ func parseXGroupOpts(argv [][]byte) (xgroupOpts, string) {
 	return o, ""
 }
 
-func checkXGroup(argv [][]byte) string {
-	_, err := parseXGroupOpts(argv)
-	return err
-}
-
-// execXGroup serves XGROUP CREATE, SETID, DESTROY, CREATECONSUMER and
-// DELCONSUMER with Redis's xgroupCommand's order of checks: options, key,
-// group, then the subcommand's own arguments.
+// execXGroup is Exec's XGROUP CREATE, SETID, DESTROY, CREATECONSUMER
+// and DELCONSUMER: parse the options, then xgroupRun.
 func (s *State) execXGroup(ctx *Ctx, argv [][]byte) {
 	o, err := parseXGroupOpts(argv)
 	if err != "" {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.xgroupRun(ctx, argv, &o)
+}
+
+// xgroupRun serves the XGROUP subcommands with Redis's xgroupCommand's
+// order of checks (options, parsed already: o, read only; key, group,
+// then the subcommand's own arguments).
+func (s *State) xgroupRun(ctx *Ctx, argv [][]byte, o *xgroupOpts) {
 	key, name := string(argv[2]), string(argv[3])
 	e := s.lookupWrite(ctx, ctx.DB, key)
 	var st *Stream
@@ -90,7 +91,7 @@ func (s *State) execXGroup(ctx *Ctx, argv [][]byte) {
 	}
 	switch {
 	case argIs(argv[1], "create") && len(argv) <= 8:
-		s.xgroupCreate(ctx, argv, st, o)
+		s.xgroupCreate(ctx, argv, st, *o)
 	case argIs(argv[1], "setid") && (len(argv) == 5 || len(argv) == 7):
 		id, ok := xgroupID(argv[4], st, false)
 		if !ok {

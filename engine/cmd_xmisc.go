@@ -89,18 +89,19 @@ func parseXSetID(argv [][]byte) (xsetidArgs, string) {
 	return a, ""
 }
 
-func checkXSetID(argv [][]byte) string {
-	_, err := parseXSetID(argv)
-	return err
-}
-
-// execXSetID is Redis 8's xsetidCommand.
+// execXSetID is Exec's XSETID: parse, then xsetidRun.
 func (s *State) execXSetID(ctx *Ctx, argv [][]byte) {
 	a, err := parseXSetID(argv)
 	if err != "" {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.xsetidRun(ctx, argv, &a)
+}
+
+// xsetidRun is Redis 8's xsetidCommand for a parsed XSETID (a, read
+// only).
+func (s *State) xsetidRun(ctx *Ctx, argv [][]byte, a *xsetidArgs) {
 	e := s.lookupWrite(ctx, ctx.DB, string(argv[1]))
 	if e == nil {
 		ctx.W.WriteError(errNoSuchKey)

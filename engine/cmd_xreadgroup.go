@@ -122,14 +122,6 @@ func parseReadCount(arg []byte) (int64, string) {
 	return max(n, 0), ""
 }
 
-func checkXReadGroup(argv [][]byte) string {
-	_, err, clockDependent := parseXReadGroup(argv, 0, false)
-	if clockDependent {
-		return ""
-	}
-	return err
-}
-
 // xrgID is one stream's resolved ID: new (">") or a history start.
 type xrgID struct {
 	new bool
@@ -178,10 +170,17 @@ func (s *State) execXReadGroup(ctx *Ctx, argv [][]byte) {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.xreadgroupRun(ctx, &a)
+}
+
+// xreadgroupRun runs an XREADGROUP that parsed without the clock (a, read
+// only): the clock-dependent BLOCK check, the read, then the WATCH stamps
+// of its keys.
+func (s *State) xreadgroupRun(ctx *Ctx, a *XReadGroupArgs) {
 	if err := blockClockErr(a.maxBlock, ctx.Now); err != "" {
 		ctx.W.WriteError(err)
 	} else {
-		s.xreadGroup(ctx, &a)
+		s.xreadGroup(ctx, a)
 	}
 	s.touchKeyList(ctx, a.Keys)
 }

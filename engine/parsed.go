@@ -9,8 +9,16 @@ package engine
 // has no arguments beyond its keys, or none worth keeping) carries only
 // its argv and is parsed, if at all, when it runs.
 //
-// Writes still travel to the log as argv: every replica parses the
-// logged argv when it applies it.
+// A write is parsed the same way by the node that logs it: Err is Check's
+// verdict, and the parsed value travels with the log entry on that node,
+// whose own apply runs it (RunParsed) instead of parsing the logged argv
+// again. The log itself still carries argv, so a replica that did not
+// build the value (a follower, a restart replaying the log) parses the
+// logged argv once when it applies it (Exec). Both give the same reply
+// and state change. A Parsed is read only once built: RunParsed never
+// modifies it, so one value may be shared by goroutines or run on clones
+// of a state. It holds nothing but its argv (and sub-slices of it) and
+// its own parsed values.
 type Parsed struct {
 	cmd  *Command
 	argv [][]byte
@@ -19,10 +27,16 @@ type Parsed struct {
 	// container, a wrong arity, or an error that depends on the clock).
 	exec bool
 	kind parser
-	// one of, by command
+	// one of, by command: a read's arguments in place (a read's Parsed
+	// is kept per connection or on the stack, and needs no allocation
+	// of its own) ...
 	xrange   xrangeArgs
 	xpending xpendingArgs
 	xread    XReadArgs
+	// ... or a write's, behind one interface (one allocation per parsed
+	// write, nil for FLUSHDB/FLUSHALL), so that the writes' arguments do
+	// not make every read's Parsed bigger.
+	wargs writeArgs
 }
 
 // Parse parses argv (already resolved to c, as for Check) into the value
@@ -85,11 +99,29 @@ const (
 	parserXRange
 	parserXPending
 	parserXRead
+	// Writes: their arguments go to Parsed.wargs.
+	parserXAdd
+	parserXTrim
+	parserXSetID
+	parserXReadGroup
+	parserXAutoClaim
+	parserXDelEx
+	parserXAckDel
+	parserRSSetDLQ
+	parserXGroup // XGROUP CREATE and SETID
+	parserFlushDB
+	parserFlushAll
+	parserExpire // EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT
+	parserCopy
 )
 
 // parseInto runs the parser kind on p.
 func (p *Parsed) parseInto(kind parser) {
 	p.kind = kind
+	if kind >= parserXAdd {
+		p.wargs, p.err, p.exec = parseWrite(kind, p.argv, true)
+		return
+	}
 	switch kind {
 	case parserXRange:
 		p.xrange, p.err = parseXRange(p.argv, argIs(p.argv[0], "xrevrange"))
@@ -111,6 +143,19 @@ func (p *Parsed) parseInto(kind parser) {
 
 // run executes a parsed command that parsed without error.
 func (p *Parsed) run(s *State, ctx *Ctx) {
+	if p.kind >= parserXAdd {
+		// p.wargs is nil only for a write whose parse kept nothing:
+		// FLUSHDB and FLUSHALL have no arguments to keep.
+		switch p.kind {
+		case parserFlushDB:
+			s.flushDBRun(ctx)
+		case parserFlushAll:
+			s.flushAllRun(ctx)
+		default:
+			p.wargs.run(s, ctx, p.argv)
+		}
+		return
+	}
 	switch p.kind {
 	case parserXRange:
 		s.xrangeRun(ctx, p.argv, p.xrange, argIs(p.argv[0], "xrevrange"))
@@ -145,8 +190,17 @@ func parsedExec(kind parser, execArgv func(s *State, ctx *Ctx, argv [][]byte)) f
 	}
 }
 
-// parsedCheck is the check of a command with the parser kind.
+// parsedCheck is the check of a command with the parser kind: Parse's
+// error, the parsed value discarded.
 func parsedCheck(kind parser) func(argv [][]byte) string {
+	if kind >= parserXAdd {
+		// Straight to the parser, without a Parsed to clear: Check runs
+		// on every write the server takes.
+		return func(argv [][]byte) string {
+			_, err, _ := parseWrite(kind, argv, false)
+			return err
+		}
+	}
 	return func(argv [][]byte) string {
 		p := Parsed{argv: argv}
 		p.parseInto(kind)
@@ -161,3 +215,142 @@ func withParser(c *Command, kind parser, execArgv func(s *State, ctx *Ctx, argv 
 	c.check, c.exec = parsedCheck(kind), parsedExec(kind, execArgv)
 	return c
 }
+
+// withWriteParser gives the write c its own parser: its check becomes the
+// parser's, and Parse keeps the parsed arguments for RunParsed. Its exec
+// (Exec's path, on every replica that applies the logged argv) stays c's
+// own, which parses with the same parser onto the stack and runs the same
+// run function as RunParsed (execXAdd: parseXAdd, then xaddRun): the one
+// difference is where the arguments live, so that applying a logged argv
+// does not allocate for them.
+func withWriteParser(c *Command, kind parser) *Command {
+	c.parser = kind
+	c.check = parsedCheck(kind)
+	return c
+}
+
+// writeArgs is a write's parsed arguments, as Parsed keeps them: run runs
+// them (the command's run function, the one its exec calls after parsing)
+// without modifying them.
+type writeArgs interface {
+	run(s *State, ctx *Ctx, argv [][]byte)
+}
+
+// parseWrite runs a write's parser kind on argv: its error, or with keep
+// the parsed arguments, boxed (a copy: the value parsed on the stack does
+// not escape, so Check, which does not keep them, does not allocate).
+// exec reports an error that may depend on the clock, left to Exec.
+func parseWrite(kind parser, argv [][]byte, keep bool) (w writeArgs, err string, exec bool) {
+	switch kind {
+	case parserXAdd:
+		a, err := parseXAdd(argv)
+		if err != "" || !keep {
+			return nil, err, false
+		}
+		return &xaddParsed{a}, "", false
+	case parserXTrim:
+		a, err := parseXTrim(argv)
+		if err != "" || !keep {
+			return nil, err, false
+		}
+		return &xtrimParsed{a}, "", false
+	case parserXSetID:
+		a, err := parseXSetID(argv)
+		if err != "" || !keep {
+			return nil, err, false
+		}
+		return &xsetidParsed{a}, "", false
+	case parserXReadGroup:
+		// As for XREAD: parsed without the clock; an error that may
+		// depend on it leaves the command to execXReadGroup, which
+		// parses again with the clock for the error that comes first
+		// (Check accepts such a command, as it always did).
+		a, err, clockDependent := parseXReadGroup(argv, 0, false)
+		if err != "" && clockDependent {
+			return nil, "", true
+		}
+		if err != "" || !keep {
+			return nil, err, false
+		}
+		return &xreadgroupParsed{a}, "", false
+	case parserXAutoClaim:
+		a, err := parseXAutoClaim(argv)
+		if err != "" || !keep {
+			return nil, err, false
+		}
+		return &xautoclaimParsed{a}, "", false
+	case parserXDelEx:
+		a, err := parseXDelEx(argv)
+		if err != "" || !keep {
+			return nil, err, false
+		}
+		return &xdelexParsed{a}, "", false
+	case parserXAckDel:
+		a, err := parseXAckDel(argv)
+		if err != "" || !keep {
+			return nil, err, false
+		}
+		return &xackdelParsed{a}, "", false
+	case parserRSSetDLQ:
+		a, err := parseRSSetDLQ(argv)
+		if err != "" || !keep {
+			return nil, err, false
+		}
+		return &rssetdlqParsed{a}, "", false
+	case parserXGroup:
+		a, err := parseXGroupOpts(argv)
+		if err != "" || !keep {
+			return nil, err, false
+		}
+		return &xgroupParsed{a}, "", false
+	case parserFlushDB, parserFlushAll:
+		// No arguments to keep: run calls the run function by kind.
+		return nil, parseFlush(argv), false
+	case parserExpire:
+		a, err := parseExpire(argv)
+		if err != "" || !keep {
+			return nil, err, false
+		}
+		return &expireParsed{a}, "", false
+	case parserCopy:
+		a, err := parseCopy(argv)
+		if err != "" || !keep {
+			return nil, err, false
+		}
+		return &copyParsed{a}, "", false
+	}
+	return nil, "", true // not a write kind: no parser to run here
+}
+
+// The writes' parsed arguments as writeArgs: each runs the run function
+// its command's exec calls. (A type per command, since XADD and XTRIM,
+// XDELEX and XACKDEL share an arguments type.)
+type (
+	xaddParsed       struct{ a addTrimArgs }
+	xtrimParsed      struct{ a addTrimArgs }
+	xsetidParsed     struct{ a xsetidArgs }
+	xreadgroupParsed struct{ a XReadGroupArgs }
+	xautoclaimParsed struct{ a xautoclaimArgs }
+	xdelexParsed     struct{ a ackDelArgs }
+	xackdelParsed    struct{ a ackDelArgs }
+	rssetdlqParsed   struct{ a rsSetDLQArgs }
+	xgroupParsed     struct{ a xgroupOpts }
+	expireParsed     struct{ a expireArgs }
+	copyParsed       struct{ a copyArgs }
+)
+
+func (w *xaddParsed) run(s *State, ctx *Ctx, argv [][]byte)   { s.xaddRun(ctx, argv, &w.a) }
+func (w *xtrimParsed) run(s *State, ctx *Ctx, argv [][]byte)  { s.xtrimRun(ctx, argv, &w.a) }
+func (w *xsetidParsed) run(s *State, ctx *Ctx, argv [][]byte) { s.xsetidRun(ctx, argv, &w.a) }
+func (w *xreadgroupParsed) run(s *State, ctx *Ctx, _ [][]byte) {
+	s.xreadgroupRun(ctx, &w.a)
+}
+func (w *xautoclaimParsed) run(s *State, ctx *Ctx, argv [][]byte) {
+	s.xautoclaimRun(ctx, argv, &w.a)
+}
+func (w *xdelexParsed) run(s *State, ctx *Ctx, argv [][]byte)   { s.xdelexRun(ctx, argv, &w.a) }
+func (w *xackdelParsed) run(s *State, ctx *Ctx, argv [][]byte)  { s.xackdelRun(ctx, argv, &w.a) }
+func (w *rssetdlqParsed) run(s *State, ctx *Ctx, argv [][]byte) { s.rssetdlqRun(ctx, argv, &w.a) }
+func (w *xgroupParsed) run(s *State, ctx *Ctx, argv [][]byte)   { s.xgroupRun(ctx, argv, &w.a) }
+func (w *expireParsed) run(s *State, ctx *Ctx, argv [][]byte)   { s.expireRun(ctx, argv, &w.a) }
+func (w *copyParsed) run(s *State, ctx *Ctx, argv [][]byte)     { s.copyRun(ctx, argv, &w.a) }

@@ -94,19 +94,20 @@ func parseRSSetDLQ(argv [][]byte) (rsSetDLQArgs, string) {
 	return a, ""
 }
 
-func checkRSSetDLQ(argv [][]byte) string {
-	_, err := parseRSSetDLQ(argv)
-	return err
-}
-
-// execRSSetDLQ sets or (OFF) clears a group's dead-letter setting. Setting
-// it again resets the moved counter only if the target stream changes.
+// execRSSetDLQ is Exec's RS.SETDLQ: parse, then rssetdlqRun.
 func (s *State) execRSSetDLQ(ctx *Ctx, argv [][]byte) {
 	a, err := parseRSSetDLQ(argv)
 	if err != "" {
 		ctx.W.WriteError(err)
 		return
 	}
+	s.rssetdlqRun(ctx, argv, &a)
+}
+
+// rssetdlqRun sets or (OFF) clears a group's dead-letter setting for a
+// parsed RS.SETDLQ (a, read only). Setting it again resets the moved
+// counter only if the target stream changes.
+func (s *State) rssetdlqRun(ctx *Ctx, argv [][]byte, a *rsSetDLQArgs) {
 	e := s.lookupWrite(ctx, ctx.DB, string(argv[1]))
 	if e == nil {
 		ctx.W.WriteError(errNoSuchKey)
