@@ -57,6 +57,13 @@ type forwarder struct {
 	stopped bool
 	backoff time.Duration
 	retryAt time.Time
+
+	// carried holds, by seq, the parsed commands of requests sent until
+	// this node applies them (take): the leader's entry carries only
+	// their argv, and so this node parses each command once, when its
+	// client sent it (fsm.Carrier).
+	carryMu sync.Mutex
+	carried map[uint64]*fsm.Carried
 }
 
 // fwdReq is one forwarded request.
@@ -97,6 +104,8 @@ func newForwarder(n *Node) *forwarder {
 		wake:   make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
+
+		carried: map[uint64]*fsm.Carried{},
 	}
 	go f.loop()
 	return f
@@ -118,8 +127,15 @@ func (f *forwarder) submit(ps []*Pending) {
 		return
 	}
 	r := &fwdReq{pendings: append([]*Pending(nil), ps...), cmds: make([]fsm.Command, len(ps)), created: time.Now()}
+	var carried *fsm.Carried
 	for i, p := range ps {
 		r.cmds[i] = p.cmd
+		if p.cmd.Parsed != nil {
+			if carried == nil {
+				carried = fsm.NewCarried(len(ps))
+			}
+			carried.Parsed[i] = p.cmd.Parsed
+		}
 		// A request may be encoded more than once (resent, or proposed
 		// here after a leader change): never in place (Command.Room).
 		r.cmds[i].Room = nil
@@ -138,8 +154,43 @@ func (f *forwarder) submit(ps []*Pending) {
 	r.seq = f.nextSeq
 	f.reqs = append(f.reqs, r)
 	f.count.Add(1)
+	if carried != nil {
+		f.carryMu.Lock()
+		f.carried[r.seq] = carried
+		f.carryMu.Unlock()
+	}
 	f.mu.Unlock()
 	f.poke()
+}
+
+// take is the FSM's Carrier: the parsed commands of this node's request
+// seq, which the entry being applied holds. Requests apply in seq order,
+// so what is kept for earlier ones will not be asked for again (they were
+// refused, or applied while this node restored a snapshot) and goes too.
+func (f *forwarder) take(origin string, seq uint64, count int) *fsm.Carried {
+	if origin != f.origin {
+		return nil
+	}
+	f.carryMu.Lock()
+	defer f.carryMu.Unlock()
+	c := f.carried[seq]
+	for s := range f.carried {
+		if s <= seq {
+			delete(f.carried, s)
+		}
+	}
+	if c == nil || len(c.Parsed) != count {
+		return nil
+	}
+	return c
+}
+
+// forget drops what is kept for a request that failed: if it was applied
+// after all, the apply parses its argv.
+func (f *forwarder) forget(seq uint64) {
+	f.carryMu.Lock()
+	delete(f.carried, seq)
+	f.carryMu.Unlock()
 }
 
 func (f *forwarder) poke() {
@@ -258,6 +309,9 @@ func (f *forwarder) finish(r *fwdReq, replies []fsm.Reply, err error) {
 	f.count.Add(-1)
 	f.mu.Unlock()
 	<-f.slots
+	if err != nil {
+		f.forget(r.seq)
+	}
 	for i, p := range r.pendings {
 		if err != nil {
 			p.fail(err)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
 	"github.com/hashicorp/raft"
+
+	"github.com/raftstream/raftstream/fsm"
 )
 
 // TestMsgpackDecodesBigEntryLinearly decodes an AppendEntries request
@@ -36,5 +38,24 @@ func TestMsgpackDecodesBigEntryLinearly(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(len(data))*5/4 {
 		t.Fatalf("decoding a %d MiB entry allocated %d MiB", len(data)>>20, alloc>>20)
+	}
+}
+
+// A leader's entry holds its parsed commands in raft.Log.Local (a patch of
+// third_party/raft): it must never reach the wire or a log store that
+// encodes entries with msgpack (raft's transport, raft-boltdb).
+func TestLogLocalIsNotEncoded(t *testing.T) {
+	l := raft.Log{Index: 7, Term: 3, Type: raft.LogCommand, Data: []byte("entry")}
+	encode := func(l *raft.Log) []byte {
+		var b bytes.Buffer
+		if err := codec.NewEncoder(&b, &codec.MsgpackHandle{}).Encode(&raft.AppendEntriesRequest{Entries: []*raft.Log{l}}); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	plain := encode(&l)
+	l.Local = fsm.NewCarried(3)
+	if got := encode(&l); !bytes.Equal(got, plain) {
+		t.Fatalf("Local changed the encoding: %q, want %q", got, plain)
 	}
 }

@@ -326,6 +326,7 @@ func Open(cfg Config) (n *Node, err error) {
 	n.startLeaderWatch()
 	n.startCapsWatch()
 	n.fwd = newForwarder(n)
+	n.fsm.SetCarrier(n.fwd.take)
 	n.rpc = newRPCServer(n, rpcLn)
 	go n.proposeLoop()
 	go n.completeLoop()

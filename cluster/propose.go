@@ -318,29 +318,39 @@ func (n *Node) submitLate(first qitem) (carry qitem, ok bool) {
 
 // seal packs a placeholder's entry. It runs on raft's leader loop inside
 // StoreLogs, so it must not block: it takes only what is already queued.
-func (n *Node) seal(ph *placeholder) []byte {
+// The entry's parsed commands go with it to this node's apply (raft.Log's
+// Local).
+func (n *Node) seal(ph *placeholder) ([]byte, *fsm.Carried) {
 	defer close(ph.sealed)
 	b := &ph.b
 	b.add(ph.first)
 	ph.carry, ph.hasCarry = n.drain(b)
 	now := n.now()
-	data, err := n.encodeBatch(b, now)
+	data, carried, err := n.encodeBatch(b, now)
 	if err != nil {
 		// The batch has failed; raft still writes an entry here.
 		*b = batch{}
 		data, _ = fsm.AppendEntry(nil, &fsm.Entry{Type: fsm.EntryCommands, Now: now})
 	}
-	return data
+	return data, carried
 }
 
 // encodeBatch encodes b's commands as one entry stamped now: local
 // commands first, then each forwarded batch, whose Request records where
 // its commands are. On success the commands' argv is released (it lives
-// on in the entry); on failure everyone in b has been told.
-func (n *Node) encodeBatch(b *batch, now int64) ([]byte, error) {
+// on in the entry); on failure everyone in b has been told. carried holds
+// the values the local commands were parsed into (nil if none was), for
+// this node's apply of the entry.
+func (n *Node) encodeBatch(b *batch, now int64) (data []byte, carried *fsm.Carried, err error) {
 	cmds := make([]fsm.Command, 0, b.count)
-	for _, p := range b.pendings {
+	for i, p := range b.pendings {
 		cmds = append(cmds, p.cmd)
+		if p.cmd.Parsed != nil {
+			if carried == nil {
+				carried = fsm.NewCarried(b.count)
+			}
+			carried.Parsed[i] = p.cmd.Parsed
+		}
 	}
 	var reqs []fsm.Request
 	for _, r := range b.remotes {
@@ -349,8 +359,6 @@ func (n *Node) encodeBatch(b *batch, now int64) ([]byte, error) {
 		cmds = append(cmds, r.cmds...)
 	}
 	e := fsm.Entry{Type: fsm.EntryCommands, Now: now, Commands: n.wireForms(cmds), Requests: reqs}
-	var data []byte
-	var err error
 	inPlace := false
 	// A command whose big argument came with room around it (a client's
 	// big XADD) has its entry built around the argument: one buffer for
@@ -374,7 +382,7 @@ func (n *Node) encodeBatch(b *batch, now int64) ([]byte, error) {
 		for _, r := range b.remotes {
 			r.respond(nil, err)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	for _, p := range b.pendings {
 		p.cmd = fsm.Command{}
@@ -383,7 +391,7 @@ func (n *Node) encodeBatch(b *batch, now int64) ([]byte, error) {
 		r.cmds = nil
 	}
 	n.stats.batch.Observe(float64(b.count))
-	return data, nil
+	return data, carried, nil
 }
 
 // dispatch sends a batch drained while not leading (or while the forwarder
@@ -420,7 +428,7 @@ func (n *Node) dispatch(b *batch) {
 // submit hands raft an entry of forwarded batches at once.
 func (n *Node) submit(remotes []*remoteProp) {
 	b := batch{remotes: remotes}
-	data, err := n.encodeBatch(&b, n.now())
+	data, _, err := n.encodeBatch(&b, n.now())
 	if err != nil {
 		<-n.slots
 		return

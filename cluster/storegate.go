@@ -5,6 +5,8 @@ import (
 	"unsafe"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/raftstream/raftstream/fsm"
 )
 
 // storeGate wraps the Raft log store so that a command entry is packed at the
@@ -25,7 +27,7 @@ type storeGate struct {
 
 	mu   sync.Mutex
 	open *placeholder // handed to raft, not yet written
-	seal func(*placeholder) []byte
+	seal func(*placeholder) ([]byte, *fsm.Carried)
 }
 
 func newStoreGate(s raft.LogStore) *storeGate {
@@ -58,7 +60,7 @@ func (g *storeGate) fill(l *raft.Log) {
 	}
 	g.open = nil
 	g.mu.Unlock()
-	l.Data = g.seal(ph)
+	l.Data, l.Local = g.seal(ph)
 }
 
 // setOpen registers ph as the placeholder about to be handed to raft.

@@ -4,15 +4,17 @@ import (
 	"testing"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/raftstream/raftstream/fsm"
 )
 
 func TestStoreGateFillsOnlyTheOpenPlaceholder(t *testing.T) {
 	store := raft.NewInmemStore()
 	g := newStoreGate(store)
 	seals := 0
-	g.seal = func(*placeholder) []byte {
+	g.seal = func(*placeholder) ([]byte, *fsm.Carried) {
 		seals++
-		return []byte("sealed")
+		return []byte("sealed"), nil
 	}
 	get := func(i uint64) string {
 		t.Helper()

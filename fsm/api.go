@@ -31,6 +31,12 @@ type Command struct {
 	// it hands buf over: the entry may take those spare bytes. It is not
 	// part of the encoding.
 	Room []byte
+	// Parsed, if set, is Argv parsed by the node that received the
+	// command (engine.Command.Parse, which found no error). It travels
+	// with the command to this node's own apply (Carried), which then
+	// runs it instead of parsing Argv again. Not part of the encoding:
+	// other replicas parse the logged Argv once, when they apply it.
+	Parsed *engine.Parsed
 	// Txn is a MULTI/EXEC transaction (KindTxn).
 	Txn *Txn
 	// Config holds the settings of a CONFIG SET of replicated parameters
@@ -150,6 +156,40 @@ type FSM struct {
 	// when someone waits, so the apply path allocates nothing otherwise.
 	waitMu sync.Mutex
 	waitCh chan struct{}
+
+	// carrier finds the parsed commands of a forwarded request this node
+	// sent (SetCarrier); nil: none.
+	carrier atomic.Pointer[Carrier]
+}
+
+// Carried is what the node that built a log entry knows of its commands
+// beyond the entry's bytes: the values they were parsed into. Parsed[i]
+// belongs to the entry's i-th command (nil: parse it from its argv). The
+// cluster hands it to the leader's own apply as raft.Log.Local; it is
+// never stored or sent.
+type Carried struct {
+	Parsed []*engine.Parsed
+}
+
+// NewCarried returns a Carried for an entry of n commands, none parsed.
+func NewCarried(n int) *Carried { return &Carried{Parsed: make([]*engine.Parsed, n)} }
+
+// Carrier returns the parsed commands of the request (origin, seq), one
+// per command, if this node parsed them when it forwarded the request, and
+// forgets them (each request is applied once here); nil otherwise. It is
+// how a follower's apply of an entry the leader built finds what the
+// follower parsed: the request identity is in the entry, the values are
+// not.
+type Carrier func(origin string, seq uint64, count int) *Carried
+
+// SetCarrier installs c (nil removes it). It is called on the apply path
+// with the state locked, so it must be quick and must not call the FSM.
+func (f *FSM) SetCarrier(c Carrier) {
+	if c == nil {
+		f.carrier.Store(nil)
+		return
+	}
+	f.carrier.Store(&c)
 }
 
 var _ raft.BatchingFSM = (*FSM)(nil)

@@ -65,6 +65,7 @@ func (f *FSM) applyLocked(l *raft.Log) interface{} {
 	f.sessions.sweep(prev, now)
 	switch e.Type {
 	case EntryCommands:
+		f.attachParsed(l, &e)
 		return f.execBatch(l.Index, e.Commands, e.Requests, retainArgs(l.Data, e.Commands))
 	case EntryExpire:
 		// An expire cycle also applies age retention (XCFGSET MAXAGE):
@@ -80,6 +81,37 @@ func (f *FSM) applyLocked(l *raft.Log) interface{} {
 		}
 	}
 	return &Result{}
+}
+
+// attachParsed gives the entry's commands the values this node parsed
+// them into, if it did: all of them on the leader that built the entry
+// (l.Local), a forwarded request's on the follower that sent it (the
+// carrier). Every node thus parses a command's argv once: the node that
+// received it when it checked it, any other when it applies it.
+func (f *FSM) attachParsed(l *raft.Log, e *Entry) {
+	if c, ok := l.Local.(*Carried); ok && c != nil && len(c.Parsed) == len(e.Commands) {
+		for i, p := range c.Parsed {
+			if e.Commands[i].Kind == KindArgv {
+				e.Commands[i].Parsed = p
+			}
+		}
+		return
+	}
+	cp := f.carrier.Load()
+	if cp == nil {
+		return
+	}
+	for _, r := range e.Requests {
+		c := (*cp)(r.Origin, r.Seq, r.Count)
+		if c == nil || len(c.Parsed) != r.Count || r.Start+r.Count > len(e.Commands) {
+			continue
+		}
+		for j, p := range c.Parsed {
+			if c := &e.Commands[r.Start+j]; c.Kind == KindArgv {
+				c.Parsed = p
+			}
+		}
+	}
 }
 
 // execBatch runs the commands of one entry at the state clock. All replies
@@ -291,7 +323,9 @@ func execCommand(st *engine.State, ctx *engine.Ctx, c *Command, mark func()) {
 	case KindConfigSet:
 		st.ExecConfigSet(ctx, c.Config)
 	default:
-		if !legacyCommand(st, ctx, c.Argv, mark) {
+		if c.Parsed != nil {
+			st.RunParsed(ctx, c.Parsed)
+		} else if !legacyCommand(st, ctx, c.Argv, mark) {
 			st.Exec(ctx, c.Argv)
 		}
 	}

@@ -885,6 +885,7 @@ func (r *Raft) ApplyLog(log Log, timeout time.Duration) ApplyFuture {
 			Type:       LogCommand,
 			Data:       log.Data,
 			Extensions: log.Extensions,
+			Local:      log.Local, // raftstream patch
 		},
 	}
 	logFuture.init()

@@ -105,6 +105,13 @@ type Log struct {
 	// delivering to followers although the current implementation happens to do
 	// this.
 	AppendedAt time.Time
+
+	// Local is the proposer's own value for the entry (raftstream patch):
+	// ApplyLog keeps it on the leader's copy that the FSM gets, and it is
+	// never stored or sent (codec "-"; log stores encode the fields
+	// above). A follower, or a leader reading the entry back from its
+	// log, sees nil.
+	Local interface{} `codec:"-"`
 }
 
 // LogStore is used to provide an interface for storing
