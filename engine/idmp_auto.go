@@ -42,7 +42,27 @@ func AutoIdempotentXAdd(argv [][]byte, producer string) (out [][]byte, ok bool) 
 		return argv, false
 	}
 	a, msg := parseXAdd(argv)
-	if msg != "" || a.idmpPID != nil || !a.idAuto {
+	if msg != "" {
+		return argv, false
+	}
+	return autoIdempotent(argv, &a, producer)
+}
+
+// AutoIdempotentXAdd is the package's AutoIdempotentXAdd for the argv p was
+// parsed from, without parsing it again: the server's check has parsed
+// the XADD already. Any value that is not a parsed XADD is returned
+// unchanged, with ok false.
+func (p *Parsed) AutoIdempotentXAdd(producer string) (out [][]byte, ok bool) {
+	w, isXAdd := p.wargs.(*xaddParsed)
+	if !isXAdd || p.exec || p.err != "" || producer == "" {
+		return p.argv, false
+	}
+	return autoIdempotent(p.argv, &w.a, producer)
+}
+
+// autoIdempotent is AutoIdempotentXAdd for a valid XADD parsed into a.
+func autoIdempotent(argv [][]byte, a *addTrimArgs, producer string) (out [][]byte, ok bool) {
+	if a.idmpPID != nil || !a.idAuto {
 		return argv, false
 	}
 	h := sha256.New()

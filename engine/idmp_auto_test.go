@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -152,4 +153,26 @@ func BenchmarkXAddIdempotency(b *testing.B) {
 			AutoIdempotentXAdd(argv(i), "bench")
 		}
 	})
+}
+
+// The method on a parsed XADD is the function on its argv, for every form
+// the function's tests use and forms that are not XADDs at all.
+func TestParsedAutoIdempotentXAdd(t *testing.T) {
+	for _, line := range []string{
+		"XADD s * f v", "XADD s MAXLEN ~ 10 * f v a b", "XADD s NOMKSTREAM * f v",
+		"XADD s 1-1 f v", "XADD s IDMP p i * f v", "XADD s IDMPAUTO p * f v",
+		"XADD s * f", "XADD s BADOPT * f v", "XLEN s", "XTRIM s MAXLEN 1",
+	} {
+		a := split(line)
+		c := lookupCommand(a[0])
+		p := c.Parse(a)
+		want, wok := AutoIdempotentXAdd(a, "prod")
+		got, gok := p.AutoIdempotentXAdd("prod")
+		if gok != wok || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: parsed %v %q, argv %v %q", line, gok, got, wok, want)
+		}
+		if _, ok := p.AutoIdempotentXAdd(""); ok {
+			t.Errorf("%s: rewritten without a producer", line)
+		}
+	}
 }

@@ -50,10 +50,17 @@ func (c *Command) Parse(argv [][]byte) Parsed {
 
 // ParseInto is Parse into *p, which it overwrites: a caller that keeps a
 // Parsed for reuse (the server keeps one per connection) avoids copying
-// the value.
+// the value. A container's subcommand (argv[1]) is parsed by its own
+// entry. Err is always what Check(argv) reports, also for a value that
+// runs through Exec, so a caller may refuse a write on Err alone.
 func (c *Command) ParseInto(p *Parsed, argv [][]byte) {
+	if c != nil && c.subs != nil && len(argv) >= 2 {
+		if sub := c.Sub(argv[1]); sub != nil {
+			c = sub
+		}
+	}
 	if c == nil || c.spec == nil || c.subs != nil || c.parser == noParser || !ArityOK(c.spec.Arity, len(argv)) {
-		*p = Parsed{cmd: c, argv: argv, exec: true}
+		*p = Parsed{cmd: c, argv: argv, exec: true, err: c.Check(argv)}
 		return
 	}
 	*p = Parsed{cmd: c, argv: argv}
@@ -354,3 +361,14 @@ func (w *rssetdlqParsed) run(s *State, ctx *Ctx, argv [][]byte) { s.rssetdlqRun(
 func (w *xgroupParsed) run(s *State, ctx *Ctx, argv [][]byte)   { s.xgroupRun(ctx, argv, &w.a) }
 func (w *expireParsed) run(s *State, ctx *Ctx, argv [][]byte)   { s.expireRun(ctx, argv, &w.a) }
 func (w *copyParsed) run(s *State, ctx *Ctx, argv [][]byte)     { s.copyRun(ctx, argv, &w.a) }
+
+// XReadGroup returns a parsed XREADGROUP's arguments, shared (callers must
+// not modify them), or false for any other value or one that runs through
+// Exec. A blocked XREADGROUP keeps them for its wake-ups and proposes the
+// same Parsed when it can be served, so it is parsed once.
+func (p *Parsed) XReadGroup() (*XReadGroupArgs, bool) {
+	if w, ok := p.wargs.(*xreadgroupParsed); ok && !p.exec && p.err == "" {
+		return &w.a, true
+	}
+	return nil, false
+}

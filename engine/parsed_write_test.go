@@ -194,13 +194,21 @@ func TestParsedWritesMatchExec(t *testing.T) {
 // (package and Command) gives the error Parse gives, with or without
 // keeping the arguments.
 func TestParseErrIsCheck(t *testing.T) {
-	for _, l := range writeForms {
+	extra := []string{
+		"XGROUP NOSUCH s g", "XGROUP", "XGROUP CREATE s", "XGROUP DESTROY s g extra",
+		"XGROUP CREATE s g $ BADOPT", "XADD s", "XDEL s", "XACK s g", "FLUSHALL BAD",
+	}
+	for _, l := range append(append([]string(nil), writeForms...), extra...) {
 		argv := formArgv(l)
-		c := resolveName(argv)
-		if c == nil || c.spec == nil || !ArityOK(c.spec.Arity, len(argv)) {
+		// What the server resolves: the command, a container's too.
+		c := commandTable[strings.ToLower(string(argv[0]))]
+		if c == nil {
 			continue
 		}
 		p := c.Parse(argv)
+		if p.Err() != Check(argv) {
+			t.Errorf("%s: Parse %q, Check %q", l, p.Err(), Check(argv))
+		}
 		if p.exec {
 			continue
 		}

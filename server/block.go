@@ -16,15 +16,17 @@ const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 
 // blockSpec is a blocking read parsed once: every attempt (the first, and
 // each wake-up's WouldServe, ClaimDeadline and XRead) uses these values
-// rather than parsing argv again. argv itself only goes to the log, where
-// the state machine parses a proposed XREADGROUP on apply.
+// rather than parsing argv again. An XREADGROUP that can be served is
+// proposed with its parsed value, which this node's apply runs; other
+// replicas parse the logged argv.
 type blockSpec struct {
 	group   bool // XREADGROUP
 	timeout int64
 	keys    []string
 	grpName string
 	xread   engine.XReadArgs
-	xrg     engine.XReadGroupArgs
+	xrg     *engine.XReadGroupArgs // shared with parsed: read only
+	parsed  *engine.Parsed
 }
 
 // blockingForm parses argv as XREAD or XREADGROUP with BLOCK. ok is false
@@ -45,11 +47,13 @@ func blockingForm(cmd *command, argv [][]byte) (b blockSpec, ok bool) {
 	case "xreadgroup":
 		// The parse is Check's for XREADGROUP (arity is already checked):
 		// a command it accepts is one Check accepts.
-		a, err := engine.ParseXReadGroup(argv)
-		if err != "" || !a.Block {
+		p := new(engine.Parsed)
+		cmd.ParseInto(p, argv)
+		a, ok := p.XReadGroup()
+		if !ok || !a.Block {
 			return b, false
 		}
-		b.group, b.timeout, b.grpName, b.xrg = true, a.Timeout, string(a.Group), a
+		b.group, b.timeout, b.grpName, b.xrg, b.parsed = true, a.Timeout, string(a.Group), a, p
 		b.keys = keyStrings(a.Keys)
 	default:
 		return b, false
@@ -216,8 +220,8 @@ func (bl *blocked) attempt(first bool) (reply []byte, claimAt int64) {
 			now = c
 		}
 		ctx := &engine.Ctx{DB: bl.db, Now: now, W: resp.NewWriter(bl.proto)}
-		serve = st.XReadGroupWouldServe(ctx, &bl.b.xrg)
-		if at, ok := st.XReadGroupClaimDeadline(ctx, &bl.b.xrg); ok {
+		serve = st.XReadGroupWouldServe(ctx, bl.b.xrg)
+		if at, ok := st.XReadGroupClaimDeadline(ctx, bl.b.xrg); ok {
 			claimAt = at
 		}
 	})
@@ -226,7 +230,7 @@ func (bl *blocked) attempt(first bool) (reply []byte, claimAt int64) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), bl.s.cfg.CommandTimeout)
 	defer cancel()
-	p := bl.s.be.Propose(cluster.Command{DB: uint8(bl.db), Proto: uint8(bl.proto), Argv: bl.argv})
+	p := bl.s.be.Propose(cluster.Command{DB: uint8(bl.db), Proto: uint8(bl.proto), Argv: bl.argv, Parsed: bl.b.parsed})
 	res, err := p.Wait(ctx)
 	if err != nil {
 		return errorBytes(writeError(err, bl.s.be.Status())), 0

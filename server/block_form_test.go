@@ -3,6 +3,8 @@ package server
 import (
 	"strings"
 	"testing"
+
+	"github.com/raftstream/raftstream/engine"
 )
 
 // blockingForm parses a read only when an argument may be BLOCK, and then
@@ -22,12 +24,13 @@ func TestBlockingForm(t *testing.T) {
 		{"xreadgroup", "XREADGROUP GROUP g c BLOCK 0 STREAMS s", false},
 		{"xrange", "XRANGE block - +", false},
 	}
+	reg := engine.NewRegistry()
 	for _, tc := range tests {
 		var argv [][]byte
 		for _, f := range strings.Fields(tc.line) {
 			argv = append(argv, []byte(f))
 		}
-		b, ok := blockingForm((&cmdDef{name: tc.cmd}).register(), argv)
+		b, ok := blockingForm(reg.Get(tc.cmd), argv)
 		if ok != tc.ok {
 			t.Errorf("%q: blocking %v, want %v", tc.line, ok, tc.ok)
 		}

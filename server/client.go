@@ -134,8 +134,9 @@ func (c *client) setName(n string) {
 // engine.AutoIdempotentXAdd accepts is rewritten to IDMP; anything else
 // is returned as is. unnamed reports an XADD left alone only because the
 // connection has no producer ID, which INFO counts: the setting protects
-// nothing for such clients.
-func (c *client) autoIdempotent(argv [][]byte) (out [][]byte, rewritten, unnamed bool) {
+// nothing for such clients. p, if not nil, is argv parsed (the check of a
+// write about to be proposed), which spares parsing it again.
+func (c *client) autoIdempotent(argv [][]byte, p *engine.Parsed) (out [][]byte, rewritten, unnamed bool) {
 	c.mu.Lock()
 	on, producer := c.idem, c.idemProducer
 	if producer == "" {
@@ -145,11 +146,17 @@ func (c *client) autoIdempotent(argv [][]byte) (out [][]byte, rewritten, unnamed
 	if !on || len(argv) == 0 || !strings.EqualFold(string(argv[0]), "xadd") {
 		return argv, false, false
 	}
+	rewrite := func(producer string) ([][]byte, bool) {
+		if p != nil {
+			return p.AutoIdempotentXAdd(producer)
+		}
+		return engine.AutoIdempotentXAdd(argv, producer)
+	}
 	if producer == "" {
-		_, eligible := engine.AutoIdempotentXAdd(argv, "-")
+		_, eligible := rewrite("-")
 		return argv, false, eligible
 	}
-	out, rewritten = engine.AutoIdempotentXAdd(argv, producer)
+	out, rewritten = rewrite(producer)
 	return out, rewritten, false
 }
 

@@ -213,7 +213,10 @@ func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, c clus
 	if idem && c.Kind == cluster.KindArgv {
 		// The log gets the IDMP form; the slot (SLOWLOG) keeps what
 		// the client sent.
-		c.Argv = s.autoIdempotent(cl, c.Argv)
+		if argv := s.autoIdempotent(cl, c.Argv, c.Parsed); len(argv) != len(c.Argv) {
+			c.Argv = argv
+			c.Parsed = parseWrite(cmd, argv)
+		}
 	}
 	// argv needs no copy: redcon gives every request its own buffer and
 	// never reuses it.
@@ -229,9 +232,10 @@ func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, c clus
 // never holds one the state machine would refuse for its syntax: the
 // error reply's text, or "". A transaction's queued commands are not
 // checked: as in Redis, one that fails gets its error in EXEC's reply.
-// An engine command is checked through the registry entry its name was
-// resolved to; what a server command proposes (ACL SETUSER) is resolved
-// by the engine.
+// An engine command is parsed through the registry entry its name was
+// resolved to, once: the parsed value goes with the command (c.Parsed)
+// to this node's apply of it. What a server command proposes (ACL
+// SETUSER) is checked by the engine and parsed again when applied.
 func checkWrite(cmd *command, c *cluster.Command) string {
 	switch c.Kind {
 	case cluster.KindConfigSet:
@@ -239,16 +243,28 @@ func checkWrite(cmd *command, c *cluster.Command) string {
 	case cluster.KindTxn:
 		return ""
 	}
-	if isEngine(cmd) {
-		return cmd.Check(c.Argv)
+	if !isEngine(cmd) {
+		return engine.Check(c.Argv)
 	}
-	return engine.Check(c.Argv)
+	p := parseWrite(cmd, c.Argv)
+	if msg := p.Err(); msg != "" {
+		return msg
+	}
+	c.Parsed = p
+	return ""
+}
+
+// parseWrite parses an engine write for the log and this node's apply.
+func parseWrite(cmd *command, argv [][]byte) *engine.Parsed {
+	p := new(engine.Parsed)
+	cmd.ParseInto(p, argv)
+	return p
 }
 
 // autoIdempotent applies the connection's automatic idempotency to a
 // write about to be proposed or queued in MULTI, and counts what it did.
-func (s *Server) autoIdempotent(cl *client, argv [][]byte) [][]byte {
-	out, rewritten, unnamed := cl.autoIdempotent(argv)
+func (s *Server) autoIdempotent(cl *client, argv [][]byte, p *engine.Parsed) [][]byte {
+	out, rewritten, unnamed := cl.autoIdempotent(argv, p)
 	switch {
 	case rewritten:
 		s.stats.autoIdemXAdds.Add(1)
