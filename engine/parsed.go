@@ -372,3 +372,13 @@ func (p *Parsed) XReadGroup() (*XReadGroupArgs, bool) {
 	}
 	return nil, false
 }
+
+// XRead returns a parsed XREAD's arguments, shared (callers must not
+// modify them), or false for any other value or one that runs through
+// Exec.
+func (p *Parsed) XRead() (*XReadArgs, bool) {
+	if p.kind == parserXRead && !p.exec && p.err == "" {
+		return &p.xread, true
+	}
+	return nil, false
+}

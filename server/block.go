@@ -31,34 +31,39 @@ type blockSpec struct {
 
 // blockingForm parses argv as XREAD or XREADGROUP with BLOCK. ok is false
 // for any other command, a read without BLOCK, or a malformed one: those
-// run the ordinary way, which also produces the errors.
-func blockingForm(cmd *command, argv [][]byte) (b blockSpec, ok bool) {
+// run the ordinary way, which also produces the errors. parsed is what it
+// parsed argv into, for the ordinary way to run (nil: it parsed nothing);
+// an XREAD is parsed into rd, the connection's own value for reads.
+func blockingForm(cmd *command, argv [][]byte, rd *engine.Parsed) (b blockSpec, ok bool, parsed *engine.Parsed) {
 	if (cmd.Name() != "xread" && cmd.Name() != "xreadgroup") || !mayBlock(argv) {
-		return b, false // parsed once, by the ordinary path
+		return b, false, nil // parsed once, by the ordinary path
 	}
 	switch cmd.Name() {
 	case "xread":
-		a, err := engine.ParseXRead(argv)
-		if err != "" || !a.Block {
-			return b, false
+		cmd.ParseInto(rd, argv)
+		a, ok := rd.XRead()
+		if !ok || !a.Block {
+			return b, false, rd
 		}
-		b.xread, b.timeout = a, a.Timeout
+		// A copy: XRead resolves "$" in it, and the value is reset for
+		// the connection's next read.
+		b.xread, b.timeout = *a, a.Timeout
 		b.keys = keyStrings(a.Keys)
+		*rd = engine.Parsed{}
 	case "xreadgroup":
-		// The parse is Check's for XREADGROUP (arity is already checked):
-		// a command it accepts is one Check accepts.
+		// The value travels with the proposal when the read is served.
 		p := new(engine.Parsed)
 		cmd.ParseInto(p, argv)
 		a, ok := p.XReadGroup()
 		if !ok || !a.Block {
-			return b, false
+			return b, false, p
 		}
 		b.group, b.timeout, b.grpName, b.xrg, b.parsed = true, a.Timeout, string(a.Group), a, p
 		b.keys = keyStrings(a.Keys)
 	default:
-		return b, false
+		return b, false, nil
 	}
-	return b, true
+	return b, true, nil
 }
 
 // mayBlock reports whether an argument could be the BLOCK option: one
@@ -83,8 +88,9 @@ func keyStrings(keys [][]byte) []string {
 }
 
 // runBlocking executes XREAD/XREADGROUP with BLOCK. handled is false
-// when argv is not a well-formed blocking read; closeConn reports that
-// the client went away (or was killed) while blocked.
+// when argv is not a well-formed blocking read, and parsed is then what
+// argv was parsed into, if anything, for the ordinary path; closeConn
+// reports that the client went away (or was killed) while blocked.
 //
 // The client registers on its keys before its first look at the state, so
 // a signal between the look and the wait is never lost. XREAD re-reads
@@ -94,10 +100,10 @@ func keyStrings(keys [][]byte) []string {
 // non-blocking command through the log (forwarded to the leader on a
 // follower); a null answer means another consumer was faster, and the
 // client waits again.
-func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time) (handled, closeConn bool) {
-	b, ok := blockingForm(cmd, argv)
+func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time) (handled, closeConn bool, parsed *engine.Parsed) {
+	b, ok, parsed := blockingForm(cmd, argv, &cl.parsed)
 	if !ok {
-		return false, false
+		return false, false, parsed
 	}
 	s.drain(conn, cl)
 	if !cl.barrierDone {
@@ -106,7 +112,7 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 		cancel()
 		if err != nil {
 			s.emit(conn, cl, cmd, argv, start, errorBytes(readError(err, s.be.Status())))
-			return true, false
+			return true, false, nil
 		}
 		cl.barrierDone = true
 	}
@@ -128,7 +134,7 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 	reply, claimAt := bl.attempt(true)
 	if reply != nil {
 		s.emit(conn, cl, cmd, argv, start, reply)
-		return true, false
+		return true, false, nil
 	}
 
 	// Blocking: what the pipeline answered so far must reach the client.
@@ -158,21 +164,21 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 		case <-claim.C:
 		case <-timeout:
 			s.emit(conn, cl, cmd, nil, start, nullReply(proto))
-			return true, false
+			return true, false, nil
 		case r := <-w.unblock:
 			if r == unblockError {
 				s.emit(conn, cl, cmd, nil, start, errorBytes(errUnblocked))
 			} else {
 				s.emit(conn, cl, cmd, nil, start, nullReply(proto))
 			}
-			return true, false
+			return true, false, nil
 		case <-watch.gone:
-			return true, true
+			return true, true, nil
 		}
 		reply, claimAt = bl.attempt(false)
 		if reply != nil {
 			s.emit(conn, cl, cmd, nil, start, reply)
-			return true, false
+			return true, false, nil
 		}
 		armClaim(claimAt)
 	}

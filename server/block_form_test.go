@@ -23,6 +23,7 @@ func TestBlockingForm(t *testing.T) {
 		{"xreadgroup", "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", true},
 		{"xreadgroup", "XREADGROUP GROUP g c BLOCK 0 STREAMS s", false},
 		{"xrange", "XRANGE block - +", false},
+		{"xreadgroup", "XREADGROUP GROUP g c STREAMS blocks >", false}, // a key like BLOCK
 	}
 	reg := engine.NewRegistry()
 	for _, tc := range tests {
@@ -30,9 +31,14 @@ func TestBlockingForm(t *testing.T) {
 		for _, f := range strings.Fields(tc.line) {
 			argv = append(argv, []byte(f))
 		}
-		b, ok := blockingForm(reg.Get(tc.cmd), argv)
+		b, ok, parsed := blockingForm(reg.Get(tc.cmd), argv, new(engine.Parsed))
 		if ok != tc.ok {
 			t.Errorf("%q: blocking %v, want %v", tc.line, ok, tc.ok)
+		}
+		// What it parsed and did not block on goes to the ordinary path,
+		// which does not parse it again.
+		if looked := tc.cmd != "xrange" && mayBlock(argv); !ok && looked != (parsed != nil) {
+			t.Errorf("%q: parsed value %v, want one: %v", tc.line, parsed != nil, looked)
 		}
 		if ok && (len(b.keys) != 1 || b.keys[0] != "s" || b.group != (tc.cmd == "xreadgroup")) {
 			t.Errorf("%q: parsed %+v", tc.line, b)

@@ -159,16 +159,17 @@ func (s *Server) execute(conn redcon.Conn, cl *client, argv [][]byte) bool {
 		s.emit(conn, cl, cmd, nil, start, s.queueTxn(cl, cmd, argv)) // multi.go
 		return false
 	}
-	if handled, closeConn := s.runBlocking(conn, cl, cmd, argv, start); handled {
+	handled, closeConn, parsed := s.runBlocking(conn, cl, cmd, argv, start)
+	if handled {
 		return closeConn // XREAD/XREADGROUP BLOCK: block.go
 	}
 	switch {
 	case hookOf(cmd) != nil:
 		return s.runServerCommand(conn, cl, cmd, argv, start)
 	case cmd.Write():
-		s.proposeWrite(conn, cl, cmd, cluster.Command{Argv: argv}, argv, start, nil)
+		s.proposeWrite(conn, cl, cmd, cluster.Command{Argv: argv, Parsed: parsed}, argv, start, nil)
 	default:
-		s.runRead(conn, cl, cmd, argv, start)
+		s.runRead(conn, cl, cmd, argv, start, parsed != nil)
 	}
 	return false
 }
@@ -234,8 +235,9 @@ func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, c clus
 // checked: as in Redis, one that fails gets its error in EXEC's reply.
 // An engine command is parsed through the registry entry its name was
 // resolved to, once: the parsed value goes with the command (c.Parsed)
-// to this node's apply of it. What a server command proposes (ACL
-// SETUSER) is checked by the engine and parsed again when applied.
+// to this node's apply of it; c.Parsed, if already set, is argv parsed
+// before (blockingForm). What a server command proposes (ACL SETUSER) is
+// checked by the engine and parsed again when applied.
 func checkWrite(cmd *command, c *cluster.Command) string {
 	switch c.Kind {
 	case cluster.KindConfigSet:
@@ -246,7 +248,10 @@ func checkWrite(cmd *command, c *cluster.Command) string {
 	if !isEngine(cmd) {
 		return engine.Check(c.Argv)
 	}
-	p := parseWrite(cmd, c.Argv)
+	p := c.Parsed
+	if p == nil {
+		p = parseWrite(cmd, c.Argv)
+	}
 	if msg := p.Err(); msg != "" {
 		return msg
 	}
@@ -278,7 +283,10 @@ func (s *Server) autoIdempotent(cl *client, argv [][]byte, p *engine.Parsed) [][
 // committed first so the read sees them; one read barrier per batch makes
 // the batch's reads linearizable (every request in it arrived before the
 // barrier was taken).
-func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time) {
+//
+// parsed reports that argv is already parsed into cl.parsed (blockingForm
+// looked at it).
+func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time, parsed bool) {
 	s.drain(conn, cl)
 	if !cl.barrierDone {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
@@ -294,7 +302,9 @@ func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]by
 	// Parsed once, here and outside the state's read lock; a syntax
 	// error is answered without looking at the state.
 	p := &cl.parsed
-	cmd.ParseInto(p, argv)
+	if !parsed {
+		cmd.ParseInto(p, argv)
+	}
 	defer func() { *p = engine.Parsed{} }() // holds argv
 	if msg := p.Err(); msg != "" {
 		w.WriteError(msg)
