@@ -27,16 +27,32 @@ type Parsed struct {
 	// container, a wrong arity, or an error that depends on the clock).
 	exec bool
 	kind parser
-	// one of, by command: a read's arguments in place (a read's Parsed
-	// is kept per connection or on the stack, and needs no allocation
-	// of its own) ...
+	// A read's arguments, in storage a Parsed reused for the next
+	// command keeps (ParseInto, Reset: the server keeps one per
+	// connection, so its reads allocate it once) ...
+	rd *readArgs
+	// ... or a write's, behind one interface (one allocation per parsed
+	// write, nil for FLUSHDB/FLUSHALL). Neither makes the other bigger: a
+	// parsed write, which lives until its entry applies, is 80 bytes
+	// plus its arguments.
+	wargs writeArgs
+}
+
+// readArgs holds a read's parsed arguments, one field per parser.
+type readArgs struct {
 	xrange   xrangeArgs
 	xpending xpendingArgs
 	xread    XReadArgs
-	// ... or a write's, behind one interface (one allocation per parsed
-	// write, nil for FLUSHDB/FLUSHALL), so that the writes' arguments do
-	// not make every read's Parsed bigger.
-	wargs writeArgs
+}
+
+// Reset empties p for reuse (ParseInto), keeping its storage for a read's
+// arguments but nothing of the command it held (argv, parsed values).
+func (p *Parsed) Reset() {
+	rd := p.rd
+	if rd != nil {
+		*rd = readArgs{}
+	}
+	*p = Parsed{rd: rd}
 }
 
 // Parse parses argv (already resolved to c, as for Check) into the value
@@ -59,11 +75,12 @@ func (c *Command) ParseInto(p *Parsed, argv [][]byte) {
 			c = sub
 		}
 	}
+	rd := p.rd
 	if c == nil || c.spec == nil || c.subs != nil || c.parser == noParser || !ArityOK(c.spec.Arity, len(argv)) {
-		*p = Parsed{cmd: c, argv: argv, exec: true, err: c.Check(argv)}
+		*p = Parsed{cmd: c, argv: argv, exec: true, err: c.Check(argv), rd: rd}
 		return
 	}
-	*p = Parsed{cmd: c, argv: argv}
+	*p = Parsed{cmd: c, argv: argv, rd: rd}
 	p.parseInto(c.parser)
 }
 
@@ -129,11 +146,14 @@ func (p *Parsed) parseInto(kind parser) {
 		p.wargs, p.err, p.exec = parseWrite(kind, p.argv, true)
 		return
 	}
+	if p.rd == nil {
+		p.rd = new(readArgs)
+	}
 	switch kind {
 	case parserXRange:
-		p.xrange, p.err = parseXRange(p.argv, argIs(p.argv[0], "xrevrange"))
+		p.rd.xrange, p.err = parseXRange(p.argv, argIs(p.argv[0], "xrevrange"))
 	case parserXPending:
-		p.xpending, p.err = parseXPending(p.argv)
+		p.rd.xpending, p.err = parseXPending(p.argv)
 	case parserXRead:
 		// Parsed without the clock; an error that may depend on it (a
 		// BLOCK deadline that could overflow) leaves the command to
@@ -144,7 +164,7 @@ func (p *Parsed) parseInto(kind parser) {
 			p.exec = true
 			return
 		}
-		p.xread, p.err = a, err
+		p.rd.xread, p.err = a, err
 	}
 }
 
@@ -165,17 +185,17 @@ func (p *Parsed) run(s *State, ctx *Ctx) {
 	}
 	switch p.kind {
 	case parserXRange:
-		s.xrangeRun(ctx, p.argv, p.xrange, argIs(p.argv[0], "xrevrange"))
+		s.xrangeRun(ctx, p.argv, p.rd.xrange, argIs(p.argv[0], "xrevrange"))
 	case parserXPending:
-		s.xpendingRun(ctx, p.argv, p.xpending)
+		s.xpendingRun(ctx, p.argv, p.rd.xpending)
 	case parserXRead:
 		// The clock-dependent BLOCK check on the parsed value
 		// (blockClockErr: what parsing with the clock adds).
-		if err := blockClockErr(p.xread.maxBlock, ctx.Now); err != "" {
+		if err := blockClockErr(p.rd.xread.maxBlock, ctx.Now); err != "" {
 			ctx.W.WriteError(err)
 			return
 		}
-		a := p.xread
+		a := p.rd.xread
 		s.XRead(ctx, &a)
 	}
 }
@@ -378,7 +398,7 @@ func (p *Parsed) XReadGroup() (*XReadGroupArgs, bool) {
 // Exec.
 func (p *Parsed) XRead() (*XReadArgs, bool) {
 	if p.kind == parserXRead && !p.exec && p.err == "" {
-		return &p.xread, true
+		return &p.rd.xread, true
 	}
 	return nil, false
 }

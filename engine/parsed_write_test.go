@@ -304,8 +304,10 @@ func dumpParsed(p *Parsed) string {
 // A write's arguments do not make Parsed bigger than one interface; an
 // XADD's take one 128-byte allocation.
 func TestParsedSize(t *testing.T) {
-	if n := unsafe.Sizeof(Parsed{}); n > 256+16 {
-		t.Errorf("Sizeof(Parsed) = %d, want at most 272", n)
+	// A parsed write lives until its entry applies: the value and its
+	// arguments are all it costs.
+	if n := unsafe.Sizeof(Parsed{}); n > 80 {
+		t.Errorf("Sizeof(Parsed) = %d, want at most 80", n)
 	}
 	if n := unsafe.Sizeof(xaddParsed{}); n != 128 {
 		t.Errorf("Sizeof(xaddParsed) = %d, want 128", n)
@@ -318,6 +320,19 @@ func TestParsedSize(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _ = c.Check(argv) }); n != 0 {
 		t.Errorf("Check XADD: %v allocations, want 0", n)
+	}
+	// A read reuses the storage of the value it is parsed into (the
+	// server keeps one per connection), also after Reset.
+	rargv := argvOf("XRANGE s - + COUNT 10")
+	rc := resolveName(rargv)
+	p.Reset()
+	if n := testing.AllocsPerRun(100, func() { rc.ParseInto(&p, rargv); p.Reset() }); n != 0 {
+		t.Errorf("ParseInto XRANGE into a reused value: %v allocations, want 0", n)
+	}
+	rc.ParseInto(&p, rargv)
+	p.Reset()
+	if p.argv != nil || p.rd == nil || p.rd.xrange != (xrangeArgs{}) {
+		t.Errorf("Reset kept the command or dropped the storage: %+v", p)
 	}
 }
 

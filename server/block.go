@@ -49,7 +49,7 @@ func blockingForm(cmd *command, argv [][]byte, rd *engine.Parsed) (b blockSpec, 
 		// the connection's next read.
 		b.xread, b.timeout = *a, a.Timeout
 		b.keys = keyStrings(a.Keys)
-		*rd = engine.Parsed{}
+		rd.Reset()
 	case "xreadgroup":
 		// The value travels with the proposal when the read is served.
 		p := new(engine.Parsed)

@@ -305,7 +305,7 @@ func (s *Server) runRead(conn redcon.Conn, cl *client, cmd *command, argv [][]by
 	if !parsed {
 		cmd.ParseInto(p, argv)
 	}
-	defer func() { *p = engine.Parsed{} }() // holds argv
+	defer p.Reset() // holds argv
 	if msg := p.Err(); msg != "" {
 		w.WriteError(msg)
 		s.emit(conn, cl, cmd, argv, start, w.Buf)
