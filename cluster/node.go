@@ -163,28 +163,66 @@ func Open(cfg Config) (n *Node, err error) {
 	}
 	log := cfg.Logger.With("node", cfg.NodeID)
 	hlog := newHclog(log, "raft", hclog.Info)
-
-	var cleanup []func()
+	var undo undoStack
 	defer func() {
 		if err != nil {
-			for i := len(cleanup) - 1; i >= 0; i-- {
-				cleanup[i]()
-			}
+			undo.run()
 		}
 	}()
+	stats := newNodeStats()
+	st, err := openStorage(cfg, stats, log, hlog, &undo)
+	if err != nil {
+		return nil, err
+	}
+	nw, err := openNetwork(cfg, log, hlog, &undo)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := startRaft(cfg, st, nw, stats, log, hlog, &undo)
+	if err != nil {
+		return nil, err
+	}
+	n = newNode(cfg, log, st, nw, rs, stats)
+	n.start(rs.existing)
+	log.Info("raft node started", "raft_addr", n.addr, "client_addr", cfg.ClientAddr, "data_dir", cfg.DataDir, "existing_state", rs.existing)
+	return n, nil
+}
 
+// undoStack holds what Open has started, to be stopped in reverse order
+// if a later step fails.
+type undoStack []func()
+
+func (u *undoStack) push(f func()) { *u = append(*u, f) }
+
+func (u undoStack) run() {
+	for i := len(u) - 1; i >= 0; i-- {
+		u[i]()
+	}
+}
+
+// storage is a node's data dir opened: the log stores, the log as raft
+// sees it (integrity, size, late packing, cache) and the snapshots.
+type storage struct {
+	store *logStores
+	sized *sizedLog
+	gate  *storeGate
+	logs  raft.LogStore // what raft gets: cache, gate, sized log
+	snaps *raft.FileSnapshotStore
+}
+
+// openStorage opens (or creates) the data dir and verifies its log.
+func openStorage(cfg Config, stats *nodeStats, log *slog.Logger, hlog hclog.Logger, undo *undoStack) (*storage, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	if err := refuseCopiedSnapshots(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	stats := newNodeStats()
 	store, err := openLogStores(cfg.DataDir, cfg.LogStore, cfg.NoSync, cfg.walSegmentSize, stats.logFlush, log)
 	if err != nil {
 		return nil, err
 	}
-	cleanup = append(cleanup, func() { _ = store.close() })
+	undo.push(func() { _ = store.close() })
 	sized := newSizedLog(store.log, cfg.SnapshotLogBytes)
 	sized.storeTime = stats.logStore
 	if err := verifyLog(sized, store.kind, store.path); err != nil {
@@ -201,10 +239,31 @@ func Open(cfg Config) (n *Node, err error) {
 	if err := checkSnapshotFallback(cfg.DataDir, snaps, store.log, log); err != nil {
 		return nil, err
 	}
-	logs := cachedSnapshotTermLogs{&snapshotTermLogs{LogStore: cache, snaps: snaps}, cache}
+	return &storage{
+		store: store,
+		sized: sized,
+		gate:  gate,
+		logs:  cachedSnapshotTermLogs{&snapshotTermLogs{LogStore: cache, snaps: snaps}, cache},
+		snaps: snaps,
+	}, nil
+}
 
+// network is the node's Raft port: one listener multiplexed between
+// raft's transport and the cluster RPC, and how to dial peers.
+type network struct {
+	mux    *Mux
+	stream *streamLayer
+	trans  *raft.NetworkTransport
+	rpcLn  net.Listener
+	dialer peerDialer
+}
+
+// openNetwork listens on the Raft port (TLS and the cluster secret as
+// configured) and starts raft's transport on it.
+func openNetwork(cfg Config, log *slog.Logger, hlog hclog.Logger, undo *undoStack) (*network, error) {
 	ln := cfg.Listener
 	if ln == nil {
+		var err error
 		ln, err = net.Listen("tcp", cfg.RaftAddr)
 		if err != nil {
 			return nil, fmt.Errorf("listen for raft on %s: %w", cfg.RaftAddr, err)
@@ -214,7 +273,7 @@ func Open(cfg Config) (n *Node, err error) {
 		ln = tls.NewListener(ln, cfg.PeerTLS.serverConfig())
 	}
 	mux := NewMuxWithLimits(ln, log, cfg.ClusterSecret, cfg.RaftLimits)
-	cleanup = append(cleanup, func() { _ = mux.Close() })
+	undo.push(func() { _ = mux.Close() })
 	advertise, err := advertiseAddr(cfg.RaftAdvertise, ln.Addr())
 	if err != nil {
 		return nil, err
@@ -232,42 +291,56 @@ func Open(cfg Config) (n *Node, err error) {
 		dialer.tls = cfg.PeerTLS.clientConfig()
 	}
 	stream := newStreamLayer(raftLn, advertise, dialer)
-	cleanup = append(cleanup, stream.closeAll)
+	undo.push(stream.closeAll)
 	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  stream,
 		MaxPool: transportMaxPool,
 		Timeout: transportTimeout,
 		Logger:  hlog.Named("transport"),
 	})
-	cleanup = append(cleanup, func() { _ = trans.Close() })
+	undo.push(func() { _ = trans.Close() })
+	return &network{mux: mux, stream: stream, trans: trans, rpcLn: rpcLn, dialer: dialer}, nil
+}
 
-	existing, err := raft.HasExistingState(logs, store.stable, snaps)
+// raftState is raft started over a node's storage and network.
+type raftState struct {
+	raft        *raft.Raft
+	fsm         *fsm.FSM
+	existing    bool // the data dir held a cluster's state
+	incarnation string
+}
+
+// startRaft starts raft with a fresh state machine: it resumes an
+// existing state (checking it may), or bootstraps a new cluster unless
+// the node is to join or form one later.
+func startRaft(cfg Config, st *storage, nw *network, stats *nodeStats, log *slog.Logger, hlog hclog.Logger, undo *undoStack) (*raftState, error) {
+	existing, err := raft.HasExistingState(st.logs, st.store.stable, st.snaps)
 	if err != nil {
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
-	incarnation, err := loadIncarnation(store.stable)
+	incarnation, err := loadIncarnation(st.store.stable)
 	if err != nil {
 		return nil, err
 	}
 	f := fsm.New(log)
 	rfsm := observedFSM{FSM: f, stats: stats, load: cfg.Loading}
 	if cfg.Loading != nil {
-		if metas, err := snaps.List(); err == nil && len(metas) > 0 {
+		if metas, err := st.snaps.List(); err == nil && len(metas) > 0 {
 			cfg.Loading.restoring(metas[0].Size)
 		}
 	}
-	r, err := raft.NewRaft(cfg.raftConfig(hlog), rfsm, logs, store.stable, snaps, trans)
+	r, err := raft.NewRaft(cfg.raftConfig(hlog), rfsm, st.logs, st.store.stable, st.snaps, nw.trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
-	cleanup = append(cleanup, func() { _ = r.Shutdown().Error() })
+	undo.push(func() { _ = r.Shutdown().Error() })
 	if existing {
-		if err := checkResumable(cfg, r, trans.LocalAddr(), store.stable, log); err != nil {
+		if err := checkResumable(cfg, r, nw.trans.LocalAddr(), st.store.stable, log); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.Loading != nil {
-		last, err := logs.LastIndex()
+		last, err := st.logs.LastIndex()
 		if err != nil {
 			return nil, fmt.Errorf("read the last log index: %w", err)
 		}
@@ -278,26 +351,31 @@ func Open(cfg Config) (n *Node, err error) {
 	}
 	formLater := len(cfg.Join) > 0 || cfg.BootstrapExpect > 0
 	if !existing && !formLater {
-		conf := bootstrapConfig(cfg, trans.LocalAddr())
+		conf := bootstrapConfig(cfg, nw.trans.LocalAddr())
 		if err := r.BootstrapCluster(conf).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
 			return nil, fmt.Errorf("bootstrap cluster: %w", err)
 		}
 		log.Info("bootstrapped new cluster", "voters", len(conf.Servers))
 	}
+	return &raftState{raft: r, fsm: f, existing: existing, incarnation: incarnation}, nil
+}
 
+// newNode composes a Node of its parts; its RPC server is already
+// serving.
+func newNode(cfg Config, log *slog.Logger, st *storage, nw *network, rs *raftState, stats *nodeStats) *Node {
 	ctx, cancel := context.WithCancel(context.Background())
-	n = &Node{
+	n := &Node{
 		cfg:         cfg,
 		log:         log,
-		fsm:         f,
-		raft:        r,
-		store:       store,
-		logs:        sized,
+		fsm:         rs.fsm,
+		raft:        rs.raft,
+		store:       st.store,
+		logs:        st.sized,
 		stats:       stats,
-		mux:         mux,
-		stream:      stream,
-		addr:        string(trans.LocalAddr()),
-		incarnation: incarnation,
+		mux:         nw.mux,
+		stream:      nw.stream,
+		addr:        string(nw.trans.LocalAddr()),
+		incarnation: rs.incarnation,
 		lifecycle: lifecycle{
 			ctx:    ctx,
 			cancel: cancel,
@@ -309,7 +387,7 @@ func Open(cfg Config) (n *Node, err error) {
 			ctrl:        make(chan *ctrlReq),
 			inflight:    make(chan inflight, cfg.MaxInflight),
 			slots:       make(chan struct{}, cfg.MaxInflight),
-			gate:        gate,
+			gate:        st.gate,
 			stopPropose: make(chan struct{}),
 			completed:   make(chan struct{}),
 		},
@@ -320,14 +398,20 @@ func Open(cfg Config) (n *Node, err error) {
 		},
 	}
 	n.disk = newDiskGuard(cfg.DataDir, cfg.MinFreeDisk, log)
-	gate.seal = n.seal
+	st.gate.seal = n.seal
 	n.clientAddr.Store(&cfg.ClientAddr)
-	n.pool = newRPCPool(dialer, log)
+	n.pool = newRPCPool(nw.dialer, log)
 	n.startLeaderWatch()
 	n.startCapsWatch()
 	n.fwd = newForwarder(n)
 	n.fsm.SetCarrier(n.fwd.take)
-	n.rpc = newRPCServer(n, rpcLn)
+	n.rpc = newRPCServer(n, nw.rpcLn)
+	return n
+}
+
+// start runs the node's loops; a node without a cluster state joins or
+// forms one in the background.
+func (n *Node) start(existing bool) {
 	go n.proposeLoop()
 	go n.completeLoop()
 	n.spawn(n.expiryLoop)
@@ -338,13 +422,11 @@ func Open(cfg Config) (n *Node, err error) {
 	n.spawn(n.diskLoop)
 	switch {
 	case existing:
-	case len(cfg.Join) > 0:
+	case len(n.cfg.Join) > 0:
 		n.spawn(n.joinLoop)
-	case cfg.BootstrapExpect > 0:
+	case n.cfg.BootstrapExpect > 0:
 		n.spawn(n.discoverLoop)
 	}
-	log.Info("raft node started", "raft_addr", n.addr, "client_addr", cfg.ClientAddr, "data_dir", cfg.DataDir, "existing_state", existing)
-	return n, nil
 }
 
 func bootstrapConfig(cfg Config, self raft.ServerAddress) raft.Configuration {
