@@ -271,22 +271,13 @@ func parseWrite(kind parser, argv [][]byte, keep bool) (w writeArgs, err string,
 	switch kind {
 	case parserXAdd:
 		a, err := parseXAdd(argv)
-		if err != "" || !keep {
-			return nil, err, false
-		}
-		return &xaddParsed{a}, "", false
+		return kept(err, keep, func() writeArgs { return &xaddParsed{a} })
 	case parserXTrim:
 		a, err := parseXTrim(argv)
-		if err != "" || !keep {
-			return nil, err, false
-		}
-		return &xtrimParsed{a}, "", false
+		return kept(err, keep, func() writeArgs { return &xtrimParsed{a} })
 	case parserXSetID:
 		a, err := parseXSetID(argv)
-		if err != "" || !keep {
-			return nil, err, false
-		}
-		return &xsetidParsed{a}, "", false
+		return kept(err, keep, func() writeArgs { return &xsetidParsed{a} })
 	case parserXReadGroup:
 		// As for XREAD: parsed without the clock; an error that may
 		// depend on it leaves the command to execXReadGroup, which
@@ -296,55 +287,31 @@ func parseWrite(kind parser, argv [][]byte, keep bool) (w writeArgs, err string,
 		if err != "" && clockDependent {
 			return nil, "", true
 		}
-		if err != "" || !keep {
-			return nil, err, false
-		}
-		return &xreadgroupParsed{a}, "", false
+		return kept(err, keep, func() writeArgs { return &xreadgroupParsed{a} })
 	case parserXAutoClaim:
 		a, err := parseXAutoClaim(argv)
-		if err != "" || !keep {
-			return nil, err, false
-		}
-		return &xautoclaimParsed{a}, "", false
+		return kept(err, keep, func() writeArgs { return &xautoclaimParsed{a} })
 	case parserXDelEx:
 		a, err := parseXDelEx(argv)
-		if err != "" || !keep {
-			return nil, err, false
-		}
-		return &xdelexParsed{a}, "", false
+		return kept(err, keep, func() writeArgs { return &xdelexParsed{a} })
 	case parserXAckDel:
 		a, err := parseXAckDel(argv)
-		if err != "" || !keep {
-			return nil, err, false
-		}
-		return &xackdelParsed{a}, "", false
+		return kept(err, keep, func() writeArgs { return &xackdelParsed{a} })
 	case parserRSSetDLQ:
 		a, err := parseRSSetDLQ(argv)
-		if err != "" || !keep {
-			return nil, err, false
-		}
-		return &rssetdlqParsed{a}, "", false
+		return kept(err, keep, func() writeArgs { return &rssetdlqParsed{a} })
 	case parserXGroup:
 		a, err := parseXGroupOpts(argv)
-		if err != "" || !keep {
-			return nil, err, false
-		}
-		return &xgroupParsed{a}, "", false
+		return kept(err, keep, func() writeArgs { return &xgroupParsed{a} })
 	case parserFlushDB, parserFlushAll:
 		// No arguments to keep: run calls the run function by kind.
 		return nil, parseFlush(argv), false
 	case parserExpire:
 		a, err := parseExpire(argv)
-		if err != "" || !keep {
-			return nil, err, false
-		}
-		return &expireParsed{a}, "", false
+		return kept(err, keep, func() writeArgs { return &expireParsed{a} })
 	case parserCopy:
 		a, err := parseCopy(argv)
-		if err != "" || !keep {
-			return nil, err, false
-		}
-		return &copyParsed{a}, "", false
+		return kept(err, keep, func() writeArgs { return &copyParsed{a} })
 	}
 	return nil, "", true // not a write kind: no parser to run here
 }
@@ -401,4 +368,14 @@ func (p *Parsed) XRead() (*XReadArgs, bool) {
 		return &p.rd.xread, true
 	}
 	return nil, false
+}
+
+// kept is a parse's outcome as parseWrite returns it: the error, or the
+// arguments, kept (wrap) only if keep. Inlined, so Check (keep false)
+// allocates nothing.
+func kept(err string, keep bool, wrap func() writeArgs) (writeArgs, string, bool) {
+	if err != "" || !keep {
+		return nil, err, false
+	}
+	return wrap(), "", false
 }
