@@ -48,16 +48,26 @@ func AutoIdempotentXAdd(argv [][]byte, producer string) (out [][]byte, ok bool) 
 	return autoIdempotent(argv, &a, producer)
 }
 
-// AutoIdempotentXAdd is the package's AutoIdempotentXAdd for the argv p was
-// parsed from, without parsing it again: the server's check has parsed
-// the XADD already. Any value that is not a parsed XADD is returned
-// unchanged, with ok false.
-func (p *Parsed) AutoIdempotentXAdd(producer string) (out [][]byte, ok bool) {
+// AutoIdempotentXAdd is the package's AutoIdempotentXAdd for a parsed
+// XADD, without parsing anything again: the server's check has parsed the
+// XADD already. q is the rewritten command (q.Argv()) as Parse would
+// parse it. Any value that is not a parsed XADD, or one the rewrite does
+// not apply to, is returned as q, with ok false.
+func (p *Parsed) AutoIdempotentXAdd(producer string) (q *Parsed, ok bool) {
 	w, isXAdd := p.wargs.(*xaddParsed)
 	if !isXAdd || p.exec || p.err != "" || producer == "" {
-		return p.argv, false
+		return p, false
 	}
-	return autoIdempotent(p.argv, &w.a, producer)
+	out, ok := autoIdempotent(p.argv, &w.a, producer)
+	if !ok {
+		return p, false
+	}
+	// What parsing out finds: IDMP's producer and idempotent ID, and the
+	// fields three arguments further on.
+	a := w.a
+	a.idmpPID, a.idmpIID = out[3], out[4]
+	a.fieldPos += 3
+	return &Parsed{cmd: p.cmd, argv: out, kind: p.kind, wargs: &xaddParsed{a}}, true
 }
 
 // autoIdempotent is AutoIdempotentXAdd for a valid XADD parsed into a.

@@ -155,11 +155,14 @@ func BenchmarkXAddIdempotency(b *testing.B) {
 	})
 }
 
-// The method on a parsed XADD is the function on its argv, for every form
-// the function's tests use and forms that are not XADDs at all.
+// The method on a parsed XADD is the function on its argv, and the value
+// it builds is the one parsing the rewritten argv gives: the same reply and
+// state, and the same fields, for forms that are rewritten, forms that are
+// not, and commands that are not XADDs at all.
 func TestParsedAutoIdempotentXAdd(t *testing.T) {
 	for _, line := range []string{
 		"XADD s * f v", "XADD s MAXLEN ~ 10 * f v a b", "XADD s NOMKSTREAM * f v",
+		"XADD s MINID = 0 LIMIT 5 * f v", "XADD s KEEPREF MAXLEN 3 * f v",
 		"XADD s 1-1 f v", "XADD s IDMP p i * f v", "XADD s IDMPAUTO p * f v",
 		"XADD s * f", "XADD s BADOPT * f v", "XLEN s", "XTRIM s MAXLEN 1",
 	} {
@@ -167,12 +170,41 @@ func TestParsedAutoIdempotentXAdd(t *testing.T) {
 		c := lookupCommand(a[0])
 		p := c.Parse(a)
 		want, wok := AutoIdempotentXAdd(a, "prod")
-		got, gok := p.AutoIdempotentXAdd("prod")
-		if gok != wok || fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s: parsed %v %q, argv %v %q", line, gok, got, wok, want)
+		q, gok := p.AutoIdempotentXAdd("prod")
+		if gok != wok || fmt.Sprint(q.Argv()) != fmt.Sprint(want) {
+			t.Errorf("%s: parsed %v %q, argv %v %q", line, gok, q.Argv(), wok, want)
 		}
 		if _, ok := p.AutoIdempotentXAdd(""); ok {
 			t.Errorf("%s: rewritten without a producer", line)
+		}
+		if !gok {
+			continue
+		}
+		parsed := c.Parse(q.Argv())
+		if fmt.Sprintf("%+v", *q.wargs.(*xaddParsed)) != fmt.Sprintf("%+v", *parsed.wargs.(*xaddParsed)) {
+			t.Errorf("%s: built %+v, parsed %+v", line, *q.wargs.(*xaddParsed), *parsed.wargs.(*xaddParsed))
+		}
+		// Twice, so that the second is the IDMP duplicate.
+		for i := 0; i < 2; i++ {
+			s1, s2 := NewState(), NewState()
+			for j := 0; j <= i; j++ {
+				w1, w2 := respWriter(2), respWriter(2)
+				s1.RunParsed(&Ctx{Now: testNow, W: w1}, q)
+				s2.RunParsed(&Ctx{Now: testNow, W: w2}, &parsed)
+				if string(w1.Buf) != string(w2.Buf) {
+					t.Errorf("%s: built replies %q, parsed %q", line, w1.Buf, w2.Buf)
+				}
+			}
+			var b1, b2 bytes.Buffer
+			if err := s1.WriteSnapshot(&b1); err != nil {
+				t.Fatal(err)
+			}
+			if err := s2.WriteSnapshot(&b2); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(b1.Bytes(), b2.Bytes()) {
+				t.Errorf("%s: the states differ", line)
+			}
 		}
 	}
 }

@@ -135,8 +135,9 @@ func (c *client) setName(n string) {
 // is returned as is. unnamed reports an XADD left alone only because the
 // connection has no producer ID, which INFO counts: the setting protects
 // nothing for such clients. p, if not nil, is argv parsed (the check of a
-// write about to be proposed), which spares parsing it again.
-func (c *client) autoIdempotent(argv [][]byte, p *engine.Parsed) (out [][]byte, rewritten, unnamed bool) {
+// write about to be proposed): the rewrite is then built from it, and q
+// is out parsed, so nothing is parsed again.
+func (c *client) autoIdempotent(argv [][]byte, p *engine.Parsed) (out [][]byte, q *engine.Parsed, rewritten, unnamed bool) {
 	c.mu.Lock()
 	on, producer := c.idem, c.idemProducer
 	if producer == "" {
@@ -144,20 +145,22 @@ func (c *client) autoIdempotent(argv [][]byte, p *engine.Parsed) (out [][]byte, 
 	}
 	c.mu.Unlock()
 	if !on || len(argv) == 0 || !strings.EqualFold(string(argv[0]), "xadd") {
-		return argv, false, false
+		return argv, p, false, false
 	}
-	rewrite := func(producer string) ([][]byte, bool) {
+	rewrite := func(producer string) ([][]byte, *engine.Parsed, bool) {
 		if p != nil {
-			return p.AutoIdempotentXAdd(producer)
+			q, ok := p.AutoIdempotentXAdd(producer)
+			return q.Argv(), q, ok
 		}
-		return engine.AutoIdempotentXAdd(argv, producer)
+		out, ok := engine.AutoIdempotentXAdd(argv, producer)
+		return out, nil, ok
 	}
 	if producer == "" {
-		_, eligible := rewrite("-")
-		return argv, false, eligible
+		_, _, eligible := rewrite("-")
+		return argv, p, false, eligible
 	}
-	out, rewritten = rewrite(producer)
-	return out, rewritten, false
+	out, q, rewritten = rewrite(producer)
+	return out, q, rewritten, false
 }
 
 // writer returns the scratch writer, emptied, in the client's protocol.

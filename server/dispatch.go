@@ -214,10 +214,7 @@ func (s *Server) proposeWrite(conn redcon.Conn, cl *client, cmd *command, c clus
 	if idem && c.Kind == cluster.KindArgv {
 		// The log gets the IDMP form; the slot (SLOWLOG) keeps what
 		// the client sent.
-		if argv := s.autoIdempotent(cl, c.Argv, c.Parsed); len(argv) != len(c.Argv) {
-			c.Argv = argv
-			c.Parsed = parseWrite(cmd, argv)
-		}
+		c.Argv, c.Parsed = s.autoIdempotent(cl, c.Argv, c.Parsed)
 	}
 	// argv needs no copy: redcon gives every request its own buffer and
 	// never reuses it.
@@ -268,15 +265,18 @@ func parseWrite(cmd *command, argv [][]byte) *engine.Parsed {
 
 // autoIdempotent applies the connection's automatic idempotency to a
 // write about to be proposed or queued in MULTI, and counts what it did.
-func (s *Server) autoIdempotent(cl *client, argv [][]byte, p *engine.Parsed) [][]byte {
-	out, rewritten, unnamed := cl.autoIdempotent(argv, p)
+//
+// p, if not nil, is argv parsed; q is then out parsed (p itself if argv
+// was not rewritten).
+func (s *Server) autoIdempotent(cl *client, argv [][]byte, p *engine.Parsed) (out [][]byte, q *engine.Parsed) {
+	out, q, rewritten, unnamed := cl.autoIdempotent(argv, p)
 	switch {
 	case rewritten:
 		s.stats.autoIdemXAdds.Add(1)
 	case unnamed:
 		s.stats.autoIdemUnnamed.Add(1)
 	}
-	return out
+	return out, q
 }
 
 // runRead executes an engine read. Earlier writes of the batch are

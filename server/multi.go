@@ -88,7 +88,7 @@ func (s *Server) queueTxn(cl *client, cmd *command, argv [][]byte) []byte {
 	if cmd.Write() {
 		// EXEC of a transaction whose reply was lost may be resent
 		// too: its XADDs get IDMP like single ones.
-		argv = s.autoIdempotent(cl, argv, nil)
+		argv, _ = s.autoIdempotent(cl, argv, nil)
 	}
 	// redcon gives each request its own buffer: argv can be kept.
 	cl.tx.cmds = append(cl.tx.cmds, argv)
