@@ -253,11 +253,15 @@ func TestParsedXAddRetains(t *testing.T) {
 // detector watches), gives the same replies, and its printed form is
 // unchanged.
 func TestRunParsedLeavesParsedAlone(t *testing.T) {
-	base := NewState()
-	for j, l := range []string{"XADD s 1-1 a b", "XADD s 2-1 c d", "XGROUP CREATE s g 0", "XREADGROUP GROUP g c STREAMS s >",
-		"RS.SETDLQ s g MAXDELIVERIES 1 DEADLETTER dl", "XADD t 1-1 a b", "EXPIRE t 1000"} {
-		runOwn(base, 2, testNow+int64(j), strings.Fields(l))
+	build := func() *State {
+		s := NewState()
+		for j, l := range []string{"XADD s 1-1 a b", "XADD s 2-1 c d", "XGROUP CREATE s g 0", "XREADGROUP GROUP g c STREAMS s >",
+			"RS.SETDLQ s g MAXDELIVERIES 1 DEADLETTER dl", "XADD t 1-1 a b", "EXPIRE t 1000"} {
+			runOwn(s, 2, testNow+int64(j), strings.Fields(l))
+		}
+		return s
 	}
+	base := build()
 	for _, l := range writeForms {
 		argv := formArgv(l)
 		c := resolveName(argv)
@@ -269,9 +273,10 @@ func TestRunParsedLeavesParsedAlone(t *testing.T) {
 			base.Clone().RunParsed(&Ctx{Now: testNow + 100, W: w, Signal: func(int, string) {}}, &p)
 			replies[i] = string(w.Buf)
 		}
-		// Clone must not run concurrently with commands on base; the
-		// clones are taken here, one at a time.
-		s2, s3 := base.Clone(), base.Clone()
+		// The concurrent runs get states of their own: clones share
+		// copy-on-write structure that only one of them may modify at a
+		// time (a state and its snapshot clone never both write).
+		s2, s3 := build(), build()
 		run(0)
 		run(1)
 		var wg sync.WaitGroup
