@@ -49,8 +49,15 @@ func (s *Server) Attach(node *cluster.Node) error {
 	return nil
 }
 
-// loading reports whether the node is still loading its data.
-func (s *Server) loading() bool { return s.cfg.Loading != nil && !s.cfg.Loading.Done() }
+// loading reports whether the node is still loading its data, or is not
+// attached yet: the load can finish inside cluster.Open, before Open
+// returns the node to Attach, and until then there is no state to serve.
+func (s *Server) loading() bool {
+	if lb, ok := s.be.(*lateBackend); ok && lb.nb.Load() == nil {
+		return true
+	}
+	return s.cfg.Loading != nil && !s.cfg.Loading.Done()
+}
 
 // lateBackend is the backend of a server created before its node: until
 // Attach it answers as a node that is loading.

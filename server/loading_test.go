@@ -3,6 +3,7 @@ package server
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/raftstream/raftstream/cluster"
 )
@@ -66,4 +67,45 @@ func TestLoadingAuth(t *testing.T) {
 	c.expect(loading, "AUTH", "wrong")
 	c.expect("+OK\r\n", "AUTH", "default", "pw")
 	c.expect("$7\r\ndefault\r\n", "ACL", "WHOAMI")
+}
+
+// TestLoadingUntilAttached: the load can be done inside cluster.Open,
+// before the node is attached; until it is, commands that need the
+// dataset still get -LOADING (not a reply from an empty state), and they
+// are served once it is.
+func TestLoadingUntilAttached(t *testing.T) {
+	p := cluster.NewLoadProgress()
+	n, err := cluster.Open(cluster.Config{
+		NodeID:             "n1",
+		DataDir:            t.TempDir(),
+		RaftAddr:           "127.0.0.1:0",
+		Logger:             testLogger(),
+		HeartbeatTimeout:   100 * time.Millisecond,
+		ElectionTimeout:    100 * time.Millisecond,
+		LeaderLeaseTimeout: 100 * time.Millisecond,
+		Loading:            p,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
+	waitFor(t, 10*time.Second, "the load to be done", p.Done)
+	s, err := NewLoading(Config{Addr: "127.0.0.1:0", Loading: p}, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, s)
+	c := dialRaw(t, s)
+	c.expect("-LOADING Redis is loading the dataset in memory\r\n", "XLEN", "s")
+	// Nor is the node's identity known (CLUSTER MYID is not flagged
+	// "loading" in Redis either).
+	c.expect("-LOADING Redis is loading the dataset in memory\r\n", "CLUSTER", "MYID")
+	if info := bulkBody(c.do("INFO", "persistence")); !strings.Contains(info, "loading:1\r\n") {
+		t.Errorf("INFO persistence before Attach:\n%s", info)
+	}
+	if err := s.Attach(n); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "leadership", func() bool { return n.Status().State == "leader" })
+	c.expect(":0\r\n", "XLEN", "s")
 }
