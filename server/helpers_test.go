@@ -25,11 +25,10 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// startNode opens a single-node cluster in a temp dir and waits until it
-// leads.
-func startNode(t testing.TB) *cluster.Node {
-	t.Helper()
-	n, err := cluster.Open(cluster.Config{
+// nodeConfig is a single-node cluster's configuration with fast
+// timeouts, in a fresh data dir.
+func nodeConfig(t testing.TB) cluster.Config {
+	return cluster.Config{
 		NodeID:             "n1",
 		DataDir:            t.TempDir(),
 		RaftAddr:           "127.0.0.1:0",
@@ -39,7 +38,14 @@ func startNode(t testing.TB) *cluster.Node {
 		LeaderLeaseTimeout: 100 * time.Millisecond,
 		CommitTimeout:      5 * time.Millisecond,
 		DrainTimeout:       5 * time.Second,
-	})
+	}
+}
+
+// startNode opens a single-node cluster in a temp dir and waits until it
+// leads.
+func startNode(t testing.TB) *cluster.Node {
+	t.Helper()
+	n, err := cluster.Open(nodeConfig(t))
 	if err != nil {
 		t.Fatalf("cluster.Open: %v", err)
 	}

@@ -75,16 +75,9 @@ func TestLoadingAuth(t *testing.T) {
 // are served once it is.
 func TestLoadingUntilAttached(t *testing.T) {
 	p := cluster.NewLoadProgress()
-	n, err := cluster.Open(cluster.Config{
-		NodeID:             "n1",
-		DataDir:            t.TempDir(),
-		RaftAddr:           "127.0.0.1:0",
-		Logger:             testLogger(),
-		HeartbeatTimeout:   100 * time.Millisecond,
-		ElectionTimeout:    100 * time.Millisecond,
-		LeaderLeaseTimeout: 100 * time.Millisecond,
-		Loading:            p,
-	})
+	cfg := nodeConfig(t)
+	cfg.Loading = p
+	n, err := cluster.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
