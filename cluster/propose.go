@@ -86,6 +86,30 @@ type proposer struct {
 	gate        *storeGate    // packs command entries as the leader writes them
 	stopPropose chan struct{}
 	completed   chan struct{} // closed when the completer has exited
+
+	// cmdLists recycles the command lists entries are encoded from: a
+	// list lives only until its entry is encoded, and a pipelined load
+	// would otherwise allocate one per entry.
+	cmdLists sync.Pool
+}
+
+// cmdList returns an empty command list with room for n commands.
+func (p *proposer) cmdList(n int) *[]fsm.Command {
+	l, ok := p.cmdLists.Get().(*[]fsm.Command)
+	if !ok {
+		l = new([]fsm.Command)
+	}
+	if cap(*l) < n {
+		*l = make([]fsm.Command, 0, n)
+	}
+	return l
+}
+
+// putCmdList recycles l, without the arguments it refers to.
+func (p *proposer) putCmdList(l *[]fsm.Command) {
+	clear(*l)
+	*l = (*l)[:0]
+	p.cmdLists.Put(l)
 }
 
 // inflight is one entry handed to raft: a command batch or a control entry.
@@ -342,7 +366,9 @@ func (n *Node) seal(ph *placeholder) ([]byte, *fsm.Carried) {
 // the values the local commands were parsed into (nil if none was), for
 // this node's apply of the entry.
 func (n *Node) encodeBatch(b *batch, now int64) (data []byte, carried *fsm.Carried, err error) {
-	cmds := make([]fsm.Command, 0, b.count)
+	list := n.cmdList(b.count)
+	defer n.putCmdList(list)
+	cmds := *list
 	for i, p := range b.pendings {
 		cmds = append(cmds, p.cmd)
 		if p.cmd.Parsed != nil {
@@ -358,6 +384,7 @@ func (n *Node) encodeBatch(b *batch, now int64) (data []byte, carried *fsm.Carri
 		reqs = append(reqs, r.req)
 		cmds = append(cmds, r.cmds...)
 	}
+	*list = cmds
 	e := fsm.Entry{Type: fsm.EntryCommands, Now: now, Commands: n.wireForms(cmds), Requests: reqs}
 	inPlace := false
 	// A command whose big argument came with room around it (a client's

@@ -30,25 +30,25 @@ type blockSpec struct {
 }
 
 // blockingForm parses argv as XREAD or XREADGROUP with BLOCK. ok is false
-// for any other command, a read without BLOCK, or a malformed one: those
-// run the ordinary way, which also produces the errors. parsed is what it
+// (and b nil, so that other commands allocate nothing here) for any other
+// command, a read without BLOCK, or a malformed one: those run the
+// ordinary way, which also produces the errors. parsed is what it
 // parsed argv into, for the ordinary way to run (nil: it parsed nothing);
 // an XREAD is parsed into rd, the connection's own value for reads.
-func blockingForm(cmd *command, argv [][]byte, rd *engine.Parsed) (b blockSpec, ok bool, parsed *engine.Parsed) {
+func blockingForm(cmd *command, argv [][]byte, rd *engine.Parsed) (b *blockSpec, ok bool, parsed *engine.Parsed) {
 	if (cmd.Name() != "xread" && cmd.Name() != "xreadgroup") || !mayBlock(argv) {
-		return b, false, nil // parsed once, by the ordinary path
+		return nil, false, nil // parsed once, by the ordinary path
 	}
 	switch cmd.Name() {
 	case "xread":
 		cmd.ParseInto(rd, argv)
 		a, ok := rd.XRead()
 		if !ok || !a.Block {
-			return b, false, rd
+			return nil, false, rd
 		}
 		// A copy: XRead resolves "$" in it, and the value is reset for
 		// the connection's next read.
-		b.xread, b.timeout = *a, a.Timeout
-		b.keys = keyStrings(a.Keys)
+		b = &blockSpec{xread: *a, timeout: a.Timeout, keys: keyStrings(a.Keys)}
 		rd.Reset()
 	case "xreadgroup":
 		// The value travels with the proposal when the read is served.
@@ -56,12 +56,11 @@ func blockingForm(cmd *command, argv [][]byte, rd *engine.Parsed) (b blockSpec, 
 		cmd.ParseInto(p, argv)
 		a, ok := p.XReadGroup()
 		if !ok || !a.Block {
-			return b, false, p
+			return nil, false, p
 		}
-		b.group, b.timeout, b.grpName, b.xrg, b.parsed = true, a.Timeout, string(a.Group), a, p
-		b.keys = keyStrings(a.Keys)
+		b = &blockSpec{group: true, timeout: a.Timeout, grpName: string(a.Group), xrg: a, parsed: p, keys: keyStrings(a.Keys)}
 	default:
-		return b, false, nil
+		return nil, false, nil
 	}
 	return b, true, nil
 }
@@ -127,7 +126,7 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 		s.waiters.unregister(w)
 		s.waiters.passTurn(w)
 	}()
-	bl := &blocked{s: s, cl: cl, b: &b, argv: argv, db: db, proto: proto}
+	bl := &blocked{s: s, cl: cl, b: b, argv: argv, db: db, proto: proto}
 
 	// The first attempt runs the command as given: errors (including the
 	// clock-dependent BLOCK range check) are the command's own.
