@@ -1,0 +1,78 @@
+// Command rsfloor is the floor of a durable write in Go, for
+// docs/benchmarks.md: a minimal RESP server that answers an XADD once the
+// command's bytes are written (pwrite) and flushed (fdatasync) to a
+// zero-filled, preallocated file, the one-flush log raftstream writes,
+// without Raft, a state machine or a stream. Run against redis-server
+// (appendfsync always) and raftstream in the same rounds
+// (cmd/rsbench/floor.sh), it shows how close any Go server gets to Redis
+// on the machine, and what the goroutine hand-offs of a commit path cost.
+//
+// -mode picks the path of a write:
+//
+//   - inline: the connection's goroutine writes and flushes, then answers,
+//     as Redis's one thread does. No hand-off.
+//   - handoff: the connection hands the write to one writer goroutine, which
+//     writes and flushes everything queued (group commit) and hands each
+//     reply back. Two hand-offs, and the flush off the connection's
+//     goroutine, as in any server that commits for many clients at once.
+//   - chain: connection -> proposer -> writer -> applier -> connection, one
+//     goroutine per stage as raftstream's single node has them (its
+//     proposer, raft's leader loop, raft's FSM goroutine). Four hand-offs.
+//
+// Other commands get +OK, except XLEN, DEL and UNLINK (:0), which the
+// benchmark scripts send to probe and clean up.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "rsfloor:", err)
+		os.Exit(2)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("rsfloor", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:6399", "address to serve RESP on")
+	path := fs.String("file", "rsfloor.log", "log file, created (or truncated) and zero-filled to -size")
+	mode := fs.String("mode", "inline", "path of a write: inline, handoff or chain")
+	size := fs.Int64("size", 64<<20, "log file size in bytes; writes wrap around at the end")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m, err := parseMode(*mode)
+	if err != nil {
+		return err
+	}
+	l, err := openLog(*path, *size)
+	if err != nil {
+		return err
+	}
+	defer l.close()
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := newServer(l, m)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sig
+		_ = srv.close()
+	}()
+	slog.Info("rsfloor serving", "addr", ln.Addr().String(), "mode", *mode, "file", *path)
+	if err := srv.serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}

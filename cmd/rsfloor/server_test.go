@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Every mode answers each XADD with the next sequence number once its
+// bytes are in the file, also with several clients at once.
+func TestServerModes(t *testing.T) {
+	for _, name := range []string{"inline", "handoff", "chain"} {
+		t.Run(name, func(t *testing.T) {
+			m, err := parseMode(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "log")
+			l, err := openLog(path, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.close()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := newServer(l, m)
+			served := make(chan error, 1)
+			go func() { served <- srv.serve(ln) }()
+
+			const clients, each = 4, 25
+			seen := make(map[string]bool)
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			for c := range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for _, r := range roundTrips(t, ln.Addr().String(), each, fmt.Sprintf("c%d", c)) {
+						mu.Lock()
+						seen[r] = true
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			for i := 1; i <= clients*each; i++ {
+				if want := fmt.Sprintf("$%d\r\n1-%d\r\n", len(fmt.Sprint(i))+2, i); !seen[want] {
+					t.Errorf("no reply %q among %d", want, len(seen))
+				}
+			}
+			if err := srv.close(); err != nil {
+				t.Error(err)
+			}
+			<-served
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(string(data), "XADD"); n != clients*each {
+				t.Errorf("log holds %d XADDs, want %d", n, clients*each)
+			}
+		})
+	}
+}
+
+func TestParseModeRejectsUnknown(t *testing.T) {
+	if _, err := parseMode("fast"); err == nil {
+		t.Error("mode fast accepted")
+	}
+}
+
+// roundTrips sends n XADDs one at a time and returns the replies.
+func roundTrips(t *testing.T, addr string, n int, field string) []string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	var out []string
+	for range n {
+		if _, err := fmt.Fprintf(c, "*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$%d\r\n%s\r\n$1\r\nv\r\n", len(field), field); err != nil {
+			t.Error(err)
+			return out
+		}
+		head, err := br.ReadString('\n')
+		if err != nil {
+			t.Error(err)
+			return out
+		}
+		body, err := br.ReadString('\n')
+		if err != nil {
+			t.Error(err)
+			return out
+		}
+		out = append(out, head+body)
+	}
+	return out
+}
