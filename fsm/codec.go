@@ -573,6 +573,8 @@ func DecodeEntry(b []byte) (Entry, error) {
 type decoder struct {
 	b   []byte
 	err error
+	// args is the slab argv takes commands' argument lists from.
+	args [][]byte
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -737,7 +739,7 @@ func (d *decoder) commands(kinds bool) []Command {
 		c.DB, c.Proto = d.byte(), d.byte()
 		switch c.Kind {
 		case KindArgv:
-			c.Argv = d.argv()
+			c.Argv = d.argv(len(cmds) - i)
 		case KindTxn:
 			c.Txn = d.txn()
 		case KindConfigSet:
@@ -759,7 +761,12 @@ func (d *decoder) commands(kinds bool) []Command {
 	return cmds
 }
 
-func (d *decoder) argv() [][]byte {
+// argv reads one command's arguments. The list is cut from a slab shared
+// by the commands of the entry (d.args), sized when a command does not fit
+// for the left commands still to come, taken as like this one: a
+// pipelined batch then costs one allocation, not one per command. Each
+// list's capacity ends with it, so an append to one cannot reach the next.
+func (d *decoder) argv(left int) [][]byte {
 	argc := d.uvarint()
 	if d.err != nil {
 		return nil
@@ -769,7 +776,12 @@ func (d *decoder) argv() [][]byte {
 		d.fail("%d arguments in %d bytes", argc, len(d.b))
 		return nil
 	}
-	argv := make([][]byte, argc)
+	if uint64(cap(d.args)-len(d.args)) < argc {
+		d.args = make([][]byte, 0, max(argc, min(argc*uint64(max(left, 1)), uint64(len(d.b)))))
+	}
+	start, end := len(d.args), len(d.args)+int(argc)
+	d.args = d.args[:end]
+	argv := d.args[start:end:end]
 	for j := range argv {
 		argv[j] = d.bytes(d.uvarint())
 	}
@@ -794,7 +806,7 @@ func (d *decoder) txn() *Txn {
 	if n := d.count(2); n > 0 {
 		t.Cmds = make([][][]byte, n)
 		for i := range t.Cmds {
-			t.Cmds[i] = d.argv()
+			t.Cmds[i] = d.argv(len(t.Cmds) - i)
 		}
 	}
 	return t

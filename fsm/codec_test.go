@@ -3,6 +3,7 @@ package fsm
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
@@ -235,6 +236,37 @@ func TestDecodedArgsDoNotOverlap(t *testing.T) {
 	_ = append(e.Commands[0].Argv[0], 'X')
 	if got := string(e.Commands[0].Argv[1]); got != "cd" {
 		t.Fatalf("second argument = %q after append to the first", got)
+	}
+}
+
+// The commands of an entry share one slab of argument lists: a list
+// grown by append must not reach the next command's, and a batch costs the
+// same allocations whatever its size.
+func TestDecodedArgvListsDoNotOverlap(t *testing.T) {
+	batch := func(n int) []byte {
+		e := Entry{Type: EntryCommands}
+		for i := range n {
+			e.Commands = append(e.Commands, Command{Proto: 2, Argv: argv("XADD", "s", "*", "f", fmt.Sprint(i))})
+		}
+		b, err := AppendEntry(nil, &e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	e, err := DecodeEntry(batch(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = append(e.Commands[0].Argv, []byte("X"))
+	if got := string(e.Commands[1].Argv[0]); got != "XADD" {
+		t.Fatalf("second command starts with %q after an append to the first's arguments", got)
+	}
+	small, large := batch(2), batch(200)
+	a := testing.AllocsPerRun(20, func() { _, _ = DecodeEntry(small) })
+	b := testing.AllocsPerRun(20, func() { _, _ = DecodeEntry(large) })
+	if a != b {
+		t.Errorf("decoding 2 commands: %v allocations, 200 commands: %v; want the same", a, b)
 	}
 }
 
