@@ -177,6 +177,11 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 		reply, claimAt = bl.attempt(false)
 		if reply != nil {
 			s.emit(conn, cl, cmd, nil, start, reply)
+			// Written now, not after the deferred stop of the watcher:
+			// that waits for its goroutine to run, a hand-off on the
+			// wake-up's path. A socket takes a write while another
+			// goroutine reads it.
+			s.flush(cl)
 			return true, false, nil
 		}
 		armClaim(claimAt)
