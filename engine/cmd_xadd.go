@@ -2,6 +2,8 @@ package engine
 
 import (
 	"math"
+	"strings"
+	"unsafe"
 
 	"github.com/raftstream/raftstream/internal/redisutil"
 )
@@ -215,7 +217,9 @@ func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
 // xaddRun is Redis's xaddCommand with the ID taken from ctx.Now, for a
 // parsed XADD (a, read only: a Parsed may be run more than once).
 func (s *State) xaddRun(ctx *Ctx, argv [][]byte, a *addTrimArgs) {
-	key := string(argv[1])
+	// The key's bytes, uncopied, for the lookup and the signal; a key
+	// this XADD creates is copied below. One allocation fewer per XADD.
+	key := unsafe.String(unsafe.SliceData(argv[1]), len(argv[1]))
 	e := s.lookupWrite(ctx, ctx.DB, key)
 	var st *Stream
 	if e != nil {
@@ -265,7 +269,7 @@ func (s *State) xaddRun(ctx *Ctx, argv [][]byte, a *addTrimArgs) {
 		return
 	}
 	if e == nil {
-		s.db(ctx).add(key, st)
+		s.db(ctx).add(strings.Clone(key), st)
 	}
 	lim := s.cfg.limits()
 	if ctx.Retain {

@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/tidwall/btree"
+import (
+	"unsafe"
+
+	"github.com/tidwall/btree"
+)
 
 // entry is one key of a keyspace. The value is always a stream: raftstream
 // stores no other Redis type, so WRONGTYPE cannot occur.
@@ -85,6 +89,13 @@ func hashKey(key string) uint64 {
 		h = 1
 	}
 	return h
+}
+
+// getBytes is get for a key given as bytes, without copying them: the
+// string only probes the tree (Get keeps nothing of it), and a copy per
+// write was one of the apply path's few remaining allocations.
+func (ks *keyspace) getBytes(key []byte) *entry {
+	return ks.get(unsafe.String(unsafe.SliceData(key), len(key)))
 }
 
 // get returns the entry for key regardless of its TTL.

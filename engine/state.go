@@ -16,7 +16,9 @@ type Ctx struct {
 	// W receives the reply. Never nil.
 	W ReplyWriter
 	// Signal, if set, is called for every key whose stream gained entries,
-	// was deleted, or was replaced, so blocked readers can be woken.
+	// was deleted, or was replaced, so blocked readers can be woken. key
+	// may share memory with the command's arguments: it is valid only
+	// during the call, and must be copied to be kept.
 	Signal func(db int, key string)
 	// Retain says that argv's bytes will never be modified, so the state
 	// may keep a big value (BigValue bytes or more) by reference instead

@@ -124,7 +124,8 @@ func (o Outcome) String() string {
 
 // SignalFunc is told about every key whose stream gained entries, was
 // deleted or replaced. It runs on the apply path with the state locked, so
-// it must not block and must not call Read.
+// it must not block and must not call Read. key is valid only during the
+// call (it may share the log entry's memory): copy it to keep it.
 type SignalFunc func(db int, key string)
 
 // FSM is the replicated state machine: it implements raft.BatchingFSM and

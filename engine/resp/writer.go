@@ -76,6 +76,14 @@ func (w *Writer) WriteBulk(b []byte) {
 	w.Buf = append(w.Buf, '\r', '\n')
 }
 
+// WriteBulkID writes a stream ID ("ms-seq") as a bulk string.
+func (w *Writer) WriteBulkID(ms, seq uint64) {
+	var b [41]byte
+	s := strconv.AppendUint(b[:0], ms, 10)
+	s = append(s, '-')
+	w.WriteBulk(strconv.AppendUint(s, seq, 10))
+}
+
 // WriteBulkString writes a bulk string.
 func (w *Writer) WriteBulkString(s string) {
 	w.header('$', len(s))
