@@ -58,28 +58,13 @@ func writeHelp(w ReplyWriter, argv0 []byte, lines []string) {
 	w.WriteStatus("    Print this help.")
 }
 
-// bulkIDWriter is implemented by writers that format an ID themselves
-// (resp.Writer): through the ReplyWriter interface, a buffer passed to
-// WriteBulk escapes, so writeID's would be allocated on every reply.
-type bulkIDWriter interface{ WriteBulkID(ms, seq uint64) }
-
 // writeID writes an ID as a bulk string.
-func writeID(w ReplyWriter, id ID) {
-	if iw, ok := w.(bulkIDWriter); ok {
-		iw.WriteBulkID(id.Ms, id.Seq)
-		return
-	}
-	var buf [44]byte
-	w.WriteBulk(id.Append(buf[:0]))
-}
+func writeID(w ReplyWriter, id ID) { w.WriteBulkID(id.Ms, id.Seq) }
 
 // writeStreamEntry writes entry id of st as [id, [field, value, ...]] and
 // reports whether it exists.
 func writeStreamEntry(w ReplyWriter, st *Stream, id ID) bool {
-	return st.Get(id, func(fv [][]byte) {
-		var buf [44]byte
-		writeEntry(w, id, fv, buf[:0])
-	})
+	return st.Get(id, func(fv [][]byte) { writeEntry(w, id, fv) })
 }
 
 // parseLLMsg parses an integer argument, answering msg (an error text

@@ -3,7 +3,6 @@ package engine
 import (
 	"math"
 	"strings"
-	"unsafe"
 
 	"github.com/raftstream/raftstream/internal/redisutil"
 )
@@ -217,9 +216,7 @@ func (s *State) execXAdd(ctx *Ctx, argv [][]byte) {
 // xaddRun is Redis's xaddCommand with the ID taken from ctx.Now, for a
 // parsed XADD (a, read only: a Parsed may be run more than once).
 func (s *State) xaddRun(ctx *Ctx, argv [][]byte, a *addTrimArgs) {
-	// The key's bytes, uncopied, for the lookup and the signal; a key
-	// this XADD creates is copied below. One allocation fewer per XADD.
-	key := unsafe.String(unsafe.SliceData(argv[1]), len(argv[1]))
+	key := keyView(argv[1]) // copied below if this XADD creates the key
 	e := s.lookupWrite(ctx, ctx.DB, key)
 	var st *Stream
 	if e != nil {

@@ -218,8 +218,7 @@ func writeRetention(w ReplyWriter, st *Stream) {
 func writeEdgeEntry(w ReplyWriter, st *Stream, last bool) {
 	found := false
 	st.Range(MinID, MaxID, last, func(id ID, fv [][]byte) bool {
-		var buf [44]byte
-		writeEntry(w, id, fv, buf[:0])
+		writeEntry(w, id, fv)
 		found = true
 		return false
 	})

@@ -83,9 +83,8 @@ func writeRange(w ReplyWriter, st *Stream, start, end ID, count int64, rev bool)
 	mark := w.BeginArray()
 	var n int64
 	if !end.Less(start) {
-		var buf [44]byte
 		st.Range(start, end, rev, func(id ID, fv [][]byte) bool {
-			writeEntry(w, id, fv, buf[:0])
+			writeEntry(w, id, fv)
 			n++
 			return count == 0 || n < count
 		})
@@ -96,9 +95,9 @@ func writeRange(w ReplyWriter, st *Stream, start, end ID, count int64, rev bool)
 
 // writeEntry writes one stream entry: [id, [field, value, ...]]. The field
 // list stays a flat array in RESP3 too, as Redis sends it.
-func writeEntry(w ReplyWriter, id ID, fv [][]byte, scratch []byte) {
+func writeEntry(w ReplyWriter, id ID, fv [][]byte) {
 	w.WriteArray(2)
-	w.WriteBulk(id.Append(scratch))
+	writeID(w, id)
 	w.WriteArray(len(fv))
 	for _, b := range fv {
 		w.WriteBulk(b)

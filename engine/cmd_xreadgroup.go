@@ -340,7 +340,6 @@ func (s *Stream) replyGroupRange(w ReplyWriter, g *group, c *consumer, dl *deadL
 		w.EndArray(mark, int(n))
 		return
 	}
-	var buf [44]byte
 	s.Range(start, MaxID, false, func(id ID, fv [][]byte) bool {
 		if g.lastID.Less(id) {
 			s.advanceGroup(g, id)
@@ -350,7 +349,7 @@ func (s *Stream) replyGroupRange(w ReplyWriter, g *group, c *consumer, dl *deadL
 		} else {
 			w.WriteArray(2)
 		}
-		w.WriteBulk(id.Append(buf[:0]))
+		writeID(w, id)
 		w.WriteArray(len(fv))
 		for _, b := range fv {
 			w.WriteBulk(b)
@@ -411,9 +410,8 @@ func (s *Stream) claimIdle(w ReplyWriter, g *group, c *consumer, dl *deadLetter,
 		}
 		delivered := e.count
 		written := s.Get(e.id, func(fv [][]byte) {
-			var buf [44]byte
 			w.WriteArray(4)
-			w.WriteBulk(e.id.Append(buf[:0]))
+			writeID(w, e.id)
 			w.WriteArray(len(fv))
 			for _, b := range fv {
 				w.WriteBulk(b)

@@ -91,12 +91,11 @@ func hashKey(key string) uint64 {
 	return h
 }
 
-// getBytes is get for a key given as bytes, without copying them: the
-// string only probes the tree (Get keeps nothing of it), and a copy per
-// write was one of the apply path's few remaining allocations.
-func (ks *keyspace) getBytes(key []byte) *entry {
-	return ks.get(unsafe.String(unsafe.SliceData(key), len(key)))
-}
+// keyView is a command's key argument as a string, without a copy, to
+// look the key up or signal it: a copy per write was one of the apply
+// path's few remaining allocations. Nothing may keep the view (the tree's
+// Get keeps nothing of its probe); a key to be stored is copied first.
+func keyView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // get returns the entry for key regardless of its TTL.
 func (ks *keyspace) get(key string) *entry {

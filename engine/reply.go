@@ -14,6 +14,10 @@ type ReplyWriter interface {
 	WriteSet(n int)
 	WriteBulk(b []byte)
 	WriteBulkString(s string)
+	// WriteBulkID writes the stream ID ms-seq as a bulk string. A writer
+	// formats it itself: a buffer handed to WriteBulk through this
+	// interface escapes, so one per ID written would be allocated.
+	WriteBulkID(ms, seq uint64)
 	// WriteStatus writes a simple string, e.g. "OK".
 	WriteStatus(s string)
 	// WriteError writes an error reply; s carries its code, e.g.

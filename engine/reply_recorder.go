@@ -38,14 +38,17 @@ func (r *replyRecorder) WriteMap(n int)           { r.add(replyOp{kind: opMap, n
 func (r *replyRecorder) WriteSet(n int)           { r.add(replyOp{kind: opSet, n: int64(n)}) }
 func (r *replyRecorder) WriteBulk(b []byte)       { r.add(replyOp{kind: opBulk, s: string(b)}) }
 func (r *replyRecorder) WriteBulkString(s string) { r.add(replyOp{kind: opBulk, s: s}) }
-func (r *replyRecorder) WriteStatus(s string)     { r.add(replyOp{kind: opStatus, s: s}) }
-func (r *replyRecorder) WriteError(s string)      { r.add(replyOp{kind: opError, s: s}) }
-func (r *replyRecorder) WriteInt(n int64)         { r.add(replyOp{kind: opInt, n: n}) }
-func (r *replyRecorder) WriteNull()               { r.add(replyOp{kind: opNull}) }
-func (r *replyRecorder) WriteNullArray()          { r.add(replyOp{kind: opNullArray}) }
-func (r *replyRecorder) WriteDouble(f float64)    { r.add(replyOp{kind: opDouble, f: f}) }
-func (r *replyRecorder) BeginArray() int          { r.add(replyOp{kind: opArray}); return len(r.ops) - 1 }
-func (r *replyRecorder) EndArray(mark, n int)     { r.ops[mark].n = int64(n) }
+func (r *replyRecorder) WriteBulkID(ms, seq uint64) {
+	r.add(replyOp{kind: opBulk, s: string(ID{ms, seq}.Append(nil))})
+}
+func (r *replyRecorder) WriteStatus(s string)  { r.add(replyOp{kind: opStatus, s: s}) }
+func (r *replyRecorder) WriteError(s string)   { r.add(replyOp{kind: opError, s: s}) }
+func (r *replyRecorder) WriteInt(n int64)      { r.add(replyOp{kind: opInt, n: n}) }
+func (r *replyRecorder) WriteNull()            { r.add(replyOp{kind: opNull}) }
+func (r *replyRecorder) WriteNullArray()       { r.add(replyOp{kind: opNullArray}) }
+func (r *replyRecorder) WriteDouble(f float64) { r.add(replyOp{kind: opDouble, f: f}) }
+func (r *replyRecorder) BeginArray() int       { r.add(replyOp{kind: opArray}); return len(r.ops) - 1 }
+func (r *replyRecorder) EndArray(mark, n int)  { r.ops[mark].n = int64(n) }
 
 // replay writes the recorded reply to w.
 func (r *replyRecorder) replay(w ReplyWriter) {

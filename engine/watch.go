@@ -84,7 +84,7 @@ func (s *State) touchKeyList(ctx *Ctx, keys [][]byte) {
 
 // touch gives key, if it exists, a new write stamp.
 func (ks *keyspace) touch(key []byte) {
-	if e := ks.getBytes(key); e != nil {
+	if e := ks.get(keyView(key)); e != nil {
 		ks.ver++
 		e.ver = ks.ver
 	}

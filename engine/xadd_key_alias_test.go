@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -15,7 +16,7 @@ func TestXAddKeyOutlivesArgv(t *testing.T) {
 	var signalled []string
 	argv := argvOf("XADD orders * f v")
 	ctx := &Ctx{Now: testNow, W: respWriter(2), Signal: func(db int, key string) {
-		signalled = append(signalled, string([]byte(key))) // kept, so copied
+		signalled = append(signalled, strings.Clone(key)) // kept, so copied
 	}}
 	s.Exec(ctx, argv)
 	copy(argv[1], "zzzzzz") // the buffer is reused
