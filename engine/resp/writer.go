@@ -76,7 +76,9 @@ func (w *Writer) WriteBulk(b []byte) {
 	w.Buf = append(w.Buf, '\r', '\n')
 }
 
-// WriteBulkID writes a stream ID ("ms-seq") as a bulk string.
+// WriteBulkID writes a stream ID ("ms-seq") as a bulk string. It formats
+// the ID as engine.ID.Append does: this package cannot import engine,
+// whose tests use it.
 func (w *Writer) WriteBulkID(ms, seq uint64) {
 	var b [41]byte
 	s := strconv.AppendUint(b[:0], ms, 10)
