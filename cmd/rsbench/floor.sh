@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Measures the floor of a durable write in Go (docs/benchmarks.md, "Ninth
-# session"): redis-server (appendonly yes, appendfsync always), rsfloor in
-# its three modes (cmd/rsfloor: the connection's goroutine flushes; one
-# writer goroutine flushes for everyone; a chain of four goroutines as in
-# raftstream) and a raftstream node, each on a fresh temp data dir and a
-# free loopback port, in alternating rounds of XADD with 1 client and with
-# 50 clients. Prints the median table with ratios to Redis, then every
-# run's figures on stderr.
+# session" and "Eleventh session"): redis-server (appendonly yes,
+# appendfsync always), rsfloor in the modes of FLOOR_MODES (cmd/rsfloor: a
+# goroutine per connection that flushes the log itself, hands it to one
+# writer goroutine, or goes through a chain of four goroutines as in
+# raftstream; or one epoll loop for every connection, with the same three
+# paths) and a raftstream node, each on a fresh temp data dir and a free
+# loopback port, in alternating rounds of XADD with 1 client and with 50
+# clients. Prints the median table with ratios to Redis, then every run's
+# figures on stderr.
 #
 # Usage: cmd/rsbench/floor.sh            (from anywhere inside the repo)
-# Environment: RUNS (3), DURATION (5s), KEEP=1 keeps the temp dir,
-# RAFTSTREAM_FLAGS adds flags to the node, RAFTSTREAM_BIN uses a prebuilt
-# raftstream.
+# Environment: RUNS (3), DURATION (5s), FLOOR_MODES ("inline handoff chain
+# loop loop-handoff loop-chain"; rsfloor also has direct and direct-chain),
+# KEEP=1 keeps the temp dir, RAFTSTREAM_FLAGS adds flags to the node,
+# RAFTSTREAM_BIN uses a prebuilt raftstream.
 set -euo pipefail
 
 RUNS=${RUNS:-3}
@@ -25,7 +28,7 @@ source "$(dirname "$0")/lib.sh"
 rport=$("$bench" -freeport)
 redis_start redis "$rport"
 targets=("redis 127.0.0.1:$rport")
-for mode in inline handoff chain; do
+for mode in ${FLOOR_MODES:-inline handoff chain loop loop-handoff loop-chain}; do
 	port=$("$bench" -freeport)
 	"$work/rsfloor" -listen "127.0.0.1:$port" -mode "$mode" -file "$work/floor-$mode.log" \
 		>"$work/floor-$mode.out" 2>&1 &

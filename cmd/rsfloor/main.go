@@ -7,7 +7,8 @@
 // (cmd/rsbench/floor.sh), it shows how close any Go server gets to Redis
 // on the machine, and what the goroutine hand-offs of a commit path cost.
 //
-// -mode picks the path of a write:
+// -mode picks the path of a write. Three modes serve each connection on its
+// own goroutine (redcon), as raftstream does:
 //
 //   - inline: the connection's goroutine writes and flushes, then answers,
 //     as Redis's one thread does. No hand-off.
@@ -18,6 +19,20 @@
 //   - chain: connection -> proposer -> writer -> applier -> connection, one
 //     goroutine per stage as raftstream's single node has them (its
 //     proposer, raft's leader loop, raft's FSM goroutine). Four hand-offs.
+//
+// Two modes keep the goroutine per connection but let the goroutine that
+// answers a write (handoff's writer, chain's applier) write the reply to
+// the socket itself, so the connection's goroutine goes back to reading
+// instead of waiting: direct and direct-chain.
+//
+// Three modes serve every connection from one goroutine in an epoll loop
+// (loop.go), as Redis does, and commit each round's commands as one batch:
+//
+//   - loop: the loop writes and flushes the batch itself.
+//   - loop-handoff: the loop hands the batch to the writer goroutine, which
+//     wakes it through an eventfd once the batch is flushed.
+//   - loop-chain: loop -> proposer -> writer -> applier -> loop, the chain
+//     of raftstream's commit path behind an event loop.
 //
 // Other commands get +OK, except XLEN, DEL and UNLINK (:0), which the
 // benchmark scripts send to probe and clean up.
@@ -31,6 +46,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -45,14 +61,26 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("rsfloor", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:6399", "address to serve RESP on")
 	path := fs.String("file", "rsfloor.log", "log file, created (or truncated) and zero-filled to -size")
-	mode := fs.String("mode", "inline", "path of a write: inline, handoff or chain")
+	mode := fs.String("mode", "inline", "path of a write: inline, handoff, chain, loop, loop-handoff or loop-chain")
 	size := fs.Int64("size", 64<<20, "log file size in bytes; writes wrap around at the end")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	m, err := parseMode(*mode)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	l, err := openLog(*path, *size)
 	if err != nil {
@@ -63,7 +91,10 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := newServer(l, m)
+	srv, err := newServer(l, m, *path+".raft")
+	if err != nil {
+		return err
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	go func() {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/raftstream/raftstream/cluster"
 	"github.com/tidwall/redcon"
 	"golang.org/x/sys/unix"
 )
@@ -20,19 +21,48 @@ const (
 	inline mode = iota
 	handoff
 	chain
+	direct
+	directChain
+	loop
+	loopHandoff
+	loopChain
+	connRaft
+	loopRaft
 )
 
-func parseMode(s string) (mode, error) {
-	switch s {
-	case "inline":
-		return inline, nil
-	case "handoff":
-		return handoff, nil
-	case "chain":
-		return chain, nil
-	}
-	return 0, fmt.Errorf("unknown -mode %q (inline, handoff or chain)", s)
+var modeNames = map[string]mode{
+	"inline": inline, "handoff": handoff, "chain": chain,
+	"direct": direct, "direct-chain": directChain,
+	"loop": loop, "loop-handoff": loopHandoff, "loop-chain": loopChain,
+	"raft": connRaft, "loop-raft": loopRaft,
 }
+
+func parseMode(s string) (mode, error) {
+	if m, ok := modeNames[s]; ok {
+		return m, nil
+	}
+	return 0, fmt.Errorf("unknown -mode %q (inline, handoff, chain, direct, direct-chain, loop, loop-handoff, loop-chain, raft or loop-raft)", s)
+}
+
+// eventLoop says whether m serves every connection from one epoll loop
+// (loop.go) rather than a goroutine per connection (redcon).
+func (m mode) eventLoop() bool { return m >= loop && m != connRaft }
+
+// raft says whether m commits through a raftstream node (raft.go)
+// instead of the file.
+func (m mode) raft() bool { return m == connRaft || m == loopRaft }
+
+// writerStage says whether m flushes on the writer goroutine.
+func (m mode) writerStage() bool { return m != inline && m != loop && !m.raft() }
+
+// chained says whether m passes a write through a proposer and an
+// applier goroutine around the writer.
+func (m mode) chained() bool { return m == chain || m == directChain || m == loopChain }
+
+// directReplies says whether the goroutine that answers a write also
+// writes its reply to the socket, so the connection's goroutine need not
+// wait for it (direct.go).
+func (m mode) directReplies() bool { return m == direct || m == directChain }
 
 // flog is the log: a file zero-filled once, so that a write changes only
 // data blocks and fdatasync has no metadata to flush (as raftstream's
@@ -91,12 +121,17 @@ func (l *flog) append(b []byte, n int) (uint64, error) {
 
 func (l *flog) close() error { return l.f.Close() }
 
-// write is one XADD on its way through the handoff and chain modes.
+// write is one XADD on its way through the handoff and chain modes, or
+// an event loop's batch of n XADDs in the loop-handoff and loop-chain
+// modes. Once answered, seq is the number of its last XADD.
 type write struct {
 	data  []byte
+	n     int
 	seq   uint64
 	err   error
 	reply chan *write
+	wake  func() // after the reply is sent: the event loop's eventfd
+	dc    *directConn
 }
 
 // server serves RESP; in the handoff and chain modes it runs the
@@ -105,6 +140,8 @@ type server struct {
 	log  *flog
 	mode mode
 	rs   *redcon.Server
+	lp   *eventLoop    // the loop modes
+	node *cluster.Node // the raft modes
 
 	proposed chan *write   // chain: connection -> proposer
 	queued   chan *write   // writer's queue
@@ -113,7 +150,9 @@ type server struct {
 	wg       sync.WaitGroup
 }
 
-func newServer(l *flog, m mode) *server {
+// newServer serves the mode m; the raft modes run a node with its data in
+// raftDir.
+func newServer(l *flog, m mode, raftDir string) (*server, error) {
 	s := &server{
 		log: l, mode: m,
 		proposed: make(chan *write, 1024),
@@ -121,15 +160,30 @@ func newServer(l *flog, m mode) *server {
 		written:  make(chan []*write, 1024),
 		done:     make(chan struct{}),
 	}
-	s.rs = redcon.NewServer("", s.handle, nil, nil)
-	if m != inline {
+	if m.raft() {
+		node, err := openNode(raftDir)
+		if err != nil {
+			return nil, err
+		}
+		s.node = node
+	}
+	if m.eventLoop() {
+		lp, err := newEventLoop(s)
+		if err != nil {
+			return nil, err
+		}
+		s.lp = lp
+	} else {
+		s.rs = redcon.NewServer("", s.handle, nil, nil)
+	}
+	if m.writerStage() {
 		s.start(s.writer)
 	}
-	if m == chain {
+	if m.chained() {
 		s.start(s.proposer)
 		s.start(s.applier)
 	}
-	return s
+	return s, nil
 }
 
 func (s *server) start(f func()) {
@@ -140,30 +194,73 @@ func (s *server) start(f func()) {
 	}()
 }
 
-func (s *server) serve(ln net.Listener) error { return s.rs.Serve(ln) }
+func (s *server) serve(ln net.Listener) error {
+	if s.mode.eventLoop() {
+		return s.serveLoop(ln)
+	}
+	return s.rs.Serve(ln)
+}
 
 // close stops serving and waits for the write path's goroutines.
 func (s *server) close() error {
-	err := s.rs.Close()
+	var err error
+	if s.mode.eventLoop() {
+		err = s.stopLoop()
+	} else {
+		err = s.rs.Close()
+	}
 	close(s.done)
-	s.wg.Wait()
+	s.wg.Wait() // with loop-raft's waiters, which use the eventfd
+	if s.mode.eventLoop() {
+		s.closeLoopFDs()
+	}
+	if s.node != nil {
+		err = errors.Join(err, s.node.Close())
+	}
 	return err
 }
 
 func (s *server) handle(conn redcon.Conn, cmd redcon.Command) {
-	switch strings.ToLower(string(cmd.Args[0])) {
-	case "xadd":
-		seq, err := s.xadd(cmd.Raw)
-		if err != nil {
-			conn.WriteError("ERR " + err.Error())
-			return
-		}
-		conn.WriteBulkString("1-" + strconv.FormatUint(seq, 10))
-	case "xlen", "del", "unlink":
-		conn.WriteInt(0)
-	default:
-		conn.WriteString("OK")
+	if s.mode == connRaft {
+		s.handleRaft(conn, cmd)
+		return
 	}
+	if s.mode.directReplies() {
+		s.handleDirect(conn, cmd)
+		return
+	}
+	if !isXAdd(cmd.Args) {
+		s.handleOther(conn, cmd.Args)
+		return
+	}
+	seq, err := s.xadd(cmd.Raw)
+	if err != nil {
+		conn.WriteError("ERR " + err.Error())
+		return
+	}
+	conn.WriteBulkString("1-" + strconv.FormatUint(seq, 10))
+}
+
+func isXAdd(args [][]byte) bool { return len(args) > 0 && strings.EqualFold(string(args[0]), "xadd") }
+
+// otherReply is the reply kind of a command other than XADD.
+func otherReply(args [][]byte) byte {
+	if len(args) > 0 {
+		switch strings.ToLower(string(args[0])) {
+		case "xlen", "del", "unlink":
+			return replyZero
+		}
+	}
+	return replyOK
+}
+
+// handleOther answers a command other than XADD.
+func (s *server) handleOther(conn redcon.Conn, args [][]byte) {
+	if otherReply(args) == replyZero {
+		conn.WriteInt(0)
+		return
+	}
+	conn.WriteString("OK")
 }
 
 // xadd logs raw (the command as received) by the server's mode.
@@ -173,9 +270,9 @@ func (s *server) xadd(raw []byte) (uint64, error) {
 		defer s.log.mu.Unlock()
 		return s.log.append(raw, 1)
 	}
-	w := &write{data: raw, reply: make(chan *write, 1)}
+	w := &write{data: raw, n: 1, reply: make(chan *write, 1)}
 	in := s.queued
-	if s.mode == chain {
+	if s.mode.chained() {
 		in = s.proposed
 	}
 	select {
@@ -229,15 +326,18 @@ func (s *server) writer() {
 			}
 		}
 		buf = buf[:0]
+		n := 0
 		for _, w := range batch {
 			buf = append(buf, w.data...)
+			n += w.n
 		}
-		seq, err := s.log.append(buf, len(batch))
-		first := seq - uint64(len(batch)) + 1
-		for i, w := range batch {
-			w.seq, w.err = first+uint64(i), err
+		seq, err := s.log.append(buf, n)
+		last := seq - uint64(n)
+		for _, w := range batch {
+			last += uint64(w.n)
+			w.seq, w.err = last, err
 		}
-		if s.mode == handoff {
+		if !s.mode.chained() {
 			answer(batch)
 			continue
 		}
@@ -263,6 +363,13 @@ func (s *server) applier() {
 
 func answer(batch []*write) {
 	for _, w := range batch {
+		if w.dc != nil {
+			w.dc.answer(w)
+			continue
+		}
 		w.reply <- w
+		if w.wake != nil {
+			w.wake()
+		}
 	}
 }

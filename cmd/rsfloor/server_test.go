@@ -14,7 +14,7 @@ import (
 // Every mode answers each XADD with the next sequence number once its
 // bytes are in the file, also with several clients at once.
 func TestServerModes(t *testing.T) {
-	for _, name := range []string{"inline", "handoff", "chain"} {
+	for _, name := range []string{"inline", "handoff", "chain", "direct", "direct-chain", "loop", "loop-handoff", "loop-chain"} {
 		t.Run(name, func(t *testing.T) {
 			m, err := parseMode(name)
 			if err != nil {
@@ -30,7 +30,10 @@ func TestServerModes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv := newServer(l, m)
+			srv, err := newServer(l, m, path+".raft")
+			if err != nil {
+				t.Fatal(err)
+			}
 			served := make(chan error, 1)
 			go func() { served <- srv.serve(ln) }()
 
@@ -105,4 +108,57 @@ func roundTrips(t *testing.T, addr string, n int, field string) []string {
 		out = append(out, head+body)
 	}
 	return out
+}
+
+// The raft modes answer every XADD with a distinct stream ID from the
+// node's state machine, also with several clients at once.
+func TestRaftModes(t *testing.T) {
+	for _, name := range []string{"raft", "loop-raft"} {
+		t.Run(name, func(t *testing.T) {
+			m, err := parseMode(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			srv, err := newServer(nil, m, filepath.Join(dir, "raft"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			served := make(chan error, 1)
+			go func() { served <- srv.serve(ln) }()
+
+			const clients, each = 4, 25
+			seen := make(map[string]bool)
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			for c := range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for _, r := range roundTrips(t, ln.Addr().String(), each, fmt.Sprintf("c%d", c)) {
+						mu.Lock()
+						seen[r] = true
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			if len(seen) != clients*each {
+				t.Errorf("%d distinct replies, want %d", len(seen), clients*each)
+			}
+			for r := range seen {
+				if !strings.HasPrefix(r, "$") || !strings.Contains(r, "-") {
+					t.Errorf("reply %q is not a stream ID", r)
+				}
+			}
+			if err := srv.close(); err != nil {
+				t.Error(err)
+			}
+			<-served
+		})
+	}
 }
