@@ -5,15 +5,27 @@ import (
 	"testing"
 )
 
+// fuzzBig is the big value FuzzStreamOps appends by reference; nothing
+// may ever write it.
+var fuzzBig = bytes.Repeat([]byte("B"), BigValue)
+
+// Every snapshot, clone and full check of FuzzStreamOps copies or
+// compares each big value in the stream, so an input of thousands of ops
+// with hundreds of 1 MiB values took minutes per run, and minimising one
+// stalled CI's fuzz step for over 4 minutes. So one input appends at most
+// maxFuzzBigs big values (a few already reach every position the ops can
+// put them in), and stops once its snapshots and checks have handled
+// fuzzWorkBytes of them.
+const (
+	maxFuzzBigs   = 4
+	fuzzWorkBytes = 32 << 20
+)
+
 // FuzzStreamOps runs a byte-coded sequence of operations on a Stream and on
 // the plain-slice model and checks they agree. Exact trims must match the
 // model exactly; approximate trims must remove a prefix of the entries no
 // larger than the exact trim would, within LIMIT. Clones taken along the
 // way must not change, and snapshots must round-trip.
-// fuzzBig is the big value FuzzStreamOps appends by reference; nothing
-// may ever write it.
-var fuzzBig = bytes.Repeat([]byte("B"), BigValue)
-
 func FuzzStreamOps(f *testing.F) {
 	f.Add([]byte{3, 0, 0, 0, 0, 0, 0, 1, 9, 2, 4, 3, 7, 5, 6, 0, 0, 0, 7})
 	f.Add(bytes.Repeat([]byte{0, 1, 2, 0, 5, 3}, 40))
@@ -39,6 +51,7 @@ func FuzzStreamOps(f *testing.F) {
 			snap []byte
 		}
 		var clones []frozen
+		bigs := 0
 		next := ID{1, 0}
 		arg := func(i int) int {
 			if i < len(ops) {
@@ -46,7 +59,8 @@ func FuzzStreamOps(f *testing.F) {
 			}
 			return 0
 		}
-		for i := 0; i < len(ops); i++ {
+		work := 0 // bytes of big values copied or compared so far
+		for i := 0; i < len(ops) && work < fuzzWorkBytes; i++ {
 			switch op := ops[i] % 8; op {
 			case 0, 1: // append, sometimes with other fields or a new ms
 				a := arg(i + 1)
@@ -60,8 +74,9 @@ func FuzzStreamOps(f *testing.F) {
 				if op == 1 {
 					fv = [][]byte{[]byte("z"), bytes.Repeat([]byte("q"), a)}
 				}
-				if op == 1 && a%32 == 31 {
+				if op == 1 && a%32 == 31 && bigs < maxFuzzBigs {
 					// A big value kept by reference (AppendRetained).
+					bigs++
 					fv = [][]byte{[]byte("z"), fuzzBig, []byte("n"), []byte{byte(a)}}
 					s.AppendRetained(next, fv, lim)
 				} else {
@@ -111,8 +126,10 @@ func FuzzStreamOps(f *testing.F) {
 				}
 				m.entries = m.entries[got:]
 			case 5: // clone; the clone is checked at the end
+				work += bigs * BigValue
 				clones = append(clones, frozen{s.Clone(), s.AppendSnapshot(nil)})
 			case 6: // snapshot round trip, continuing on the decoded stream
+				work += bigs * BigValue
 				enc := s.AppendSnapshot(nil)
 				d, rest, err := DecodeStream(enc)
 				if err != nil || len(rest) != 0 {
@@ -123,6 +140,7 @@ func FuzzStreamOps(f *testing.F) {
 				}
 				s = d
 			case 7: // full check, plus a random range
+				work += bigs * BigValue
 				checkStream(t, s, m)
 				if len(m.entries) > 0 {
 					a := m.entries[arg(i+1)%len(m.entries)].id
