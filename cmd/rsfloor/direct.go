@@ -36,12 +36,8 @@ func (s *server) handleDirect(conn redcon.Conn, cmd redcon.Command) {
 	if isXAdd(cmd.Args) {
 		d.pending.Add(1)
 		w := &write{data: append([]byte(nil), cmd.Raw...), n: 1, dc: d}
-		in := s.queued
-		if s.mode.chained() {
-			in = s.proposed
-		}
 		select {
-		case in <- w:
+		case s.input() <- w:
 		case <-s.done:
 			d.pending.Done()
 			conn.WriteError("ERR closed")

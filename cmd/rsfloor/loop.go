@@ -266,11 +266,7 @@ func (l *eventLoop) submit() {
 		l.proposeBatch(b)
 		return
 	}
-	in := l.s.queued
-	if l.s.mode.chained() {
-		in = l.s.proposed
-	}
-	in <- &write{data: b.buf, n: b.n, reply: l.completed, wake: l.wake}
+	l.s.input() <- &write{data: b.buf, n: b.n, reply: l.completed, wake: l.wake}
 }
 
 // completions answers the batch the writer's goroutines flushed.

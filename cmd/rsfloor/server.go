@@ -271,12 +271,8 @@ func (s *server) xadd(raw []byte) (uint64, error) {
 		return s.log.append(raw, 1)
 	}
 	w := &write{data: raw, n: 1, reply: make(chan *write, 1)}
-	in := s.queued
-	if s.mode.chained() {
-		in = s.proposed
-	}
 	select {
-	case in <- w:
+	case s.input() <- w:
 	case <-s.done:
 		return 0, net.ErrClosed
 	}
@@ -286,6 +282,15 @@ func (s *server) xadd(raw []byte) (uint64, error) {
 	case <-s.done:
 		return 0, net.ErrClosed
 	}
+}
+
+// input is where a write enters the path: the proposer's queue in the
+// chained modes, else the writer's.
+func (s *server) input() chan *write {
+	if s.mode.chained() {
+		return s.proposed
+	}
+	return s.queued
 }
 
 // proposer passes writes on to the writer (chain mode: one more hand-off).
