@@ -34,6 +34,11 @@
 //   - loop-chain: loop -> proposer -> writer -> applier -> loop, the chain
 //     of raftstream's commit path behind an event loop.
 //
+// Two modes commit through a real one-voter raftstream node (raft.go, data
+// in the -file path plus ".raft") instead of the file, without raftstream's
+// server: raft behind a goroutine per connection, loop-raft behind the
+// epoll loop.
+//
 // Other commands get +OK, except XLEN, DEL and UNLINK (:0), which the
 // benchmark scripts send to probe and clean up.
 package main
@@ -60,8 +65,8 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("rsfloor", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:6399", "address to serve RESP on")
-	path := fs.String("file", "rsfloor.log", "log file, created (or truncated) and zero-filled to -size")
-	mode := fs.String("mode", "inline", "path of a write: inline, handoff, chain, loop, loop-handoff or loop-chain")
+	mode := fs.String("mode", "inline", "path of a write: inline, handoff, chain, direct, direct-chain, loop, loop-handoff, loop-chain, raft or loop-raft")
+	path := fs.String("file", "rsfloor.log", "log file, created (or truncated) and zero-filled to -size; the raft modes keep their node's data in this path plus .raft")
 	size := fs.Int64("size", 64<<20, "log file size in bytes; writes wrap around at the end")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
@@ -82,11 +87,13 @@ func run(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	l, err := openLog(*path, *size)
-	if err != nil {
-		return err
+	var l *flog
+	if !m.raft() {
+		if l, err = openLog(*path, *size); err != nil {
+			return err
+		}
+		defer l.close()
 	}
-	defer l.close()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -19,7 +19,7 @@ import (
 // loop-raft serves them all from the epoll loop. The pair tells what an
 // event-loop front end would change on raftstream's own commit path.
 
-// openNode starts a one-voter node on dir and waits until it leads.
+// openNode starts a one-voter node on dir and waits until it serves.
 func openNode(dir string) (*cluster.Node, error) {
 	node, err := cluster.Open(cluster.Config{
 		NodeID:   "rsfloor",
@@ -30,11 +30,12 @@ func openNode(dir string) (*cluster.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open node: %w", err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); !node.IsLeader(); {
-		if time.Now().After(deadline) {
-			return nil, errors.Join(errors.New("node did not become leader in 30s"), node.Close())
-		}
-		time.Sleep(10 * time.Millisecond)
+	// The first read barrier returns once the node leads and has applied
+	// its term's first entry: it is ready for writes.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := node.ReadBarrier(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("node not ready: %w", err), node.Close())
 	}
 	return node, nil
 }

@@ -46,7 +46,13 @@ func parseMode(s string) (mode, error) {
 
 // eventLoop says whether m serves every connection from one epoll loop
 // (loop.go) rather than a goroutine per connection (redcon).
-func (m mode) eventLoop() bool { return m >= loop && m != connRaft }
+func (m mode) eventLoop() bool {
+	switch m {
+	case loop, loopHandoff, loopChain, loopRaft:
+		return true
+	}
+	return false
+}
 
 // raft says whether m commits through a raftstream node (raft.go)
 // instead of the file.
@@ -170,6 +176,9 @@ func newServer(l *flog, m mode, raftDir string) (*server, error) {
 	if m.eventLoop() {
 		lp, err := newEventLoop(s)
 		if err != nil {
+			if s.node != nil {
+				err = errors.Join(err, s.node.Close())
+			}
 			return nil, err
 		}
 		s.lp = lp
