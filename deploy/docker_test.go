@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/testports"
 )
 
 // Harness for the Docker tests: one image built per test run, compose
@@ -123,15 +125,13 @@ func randomHex(t *testing.T, n int) string {
 // freePorts returns n loopback ports nobody listens on right now.
 func freePorts(t *testing.T, n int) []string {
 	t.Helper()
+	ports, err := testports.Free(n)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		out = append(out, port)
+	for _, p := range ports {
+		out = append(out, strconv.Itoa(p))
 	}
 	return out
 }

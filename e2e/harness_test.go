@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/raftstream/raftstream/e2e/internal/rsbin"
+	"github.com/raftstream/raftstream/internal/testports"
 )
 
 // Environment variables understood by the harness (see doc.go; the
@@ -477,27 +478,6 @@ func (p *Proc) logTail(max int) string {
 }
 
 // freePorts returns n distinct loopback TCP ports that were free a moment
-// ago. Holding all listeners until every port is picked keeps them distinct.
-func freePorts(n int) ([]int, error) {
-	ls := make([]net.Listener, 0, n)
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("listen: %w", err)
-		}
-		ls = append(ls, l)
-		port := l.Addr().(*net.TCPAddr).Port
-		if port == 6379 {
-			i-- // never hand out the default Redis port
-			continue
-		}
-		ports = append(ports, port)
-	}
-	return ports, nil
-}
+// ago (testports: never 6379, never one the kernel hands to a bind to
+// port 0).
+func freePorts(n int) ([]int, error) { return testports.Free(n) }

@@ -9,12 +9,14 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/raftstream/raftstream/cluster"
+	"github.com/raftstream/raftstream/internal/testports"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -319,18 +321,17 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// freePorts finds loopback ports nobody listens on (for --peers, which
-// must name every address before the nodes start).
+// freePorts finds loopback addresses nobody listens on (for --peers,
+// which must name every address before the nodes start).
 func freePorts(t *testing.T, n int) []string {
 	t.Helper()
+	ports, err := testports.Free(n)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []string
-	for i := 0; i < n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		out = append(out, ln.Addr().String())
+	for _, p := range ports {
+		out = append(out, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 	}
 	return out
 }

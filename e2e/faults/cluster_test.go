@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/raftstream/raftstream/e2e/internal/rsbin"
+	"github.com/raftstream/raftstream/internal/testports"
 )
 
 // binPath is set once by TestMain (rsbin.Build: $RAFTSTREAM_E2E_BIN, or a
@@ -74,27 +75,6 @@ type cluster struct {
 	nodes []*node
 }
 
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for len(ports) < n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("listen: %w", err)
-		}
-		ls = append(ls, l)
-		if p := l.Addr().(*net.TCPAddr).Port; p != 6379 {
-			ports = append(ports, p)
-		}
-	}
-	return ports, nil
-}
-
 func hostPort(p int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)) }
 
 // startCluster starts n founding voters n1..nN and waits for a leader.
@@ -108,11 +88,11 @@ func startCluster(t *testing.T, n int, proxied bool, seed uint64) *cluster {
 	}
 	c := &cluster{t: t}
 	if proxied {
-		// Before freePorts: the proxies' listeners must not take a port
+		// Before testports.Free: the proxies' listeners must not take a port
 		// reserved (and released again) for a node.
 		c.nw = newNetwork(t, ids, seed)
 	}
-	ports, err := freePorts(2 * n)
+	ports, err := testports.Free(2 * n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +141,7 @@ func (c *cluster) newNode(id, addr, raftAddr string) *node {
 
 // addJoiner starts a fresh node that joins through seeds with --join.
 func (c *cluster) addJoiner(id string) (*node, error) {
-	ports, err := freePorts(2)
+	ports, err := testports.Free(2)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/raftstream/raftstream/internal/testports"
 )
 
 // TestWorkloadsAgainstRedis runs both workloads and their checkers against
@@ -18,7 +20,7 @@ func TestWorkloadsAgainstRedis(t *testing.T) {
 	if err != nil {
 		t.Skip("redis-server not on PATH")
 	}
-	ports, err := freePorts(1)
+	ports, err := testports.Free(1)
 	if err != nil {
 		t.Fatal(err)
 	}
