@@ -466,6 +466,21 @@ func (r *Raft) pipelineReplicate(s *followerReplication) error {
 	// Start a dedicated decoder
 	r.goFunc(func() { r.pipelineDecode(s, pipeline, stopCh, finishCh) })
 
+	// raftstream patch: close the pipeline as soon as the decoder stops
+	// (a rejected append, a newer term) or raft shuts down. Upstream
+	// closes it only when this function returns, but a send below can
+	// park forever on the pipeline's in-flight channel once the decoder
+	// no longer drains the responses; then replication to this peer
+	// stops for good and Shutdown never returns (hashicorp/raft#612).
+	// Closing it makes that send fail, and the loop ends.
+	r.goFunc(func() {
+		select {
+		case <-finishCh:
+		case <-r.shutdownCh:
+		}
+		_ = pipeline.Close()
+	})
+
 	// Start pipeline sends at the last good nextIndex
 	nextIndex := atomic.LoadUint64(&s.nextIndex)
 
