@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -91,6 +92,10 @@ type proposer struct {
 	// list lives only until its entry is encoded, and a pipelined load
 	// would otherwise allocate one per entry.
 	cmdLists sync.Pool
+
+	// riders is the front end's hook that adds commands to an entry as
+	// the leader seals it (ride.go).
+	riders atomic.Pointer[RideFunc]
 }
 
 // cmdList returns an empty command list with room for n commands.
@@ -122,6 +127,7 @@ type inflight struct {
 	// remotes are batches forwarded by followers, after the pendings in
 	// the entry; each one's Request says where its commands are.
 	remotes []*remoteProp
+	riders  []*Pending // last in the entry
 	ctrl    *ctrlReq
 }
 
@@ -242,8 +248,11 @@ func (n *Node) controlEntry(ctx context.Context, c *ctrlReq) (uint64, error) {
 type batch struct {
 	pendings []*Pending
 	remotes  []*remoteProp
-	count    int // commands
-	size     int // encoded bytes
+	// riders are commands the leader added as it sealed the entry
+	// (ride.go); they go last.
+	riders []*Pending
+	count  int // commands
+	size   int // encoded bytes
 }
 
 func (b *batch) add(it qitem) {
@@ -349,6 +358,7 @@ func (n *Node) seal(ph *placeholder) ([]byte, *fsm.Carried) {
 	b := &ph.b
 	b.add(ph.first)
 	ph.carry, ph.hasCarry = n.drain(b)
+	n.addRiders(b)
 	now := n.now()
 	data, carried, err := n.encodeBatch(b, now)
 	if err != nil {
@@ -361,7 +371,7 @@ func (n *Node) seal(ph *placeholder) ([]byte, *fsm.Carried) {
 
 // encodeBatch encodes b's commands as one entry stamped now: local
 // commands first, then each forwarded batch, whose Request records where
-// its commands are. On success the commands' argv is released (it lives
+// its commands are, then the riders. On success the commands' argv is released (it lives
 // on in the entry); on failure everyone in b has been told. carried holds
 // the values the local commands were parsed into (nil if none was), for
 // this node's apply of the entry.
@@ -383,6 +393,15 @@ func (n *Node) encodeBatch(b *batch, now int64) (data []byte, carried *fsm.Carri
 		r.req.Start, r.req.Count = len(cmds), len(r.cmds)
 		reqs = append(reqs, r.req)
 		cmds = append(cmds, r.cmds...)
+	}
+	for _, p := range b.riders {
+		if p.cmd.Parsed != nil {
+			if carried == nil {
+				carried = fsm.NewCarried(b.count)
+			}
+			carried.Parsed[len(cmds)] = p.cmd.Parsed
+		}
+		cmds = append(cmds, p.cmd)
 	}
 	*list = cmds
 	e := fsm.Entry{Type: fsm.EntryCommands, Now: now, Commands: n.wireForms(cmds), Requests: reqs}
@@ -409,9 +428,15 @@ func (n *Node) encodeBatch(b *batch, now int64) (data []byte, carried *fsm.Carri
 		for _, r := range b.remotes {
 			r.respond(nil, err)
 		}
+		for _, p := range b.riders {
+			p.fail(err)
+		}
 		return nil, nil, err
 	}
 	for _, p := range b.pendings {
+		p.cmd = fsm.Command{}
+	}
+	for _, p := range b.riders {
 		p.cmd = fsm.Command{}
 	}
 	for _, r := range b.remotes {
@@ -508,7 +533,7 @@ func (n *Node) completeLoop() {
 			} else {
 				<-in.ph.sealed
 			}
-			in.pendings, in.remotes = in.ph.b.pendings, in.ph.b.remotes
+			in.pendings, in.remotes, in.riders = in.ph.b.pendings, in.ph.b.remotes, in.ph.b.riders
 		}
 		if in.ctrl != nil {
 			in.ctrl.err = err
@@ -522,6 +547,8 @@ func (n *Node) completeLoop() {
 		for _, r := range in.remotes {
 			want += r.req.Count
 		}
+		ridden := want
+		want += len(in.riders)
 		if err == nil && len(res.Replies) != want {
 			err = fmt.Errorf("cluster: %d replies for %d commands", len(res.Replies), want)
 		}
@@ -537,6 +564,13 @@ func (n *Node) completeLoop() {
 				r.respond(nil, err)
 			} else {
 				r.respond(res.Replies[r.req.Start:r.req.Start+r.req.Count], nil)
+			}
+		}
+		for i, p := range in.riders {
+			if err != nil {
+				p.fail(err)
+			} else {
+				p.finish(res.Replies[ridden+i], nil)
 			}
 		}
 	}

@@ -98,7 +98,9 @@ func keyStrings(keys [][]byte) []string {
 // anything (XReadGroupWouldServe) and only then proposes the
 // non-blocking command through the log (forwarded to the leader on a
 // follower); a null answer means another consumer was faster, and the
-// client waits again.
+// client waits again. On the leader, an XREADGROUP may instead ride in
+// the entry of the XADD that serves it (waiters.go, ride): its reply
+// then arrives on the waiter's rode channel.
 func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time) (handled, closeConn bool, parsed *engine.Parsed) {
 	b, ok, parsed := blockingForm(cmd, argv, &cl.parsed)
 	if !ok {
@@ -119,7 +121,13 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 	db, proto := cl.db, cl.proto
 	cl.mu.Unlock()
 
-	w := s.waiters.register(cl.id, db, b.keys, b.grpName, b.group)
+	var ride *cluster.Command
+	var count int64
+	if b.group && !b.xrg.Claim {
+		ride = &cluster.Command{DB: uint8(db), Proto: uint8(proto), Argv: argv, Parsed: b.parsed}
+		count = b.xrg.Count
+	}
+	w := s.waiters.register(cl.id, db, b.keys, b.grpName, b.group, ride, count)
 	defer func() {
 		// Served or not (timeout, unblock, disconnect), the next client of
 		// the group re-checks: a wake-up this one consumed may be unused.
@@ -135,6 +143,7 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 		s.emit(conn, cl, cmd, argv, start, reply)
 		return true, false, nil
 	}
+	w.park()
 
 	// Blocking: what the pipeline answered so far must reach the client.
 	s.flush(cl)
@@ -157,25 +166,52 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 		}
 	}
 	armClaim(claimAt)
+	// finish ends the wait with reply unless the waiter rides in an entry
+	// already: then that read's answer, if it found anything, goes first.
+	finish := func(reply []byte) (bool, bool, *engine.Parsed) {
+		if !w.state.CompareAndSwap(waiterWaiting, waiterDone) {
+			if r := bl.rideReply(<-w.rode); r != nil {
+				reply = r
+				s.stats.rides.Add(1)
+			}
+		}
+		s.emit(conn, cl, cmd, nil, start, reply)
+		return true, false, nil
+	}
 	for {
+		var rode pendingWrite
 		select {
 		case <-w.wake:
 		case <-claim.C:
+		case rode = <-w.rode:
 		case <-timeout:
-			s.emit(conn, cl, cmd, nil, start, nullReply(proto))
-			return true, false, nil
+			return finish(nullReply(proto))
 		case r := <-w.unblock:
 			if r == unblockError {
-				s.emit(conn, cl, cmd, nil, start, errorBytes(errUnblocked))
-			} else {
-				s.emit(conn, cl, cmd, nil, start, nullReply(proto))
+				return finish(errorBytes(errUnblocked))
 			}
-			return true, false, nil
+			return finish(nullReply(proto))
 		case <-watch.gone:
+			if !w.state.CompareAndSwap(waiterWaiting, waiterDone) {
+				// Its read is in the log: wait for it to be applied, so
+				// that the ride never outlives the connection's buffers.
+				bl.rideReply(<-w.rode)
+			}
 			return true, true, nil
 		}
-		reply, claimAt = bl.attempt(false)
+		if rode == nil && !w.state.CompareAndSwap(waiterWaiting, waiterBusy) {
+			rode = <-w.rode // taken since the wake-up
+		}
+		if rode != nil {
+			reply, claimAt = bl.rideReply(rode), 0
+			if reply != nil {
+				s.stats.rides.Add(1)
+			}
+		} else {
+			reply, claimAt = bl.attempt(false)
+		}
 		if reply != nil {
+			w.state.Store(waiterDone)
 			s.emit(conn, cl, cmd, nil, start, reply)
 			// Written now, not after the deferred stop of the watcher:
 			// that waits for its goroutine to run, a hand-off on the
@@ -184,6 +220,7 @@ func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv []
 			s.flush(cl)
 			return true, false, nil
 		}
+		w.state.Store(waiterWaiting)
 		armClaim(claimAt)
 	}
 }
@@ -249,6 +286,25 @@ func (bl *blocked) attempt(first bool) (reply []byte, claimAt int64) {
 		return nil, claimAt // another consumer was faster
 	}
 	return res.RESP, 0
+}
+
+// rideReply waits for the read that rode in an entry and returns its
+// reply, or nil if it found nothing or could not ride (p nil): keep
+// waiting.
+func (bl *blocked) rideReply(p pendingWrite) []byte {
+	if p == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), bl.s.cfg.CommandTimeout)
+	defer cancel()
+	res, err := p.Wait(ctx)
+	if err != nil {
+		return errorBytes(writeError(err, bl.s.be.Status()))
+	}
+	if res.Outcome == cluster.OutcomeNull {
+		return nil
+	}
+	return res.RESP
 }
 
 // attemptXRead runs the XREAD against the local state. The first attempt

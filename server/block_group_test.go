@@ -227,3 +227,77 @@ func TestBlockingClaimWakesAtDeadline(t *testing.T) {
 		t.Errorf("claimed after %v, want about 300ms", d)
 	}
 }
+
+// On the leader, a blocked XREADGROUP rides in the entry of the XADD that
+// serves it (waiters.go, ride): one entry for both, where the client
+// proposing its read once woken would take a second one. A ride that
+// finds nothing (here because the XADD failed) leaves the client waiting;
+// XREADGROUP CLAIM never rides.
+func TestBlockedXReadGroupRides(t *testing.T) {
+	node := startNode(t)
+	s := startServer(t, Config{}, node)
+	ctx := context.Background()
+	admin := newGoRedis(t, s, &redis.Options{})
+	if err := admin.XGroupCreateMkStream(ctx, "q", "g", "$").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rides := func() string {
+		info := admin.Info(ctx, "stats").Val()
+		_, v, _ := strings.Cut(info, "blocked_xreadgroup_rides:")
+		v, _, _ = strings.Cut(v, "\r\n")
+		return v
+	}
+	c := newGoRedis(t, s, &redis.Options{})
+	r := xrgBlock(c, "q", "c", 0)
+	waitBlocked(t, s, 1)
+	if err := admin.XAdd(ctx, &redis.XAddArgs{Stream: "q", ID: "5-1", Values: []string{"job", "1"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got := recv(t, r)
+	if got.err != nil || len(got.val) != 1 || got.val[0].Messages[0].ID != "5-1" {
+		t.Fatalf("consumer got %v, %v", got.val, got.err)
+	}
+	if v := rides(); v != "1" {
+		t.Fatalf("blocked_xreadgroup_rides:%s after one ride", v)
+	}
+
+	r = xrgBlock(c, "q", "c", 0)
+	waitBlocked(t, s, 1)
+	err := admin.XAdd(ctx, &redis.XAddArgs{Stream: "q", ID: "1-1", Values: []string{"job", "stale"}}).Err()
+	if err == nil || !strings.HasPrefix(err.Error(), "ERR The ID specified in XADD is equal or smaller") {
+		t.Fatalf("XADD of a stale ID: %v", err)
+	}
+	// The failed XADD's entry, with the ride, is applied once a read
+	// barrier returns; the client is still blocked.
+	if err := node.ReadBarrier(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitBlocked(t, s, 1)
+	select {
+	case got := <-r:
+		t.Fatalf("served by a failed XADD: %v, %v", got.val, got.err)
+	default:
+	}
+	if err := admin.XAdd(ctx, &redis.XAddArgs{Stream: "q", ID: "6-1", Values: []string{"job", "2"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv(t, r); got.err != nil || len(got.val) != 1 || got.val[0].Messages[0].ID != "6-1" {
+		t.Fatalf("consumer got %v, %v", got.val, got.err)
+	}
+	if v := rides(); v != "2" {
+		t.Fatalf("blocked_xreadgroup_rides:%s after two rides", v)
+	}
+
+	r2 := goRun(func() (any, error) {
+		return c.Do(ctx, "XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "BLOCK", "0", "CLAIM", "100000",
+			"STREAMS", "q", ">").Result()
+	})
+	waitBlocked(t, s, 1)
+	admin.XAdd(ctx, &redis.XAddArgs{Stream: "q", ID: "7-1", Values: []string{"job", "3"}})
+	if got := recv(t, r2); got.err != nil {
+		t.Fatalf("XREADGROUP CLAIM: %v", got.err)
+	}
+	if v := rides(); v != "2" {
+		t.Fatalf("blocked_xreadgroup_rides:%s after XREADGROUP CLAIM", v)
+	}
+}

@@ -221,6 +221,8 @@ func (s *Server) infoStats(b *infoBuilder, _ *engineInfo) {
 	// raftstream's own: automatic idempotency (RS.IDEMPOTENT).
 	b.kv("auto_idempotent_xadds", s.stats.autoIdemXAdds.Load())
 	b.kv("auto_idempotent_unnamed_xadds", s.stats.autoIdemUnnamed.Load())
+	// raftstream's own: blocked XREADGROUPs served in their XADD's entry.
+	b.kv("blocked_xreadgroup_rides", s.stats.rides.Load())
 	// Redis 7.2+'s ACL counters.
 	b.kv("acl_access_denied_auth", s.stats.aclDeniedAuth.Load())
 	b.kv("acl_access_denied_cmd", s.stats.aclDeniedCmd.Load())

@@ -106,8 +106,9 @@ func waitDurable(x *call, wantLocal bool, wantReplicas, timeout int64) (d cluste
 	x.s.flush(x.cl)
 	watch := x.cl.pc.watch()
 	defer watch.stop()
-	w := x.s.waiters.register(x.cl.id, x.cl.getDB(), nil, "", false)
+	w := x.s.waiters.register(x.cl.id, x.cl.getDB(), nil, "", false, nil, 0)
 	defer x.s.waiters.unregister(w)
+	w.park()
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()

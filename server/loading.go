@@ -45,7 +45,8 @@ func (s *Server) Attach(node *cluster.Node) error {
 	}
 	node.FSM().SetSignal(s.waiters.notify)
 	node.FSM().SetACLHook(s.aclChanged)
-	s.unhook = func() { node.FSM().SetSignal(nil); node.FSM().SetACLHook(nil) }
+	node.SetRiders(s.waiters.ride)
+	s.unhook = func() { node.FSM().SetSignal(nil); node.FSM().SetACLHook(nil); node.SetRiders(nil) }
 	return nil
 }
 

@@ -100,7 +100,8 @@ func New(cfg Config, node *cluster.Node, logger *slog.Logger) (*Server, error) {
 	}
 	node.FSM().SetSignal(s.waiters.notify)
 	node.FSM().SetACLHook(s.aclChanged)
-	s.unhook = func() { node.FSM().SetSignal(nil); node.FSM().SetACLHook(nil) }
+	node.SetRiders(s.waiters.ride)
+	s.unhook = func() { node.FSM().SetSignal(nil); node.FSM().SetACLHook(nil); node.SetRiders(nil) }
 	return s, nil
 }
 

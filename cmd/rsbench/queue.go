@@ -20,13 +20,15 @@ import (
 // -duration; it reports acknowledged messages/s and the XADD-to-receipt
 // latency (producer's timestamp in the entry to the consumer's receipt).
 // Then one client blocks in XREAD BLOCK 0 $ and, once INFO clients shows
-// it blocked, another XADDs, 200 times, for the wake-up latency. -runs repeats everything; the report
-// shows each run and the medians.
+// it blocked, another XADDs, 200 times, for the wake-up latency; then the
+// same with XREADGROUP BLOCK 0 > (an idle worker handed a job). -runs
+// repeats everything; the report shows each run and the medians.
 
 type queueResult struct {
-	msgsPerSec       float64
-	e2eP50, e2eP99   time.Duration
-	wakeP50, wakeP99 time.Duration
+	msgsPerSec         float64
+	e2eP50, e2eP99     time.Duration
+	wakeP50, wakeP99   time.Duration
+	gwakeP50, gwakeP99 time.Duration
 }
 
 func runQueueMode(ctx context.Context, o *options, stdout, stderr io.Writer) error {
@@ -42,10 +44,11 @@ func runQueueMode(ctx context.Context, o *options, stdout, stderr io.Writer) err
 			w = stderr
 			writeMetrics(stdout, o.label, workload, metric{"msgs/s", res.msgsPerSec},
 				metric{"xadd->receipt p50 ms", ms(res.e2eP50)}, metric{"xadd->receipt p99 ms", ms(res.e2eP99)},
-				metric{"xread wake p50 ms", ms(res.wakeP50)}, metric{"xread wake p99 ms", ms(res.wakeP99)})
+				metric{"xread wake p50 ms", ms(res.wakeP50)}, metric{"xread wake p99 ms", ms(res.wakeP99)},
+				metric{"xreadgroup wake p50 ms", ms(res.gwakeP50)}, metric{"xreadgroup wake p99 ms", ms(res.gwakeP99)})
 		}
-		fmt.Fprintf(w, "%s run %d: %.0f msgs/s, xadd->receipt p50 %v p99 %v, xread wake p50 %v p99 %v\n",
-			o.label, r+1, res.msgsPerSec, res.e2eP50, res.e2eP99, res.wakeP50, res.wakeP99)
+		fmt.Fprintf(w, "%s run %d: %.0f msgs/s, xadd->receipt p50 %v p99 %v, xread wake p50 %v p99 %v, xreadgroup wake p50 %v p99 %v\n",
+			o.label, r+1, res.msgsPerSec, res.e2eP50, res.e2eP99, res.wakeP50, res.wakeP99, res.gwakeP50, res.gwakeP99)
 		results = append(results, res)
 	}
 	if o.format == "metrics" {
@@ -62,10 +65,11 @@ func runQueueMode(ctx context.Context, o *options, stdout, stderr io.Writer) err
 	dur := func(f func(queueResult) time.Duration) time.Duration {
 		return time.Duration(med(func(r queueResult) float64 { return float64(f(r)) })).Round(10 * time.Microsecond)
 	}
-	fmt.Fprintf(stdout, "| %s | %.0f | %v | %v | %v | %v |\n", o.label,
+	fmt.Fprintf(stdout, "| %s | %.0f | %v | %v | %v | %v | %v | %v |\n", o.label,
 		med(func(r queueResult) float64 { return r.msgsPerSec }),
 		dur(func(r queueResult) time.Duration { return r.e2eP50 }), dur(func(r queueResult) time.Duration { return r.e2eP99 }),
-		dur(func(r queueResult) time.Duration { return r.wakeP50 }), dur(func(r queueResult) time.Duration { return r.wakeP99 }))
+		dur(func(r queueResult) time.Duration { return r.wakeP50 }), dur(func(r queueResult) time.Duration { return r.wakeP99 }),
+		dur(func(r queueResult) time.Duration { return r.gwakeP50 }), dur(func(r queueResult) time.Duration { return r.gwakeP99 }))
 	return nil
 }
 
@@ -93,7 +97,7 @@ func queueRun(ctx context.Context, o *options, run int) (queueResult, error) {
 	}
 	defer func() {
 		if !o.noCleanup {
-			admin.Del(context.Background(), key, key+":wake")
+			admin.Del(context.Background(), key, key+":wake", key+":gwake")
 		}
 	}()
 
@@ -190,39 +194,62 @@ func queueRun(ctx context.Context, o *options, run int) (queueResult, error) {
 		e2eP99:     quantile(lat, 0.99),
 	}
 
-	// Wake-up latency of XREAD BLOCK.
+	// Wake-up latency of XREAD BLOCK, then of XREADGROUP BLOCK.
 	reader, writer := newClient(), newClient()
 	defer reader.Close()
 	defer writer.Close()
-	wkey := key + ":wake"
+	wkey, gkey := key+":wake", key+":gwake"
+	wake, err := wakeLatency(ctx, writer, wkey, func() error {
+		return reader.XRead(ctx, &redis.XReadArgs{Streams: []string{wkey, "$"}, Block: 0}).Err()
+	})
+	if err != nil {
+		return res, fmt.Errorf("XREAD wake-up: %w", err)
+	}
+	res.wakeP50, res.wakeP99 = quantile(wake, 0.50), quantile(wake, 0.99)
+	if err := admin.XGroupCreateMkStream(ctx, gkey, "g", "$").Err(); err != nil {
+		return res, err
+	}
+	gwake, err := wakeLatency(ctx, writer, gkey, func() error {
+		return reader.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "idle", Streams: []string{gkey, ">"},
+			Count: 1, Block: 0}).Err()
+	})
+	if err != nil {
+		return res, fmt.Errorf("XREADGROUP wake-up: %w", err)
+	}
+	res.gwakeP50, res.gwakeP99 = quantile(gwake, 0.50), quantile(gwake, 0.99)
+	return res, nil
+}
+
+// wakeLatency measures, 200 times, the time from an XADD to key by writer
+// until read, a blocking read of key that blocked before the XADD, returns.
+func wakeLatency(ctx context.Context, writer *redis.Client, key string, read func() error) ([]time.Duration, error) {
 	var wake []time.Duration
 	for i := 0; i < 200 && ctx.Err() == nil; i++ {
 		if err := waitBlocked(ctx, writer, 0); err != nil { // the last round's reader has left
-			return res, err
+			return nil, err
 		}
 		ch := make(chan error, 1)
 		var got time.Time
 		go func() {
-			_, err := reader.XRead(ctx, &redis.XReadArgs{Streams: []string{wkey, "$"}, Block: 0}).Result()
+			err := read()
 			got = time.Now()
 			ch <- err
 		}()
 		// The XADD must come after the reader blocked, or "$" would miss
 		// it and the reader wait forever.
 		if err := waitBlocked(ctx, writer, 1); err != nil {
-			return res, err
+			return nil, err
 		}
 		sent := time.Now()
-		if err := writer.XAdd(ctx, &redis.XAddArgs{Stream: wkey, Values: []string{"f", "v"}}).Err(); err != nil {
-			return res, err
+		if err := writer.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: []string{"f", "v"}}).Err(); err != nil {
+			return nil, err
 		}
 		if err := <-ch; err != nil {
-			return res, err
+			return nil, err
 		}
 		wake = append(wake, got.Sub(sent))
 	}
-	res.wakeP50, res.wakeP99 = quantile(wake, 0.50), quantile(wake, 0.99)
-	return res, nil
+	return wake, nil
 }
 
 // waitBlocked polls INFO clients until blocked_clients is n, for up to 10 s.
