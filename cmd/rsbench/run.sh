@@ -5,7 +5,7 @@
 # on free loopback ports with fresh temp data dirs, then runs each
 # workload RUNS times, alternating the servers run by run so machine noise
 # hits both: XADD with 1 client, 50 clients and 50 clients pipelining 16;
-# the task queue (rsbench -mode queue: msgs/s, XADD-to-receipt and XREAD
+# the task queue (rsbench -mode queue: msgs/s, XADD-to-receipt, XREAD and XREADGROUP
 # BLOCK wake-up latency); memory per entry. Prints one markdown table of
 # the medians with raftstream/redis ratio columns, then every run's
 # figures on stderr.
@@ -19,7 +19,7 @@
 # (e.g. RAFTSTREAM_FLAGS_B="--log-store boltdb" against the default wal),
 # RAFTSTREAM_BIN uses a prebuilt binary, RAFTSTREAM_BIN_B (with
 # RAFTSTREAM_FLAGS_B, which may be " ") another one for raftstream-B:
-# a build A/B in the same rounds.
+# a build A/B in the same rounds. QUEUE_ONLY=1 runs only the task queue.
 set -euo pipefail
 
 RUNS=${RUNS:-3}
@@ -45,10 +45,12 @@ if [[ -n "${RAFTSTREAM_FLAGS_B:-}" ]]; then
 	node_wait raftstream-B
 	targets+=("raftstream-B 127.0.0.1:${cport[raftstream-B]}")
 fi
-for wl in "-clients 1 -pipeline 1" "-clients 50 -pipeline 1" "-clients 50 -pipeline 16"; do
-	# shellcheck disable=SC2086
-	bench_rounds -mix xadd $wl -duration "$DURATION"
-done
+if [[ "${QUEUE_ONLY:-0}" != 1 ]]; then
+	for wl in "-clients 1 -pipeline 1" "-clients 50 -pipeline 1" "-clients 50 -pipeline 16"; do
+		# shellcheck disable=SC2086
+		bench_rounds -mix xadd $wl -duration "$DURATION"
+	done
+fi
 bench_rounds -mode queue -duration "$QUEUE_DURATION"
 if [[ "$ENTRIES" != 0 ]]; then
 	bench_rounds -mode memory -entries "$ENTRIES"
