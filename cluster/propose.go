@@ -31,10 +31,6 @@ type Pending struct {
 	done  chan struct{}
 	reply fsm.Reply
 	err   error
-	// finished makes finish idempotent: the apply answers a local
-	// entry's commands (answerApplied) and the completer answers them
-	// again, with the same outcome, once raft hands it the result.
-	finished atomic.Bool
 }
 
 // Wait returns the command's reply (its encoding and outcome) once it is
@@ -67,9 +63,6 @@ func (p *Pending) Wait(ctx context.Context) (fsm.Reply, error) {
 func (p *Pending) fail(err error) { p.finish(fsm.Reply{}, err) }
 
 func (p *Pending) finish(reply fsm.Reply, err error) {
-	if !p.finished.CompareAndSwap(false, true) {
-		return
-	}
 	if err == nil && !p.start.IsZero() {
 		p.node.stats.commit.observeSince(p.start)
 	}
@@ -372,36 +365,8 @@ func (n *Node) seal(ph *placeholder) ([]byte, *fsm.Carried) {
 		// The batch has failed; raft still writes an entry here.
 		*b = batch{}
 		data, _ = fsm.AppendEntry(nil, &fsm.Entry{Type: fsm.EntryCommands, Now: now})
-		return data, nil
-	}
-	if len(b.pendings)+len(b.riders) > 0 {
-		if carried == nil {
-			carried = &fsm.Carried{}
-		}
-		carried.Applied = func(r *fsm.Result) { answerApplied(b, r) }
 	}
 	return data, carried
-}
-
-// answerApplied answers b's local commands (pendings and riders) with
-// the result of their entry, on the apply goroutine, as soon as it is
-// applied. The completer answers them again when raft hands it the
-// result, which finish ignores; it alone answers forwarded batches and
-// failures.
-func answerApplied(b *batch, r *fsm.Result) {
-	want := len(b.pendings)
-	for _, rp := range b.remotes {
-		want += rp.req.Count
-	}
-	if r.Err != nil || len(r.Replies) != want+len(b.riders) {
-		return
-	}
-	for i, p := range b.pendings {
-		p.finish(r.Replies[i], nil)
-	}
-	for i, p := range b.riders {
-		p.finish(r.Replies[want+i], nil)
-	}
 }
 
 // encodeBatch encodes b's commands as one entry stamped now: local

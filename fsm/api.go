@@ -170,12 +170,6 @@ type FSM struct {
 // never stored or sent.
 type Carried struct {
 	Parsed []*engine.Parsed
-	// Applied, if set, is called with the entry's result right after
-	// this node applied it, with the state unlocked, on the apply
-	// goroutine: the proposer answers its clients from there instead of
-	// waiting for raft to hand the result to its own goroutine, one
-	// goroutine hand-off less on every write's path. It must be quick.
-	Applied func(*Result)
 }
 
 // NewCarried returns a Carried for an entry of n commands, none parsed.

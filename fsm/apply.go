@@ -24,20 +24,7 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 	if aclChanged {
 		f.aclChanged()
 	}
-	notifyApplied(l, res)
 	return res
-}
-
-// notifyApplied hands an applied entry's result to its proposer's
-// Carried.Applied, if it left one.
-func notifyApplied(l *raft.Log, res interface{}) {
-	c, ok := l.Local.(*Carried)
-	if !ok || c == nil || c.Applied == nil {
-		return
-	}
-	if r, ok := res.(*Result); ok {
-		c.Applied(r)
-	}
 }
 
 // ApplyBatch applies consecutive committed entries under one lock
@@ -57,9 +44,6 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	f.setApplied(logs[len(logs)-1].Index)
 	if aclChanged {
 		f.aclChanged()
-	}
-	for i, l := range logs {
-		notifyApplied(l, out[i])
 	}
 	return out
 }
