@@ -301,3 +301,78 @@ func TestBlockedXReadGroupRides(t *testing.T) {
 		t.Fatalf("blocked_xreadgroup_rides:%s after XREADGROUP CLAIM", v)
 	}
 }
+
+// In a cluster, only the leader's blocked clients ride: one blocked on
+// the leader is served in the entry of an XADD sent to a follower (and
+// forwarded), one blocked on a follower is woken when the follower
+// applies the XADD and proposes its read, and every node ends with the
+// same state.
+func TestBlockedXReadGroupRidesAcrossNodes(t *testing.T) {
+	servers, nodes := startACLCluster(t)
+	li := -1
+	for i, n := range nodes {
+		if n.Status().State == "leader" {
+			li = i
+		}
+	}
+	fi := (li + 1) % len(nodes)
+	ctx := context.Background()
+	leader := newGoRedis(t, servers[li], &redis.Options{})
+	follower := newGoRedis(t, servers[fi], &redis.Options{})
+	if err := leader.XGroupCreateMkStream(ctx, "q", "g", "$").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rides := func(c *redis.Client) string {
+		_, v, _ := strings.Cut(c.Info(ctx, "stats").Val(), "blocked_xreadgroup_rides:")
+		v, _, _ = strings.Cut(v, "\r\n")
+		return v
+	}
+	for _, tc := range []struct {
+		name       string
+		blockOn    int
+		addVia     *redis.Client
+		id         string
+		wantRides  string
+		ridesShown *redis.Client
+	}{
+		{"blocked on the leader, XADD via a follower", li, follower, "1-1", "1", leader},
+		{"blocked on a follower, XADD via the leader", fi, leader, "2-1", "0", follower},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newGoRedis(t, servers[tc.blockOn], &redis.Options{})
+			r := xrgBlock(c, "q", "c"+tc.id, 0)
+			waitBlocked(t, servers[tc.blockOn], 1)
+			if err := tc.addVia.XAdd(ctx, &redis.XAddArgs{Stream: "q", ID: tc.id, Values: []string{"job", tc.id}}).Err(); err != nil {
+				t.Fatal(err)
+			}
+			got := recv(t, r)
+			if got.err != nil || len(got.val) != 1 || got.val[0].Messages[0].ID != tc.id {
+				t.Fatalf("consumer got %v, %v", got.val, got.err)
+			}
+			if v := rides(tc.ridesShown); v != tc.wantRides {
+				t.Errorf("blocked_xreadgroup_rides:%s, want %s", v, tc.wantRides)
+			}
+		})
+	}
+	// Background entries (member metadata) may still arrive: retry until
+	// every node has applied the leader's log and their states agree.
+	waitFor(t, 10*time.Second, "every node to hold the same state", func() bool {
+		want := nodes[li].FSM().AppliedIndex()
+		var first string
+		for i, n := range nodes {
+			if n.FSM().AppliedIndex() != want {
+				return false
+			}
+			d, err := n.Digest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				first = d
+			} else if d != first {
+				return false
+			}
+		}
+		return true
+	})
+}
