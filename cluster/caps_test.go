@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/fsm"
 )
@@ -18,22 +16,9 @@ import (
 // written typed.
 func loggedForm(t *testing.T, n *Node, kind fsm.CommandKind) (typed bool) {
 	t.Helper()
-	last, err := n.store.log.LastIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := last; i > 0; i-- {
-		var l raft.Log
-		if err := n.store.log.GetLog(i, &l); err != nil {
-			t.Fatal(err)
-		}
-		if l.Type != raft.LogCommand {
-			continue
-		}
-		e, err := fsm.DecodeEntry(l.Data)
-		if err != nil {
-			t.Fatalf("entry %d: %v", i, err)
-		}
+	entries := commandEntries(t, n)
+	for k := len(entries) - 1; k >= 0; k-- {
+		e := entries[k]
 		for j := len(e.Commands) - 1; j >= 0; j-- {
 			c := e.Commands[j]
 			if c.Kind == kind {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
+
 	"github.com/raftstream/raftstream/engine"
 	"github.com/raftstream/raftstream/engine/resp"
 	"github.com/raftstream/raftstream/fsm"
@@ -183,4 +185,35 @@ func bulkID(reply []byte) (engine.ID, bool) {
 		return engine.ID{}, false
 	}
 	return engine.ParseID(reply[i+2 : len(reply)-2])
+}
+
+// commandEntries decodes the command entries in n's log.
+func commandEntries(t *testing.T, n *Node) []fsm.Entry {
+	t.Helper()
+	first, err := n.store.log.FirstIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := n.store.log.LastIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []fsm.Entry
+	for i := max(first, 1); i <= last; i++ {
+		var l raft.Log
+		if err := n.store.log.GetLog(i, &l); err != nil {
+			t.Fatal(err)
+		}
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		e, err := fsm.DecodeEntry(l.Data)
+		if err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+		if e.Type == fsm.EntryCommands {
+			out = append(out, e)
+		}
+	}
+	return out
 }

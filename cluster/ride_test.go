@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/raftstream/raftstream/fsm"
 )
 
@@ -100,35 +98,4 @@ func TestRiderRefused(t *testing.T) {
 			t.Errorf("an entry of %d commands: %v", len(e.Commands), e.Commands)
 		}
 	}
-}
-
-// commandEntries decodes the command entries in n's log.
-func commandEntries(t *testing.T, n *Node) []fsm.Entry {
-	t.Helper()
-	first, err := n.store.log.FirstIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	last, err := n.store.log.LastIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []fsm.Entry
-	for i := max(first, 1); i <= last; i++ {
-		var l raft.Log
-		if err := n.store.log.GetLog(i, &l); err != nil {
-			t.Fatal(err)
-		}
-		if l.Type != raft.LogCommand {
-			continue
-		}
-		e, err := fsm.DecodeEntry(l.Data)
-		if err != nil {
-			t.Fatalf("entry %d: %v", i, err)
-		}
-		if e.Type == fsm.EntryCommands {
-			out = append(out, e)
-		}
-	}
-	return out
 }
