@@ -63,7 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("rsbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:6379", "server address host:port")
-	fs.StringVar(&o.mode, "mode", "load", "load: closed-loop throughput and latency; memory: bytes per stream entry; queue: task queue and XREAD wake-up; xlen: time until a stream holds -entries entries; report: median table of -format metrics lines read from stdin")
+	fs.StringVar(&o.mode, "mode", "load", "load: closed-loop throughput and latency; memory: bytes per stream entry; queue: task queue and XREAD/XREADGROUP wake-up; xlen: time until a stream holds -entries entries; report: median table of -format metrics lines read from stdin; tracegaps: where a lone write's time goes, from perf trace output on stdin (trace.sh)")
 	fs.IntVar(&o.clients, "clients", 50, "concurrent connections")
 	fs.IntVar(&o.pipeline, "pipeline", 1, "commands per round trip on each connection")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each run (load mode)")
@@ -110,8 +110,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-proto must be 2 or 3")
 	case o.format != "text" && o.format != "md" && o.format != "metrics":
 		return nil, errors.New("-format must be text, md or metrics")
-	case !slices.Contains([]string{"load", "memory", "queue", "xlen", "report"}, o.mode):
-		return nil, errors.New("-mode must be load, memory, queue, xlen or report")
+	case !slices.Contains([]string{"load", "memory", "queue", "xlen", "report", "tracegaps"}, o.mode):
+		return nil, errors.New("-mode must be load, memory, queue, xlen, report or tracegaps")
 	case o.valueSize < 0:
 		return nil, errors.New("-value-size must be >= 0")
 	case o.waitRepl < 0:
@@ -150,6 +150,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runXLenMode(ctx, o, stdout) // xlen.go
 	case "report":
 		return runReport(os.Stdin, stdout, o.baseline) // report.go
+	case "tracegaps":
+		return runTraceGapsMode(os.Stdin, o, stdout) // tracegaps.go
 	}
 	return runLoadMode(ctx, o, stdout, stderr)
 }
