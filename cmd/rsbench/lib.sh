@@ -122,6 +122,31 @@ cluster_start() { # prefix extra-flags...
 	[[ -n "$leader" && -n "$follower" ]] || { echo "no leader/follower found in $prefix cluster" >&2; exit 1; }
 }
 
+# one_node_setup starts a redis-server and a raftstream node (and, with
+# RAFTSTREAM_FLAGS_B set, raftstream-B with those flags on top) and sets
+# servers to "label addr pid" per server, Redis first.
+one_node_setup() {
+	local rp
+	rp=$("$bench" -freeport)
+	redis_start redis "$rp"
+	servers=("redis 127.0.0.1:$rp ${pids[-1]}")
+	local names=(raftstream) name
+	if [[ -n "${RAFTSTREAM_FLAGS_B:-}" ]]; then
+		names+=(raftstream-B)
+	fi
+	for name in "${names[@]}"; do
+		node_new "$name"
+		if [[ $name == raftstream-B ]]; then
+			# shellcheck disable=SC2086
+			node_run "$name" $RAFTSTREAM_FLAGS_B
+		else
+			node_run "$name"
+		fi
+		node_wait "$name"
+		servers+=("$name 127.0.0.1:${cport[$name]} ${npid[$name]}")
+	done
+}
+
 # bench_rounds runs RUNS rounds; each round runs rsbench once against every
 # entry of the targets array ("label addr rsbench-flags..."), in order, so
 # servers alternate and machine noise hits all of them. The arguments are

@@ -31,20 +31,12 @@ WORK_PREFIX=rsbench-run
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-rport=$("$bench" -freeport)
-redis_start redis "$rport"
-node_new raftstream
-node_run raftstream
-node_wait raftstream
-
-targets=("redis 127.0.0.1:$rport" "raftstream 127.0.0.1:${cport[raftstream]}")
-if [[ -n "${RAFTSTREAM_FLAGS_B:-}" ]]; then
-	node_new raftstream-B
-	# shellcheck disable=SC2086
-	node_run raftstream-B $RAFTSTREAM_FLAGS_B
-	node_wait raftstream-B
-	targets+=("raftstream-B 127.0.0.1:${cport[raftstream-B]}")
-fi
+one_node_setup
+targets=()
+for s in "${servers[@]}"; do
+	read -r label addr _ <<<"$s"
+	targets+=("$label $addr")
+done
 if [[ "${QUEUE_ONLY:-0}" != 1 ]]; then
 	for wl in "-clients 1 -pipeline 1" "-clients 50 -pipeline 1" "-clients 50 -pipeline 16"; do
 		# shellcheck disable=SC2086

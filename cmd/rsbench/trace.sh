@@ -26,24 +26,11 @@ WORK_PREFIX=rsbench-trace
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-rport=$("$bench" -freeport)
-redis_start redis "$rport"
-redis_pid=${pids[-1]}
-node_new raftstream
-node_run raftstream
-node_wait raftstream
-targets=("redis 127.0.0.1:$rport $redis_pid" "raftstream 127.0.0.1:${cport[raftstream]} ${npid[raftstream]}")
-if [[ -n "${RAFTSTREAM_FLAGS_B:-}" ]]; then
-	node_new raftstream-B
-	# shellcheck disable=SC2086
-	node_run raftstream-B $RAFTSTREAM_FLAGS_B
-	node_wait raftstream-B
-	targets+=("raftstream-B 127.0.0.1:${cport[raftstream-B]} ${npid[raftstream-B]}")
-fi
+one_node_setup
 
 secs=${DURATION%s}
 for r in $(seq 1 "$RUNS"); do
-	for t in "${targets[@]}"; do
+	for t in "${servers[@]}"; do
 		read -r label addr pid <<<"$t"
 		echo "# round $r/$RUNS: $label" >>"$work/runs.log"
 		# The trace starts before the load and ends inside it, so it holds
