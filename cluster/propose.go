@@ -95,7 +95,7 @@ type proposer struct {
 
 	// riders is the front end's hook that adds commands to an entry as
 	// the leader seals it (ride.go).
-	riders atomic.Pointer[RideFunc]
+	riders atomic.Pointer[Riders]
 }
 
 // cmdList returns an empty command list with room for n commands.

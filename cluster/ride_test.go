@@ -20,13 +20,13 @@ func TestRidersJoinTheSealedEntry(t *testing.T) {
 	leader := waitLeader(t, nodes...)
 	follower := others(nodes, leader)[0]
 	rides := make(chan *Pending, 16)
-	hook := func(cmds iter.Seq[*Command], add func(Command) *Pending) {
+	hook := rideFunc(func(cmds iter.Seq[*Command], add func(Command) *Pending) {
 		for c := range cmds {
 			if bytes.EqualFold(c.Argv[0], []byte("xadd")) {
 				rides <- add(Command{Proto: 2, Argv: args("XLEN", string(c.Argv[1]))})
 			}
 		}
-	}
+	})
 	for _, n := range nodes {
 		n.SetRiders(hook)
 	}
@@ -76,6 +76,13 @@ func TestRidersJoinTheSealedEntry(t *testing.T) {
 	waitConverged(t, leader, nodes)
 }
 
+// rideFunc is a Riders that always rides.
+type rideFunc func(cmds iter.Seq[*Command], add func(Command) *Pending)
+
+func (rideFunc) Waiting() bool { return true }
+
+func (f rideFunc) Ride(cmds iter.Seq[*Command], add func(Command) *Pending) { f(cmds, add) }
+
 // A command the rider hook cannot add (invalid here) is refused with nil
 // and leaves the entry as it was.
 func TestRiderRefused(t *testing.T) {
@@ -83,9 +90,9 @@ func TestRiderRefused(t *testing.T) {
 	t.Cleanup(func() { _ = n.Close() })
 	waitLeader(t, n)
 	got := make(chan *Pending, 1)
-	n.SetRiders(func(cmds iter.Seq[*Command], add func(Command) *Pending) {
+	n.SetRiders(rideFunc(func(cmds iter.Seq[*Command], add func(Command) *Pending) {
 		got <- add(Command{Kind: fsm.CommandKind(200)})
-	})
+	}))
 	defer n.SetRiders(nil)
 	if r := write(t, n, xadd("s", 1)); r[0] != '$' {
 		t.Fatalf("XADD answered %q", r)

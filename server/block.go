@@ -99,7 +99,7 @@ func keyStrings(keys [][]byte) []string {
 // non-blocking command through the log (forwarded to the leader on a
 // follower); a null answer means another consumer was faster, and the
 // client waits again. On the leader, an XREADGROUP may instead ride in
-// the entry of the XADD that serves it (waiters.go, ride): its reply
+// the entry of the XADD that serves it (waiters.go, Ride): its reply
 // then arrives on the waiter's rode channel.
 func (s *Server) runBlocking(conn redcon.Conn, cl *client, cmd *command, argv [][]byte, start time.Time) (handled, closeConn bool, parsed *engine.Parsed) {
 	b, ok, parsed := blockingForm(cmd, argv, &cl.parsed)

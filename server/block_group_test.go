@@ -229,7 +229,7 @@ func TestBlockingClaimWakesAtDeadline(t *testing.T) {
 }
 
 // On the leader, a blocked XREADGROUP rides in the entry of the XADD that
-// serves it (waiters.go, ride): one entry for both, where the client
+// serves it (waiters.go, Ride): one entry for both, where the client
 // proposing its read once woken would take a second one. A ride that
 // finds nothing (here because the XADD failed) leaves the client waiting;
 // XREADGROUP CLAIM never rides.

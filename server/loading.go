@@ -45,7 +45,7 @@ func (s *Server) Attach(node *cluster.Node) error {
 	}
 	node.FSM().SetSignal(s.waiters.notify)
 	node.FSM().SetACLHook(s.aclChanged)
-	node.SetRiders(s.waiters.ride)
+	node.SetRiders(s.waiters)
 	s.unhook = func() { node.FSM().SetSignal(nil); node.FSM().SetACLHook(nil); node.SetRiders(nil) }
 	return nil
 }

@@ -100,7 +100,7 @@ func New(cfg Config, node *cluster.Node, logger *slog.Logger) (*Server, error) {
 	}
 	node.FSM().SetSignal(s.waiters.notify)
 	node.FSM().SetACLHook(s.aclChanged)
-	node.SetRiders(s.waiters.ride)
+	node.SetRiders(s.waiters)
 	s.unhook = func() { node.FSM().SetSignal(nil); node.FSM().SetACLHook(nil); node.SetRiders(nil) }
 	return s, nil
 }

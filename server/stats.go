@@ -46,7 +46,7 @@ type stats struct {
 	autoIdemXAdds   atomic.Int64
 	autoIdemUnnamed atomic.Int64
 	// Blocked XREADGROUPs served by a read that rode in the entry of the
-	// XADD that woke them (waiters.go, ride).
+	// XADD that woke them (waiters.go, Ride).
 	rides atomic.Int64
 	// ACL denials (acl_access_denied_auth, _cmd, _key).
 	aclDeniedAuth, aclDeniedCmd, aclDeniedKey atomic.Int64

@@ -26,7 +26,7 @@ import (
 //
 // On the leader, a blocked XREADGROUP can also ride: as the leader seals
 // a log entry holding XADDs to its key, ride adds the client's read to
-// the same entry (cluster.RideFunc), so the client has its entries after
+// the same entry (cluster.Riders), so the client has its entries after
 // the one flush that commits the XADD, as it would from Redis, instead of
 // proposing its read once the XADD is applied. A waiter's state says who
 // may act for it: its own goroutine (busy), the entry it rides in
@@ -268,17 +268,17 @@ func (r *waiterRegistry) blockedClients() int {
 	return n
 }
 
-// ride is the leader's cluster.RideFunc: for each key the entry's XADDs
+// Waiting reports whether a blocked client could ride (cluster.Riders).
+func (r *waiterRegistry) Waiting() bool { return r.riders.Load() != 0 }
+
+// Ride is the leader's cluster.Riders: for each key the entry's XADDs
 // add to, it adds the reads of the key's blocked XREADGROUP clients that
 // the new entries would serve, in the order they blocked, per group:
 // enough clients to take as many entries as the XADDs add (each takes up
 // to its COUNT). A group whose next client cannot ride (XREADGROUP
 // CLAIM) is left to the ordinary wake-up, which keeps the group's order.
 // Clients blocked on a follower are not here: they serve themselves.
-func (r *waiterRegistry) ride(cmds iter.Seq[*cluster.Command], add func(cluster.Command) *cluster.Pending) {
-	if r.riders.Load() == 0 {
-		return
-	}
+func (r *waiterRegistry) Ride(cmds iter.Seq[*cluster.Command], add func(cluster.Command) *cluster.Pending) {
 	type added struct {
 		key waitKey
 		n   int64

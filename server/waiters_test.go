@@ -155,7 +155,7 @@ func TestWaiterRide(t *testing.T) {
 				ws = append(ws, w)
 			}
 			var added []string
-			r.ride(slices.Values(ptrs(tc.cmds)), func(c cluster.Command) *cluster.Pending {
+			r.Ride(slices.Values(ptrs(tc.cmds)), func(c cluster.Command) *cluster.Pending {
 				added = append(added, string(c.Argv[1]))
 				if tc.refuse {
 					return nil
