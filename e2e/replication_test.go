@@ -112,13 +112,19 @@ func TestRoleAcrossTheCluster(t *testing.T) {
 		}
 		return maps.Equal(seen, others)
 	})
+	// A follower names the leader once it has applied the leader's
+	// member metadata, which can come after the leader lists it.
 	host, port, _ := strings.Cut(leader.Addr, ":")
 	for _, p := range nodes {
 		if p == leader {
 			continue
 		}
-		v := role(p)
-		if len(v) != 5 || v[0] != "slave" || v[1] != host || fmt.Sprint(v[2]) != port || v[3] != "connected" {
+		var v []any
+		waitFor(t, 30*time.Second, "ROLE on "+p.Name+" to name the leader", func() bool {
+			v = role(p)
+			return len(v) == 5 && v[1] == host
+		})
+		if v[0] != "slave" || fmt.Sprint(v[2]) != port || v[3] != "connected" {
 			t.Errorf("ROLE on %s = %v, want a connected replica of %s", p.Name, v, leader.Addr)
 		}
 	}
