@@ -25,7 +25,7 @@ import (
 // nothing stays first in line.
 //
 // On the leader, a blocked XREADGROUP can also ride: as the leader seals
-// a log entry holding XADDs to its key, ride adds the client's read to
+// a log entry holding XADDs to its key, Ride adds the client's read to
 // the same entry (cluster.Riders), so the client has its entries after
 // the one flush that commits the XADD, as it would from Redis, instead of
 // proposing its read once the XADD is applied. A waiter's state says who
@@ -61,7 +61,7 @@ type waiter struct {
 	// unblock carries a CLIENT UNBLOCK request.
 	unblock chan unblockReason
 
-	// ride is the read that serves a blocked XREADGROUP, for ride to add
+	// ride is the read that serves a blocked XREADGROUP, for Ride to add
 	// to an entry (nil: the client serves itself; see register); count
 	// is its COUNT (0: none).
 	ride  *cluster.Command
