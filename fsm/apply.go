@@ -19,8 +19,9 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 	f.mu.Lock()
 	res := f.applyLocked(l)
 	aclChanged := f.publishACL()
+	f.applied.Store(l.Index)
 	f.mu.Unlock()
-	f.setApplied(l.Index)
+	f.wakeApplied()
 	if aclChanged {
 		f.aclChanged()
 	}
@@ -40,8 +41,9 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		out[i] = f.applyLocked(l)
 	}
 	aclChanged := f.publishACL()
+	f.applied.Store(logs[len(logs)-1].Index)
 	f.mu.Unlock()
-	f.setApplied(logs[len(logs)-1].Index)
+	f.wakeApplied()
 	if aclChanged {
 		f.aclChanged()
 	}

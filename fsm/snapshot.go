@@ -157,8 +157,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.st, f.members, f.sessions = st, members, sess
 	f.changes.Store(0)
 	aclChanged := f.publishACL()
+	f.applied.Store(applied)
 	f.mu.Unlock()
-	f.setApplied(applied)
+	f.wakeApplied()
 	if aclChanged {
 		f.aclChanged()
 	}

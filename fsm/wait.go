@@ -2,9 +2,13 @@ package fsm
 
 import "context"
 
-// setApplied publishes a new applied index and wakes WaitApplied callers.
-func (f *FSM) setApplied(index uint64) {
-	f.applied.Store(index)
+// wakeApplied wakes WaitApplied callers after the applied index moved.
+//
+// The index itself is stored under the state's write lock, before the
+// state it names becomes readable: whoever reads the state and then the
+// index gets an index at least as new as what it read, which is what a
+// reply's wait for the log flush relies on (cluster.Node.SyncThrough).
+func (f *FSM) wakeApplied() {
 	f.waitMu.Lock()
 	if f.waitCh != nil {
 		close(f.waitCh)
