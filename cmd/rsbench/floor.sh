@@ -12,7 +12,8 @@
 #
 # Usage: cmd/rsbench/floor.sh            (from anywhere inside the repo)
 # Environment: RUNS (3), DURATION (5s), FLOOR_MODES ("inline handoff chain
-# loop loop-handoff loop-chain"; rsfloor also has direct and direct-chain),
+# loop loop-handoff loop-chain"; rsfloor also has chain-behind, direct and
+# direct-chain),
 # KEEP=1 keeps the temp dir, RAFTSTREAM_FLAGS adds flags to the node,
 # RAFTSTREAM_BIN uses a prebuilt raftstream.
 set -euo pipefail

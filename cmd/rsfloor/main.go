@@ -20,6 +20,12 @@
 //     goroutine per stage as raftstream's single node has them (its
 //     proposer, raft's leader loop, raft's FSM goroutine). Four hand-offs.
 //
+// chain-behind is chain with the flush moved to the reply: the writer only
+// writes, and the connection's goroutine, once the applier has answered,
+// flushes everything written so far (unless a flush that covers its write
+// is under way) and replies. That is the path of a write on a lone
+// raftstream node (cluster/DESIGN.md, "A lone voter flushes on reply").
+//
 // Two modes keep the goroutine per connection but let the goroutine that
 // answers a write (handoff's writer, chain's applier) write the reply to
 // the socket itself, so the connection's goroutine goes back to reading
@@ -65,7 +71,7 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("rsfloor", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:6399", "address to serve RESP on")
-	mode := fs.String("mode", "inline", "path of a write: inline, handoff, chain, direct, direct-chain, loop, loop-handoff, loop-chain, raft or loop-raft")
+	mode := fs.String("mode", "inline", "path of a write: inline, handoff, chain, chain-behind, direct, direct-chain, loop, loop-handoff, loop-chain, raft or loop-raft")
 	path := fs.String("file", "rsfloor.log", "log file, created (or truncated) and zero-filled to -size; the raft modes keep their node's data in this path plus .raft")
 	size := fs.Int64("size", 64<<20, "log file size in bytes; writes wrap around at the end")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")

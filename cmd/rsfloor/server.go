@@ -28,20 +28,21 @@ const (
 	loopChain
 	connRaft
 	loopRaft
+	chainBehind
 )
 
 var modeNames = map[string]mode{
 	"inline": inline, "handoff": handoff, "chain": chain,
 	"direct": direct, "direct-chain": directChain,
 	"loop": loop, "loop-handoff": loopHandoff, "loop-chain": loopChain,
-	"raft": connRaft, "loop-raft": loopRaft,
+	"raft": connRaft, "loop-raft": loopRaft, "chain-behind": chainBehind,
 }
 
 func parseMode(s string) (mode, error) {
 	if m, ok := modeNames[s]; ok {
 		return m, nil
 	}
-	return 0, fmt.Errorf("unknown -mode %q (inline, handoff, chain, direct, direct-chain, loop, loop-handoff, loop-chain, raft or loop-raft)", s)
+	return 0, fmt.Errorf("unknown -mode %q (inline, handoff, chain, chain-behind, direct, direct-chain, loop, loop-handoff, loop-chain, raft or loop-raft)", s)
 }
 
 // eventLoop says whether m serves every connection from one epoll loop
@@ -63,7 +64,9 @@ func (m mode) writerStage() bool { return m != inline && m != loop && !m.raft() 
 
 // chained says whether m passes a write through a proposer and an
 // applier goroutine around the writer.
-func (m mode) chained() bool { return m == chain || m == directChain || m == loopChain }
+func (m mode) chained() bool {
+	return m == chain || m == directChain || m == loopChain || m == chainBehind
+}
 
 // directReplies says whether the goroutine that answers a write also
 // writes its reply to the socket, so the connection's goroutine need not
@@ -80,6 +83,15 @@ type flog struct {
 	mu  sync.Mutex // the inline mode's connections write at once
 	off int64
 	seq uint64
+
+	// behind: append writes without flushing, and the connection's
+	// goroutine flushes before it answers (syncThrough).
+	behind  bool
+	smu     sync.Mutex
+	synced  *sync.Cond
+	written uint64 // last sequence number written
+	durable uint64 // last sequence number flushed
+	syncing bool
 }
 
 func openLog(path string, size int64) (*flog, error) {
@@ -101,7 +113,9 @@ func openLog(path string, size int64) (*flog, error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("sync log: %w", err)
 	}
-	return &flog{f: f, size: size}, nil
+	l := &flog{f: f, size: size}
+	l.synced = sync.NewCond(&l.smu)
+	return l, nil
 }
 
 // append writes b, the bytes of n writes, and flushes it, and returns the
@@ -118,11 +132,43 @@ func (l *flog) append(b []byte, n int) (uint64, error) {
 		return 0, fmt.Errorf("write log: %w", err)
 	}
 	l.off += int64(len(b))
+	l.seq += uint64(n)
+	if l.behind {
+		l.smu.Lock()
+		l.written = l.seq
+		l.smu.Unlock()
+		return l.seq, nil
+	}
 	if err := unix.Fdatasync(int(l.f.Fd())); err != nil {
 		return 0, fmt.Errorf("flush log: %w", err)
 	}
-	l.seq += uint64(n)
 	return l.seq, nil
+}
+
+// syncThrough returns once the writes up to seq are flushed, flushing
+// them itself unless another caller's flush is under way (group commit
+// among the callers).
+func (l *flog) syncThrough(seq uint64) error {
+	l.smu.Lock()
+	defer l.smu.Unlock()
+	for l.durable < seq {
+		if l.syncing {
+			l.synced.Wait()
+			continue
+		}
+		l.syncing = true
+		target := l.written
+		l.smu.Unlock()
+		err := unix.Fdatasync(int(l.f.Fd()))
+		l.smu.Lock()
+		l.syncing = false
+		l.synced.Broadcast()
+		if err != nil {
+			return fmt.Errorf("flush log: %w", err)
+		}
+		l.durable = target
+	}
+	return nil
 }
 
 func (l *flog) close() error { return l.f.Close() }
@@ -159,6 +205,9 @@ type server struct {
 // newServer serves the mode m; the raft modes run a node with its data in
 // raftDir.
 func newServer(l *flog, m mode, raftDir string) (*server, error) {
+	if l != nil {
+		l.behind = m == chainBehind
+	}
 	s := &server{
 		log: l, mode: m,
 		proposed: make(chan *write, 1024),
@@ -287,6 +336,9 @@ func (s *server) xadd(raw []byte) (uint64, error) {
 	}
 	select {
 	case <-w.reply:
+		if w.err == nil && s.log.behind {
+			w.err = s.log.syncThrough(w.seq)
+		}
 		return w.seq, w.err
 	case <-s.done:
 		return 0, net.ErrClosed

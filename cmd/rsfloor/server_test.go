@@ -18,7 +18,7 @@ const clients, each = 4, 25
 // Every file mode answers each XADD with the next sequence number once its
 // bytes are in the file, also with several clients at once.
 func TestServerModes(t *testing.T) {
-	for _, name := range []string{"inline", "handoff", "chain", "direct", "direct-chain", "loop", "loop-handoff", "loop-chain"} {
+	for _, name := range []string{"inline", "handoff", "chain", "chain-behind", "direct", "direct-chain", "loop", "loop-handoff", "loop-chain"} {
 		t.Run(name, func(t *testing.T) {
 			m, err := parseMode(name)
 			if err != nil {
@@ -46,6 +46,9 @@ func TestServerModes(t *testing.T) {
 			}
 			if n := strings.Count(string(data), "XADD"); n != clients*each {
 				t.Errorf("log holds %d XADDs, want %d", n, clients*each)
+			}
+			if l.behind && l.durable < uint64(clients*each) {
+				t.Errorf("chain-behind answered every XADD with %d of %d flushed", l.durable, clients*each)
 			}
 		})
 	}
