@@ -107,6 +107,9 @@ type logStores struct {
 	// path names the log's file or directory in errors.
 	path  string
 	close func() error
+	// flusher defers a lone voter's log flushes to its replies (wal
+	// only; nil for boltdb, whose every store flushes).
+	flusher *logFlusher
 }
 
 // openLogStores opens (creating if fresh) the stores of dataDir.
@@ -167,7 +170,7 @@ func openWALLog(dataDir string, segmentSize int, flush *Histogram, log *slog.Log
 		return nil, err
 	}
 	return &logStores{
-		kind: LogStoreWAL, log: checkedLog{LogStore: w, required: true}, stable: stable, path: dir,
+		kind: LogStoreWAL, log: checkedLog{LogStore: w, required: true}, stable: stable, path: dir, flusher: w.fl,
 		close: func() error { return errors.Join(w.Close(), stable.Close()) },
 	}, nil
 }
@@ -178,10 +181,14 @@ func openWALLog(dataDir string, segmentSize int, flush *Histogram, log *slog.Log
 type walLog struct {
 	*wal.WAL
 	meta *metadb.BoltMetaDB
+	fl   *logFlusher
 }
 
-// Close closes the log and its metadata file.
-func (w walLog) Close() error { return errors.Join(w.WAL.Close(), w.meta.Close()) }
+// Close flushes what a deferred flush left, then closes the log and its
+// metadata file.
+func (w walLog) Close() error {
+	return errors.Join(w.fl.close(), w.WAL.Close(), w.meta.Close())
+}
 
 // IsMonotonic is false, although raft-wal cannot store a gap or overwrite
 // a suffix, because raft's answer for monotonic stores is wrong once: after
@@ -208,6 +215,16 @@ func (w walLog) StoreLogs(logs []*raft.Log) error {
 	if err != nil {
 		return err
 	}
+	deferred, err := w.fl.beginStore(logs, last == 0 || first == last+1)
+	if err != nil {
+		return err
+	}
+	err = w.store(logs, first, last)
+	w.fl.endStore(logs[len(logs)-1].Index, deferred, err)
+	return err
+}
+
+func (w walLog) store(logs []*raft.Log, first, last uint64) error {
 	switch {
 	case last == 0 || first == last+1:
 	case first > last+1:
@@ -254,12 +271,20 @@ func openWAL(dir string, segmentSize int, flush *Histogram, log *slog.Logger) (w
 		_ = meta.Close()
 		return walLog{}, err
 	}
-	w, err := openRawWAL(dir, segmentSize, dataSyncFS{FS: fs.New(), flush: flush}, meta, log)
+	fl := newLogFlusher()
+	w, err := openRawWAL(dir, segmentSize, dataSyncFS{FS: fs.New(), flush: flush, fl: fl}, flushingMeta{MetaStore: meta, fl: fl}, log)
 	if err != nil {
 		_ = meta.Close()
 		return walLog{}, fmt.Errorf("open raft log %s: %w (if the files were damaged, see `raftstream check`; a follower can be wiped and rejoined)", dir, err)
 	}
-	return walLog{WAL: w, meta: meta}, nil
+	last, err := w.LastIndex()
+	if err != nil {
+		_ = errors.Join(w.Close(), meta.Close())
+		return walLog{}, fmt.Errorf("open raft log %s: %w", dir, err)
+	}
+	fl.written.Store(last)
+	fl.durable.Store(last)
+	return walLog{WAL: w, meta: meta, fl: fl}, nil
 }
 
 // checkSegmentSizes refuses a wal whose segment files are shorter than
@@ -309,7 +334,7 @@ func loadWALMeta(dir string, meta *metadb.BoltMetaDB) (state types.PersistentSta
 }
 
 // openRawWAL is wal.Open with raftstream's options.
-func openRawWAL(dir string, segmentSize int, vfs types.VFS, meta *metadb.BoltMetaDB, log *slog.Logger) (*wal.WAL, error) {
+func openRawWAL(dir string, segmentSize int, vfs types.VFS, meta types.MetaStore, log *slog.Logger) (*wal.WAL, error) {
 	hlog, metaOpt := wal.WithLogger(newHclog(log, "wal", hclog.Warn)), wal.WithMetaStore(meta)
 	filer := wal.WithSegmentFiler(indexlessFiler{segment.NewFiler(dir, vfs)})
 	// The option type is unexported, so no slice of options can be built.

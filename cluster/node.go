@@ -124,6 +124,13 @@ func (n *Node) SetClientAddr(addr string) {
 // FSM returns the node's state machine, for reads.
 func (n *Node) FSM() *fsm.FSM { return n.fsm }
 
+// SyncThrough returns once the log entries up to index are on this node's
+// device. A reply that shows the state at an applied index must wait for
+// it first: a lone voter applies entries before they are flushed
+// (logFlusher). It fails if the log could not be flushed, and then no
+// reply may be sent.
+func (n *Node) SyncThrough(index uint64) error { return n.store.flusher.SyncThrough(index) }
+
 // RaftAddr is the address this node advertises for Raft traffic.
 func (n *Node) RaftAddr() string { return n.addr }
 
@@ -329,11 +336,17 @@ func startRaft(cfg Config, st *storage, nw *network, stats *nodeStats, log *slog
 			cfg.Loading.restoring(metas[0].Size)
 		}
 	}
+	st.store.flusher.SetConfiguration(raft.ServerID(cfg.NodeID), raft.Configuration{}, 0)
 	r, err := raft.NewRaft(cfg.raftConfig(hlog), rfsm, st.logs, st.store.stable, st.snaps, nw.trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	undo.push(func() { _ = r.Shutdown().Error() })
+	if existing {
+		if fut := r.GetConfiguration(); fut.Error() == nil {
+			st.store.flusher.SetConfiguration(raft.ServerID(cfg.NodeID), fut.Configuration(), fut.Index())
+		}
+	}
 	if existing {
 		if err := checkResumable(cfg, r, nw.trans.LocalAddr(), st.store.stable, log); err != nil {
 			return nil, err

@@ -31,7 +31,14 @@ type Pending struct {
 	done  chan struct{}
 	reply fsm.Reply
 	err   error
+	// index is the log index of the entry that carried the command, once
+	// it is applied.
+	index uint64
 }
+
+// Index is the log index of the entry that carried the command, once Wait
+// has returned its reply; 0 before, or if it failed.
+func (p *Pending) Index() uint64 { return p.index }
 
 // Wait returns the command's reply (its encoding and outcome) once it is
 // applied, or an error if it could not be committed (no leader, shutdown,
@@ -552,10 +559,15 @@ func (n *Node) completeLoop() {
 		if err == nil && len(res.Replies) != want {
 			err = fmt.Errorf("cluster: %d replies for %d commands", len(res.Replies), want)
 		}
+		var index uint64
+		if err == nil {
+			index = in.future.Index()
+		}
 		for i, p := range in.pendings {
 			if err != nil {
 				p.fail(err)
 			} else {
+				p.index = index
 				p.finish(res.Replies[i], nil)
 			}
 		}
@@ -570,6 +582,7 @@ func (n *Node) completeLoop() {
 			if err != nil {
 				p.fail(err)
 			} else {
+				p.index = index
 				p.finish(res.Replies[ridden+i], nil)
 			}
 		}

@@ -29,7 +29,8 @@ import (
 // full fsync with its directory, as raft-wal's own file does.
 type dataSyncFS struct {
 	*fs.FS
-	flush *Histogram // nil: flushes not timed
+	flush *Histogram  // nil: flushes not timed
+	fl    *logFlusher // nil: every flush when raft-wal asks
 }
 
 func newDataSyncFS() dataSyncFS { return dataSyncFS{FS: fs.New()} }
@@ -45,7 +46,7 @@ func (d dataSyncFS) Create(dir, name string, size uint64) (types.WritableFile, e
 		_ = f.Close()
 		return nil, fmt.Errorf("zero-fill %s: %w", name, err)
 	}
-	return &dataSyncFile{WritableFile: f, flush: d.flush}, nil
+	return &dataSyncFile{WritableFile: f, flush: d.flush, fl: d.fl}, nil
 }
 
 // OpenWriter opens an existing segment (the tail, when recovering) for
@@ -55,7 +56,16 @@ func (d dataSyncFS) OpenWriter(dir, name string) (types.WritableFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dataSyncFile{WritableFile: w, synced: 1, flush: d.flush}, nil
+	if fd, ok := w.(fder); ok && d.fl != nil {
+		// A process killed while its flushes were deferred left entries
+		// in the page cache only: make them durable before any of them
+		// is served again.
+		if err := unix.Fdatasync(int(fd.Fd())); err != nil {
+			_ = w.Close()
+			return nil, fmt.Errorf("flush %s: %w", name, err)
+		}
+	}
+	return &dataSyncFile{WritableFile: w, synced: 1, flush: d.flush, fl: d.fl}, nil
 }
 
 func zeroFill(f types.WritableFile, size uint64) error {
@@ -74,6 +84,7 @@ type dataSyncFile struct {
 	types.WritableFile
 	synced uint32 // 1 once the first, full flush is done
 	flush  *Histogram
+	fl     *logFlusher
 }
 
 type fder interface{ Fd() uintptr }
@@ -81,7 +92,18 @@ type fder interface{ Fd() uintptr }
 // Sync flushes the file's data: the first time with raft-wal's own Sync
 // (fsync of the file, its size and zeroed extents, and of the directory
 // entry), afterwards with fdatasync.
+//
+// During an append whose flush the log flusher defers, it only marks the
+// file dirty; flushData flushes it later.
 func (f *dataSyncFile) Sync() error {
+	if atomic.LoadUint32(&f.synced) == 1 && f.fl.deferSync(f) {
+		return nil
+	}
+	return f.flushData()
+}
+
+// flushData is Sync without deferral.
+func (f *dataSyncFile) flushData() error {
 	defer f.flush.observeSince(time.Now())
 	if atomic.LoadUint32(&f.synced) == 0 {
 		if err := f.WritableFile.Sync(); err != nil {

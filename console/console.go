@@ -45,7 +45,14 @@ type Source interface {
 // nodeSource adapts a *cluster.Node.
 type nodeSource struct{ *cluster.Node }
 
-func (s nodeSource) Read(fn func(st *engine.State)) { s.FSM().Read(fn) }
+// Read runs fn on the state, then waits until the log entries it saw are
+// on the device, as a reply does (cluster.Node.SyncThrough): what the
+// page shows survives a machine crash. A failed flush leaves the reading
+// as it is; the node then refuses every client reply and store.
+func (s nodeSource) Read(fn func(st *engine.State)) {
+	s.FSM().Read(fn)
+	_ = s.SyncThrough(s.FSM().AppliedIndex())
+}
 
 // NodeSource returns the Source of a running node.
 func NodeSource(n *cluster.Node) Source { return nodeSource{n} }

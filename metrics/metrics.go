@@ -47,7 +47,14 @@ type nodeSource struct {
 	srv *server.Server
 }
 
-func (s nodeSource) Read(fn func(st *engine.State)) { s.FSM().Read(fn) }
+// Read runs fn on the state, then waits until the log entries it saw are
+// on the device, as a reply does (cluster.Node.SyncThrough): what the
+// page shows survives a machine crash. A failed flush leaves the reading
+// as it is; the node then refuses every client reply and store.
+func (s nodeSource) Read(fn func(st *engine.State)) {
+	s.FSM().Read(fn)
+	_ = s.SyncThrough(s.FSM().AppliedIndex())
+}
 
 func (s nodeSource) CommandStats() []server.CommandStat { return s.srv.CommandStats() }
 

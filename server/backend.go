@@ -29,6 +29,21 @@ type pendingWrite interface {
 	Wait(ctx context.Context) (cluster.Reply, error)
 }
 
+// durableBackend is a backend whose node may apply log entries before
+// they are on its device (cluster.logFlusher): no reply may leave before
+// the entries whose state it shows are.
+type durableBackend interface {
+	// AppliedIndex is the index of the last applied entry: any state
+	// read before the call is at most that recent.
+	AppliedIndex() uint64
+	// SyncThrough returns once the entries up to index are durable.
+	SyncThrough(index uint64) error
+}
+
+// indexedWrite is a pendingWrite that knows its entry's log index once
+// applied (*cluster.Pending).
+type indexedWrite interface{ Index() uint64 }
+
 // nodeBackend adapts *cluster.Node.
 type nodeBackend struct{ n *cluster.Node }
 
@@ -36,6 +51,8 @@ func (b nodeBackend) Propose(cmd cluster.Command) pendingWrite { return b.n.Prop
 func (b nodeBackend) ReadBarrier(ctx context.Context) error    { return b.n.ReadBarrier(ctx) }
 func (b nodeBackend) Read(fn func(st *engine.State))           { b.n.FSM().Read(fn) }
 func (b nodeBackend) Status() cluster.Status                   { return b.n.Status() }
+func (b nodeBackend) AppliedIndex() uint64                     { return b.n.FSM().AppliedIndex() }
+func (b nodeBackend) SyncThrough(index uint64) error           { return b.n.SyncThrough(index) }
 
 // adminBackend is the part of the node behind RAFT, DEBUG DIGEST and
 // READONLY. It is separate from backend so that test fakes which only

@@ -51,6 +51,9 @@ type client struct {
 	idemProducer string
 
 	// Used only by the connection goroutine.
+	// shows is the log index whose state the replies not yet on the
+	// socket may show: writeOut waits for it to be durable.
+	shows   uint64
 	w       *resp.Writer // scratch writer for replies built here
 	pending []slot       // replies of the current batch not yet written
 	arena   []byte       // ready replies queued behind pending writes

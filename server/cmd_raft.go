@@ -328,6 +328,7 @@ func cmdRaftBackup(x *call) {
 	h := bs.Header()
 	s, cl := x.s, x.cl
 	s.flush(cl)
+	s.show(cl, h.Index)
 	bw := bufio.NewWriterSize(streamOut{s: s, cl: cl}, outPiece)
 	_, err = bw.WriteString("$" + strconv.FormatInt(h.Size(), 10) + "\r\n")
 	if err == nil {

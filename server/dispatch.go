@@ -370,13 +370,16 @@ func (s *Server) drain(conn redcon.Conn, cl *client) {
 		}
 		res, err := sl.w.Wait(ctx)
 		reply := res.RESP
+		var index uint64
 		if err != nil {
 			reply = errorBytes(writeError(err, s.be.Status()))
+		} else if iw, ok := sl.w.(indexedWrite); ok {
+			index = iw.Index()
 		}
 		d := time.Since(sl.start)
 		s.recordCall(sl.cmd, d, reply)
 		s.slowlog.observe(cl, sl.cmd, sl.argv, d)
-		s.write(cl, reply)
+		s.writeShowing(cl, reply, index)
 		if sl.onCommit != nil {
 			sl.onCommit(err == nil && res.Outcome != cluster.OutcomeError)
 		}

@@ -97,6 +97,21 @@ func (b *lateBackend) Status() cluster.Status {
 	return cluster.Status{State: "loading"}
 }
 
+// AppliedIndex is 0 until the node is attached: no state to show.
+func (b *lateBackend) AppliedIndex() uint64 {
+	if n := b.nb.Load(); n != nil {
+		return n.AppliedIndex()
+	}
+	return 0
+}
+
+func (b *lateBackend) SyncThrough(index uint64) error {
+	if n := b.nb.Load(); n != nil {
+		return n.SyncThrough(index)
+	}
+	return nil
+}
+
 func (b *lateBackend) admin() (nodeBackend, error) {
 	if n := b.nb.Load(); n != nil {
 		return *n, nil

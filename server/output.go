@@ -111,10 +111,15 @@ var (
 
 // write sends a reply, or queues it with other small ones, applying the
 // output limits first.
-func (s *Server) write(cl *client, reply []byte) {
+func (s *Server) write(cl *client, reply []byte) { s.writeShowing(cl, reply, 0) }
+
+// writeShowing is write of a reply that shows the state as of log entry
+// index; 0: as of now (the applied index).
+func (s *Server) writeShowing(cl *client, reply []byte, index uint64) {
 	if cl.outErr != nil || len(reply) == 0 {
 		return
 	}
+	s.show(cl, index)
 	if err := s.admitOutput(cl, int64(len(cl.out)+len(reply))); err != nil {
 		s.dropClient(cl, err)
 		return
@@ -150,6 +155,13 @@ func (s *Server) flush(cl *client) {
 // exceeded for soft-seconds; then the client is dropped. It reports
 // whether b was written.
 func (s *Server) writeOut(cl *client, b []byte, after int64) bool {
+	if cl.shows > 0 {
+		if err := s.durable.SyncThrough(cl.shows); err != nil {
+			s.dropClient(cl, fmt.Errorf("replies wait for the Raft log flush: %w", err))
+			return false
+		}
+		cl.shows = 0
+	}
 	for len(b) > 0 {
 		n := min(len(b), outPiece)
 		deadline, err := s.softDeadline(cl, int64(len(b))+after)
@@ -173,6 +185,18 @@ func (s *Server) writeOut(cl *client, b []byte, after int64) bool {
 		}
 	}
 	return true
+}
+
+// show records that cl's unsent replies show the state as of log entry
+// index (0: as of now), which must be durable before they are sent.
+func (s *Server) show(cl *client, index uint64) {
+	if s.durable == nil {
+		return
+	}
+	if index == 0 {
+		index = s.durable.AppliedIndex()
+	}
+	cl.shows = max(cl.shows, index)
 }
 
 // admitOutput checks the unsent output omem a new reply brings against

@@ -28,6 +28,9 @@ type Server struct {
 	cfg    Config
 	be     backend
 	logger *slog.Logger
+	// durable is be when it may apply entries before they are flushed
+	// (a lone voter, cluster.Node.SyncThrough); nil for fakes.
+	durable durableBackend
 
 	ln  net.Listener
 	lnw *listener
@@ -121,9 +124,11 @@ func newServer(cfg Config, be backend, logger *slog.Logger) (*Server, error) {
 	_, _ = rand.Read(id[:])
 	token := make([]byte, 24)
 	_, _ = rand.Read(token)
+	durable, _ := be.(durableBackend)
 	s := &Server{
 		cfg:       cfg,
 		be:        be,
+		durable:   durable,
 		logger:    logger.With("component", "server"),
 		ln:        ln,
 		started:   time.Now(),
