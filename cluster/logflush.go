@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -67,10 +68,14 @@ type logFlusher struct {
 
 	// flushFile flushes one file (tests fail it); nil: flushData.
 	flushFile func(*dataSyncFile) error
+	log       *slog.Logger
 }
 
-func newLogFlusher() *logFlusher {
-	f := &logFlusher{}
+func newLogFlusher(log *slog.Logger) *logFlusher {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	f := &logFlusher{log: log}
 	f.flushed = sync.NewCond(&f.mu)
 	return f
 }
@@ -234,6 +239,7 @@ func (f *logFlusher) flushLocked() error {
 		// nothing written is known to be durable any more, and no
 		// reply may say otherwise.
 		f.err = err
+		f.log.Error("raft log flush failed: this node sends no more replies and takes no more writes; restart it", "err", err)
 		return err
 	}
 	if target > f.durable.Load() {

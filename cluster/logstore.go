@@ -271,7 +271,7 @@ func openWAL(dir string, segmentSize int, flush *Histogram, log *slog.Logger) (w
 		_ = meta.Close()
 		return walLog{}, err
 	}
-	fl := newLogFlusher()
+	fl := newLogFlusher(log)
 	w, err := openRawWAL(dir, segmentSize, dataSyncFS{FS: fs.New(), flush: flush, fl: fl}, flushingMeta{MetaStore: meta, fl: fl}, log)
 	if err != nil {
 		_ = meta.Close()
