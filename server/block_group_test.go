@@ -268,11 +268,23 @@ func TestBlockedXReadGroupRides(t *testing.T) {
 		t.Fatalf("XADD of a stale ID: %v", err)
 	}
 	// The failed XADD's entry, with the ride, is applied once a read
-	// barrier returns; the client is still blocked.
+	// barrier returns; the client is still blocked, and waiting again
+	// once its goroutine has taken the ride's empty answer (until then
+	// an XADD would wake it rather than take it along).
 	if err := node.ReadBarrier(ctx); err != nil {
 		t.Fatal(err)
 	}
 	waitBlocked(t, s, 1)
+	waitFor(t, 10*time.Second, "the client waiting again after an empty ride", func() bool {
+		s.waiters.mu.Lock()
+		defer s.waiters.mu.Unlock()
+		for _, w := range s.waiters.byClient {
+			if w.state.Load() != waiterWaiting {
+				return false
+			}
+		}
+		return len(s.waiters.byClient) == 1
+	})
 	select {
 	case got := <-r:
 		t.Fatalf("served by a failed XADD: %v, %v", got.val, got.err)
