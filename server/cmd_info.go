@@ -268,6 +268,12 @@ func (s *Server) replication() replication {
 	return r
 }
 
+// linked says whether a replica knows where its master is: a leader and
+// the address clients reach it on. Until both are known, ROLE's state is
+// "connect" and INFO's master_link_status "down", as for a Redis replica
+// that has not reached its master yet.
+func (r replication) linked() bool { return r.st.LeaderID != "" && r.masterHost != "" }
+
 // hostPort splits a member's client address for a replica listing.
 func hostPort(m cluster.Member) (host, port string) {
 	host, port, err := net.SplitHostPort(m.ClientAddr)
@@ -297,7 +303,7 @@ func (s *Server) infoReplication(b *infoBuilder, _ *engineInfo) {
 		b.kv("master_host", r.masterHost)
 		b.kv("master_port", r.masterPort)
 		link := "up"
-		if st.LeaderID == "" {
+		if !r.linked() {
 			link = "down"
 		}
 		b.kv("master_link_status", link)
@@ -395,8 +401,8 @@ func (s *Server) infoRaft(b *infoBuilder, _ *engineInfo) {
 
 // cmdRole is ROLE, from the same view as INFO replication: on the leader
 // ["master", applied index, [[ip, port, offset], ...]], on the others
-// ["slave", leader ip, leader port, "connected" (or "connect" while no
-// leader is known), applied index].
+// ["slave", leader ip, leader port, "connected" (or "connect" while the
+// leader or its client address is unknown), applied index].
 func cmdRole(x *call) {
 	r := x.s.replication()
 	if r.master {
@@ -414,7 +420,7 @@ func cmdRole(x *call) {
 		return
 	}
 	state := "connected"
-	if r.st.LeaderID == "" {
+	if !r.linked() {
 		state = "connect"
 	}
 	port, _ := strconv.ParseInt(r.masterPort, 10, 64)

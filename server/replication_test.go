@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/raftstream/raftstream/cluster"
 )
 
 // TestWaitMatchesRedis compares WAIT's replies and errors with a
@@ -131,4 +133,47 @@ func TestWaitAOF(t *testing.T) {
 	c.expect("+OK\r\n", "MULTI")
 	c.expect("+QUEUED\r\n", "WAITAOF", "1", "5", "0")
 	c.expect("*1\r\n*2\r\n:1\r\n:0\r\n", "EXEC")
+}
+
+// statusBackend is a directBackend that reports st as its Raft status.
+type statusBackend struct {
+	*directBackend
+	st cluster.Status
+}
+
+func (b statusBackend) Status() cluster.Status { return b.st }
+
+// TestFollowerLinkState checks ROLE's replica state and INFO's
+// master_link_status: up only once the follower knows both the leader
+// and the address its clients reach it on.
+func TestFollowerLinkState(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		st         cluster.Status
+		role, link string
+	}{
+		{"leader and its address known",
+			cluster.Status{State: "follower", LeaderID: "n1", LeaderAddr: "10.0.0.1:7000", LeaderClientAddr: "10.0.0.1:6379"},
+			"*5\r\n$5\r\nslave\r\n$8\r\n10.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:0\r\n", "up"},
+		{"leader known, its client address not yet",
+			cluster.Status{State: "follower", LeaderID: "n1", LeaderAddr: "10.0.0.1:7000"},
+			"*5\r\n$5\r\nslave\r\n$0\r\n\r\n:0\r\n$7\r\nconnect\r\n:0\r\n", "down"},
+		{"no leader",
+			cluster.Status{State: "candidate"},
+			"*5\r\n$5\r\nslave\r\n$0\r\n\r\n:0\r\n$7\r\nconnect\r\n:0\r\n", "down"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := newServer(Config{Addr: "127.0.0.1:0"}, statusBackend{newDirectBackend(), tc.st}, testLogger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			serve(t, s)
+			c := dialRaw(t, s)
+			c.expect(tc.role, "ROLE")
+			info := c.do("INFO", "replication")
+			if want := "master_link_status:" + tc.link + "\r\n"; !strings.Contains(info, want) {
+				t.Errorf("INFO replication lacks %q:\n%s", want, info)
+			}
+		})
+	}
 }
