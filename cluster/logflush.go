@@ -42,7 +42,10 @@ var errLogClosed = errors.New("raft log closed")
 // The moment a configuration with another server is stored (a join),
 // everything written is flushed first and every store flushes again, so a
 // new member never learns a commit index past what is on this node's
-// device; leaving the last other member behind turns deferral back on.
+// device. Only the bootstrap configuration, or a restart alone, starts
+// deferral: a cluster shrunk to this node at run time keeps flushing at
+// every store, since the members it removed may still be sent a last
+// append.
 type logFlusher struct {
 	// written is the last index stored, durable the last flushed. Entries
 	// above written (a snapshot installed) are not in this log: nothing to
