@@ -182,7 +182,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&o.httpListen, "http-listen", "", "address (host:port) to serve the read-only web console on (cluster, streams, groups, lag, dead letters); empty: off. While the default user has a password, asks for HTTP basic auth as an ACL user allowed INFO, XINFO and to read every key")
 	fs.StringVar(&o.metricsListen, "metrics-listen", "", "address (host:port) to serve Prometheus metrics on at /metrics (streams, groups, raft indexes, command counters, Go runtime); empty: off. While the default user has a password, asks for HTTP basic auth as an ACL user allowed INFO")
-	fs.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "how many CPUs run the node's Go code at once (GOMAXPROCS); 0: every CPU the process may use. 1 suits a node that shares a small machine with its clients (docs/benchmarks.md)")
+	fs.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "how many CPUs run the node's Go code at once (GOMAXPROCS); 0: every CPU the process may use. Measure before lowering it (docs/operations.md, \"CPUs\")")
 	fs.StringVar(&o.pprofListen, "pprof-listen", "", "address (host:port) to serve Go profiling endpoints /debug/pprof/ on, for diagnosing performance; empty: off. Never expose it publicly")
 
 	if err := fs.Parse(args); err != nil {
