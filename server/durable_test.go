@@ -63,17 +63,11 @@ func (b *flushGateBackend) SyncThrough(index uint64) error {
 // waitAsked waits until a SyncThrough call asked for at least index.
 func (b *flushGateBackend) waitAsked(t *testing.T, index uint64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for b.asked < index {
-		if time.Now().After(deadline) {
-			t.Fatalf("SyncThrough asked for %d, want >= %d", b.asked, index)
-		}
-		b.mu.Unlock()
-		time.Sleep(time.Millisecond)
+	waitFor(t, 10*time.Second, "a SyncThrough call for the reply", func() bool {
 		b.mu.Lock()
-	}
+		defer b.mu.Unlock()
+		return b.asked >= index
+	})
 }
 
 func (b *flushGateBackend) release(err error) {
