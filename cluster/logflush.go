@@ -36,8 +36,8 @@ var errLogClosed = errors.New("raft log closed")
 // What a crash can lose is only what no client saw: a kill -9 keeps the
 // page cache, so only a machine crash loses an unflushed entry, and no
 // reply, read or blocked client's wake-up showed its effect. A snapshot
-// taken meanwhile is flushed by the snapshot store; it may hold such an
-// entry, which is then kept (an unanswered write's outcome is unknown).
+// flushes the log before it clones the state (observedFSM.Snapshot), so
+// it never holds an entry the log could lose.
 //
 // The moment a configuration with another server is stored (a join),
 // everything written is flushed first and every store flushes again, so a

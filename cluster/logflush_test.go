@@ -284,7 +284,7 @@ func proposeIndex(t *testing.T, n *Node, cmd fsm.Command) uint64 {
 }
 
 // TestLoneVoterFlushesOnReply checks a real node: alone, it applies a
-// write before flushing it and SyncThrough flushes it; once a node joins,
+// write before flushing it, and SyncThrough or a snapshot flushes it; once a node joins,
 // the leader flushed everything first and flushes every store again; in
 // a cluster of three no node ever defers.
 func TestLoneVoterFlushesOnReply(t *testing.T) {
@@ -301,7 +301,20 @@ func TestLoneVoterFlushesOnReply(t *testing.T) {
 	if fl.durable.Load() < idx {
 		t.Fatalf("SyncThrough(%d) returned with durable %d", idx, fl.durable.Load())
 	}
-	deferred := proposeIndex(t, n, xadd("s", 2))
+	// A snapshot flushes the log first.
+	snapped := proposeIndex(t, n, xadd("s", 2))
+	if fl.durable.Load() >= snapped {
+		t.Fatalf("entry %d durable before any reply or snapshot asked", snapped)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := n.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := fl.durable.Load(); got < snapped {
+		t.Fatalf("snapshot taken with entry %d applied but not durable (%d)", snapped, got)
+	}
+	deferred := proposeIndex(t, n, xadd("s", 3))
 
 	jcfg := testConfig(t, "j", t.TempDir())
 	jcfg.Join = []string{n.RaftAddr()}
@@ -314,7 +327,7 @@ func TestLoneVoterFlushesOnReply(t *testing.T) {
 	if got := fl.durable.Load(); got < deferred {
 		t.Fatalf("after a join, entry %d still not durable (%d)", deferred, got)
 	}
-	idx = proposeIndex(t, n, xadd("s", 3))
+	idx = proposeIndex(t, n, xadd("s", 4))
 	if got := fl.durable.Load(); got < idx {
 		t.Fatalf("with two members, entry %d applied before it was durable (%d)", idx, got)
 	}

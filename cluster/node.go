@@ -330,7 +330,7 @@ func startRaft(cfg Config, st *storage, nw *network, stats *nodeStats, log *slog
 		return nil, err
 	}
 	f := fsm.New(log)
-	rfsm := observedFSM{FSM: f, stats: stats, load: cfg.Loading}
+	rfsm := observedFSM{FSM: f, stats: stats, load: cfg.Loading, flusher: st.store.flusher}
 	if cfg.Loading != nil {
 		if metas, err := st.snaps.List(); err == nil && len(metas) > 0 {
 			cfg.Loading.restoring(metas[0].Size)

@@ -169,12 +169,24 @@ type observedFSM struct {
 	*fsm.FSM
 	stats *nodeStats
 	load  *LoadProgress // nil: not followed
+	// flusher is the log's (nil for boltdb): a snapshot never holds an
+	// entry the log has not flushed.
+	flusher *logFlusher
 }
 
-// Snapshot clones the state; the returned snapshot's Persist records the
-// time from here to the flushed file and the bytes written.
+// Snapshot flushes the log, then clones the state; the returned
+// snapshot's Persist records the time from here to the flushed file and
+// the bytes written.
+//
+// The flush first: a lone voter applies entries before flushing them
+// (logFlusher), and raft compacts the log behind a snapshot, so a
+// snapshot of an unflushed entry could leave a machine crash with the
+// snapshot and no log after it, which Open refuses.
 func (o observedFSM) Snapshot() (raft.FSMSnapshot, error) {
 	start := time.Now()
+	if err := o.flusher.syncAll(); err != nil {
+		return nil, err
+	}
 	s, err := o.FSM.Snapshot()
 	if err != nil {
 		return nil, err
