@@ -144,13 +144,13 @@ func (f *logFlusher) beginStore(logs []*raft.Log, plain bool) (bool, error) {
 		// members removed at run time may still be sent the commit
 		// index, so a cluster shrunk to this node flushes on every
 		// store until it restarts (SetConfiguration).
-		solo = solo && isSolo(f.localID, c) || f.configIndex == 0 && isSolo(f.localID, c)
+		solo = isSolo(f.localID, c) && (solo || f.configIndex == 0)
 		f.configIndex = l.Index
 		plain = false
 	}
-	// A configuration with another server ends deferral before this
-	// append; the bootstrap configuration starts it after this append.
-	deferNow := f.solo && solo && plain && f.err == nil
+	// An append with a configuration entry never defers: one with another
+	// server ends deferral before it, the bootstrap one starts it after.
+	deferNow := f.solo && plain && f.err == nil
 	f.solo = solo
 	if !deferNow {
 		return false, f.syncAllLocked()
