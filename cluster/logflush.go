@@ -69,7 +69,7 @@ type logFlusher struct {
 	syncing   bool
 	err       error // a failed flush, or errLogClosed
 
-	// flushFile flushes one file (tests fail it); nil: flushData.
+	// flushFile flushes one file (tests fail it); nil: flushDeferred.
 	flushFile func(*dataSyncFile) error
 	log       *slog.Logger
 }
@@ -227,7 +227,7 @@ func (f *logFlusher) flushLocked() error {
 		if f.flushFile != nil {
 			err = f.flushFile(file)
 		} else {
-			err = file.flushData()
+			err = file.flushDeferred()
 		}
 		if err != nil {
 			err = fmt.Errorf("flush raft log: %w", err)
