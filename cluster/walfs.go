@@ -122,9 +122,9 @@ func (f *dataSyncFile) flushData() error { return f.flushWith(unix.Fdatasync) }
 // The cost: while the device flushes, the goroutines queued on that P wait
 // (another P, if any, may steal them), and a stop-the-world of the garbage
 // collector waits for the flush to end. Both are bounded by one flush, the
-// time every write of the group waits anyway. Flushes on raft's own
-// goroutines (any node in a cluster) keep the ordinary call, so a leader's
-// replication and heartbeats never wait behind its device.
+// time every write of the group waits anyway. Stores that flush at once
+// (every store of a node in a cluster) keep the ordinary call, so a
+// leader's replication and heartbeats never wait behind its device.
 func (f *dataSyncFile) flushDeferred() error { return f.flushWith(rawFdatasync) }
 
 func (f *dataSyncFile) flushWith(fdatasync func(int) error) error {
