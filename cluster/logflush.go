@@ -170,10 +170,12 @@ func (f *logFlusher) endStore(last uint64, deferred bool, err error) {
 	if err != nil {
 		return
 	}
-	f.written.Store(last)
+	// An append flushed at once is durable before it counts as written,
+	// so no reader ever sees it written and not durable.
 	if !deferred {
 		f.durable.Store(last)
 	}
+	f.written.Store(last)
 }
 
 func decodeConfiguration(b []byte) (c raft.Configuration, err error) {
