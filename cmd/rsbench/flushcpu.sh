@@ -49,7 +49,8 @@ for r in $(seq 1 "$RUNS"); do
 	kill "$busy"
 	wait "$busy" 2>/dev/null || true
 	busy=
-	awk -v r="$r" -v a="$idle" -v b="$loaded" 'BEGIN { printf "| %d | %d | %d | %.2f |\n", r, a, b, b / a }'
-	ratios+=("$(awk -v a="$idle" -v b="$loaded" 'BEGIN { printf "%.3f", b / a }')")
+	ratio=$(awk -v a="$idle" -v b="$loaded" 'BEGIN { printf "%.3f", b / a }')
+	ratios+=("$ratio")
+	printf '| %d | %d | %d | %.2f |\n' "$r" "$idle" "$loaded" "$ratio"
 done
 printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "\nmedian busy / idle: %.2f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
