@@ -36,6 +36,9 @@ type options struct {
 	// gomaxprocs is --gomaxprocs: the Go scheduler's processor count (0:
 	// Go's default, the CPUs the process may use).
 	gomaxprocs int
+	// gcHeapFloor is --gc-heap-floor: the least heap, in bytes, the Go
+	// collector lets grow before collecting (0: GOGC alone decides).
+	gcHeapFloor int64
 	// announceIP and announcePort are --cluster-announce-ip/-port: they
 	// override the host and port of the advertised client address.
 	announceIP   string
@@ -183,6 +186,7 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	fs.StringVar(&o.httpListen, "http-listen", "", "address (host:port) to serve the read-only web console on (cluster, streams, groups, lag, dead letters); empty: off. While the default user has a password, asks for HTTP basic auth as an ACL user allowed INFO, XINFO and to read every key")
 	fs.StringVar(&o.metricsListen, "metrics-listen", "", "address (host:port) to serve Prometheus metrics on at /metrics (streams, groups, raft indexes, command counters, Go runtime); empty: off. While the default user has a password, asks for HTTP basic auth as an ACL user allowed INFO")
 	fs.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "how many CPUs run the node's Go code at once (GOMAXPROCS); 0: every CPU the process may use. Measure before lowering it (docs/operations.md, \"CPUs\")")
+	fs.Int64Var(&o.gcHeapFloor, "gc-heap-floor", 64<<20, "bytes the Go heap may grow to before it is collected, while the live heap is smaller than half of it: fewer collections for a node with little data (0: GOGC alone decides, as Go's default; docs/operations.md, \"Memory\")")
 	fs.StringVar(&o.pprofListen, "pprof-listen", "", "address (host:port) to serve Go profiling endpoints /debug/pprof/ on, for diagnosing performance; empty: off. Never expose it publicly")
 
 	if err := fs.Parse(args); err != nil {
@@ -213,6 +217,9 @@ func parseFlagsEnv(args []string, stderr io.Writer, lookup func(string) (string,
 	}
 	if *slowlogMaxLen < 0 {
 		return bad("--slowlog-max-len must not be negative")
+	}
+	if o.gcHeapFloor < 0 {
+		return bad("--gc-heap-floor must not be negative")
 	}
 	if o.gomaxprocs < 0 {
 		return bad("--gomaxprocs must not be negative")

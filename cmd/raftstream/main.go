@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/raftstream/raftstream/cluster"
+	"github.com/raftstream/raftstream/internal/gcfloor"
 	"github.com/raftstream/raftstream/server"
 )
 
@@ -102,6 +103,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 	if opts.gomaxprocs > 0 {
 		runtime.GOMAXPROCS(opts.gomaxprocs)
 	}
+	defer gcfloor.Start(uint64(opts.gcHeapFloor)).Stop()
 	opts.server.Version = version
 	// SHUTDOWN from a client stops the node the same way SIGTERM does.
 	ctx, shutdown := context.WithCancelCause(ctx)

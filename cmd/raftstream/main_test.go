@@ -33,6 +33,12 @@ func TestParseFlags(t *testing.T) {
 	if o.gomaxprocs != 0 {
 		t.Fatalf("--gomaxprocs defaults to %d, not Go's own (0)", o.gomaxprocs)
 	}
+	if o.gcHeapFloor != 64<<20 {
+		t.Fatalf("--gc-heap-floor defaults to %d, want 64 MiB", o.gcHeapFloor)
+	}
+	if o, err := parseFlags([]string{"--gc-heap-floor", "0"}, io.Discard); err != nil || o.gcHeapFloor != 0 {
+		t.Fatalf("--gc-heap-floor 0: %v, got %d", err, o.gcHeapFloor)
+	}
 	if o, err := parseFlags([]string{"--gomaxprocs", "1"}, io.Discard); err != nil || o.gomaxprocs != 1 {
 		t.Fatalf("--gomaxprocs 1: %v, got %d", err, o.gomaxprocs)
 	}
@@ -69,6 +75,7 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--node-id", "a", "--peers", "a=h:1", "--join", "h:2"}, errUsage},
 		{[]string{"--leader-wait", "0s"}, errUsage},
 		{[]string{"--gomaxprocs", "-1"}, errUsage},
+		{[]string{"--gc-heap-floor", "-1"}, errUsage},
 	} {
 		var stderr bytes.Buffer
 		if _, err := parseFlags(tc.args, &stderr); !errors.Is(err, tc.want) {
