@@ -306,6 +306,12 @@ func TestKubernetesManifests(t *testing.T) {
 	if ctr.Resources.Requests.Cpu().IsZero() || ctr.Resources.Requests.Memory().IsZero() {
 		t.Errorf("resource requests %v: want cpu and memory", ctr.Resources.Requests)
 	}
+	if !slices.ContainsFunc(ctr.Env, func(e corev1.EnvVar) bool {
+		return e.Name == "GOMEMLIMIT" && e.ValueFrom != nil && e.ValueFrom.ResourceFieldRef != nil &&
+			e.ValueFrom.ResourceFieldRef.Resource == "limits.memory"
+	}) || ctr.Resources.Limits.Memory().IsZero() {
+		t.Errorf("env %+v, limits %v: want a memory limit and GOMEMLIMIT from it", ctr.Env, ctr.Resources.Limits)
+	}
 	psc := pod.SecurityContext
 	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.RunAsUser == nil || *psc.RunAsUser != imageUID ||
 		psc.FSGroup == nil || *psc.FSGroup != imageUID {
@@ -540,9 +546,12 @@ func TestK8sSimMatchesStatefulSet(t *testing.T) {
 			wantEnv[k] = v
 		}
 		for _, e := range ctr.Env {
-			if e.ValueFrom == nil {
+			switch {
+			case e.ValueFrom == nil:
 				wantEnv[e.Name] = expandK8s(e.Value, vars)
-			} else {
+			case e.ValueFrom.ResourceFieldRef != nil && e.ValueFrom.ResourceFieldRef.Resource == "limits.memory":
+				wantEnv[e.Name] = fmt.Sprint(ctr.Resources.Limits.Memory().Value())
+			default:
 				wantEnv[e.Name] = vars[e.Name]
 			}
 		}
