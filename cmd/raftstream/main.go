@@ -169,7 +169,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, onStart started) 
 		}
 	}
 	logger.Info("raftstream started", "version", version, "commit", buildCommit(), "go", runtime.Version(), "node_id", opts.node.NodeID,
-		"listen", srv.Addr().String(), "tls_listen", opts.server.TLSAddr, "raft_listen", node.RaftAddr(), "data_dir", opts.node.DataDir)
+		"listen", srv.Addr().String(), "tls_listen", opts.server.TLSAddr, "raft_listen", node.RaftAddr(), "data_dir", opts.node.DataDir,
+		"gomaxprocs", runtime.GOMAXPROCS(0), "gc_heap_floor", opts.gcHeapFloor)
 	if onStart != nil {
 		onStart(srv.Addr().String(), node.RaftAddr())
 	}
