@@ -110,7 +110,7 @@ func (f *Floor) tune() bool {
 	if f.sample[0].Value.Kind() != metrics.KindUint64 {
 		return true
 	}
-	p := Percent(f.floor, f.sample[0].Value.Uint64(), f.base)
+	p := percent(f.floor, f.sample[0].Value.Uint64(), f.base)
 	if d := p - f.current; d > f.current/8 || -d > f.current/8 {
 		f.current = p
 		debug.SetGCPercent(p)
@@ -118,9 +118,9 @@ func (f *Floor) tune() bool {
 	return true
 }
 
-// Percent is the GC percentage that puts the heap target of a live heap
+// percent is the GC percentage that puts the heap target of a live heap
 // of live bytes at floor bytes, and never below base.
-func Percent(floor, live uint64, base int) int {
+func percent(floor, live uint64, base int) int {
 	if live == 0 {
 		return maxPercent
 	}

@@ -2,7 +2,7 @@ package gcfloor
 
 import (
 	"runtime"
-	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -24,8 +24,8 @@ func TestPercent(t *testing.T) {
 		{"a lower GOGC is raised", 64 * mib, 16 * mib, 50, 300},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Percent(tc.floor, tc.live, tc.base); got != tc.want {
-				t.Fatalf("Percent(%d, %d, %d) = %d, want %d", tc.floor, tc.live, tc.base, got, tc.want)
+			if got := percent(tc.floor, tc.live, tc.base); got != tc.want {
+				t.Fatalf("percent(%d, %d, %d) = %d, want %d", tc.floor, tc.live, tc.base, got, tc.want)
 			}
 		})
 	}
@@ -50,11 +50,15 @@ func TestEnvPercent(t *testing.T) {
 	}
 }
 
-// gcPercent reads the current setting without changing it.
-func gcPercent() int {
-	p := debug.SetGCPercent(100)
-	debug.SetGCPercent(p)
-	return p
+// gcPercent reads the current setting without writing it, which could
+// undo a write of the cleanup running at the same time.
+func gcPercent(t *testing.T) int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		t.Fatalf("runtime/metrics has no %s", s[0].Name)
+	}
+	return int(s[0].Value.Uint64())
 }
 
 // TestStartRaisesAndStopRestores runs the real callback: after a
@@ -70,23 +74,23 @@ func TestStartRaisesAndStopRestores(t *testing.T) {
 		t.Fatal("Start(1 GiB) returned nil with GOGC unset")
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for gcPercent() <= 100 {
+	for gcPercent(t) <= 100 {
 		if time.Now().After(deadline) {
 			f.Stop()
-			t.Fatalf("GC percentage still %d after collections with a 1 GiB floor", gcPercent())
+			t.Fatalf("GC percentage still %d after collections with a 1 GiB floor", gcPercent(t))
 		}
 		runtime.GC()
 		// The cleanup runs on its own goroutine after the cycle.
 		runtime.Gosched()
 	}
 	f.Stop()
-	if p := gcPercent(); p != 100 {
+	if p := gcPercent(t); p != 100 {
 		t.Fatalf("after Stop the GC percentage is %d, want GOGC's 100", p)
 	}
 	// A cleanup already queued must not raise it again.
 	runtime.GC()
 	runtime.GC()
-	if p := gcPercent(); p != 100 {
+	if p := gcPercent(t); p != 100 {
 		t.Fatalf("after Stop and two collections the GC percentage is %d, want 100", p)
 	}
 }
