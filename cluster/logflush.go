@@ -65,6 +65,9 @@ type logFlusher struct {
 	// deferring is set while an append that defers its flush runs, so the
 	// segment file's Sync only records itself as dirty.
 	deferring bool
+	// rawWrites mirrors deferring for the segment file's WriteAt, which
+	// must not take mu.
+	rawWrites atomic.Bool
 	dirty     []*dataSyncFile
 	syncing   bool
 	err       error // a failed flush, or errLogClosed
@@ -156,6 +159,7 @@ func (f *logFlusher) beginStore(logs []*raft.Log, plain bool) (bool, error) {
 		return false, f.syncAllLocked()
 	}
 	f.deferring = true
+	f.rawWrites.Store(true)
 	return true, nil
 }
 
@@ -166,6 +170,7 @@ func (f *logFlusher) endStore(last uint64, deferred bool, err error) {
 	}
 	f.mu.Lock()
 	f.deferring = false
+	f.rawWrites.Store(false)
 	f.mu.Unlock()
 	if err != nil {
 		return

@@ -2,8 +2,11 @@ package cluster
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/hashicorp/raft-wal/fs"
 	"github.com/hashicorp/raft-wal/types"
@@ -141,6 +144,38 @@ func (f *dataSyncFile) flushWith(fdatasync func(int) error) error {
 		return f.WritableFile.Sync()
 	}
 	return fdatasync(int(fd.Fd()))
+}
+
+// WriteAt writes p at off. During an append whose flush is deferred it is
+// a raw system call, for the reason flushDeferred's flush is: a write to
+// the page cache does not wait for the device, and the ordinary call,
+// the first of a lone request made on raft's goroutines, wakes the
+// scheduler's monitor thread from its deep sleep (server/rawsock.go).
+func (f *dataSyncFile) WriteAt(p []byte, off int64) (int, error) {
+	fd, ok := f.WritableFile.(fder)
+	if !ok || len(p) == 0 || f.fl == nil || !f.fl.rawWrites.Load() {
+		return f.WritableFile.WriteAt(p, off)
+	}
+	n := 0
+	for n < len(p) {
+		rest := p[n:]
+		r, _, e := unix.RawSyscall6(unix.SYS_PWRITE64, fd.Fd(), uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)), uintptr(off+int64(n)), 0, 0)
+		switch e {
+		case 0:
+			if r == 0 {
+				return n, io.ErrShortWrite
+			}
+			n += int(r)
+		case unix.EINTR:
+		default:
+			name := ""
+			if nf, ok := f.WritableFile.(interface{ Name() string }); ok {
+				name = nf.Name()
+			}
+			return n, &os.PathError{Op: "write", Path: name, Err: e}
+		}
+	}
+	return n, nil
 }
 
 // rawFdatasync is unix.Fdatasync made with RawSyscall (see flushDeferred).

@@ -55,7 +55,7 @@ func (cw *connWatch) run() {
 			close(cw.gone)
 			return
 		}
-		m, err := pc.Conn.Read(buf)
+		m, err := pc.sockRead(buf)
 		pc.setWaiting(false)
 		if m > 0 {
 			pc.netIn.Add(int64(m))
