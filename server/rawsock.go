@@ -62,17 +62,12 @@ func (s *rawSock) Read(p []byte) (int, error) {
 	}
 	s.rbuf, s.rn, s.rerr = p, 0, 0
 	err := s.rc.Read(s.readFn)
-	n, errno := s.rn, s.rerr
 	s.rbuf = nil
-	switch {
-	case err != nil:
-		return 0, s.opError("read", err)
-	case errno != 0:
-		return 0, s.opError("read", os.NewSyscallError("read", errno))
-	case n == 0:
+	n, err := s.outcome("read", s.rn, err, s.rerr)
+	if err == nil && n == 0 {
 		return 0, io.EOF
 	}
-	return n, nil
+	return n, err
 }
 
 func (s *rawSock) read(fd uintptr) bool {
@@ -101,15 +96,8 @@ func (s *rawSock) Write(p []byte) (int, error) {
 	}
 	s.wbuf, s.wn, s.werr = p, 0, 0
 	err := s.rc.Write(s.writeFn)
-	n, errno := s.wn, s.werr
 	s.wbuf = nil
-	switch {
-	case err != nil:
-		return n, s.opError("write", err)
-	case errno != 0:
-		return n, s.opError("write", os.NewSyscallError("write", errno))
-	}
-	return n, nil
+	return s.outcome("write", s.wn, err, s.werr)
 }
 
 func (s *rawSock) write(fd uintptr) bool {
@@ -130,8 +118,16 @@ func (s *rawSock) write(fd uintptr) bool {
 	return true
 }
 
-// opError wraps err as net.Conn's methods do, so errors.Is finds
+// outcome returns a RawConn call's result as net.Conn's methods do: n,
+// and the RawConn's error (a deadline, a closed socket) or the system
+// call's, wrapped in a net.OpError so that errors.Is finds
 // net.ErrClosed and os.ErrDeadlineExceeded through it.
-func (s *rawSock) opError(op string, err error) error {
-	return &net.OpError{Op: op, Net: s.conn.LocalAddr().Network(), Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: err}
+func (s *rawSock) outcome(op string, n int, err error, errno syscall.Errno) (int, error) {
+	if err == nil && errno != 0 {
+		err = os.NewSyscallError(op, errno)
+	}
+	if err != nil {
+		return n, &net.OpError{Op: op, Net: s.conn.LocalAddr().Network(), Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: err}
+	}
+	return n, nil
 }
