@@ -28,6 +28,9 @@ const (
 	// liveProbeTimeout bounds the leader's status request to a member a
 	// joiner conflicts with, and to the joiner itself.
 	liveProbeTimeout = time.Second
+	// removedNoticeAttempts is how many times the leader tries to tell a
+	// member it removed (tellRemoved).
+	removedNoticeAttempts = 4
 	// memberCheck is how often a node looks for itself in the latest
 	// configuration.
 	memberCheck = 200 * time.Millisecond
@@ -38,22 +41,37 @@ const (
 // the entry that removes it still knows at its next start.
 var removedKey = []byte("raftstream/removed")
 
-// tellRemoved, on the leader, tells a member it has just removed, once
-// and best effort: replication to it stopped with the change, so it may
-// never see the entry that removes it, and a node removed right after
-// joining may not have recorded its membership yet.
+// tellRemoved, on the leader, tells a member it has just removed, best
+// effort: replication to it stopped with the change, so it may never see
+// the entry that removes it, and a node removed right after joining may
+// not have recorded its membership yet. A member that does not answer
+// (busy, or down) is asked again a few times, so a slow moment does not
+// leave it serving as if it were still in the cluster.
 func (n *Node) tellRemoved(addr, id, incarnation string) {
 	if addr == "" || incarnation == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(n.ctx, liveProbeTimeout)
-	defer cancel()
-	status, body, err := n.pool.call(ctx, addr, opRemoved, wbuf(nil).str(id).str(incarnation))
-	if err == nil {
-		err = statusError(status, body)
-	}
-	if err != nil {
-		n.log.Debug("could not tell a removed member", "id", id, "err", err)
+	wait := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(n.ctx, liveProbeTimeout)
+		status, body, err := n.pool.call(ctx, addr, opRemoved, wbuf(nil).str(id).str(incarnation))
+		cancel()
+		if err == nil {
+			err = statusError(status, body)
+		}
+		if err == nil {
+			return
+		}
+		if attempt == removedNoticeAttempts {
+			n.log.Debug("could not tell a removed member", "id", id, "err", err)
+			return
+		}
+		select {
+		case <-time.After(wait):
+			wait *= 2
+		case <-n.ctx.Done():
+			return
+		}
 	}
 }
 
