@@ -55,7 +55,7 @@ func (cw *connWatch) run() {
 			close(cw.gone)
 			return
 		}
-		m, err := pc.sockRead(buf)
+		m, err := pc.sock.Read(buf)
 		pc.setWaiting(false)
 		if m > 0 {
 			pc.netIn.Add(int64(m))

@@ -29,9 +29,9 @@ type protoConn struct {
 	srv *Server
 	cl  *client
 	sc  scanner
-	// raw does the socket's reads and writes when it has a RawConn (not
-	// TLS); nil: the net.Conn's own.
-	raw *rawSock
+	// sock does the socket's reads and writes: a rawSock when the
+	// connection has a RawConn, else (TLS) the net.Conn itself.
+	sock io.ReadWriter
 
 	ib   []byte // raw bytes read from the socket; ib[ipos:] is not scanned yet
 	ipos int
@@ -60,7 +60,10 @@ type protoConn struct {
 }
 
 func newProtoConn(srv *Server, c net.Conn) *protoConn {
-	pc := &protoConn{Conn: c, srv: srv, raw: newRawSock(c)}
+	pc := &protoConn{Conn: c, srv: srv, sock: c}
+	if rs := newRawSock(c); rs != nil {
+		pc.sock = rs
+	}
 	pc.sc.limits = srv.scanLimits
 	pc.sc.token = srv.bigToken
 	pc.sc.authRequired = func() bool { return pc.cl != nil && !pc.cl.authed.Load() }
@@ -128,7 +131,7 @@ func (pc *protoConn) Read(p []byte) (n int, err error) {
 		if !pc.setWaiting(true) {
 			continue // closing: handled at the top of the loop
 		}
-		m, rerr := pc.sockRead(buf)
+		m, rerr := pc.sock.Read(buf)
 		pc.setWaiting(false)
 		if m > 0 {
 			pc.netIn.Add(int64(m))
@@ -142,14 +145,6 @@ func (pc *protoConn) Read(p []byte) (n int, err error) {
 			pc.readErr = rerr
 		}
 	}
-}
-
-// sockRead reads from the socket.
-func (pc *protoConn) sockRead(buf []byte) (int, error) {
-	if pc.raw != nil {
-		return pc.raw.Read(buf)
-	}
-	return pc.Conn.Read(buf)
 }
 
 // readBuffer returns free space at the end of ib for the next socket read,
@@ -226,13 +221,7 @@ func (pc *protoConn) Write(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	var n int
-	var err error
-	if pc.raw != nil {
-		n, err = pc.raw.Write(b)
-	} else {
-		n, err = pc.Conn.Write(b)
-	}
+	n, err := pc.sock.Write(b)
 	pc.netOut.Add(int64(n))
 	pc.srv.stats.netOut.Add(int64(n))
 	return n, err
