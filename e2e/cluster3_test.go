@@ -360,10 +360,14 @@ func TestThreeNodes(t *testing.T) {
 			g.mu.Unlock()
 			t.Fatalf("load stopped before the transfer: %v", errs)
 		}
-		if r := do(leader.Addr, "RAFT", "TRANSFER"); r != "+OK\r\n" {
+		// The leader may have moved since it was last looked up: the
+		// restarted node can win an election while it catches up under
+		// load (seen in CI). A transfer sent to a follower hands over the
+		// real leader's leadership, so old must be that leader.
+		old := waitNewLeader(t, nodes)
+		if r := do(old.Addr, "RAFT", "TRANSFER"); r != "+OK\r\n" {
 			t.Fatalf("RAFT TRANSFER: %q", r)
 		}
-		old := leader
 		waitFor(t, time.Minute, "a new leader after RAFT TRANSFER", func() bool {
 			return raftInfo(old.Addr)["raft_state"] == "follower" && raftInfo(old.Addr)["raft_leader_id"] != old.id &&
 				raftInfo(old.Addr)["raft_leader_id"] != ""
